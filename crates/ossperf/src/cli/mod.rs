@@ -1,0 +1,73 @@
+//! The command line: one module per subcommand. Doc comments are the help text.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod compliance;
+pub mod dataset;
+pub mod eval;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod serve;
+pub mod simulate;
+pub mod tune;
+
+/// The MLPerf Inference benchmark for gpt-oss-120b: LoadGen, the SGLang client, the accuracy
+/// scorer and the compliance checks in one fast binary.
+#[derive(Debug, Parser)]
+#[command(name = "ossperf", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Benchmark a server (or the built-in simulator) and write the MLPerf logs and a report
+    Run(run::RunArgs),
+    /// Print the effective settings and the query sequence of a run, without a server
+    Plan(plan::PlanArgs),
+    /// Start the simulated SGLang server
+    Simulate(simulate::SimulateArgs),
+    /// Inspect, convert and build datasets
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
+    /// Score an accuracy log
+    Eval(eval::EvalArgs),
+    /// Run and verify the TEST07 / TEST09 compliance tests
+    #[command(subcommand)]
+    Compliance(compliance::ComplianceCommand),
+    /// Write an HTML report for one or more result directories
+    Report(report::ReportArgs),
+    /// Launch SGLang or vLLM with the MLPerf arguments
+    Serve(serve::ServeArgs),
+    /// Find the highest load whose run stays VALID
+    Tune(tune::TuneArgs),
+}
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Simulate(args) => simulate::run(args),
+        Command::Dataset(cmd) => dataset::run(cmd),
+        Command::Eval(args) => eval::run(args),
+        Command::Compliance(cmd) => compliance::run(cmd),
+        Command::Report(args) => report::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Tune(args) => tune::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,1 @@
+//! The gpt-oss SUT: joins LoadGen's issue calls to the inference client. (Being built.)

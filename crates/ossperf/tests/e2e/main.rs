@@ -1,0 +1,3 @@
+//! End-to-end tests: the real `ossperf` binary against the built-in simulator over loopback.
+
+mod cli;

@@ -1,0 +1,108 @@
+use ossperf_harmony::{
+    final_message, parse_messages, special, tokenizer, Error, ParsedMessage, Terminator,
+};
+
+use crate::{fixture, ids, opt_str};
+
+fn parse_text(text: &str) -> Vec<ParsedMessage> {
+    parse_messages(&tokenizer().encode_with_special_tokens(text)).unwrap()
+}
+
+#[test]
+fn complete_outputs_parse_like_python_openai_harmony() {
+    let rows = fixture("parse.json");
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        let got = parse_messages(&ids(&row["ids"])).unwrap();
+        let want = row["messages"].as_array().unwrap();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g.role, w["role"].as_str().unwrap());
+            assert_eq!(g.channel.as_deref(), opt_str(&w["channel"]));
+            assert_eq!(g.recipient.as_deref(), opt_str(&w["recipient"]));
+            assert_eq!(g.content, w["content"].as_str().unwrap());
+        }
+    }
+}
+
+#[test]
+fn messages_record_how_they_ended() {
+    let got = parse_text(
+        "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final<|message|>b<|return|>",
+    );
+    let ends: Vec<Terminator> = got.iter().map(|m| m.terminator).collect();
+    assert_eq!(ends, [Terminator::End, Terminator::Return]);
+    assert_eq!(final_message(&got).unwrap().content, "b");
+}
+
+#[test]
+fn output_cut_inside_the_analysis_gives_one_truncated_message() {
+    let got = parse_text("<|channel|>analysis<|message|>Let me think about");
+    assert_eq!(
+        got,
+        [ParsedMessage {
+            role: "assistant".to_owned(),
+            channel: Some("analysis".to_owned()),
+            recipient: None,
+            content: "Let me think about".to_owned(),
+            terminator: Terminator::Truncated,
+        }]
+    );
+    assert!(final_message(&got).is_none());
+}
+
+#[test]
+fn output_cut_inside_a_header_gives_an_empty_truncated_message() {
+    let got = parse_text("<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>fin");
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].channel.as_deref(), Some("fin"));
+    assert_eq!(got[1].content, "");
+    assert_eq!(got[1].terminator, Terminator::Truncated);
+}
+
+#[test]
+fn output_with_no_header_is_one_message_without_a_channel() {
+    let got = parse_text("Just an answer: 42<|return|>");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].channel, None);
+    assert_eq!(got[0].content, "Just an answer: 42");
+    assert_eq!(got[0].terminator, Terminator::Return);
+}
+
+#[test]
+fn tool_calls_keep_their_recipient_and_stray_ids_between_messages_are_skipped() {
+    let got = parse_text(
+        "<|channel|>commentary to=functions.run <|constrain|>json<|message|>{}<|call|>junk \
+         <|start|>assistant<|channel|>final<|message|>ok<|return|>",
+    );
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].channel.as_deref(), Some("commentary"));
+    assert_eq!(got[0].recipient.as_deref(), Some("functions.run"));
+    assert_eq!(got[0].terminator, Terminator::Call);
+    assert_eq!(got[1].content, "ok");
+}
+
+#[test]
+fn a_character_cut_by_the_limit_becomes_the_replacement_character() {
+    let tok = tokenizer();
+    let mut ids = tok.encode_with_special_tokens("<|channel|>final<|message|>ok ");
+    let lead = (0..special::FIRST)
+        .find(|&id| tok.token_bytes(id) == Some(&[0xE6][..]))
+        .unwrap();
+    ids.push(lead);
+    let got = parse_messages(&ids).unwrap();
+    assert_eq!(got[0].content, "ok \u{FFFD}");
+}
+
+#[test]
+fn an_id_outside_the_vocabulary_is_an_error_with_its_position() {
+    let err = parse_messages(&[200_005, 300_000]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::UnknownToken {
+            id: 300_000,
+            position: 1,
+            vocab_size: 201_088
+        }
+    );
+}

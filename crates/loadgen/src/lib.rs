@@ -13,3 +13,17 @@ pub use sut::{QuerySample, QuerySampleIndex, QuerySampleLibrary, ResponseId, Sys
 pub mod responder;
 
 pub use responder::Responder;
+pub mod config;
+pub mod effective;
+pub mod generate;
+pub mod rng;
+pub mod settings;
+
+pub use config::{reference_settings, ConfError, ConfFile, ConfLoader, ConfType, LoadedSettings};
+pub use effective::{EffectiveSettings, SettingsIssue};
+pub use generate::{
+    generate_queries, loadable_sets, AccuracyLogSampler, GenerateError, GeneratedQueries,
+    GeneratedQuery, LoadableSet, Phase,
+};
+pub use rng::{IntAlgorithm, Mt19937};
+pub use settings::{LogOutputSettings, LogSettings, Scenario, TestMode, TestSettings};

@@ -1,0 +1,226 @@
+//! The effective ("internal") settings a run uses, derived once from the final
+//! [`TestSettings`] and the QSL's two counts (spec §3). These are the `effective_*` values of
+//! the detail log; query generation reads nothing else.
+
+use crate::rng::IntAlgorithm;
+use crate::settings::{Scenario, TestMode, TestSettings};
+
+/// A problem LoadGen logs (as `error_invalid_test_settings` or `error_runtime`) while
+/// deriving the effective settings; the run goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsIssue {
+    /// The detail-log key LoadGen uses (`error_invalid_test_settings`…).
+    pub key: &'static str,
+    /// The message.
+    pub message: String,
+}
+
+/// Every `effective_*` value of the detail log plus the requested settings it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveSettings {
+    /// The settings as requested (after audit.config and TEST05), logged as `requested_*`.
+    pub requested: TestSettings,
+    /// `effective_scenario`.
+    pub scenario: Scenario,
+    /// `effective_test_mode`.
+    pub mode: TestMode,
+    /// `effective_samples_per_query` (before equal-issue padding; see
+    /// [`crate::generate::GeneratedQueries::samples_per_query`]).
+    pub samples_per_query: u64,
+    /// `effective_target_qps`.
+    pub target_qps: f64,
+    /// `effective_target_latency_ns`.
+    pub target_latency_ns: u64,
+    /// `effective_target_latency_percentile`.
+    pub target_latency_percentile: f64,
+    /// `effective_max_async_queries`.
+    pub max_async_queries: u64,
+    /// `effective_target_duration_ms` (0 for Offline).
+    pub target_duration_ms: u64,
+    /// `effective_min_duration_ms`.
+    pub min_duration_ms: u64,
+    /// `effective_max_duration_ms`.
+    pub max_duration_ms: u64,
+    /// `effective_min_query_count` (1 for Offline).
+    pub min_query_count: u64,
+    /// `effective_max_query_count`.
+    pub max_query_count: u64,
+    /// `effective_min_sample_count`.
+    pub min_sample_count: u64,
+    /// `effective_qsl_rng_seed`.
+    pub qsl_rng_seed: u64,
+    /// `effective_sample_index_rng_seed`.
+    pub sample_index_rng_seed: u64,
+    /// `effective_schedule_rng_seed`.
+    pub schedule_rng_seed: u64,
+    /// `effective_accuracy_log_rng_seed`.
+    pub accuracy_log_rng_seed: u64,
+    /// `effective_accuracy_log_probability`.
+    pub accuracy_log_probability: f64,
+    /// `effective_accuracy_log_sampling_target`.
+    pub accuracy_log_sampling_target: u64,
+    /// `effective_print_timestamps`.
+    pub print_timestamps: bool,
+    /// `effective_performance_issue_unique`.
+    pub performance_issue_unique: bool,
+    /// `effective_performance_issue_same`.
+    pub performance_issue_same: bool,
+    /// `effective_performance_issue_same_index`.
+    pub performance_issue_same_index: u64,
+    /// `effective_performance_sample_count` (P).
+    pub performance_sample_count: u64,
+    /// `effective_accuracy_sample_count` (A).
+    pub accuracy_sample_count: u64,
+    /// `effective_sample_concatenate_permutation`.
+    pub sample_concatenate_permutation: bool,
+    /// `qsl_reported_total_count`.
+    pub qsl_total_sample_count: u64,
+    /// `qsl_reported_performance_count` (used un-overridden by the SingleStream equal-issue
+    /// adjustment).
+    pub qsl_performance_sample_count: u64,
+    /// What LoadGen would log as errors while deriving these values.
+    pub issues: Vec<SettingsIssue>,
+    /// Which libstdc++ integer draw to reproduce (default: GCC ≥ 11, the official wheel).
+    pub int_algorithm: IntAlgorithm,
+}
+
+impl EffectiveSettings {
+    /// Derives the effective settings (spec §3) from the final settings and the QSL's
+    /// `total_sample_count` and `performance_sample_count`.
+    pub fn derive(requested: &TestSettings, qsl_total: u64, qsl_performance: u64) -> Self {
+        let r = requested;
+        let mut issues = Vec::new();
+        let checked_qps = |qps: f64, name: &str, issues: &mut Vec<SettingsIssue>| {
+            if qps < 0.0 {
+                issues.push(SettingsIssue {
+                    key: "error_invalid_test_settings",
+                    message: format!("Invalid value for {name} requested. requested: {qps} using: 1"),
+                });
+                1.0
+            } else {
+                qps
+            }
+        };
+        let (target_qps, target_latency_ns, target_latency_percentile, max_async_queries) =
+            match r.scenario {
+                Scenario::SingleStream => (
+                    1e9 / r.single_stream_expected_latency_ns,
+                    0,
+                    r.single_stream_target_latency_percentile,
+                    1,
+                ),
+                Scenario::MultiStream => (
+                    1e9 / r.multi_stream_expected_latency_ns,
+                    0,
+                    r.multi_stream_target_latency_percentile,
+                    1,
+                ),
+                Scenario::Server => (
+                    checked_qps(r.server_target_qps, "server_target_qps", &mut issues),
+                    r.server_target_latency_ns,
+                    r.server_target_latency_percentile,
+                    r.server_max_async_queries,
+                ),
+                Scenario::Offline => (
+                    checked_qps(r.offline_expected_qps, "offline_expected_qps", &mut issues),
+                    0,
+                    0.99,
+                    1,
+                ),
+            };
+        let performance_sample_count = match r.performance_sample_count_override {
+            0 => qsl_performance,
+            p => p,
+        };
+        let accuracy_sample_count = match r.accuracy_sample_count_override {
+            0 => qsl_total,
+            a => a,
+        };
+        let mut samples_per_query = match r.scenario {
+            Scenario::MultiStream => r.multi_stream_samples_per_query,
+            _ => 1,
+        };
+        let mut min_query_count = r.min_query_count;
+        let mut target_duration_ms = r.min_duration_ms;
+        match r.scenario {
+            Scenario::Offline => {
+                let target_sample_count =
+                    (1.1 * (target_duration_ms as f64 / 1000.0) * target_qps) as u64;
+                samples_per_query = if r.performance_issue_unique {
+                    performance_sample_count
+                } else {
+                    min_query_count.max(target_sample_count)
+                };
+                min_query_count = 1;
+                target_duration_ms = 0;
+            }
+            Scenario::SingleStream if r.sample_concatenate_permutation => {
+                let expected = (2.0 * (target_duration_ms as f64 / 1000.0) * target_qps) as u64;
+                min_query_count = min_query_count.max(expected);
+                if let Some(rem) = min_query_count.checked_rem(qsl_performance) {
+                    min_query_count += qsl_performance - rem;
+                }
+            }
+            _ => {}
+        }
+        if r.performance_issue_same && r.performance_issue_same_index >= performance_sample_count
+        {
+            issues.push(SettingsIssue {
+                key: "error_invalid_test_settings",
+                message: format!(
+                    "Sample Idx to be repeated in performance_issue_same mode cannot be greater \
+                     than loaded performance_sample_count. performance_issue_same_index: {} \
+                     performance_sample_count: {performance_sample_count}",
+                    r.performance_issue_same_index
+                ),
+            });
+        }
+        if r.performance_issue_unique && r.performance_issue_same {
+            issues.push(SettingsIssue {
+                key: "error_invalid_test_settings",
+                message: "Performance_issue_unique and performance_issue_same, both cannot be \
+                          true at the same time. performance_issue_unique: true \
+                          performance_issue_same: true"
+                    .to_owned(),
+            });
+        }
+        EffectiveSettings {
+            requested: r.clone(),
+            scenario: r.scenario,
+            mode: r.mode,
+            samples_per_query,
+            target_qps,
+            target_latency_ns,
+            target_latency_percentile,
+            max_async_queries,
+            target_duration_ms,
+            min_duration_ms: r.min_duration_ms,
+            max_duration_ms: r.max_duration_ms,
+            min_query_count,
+            max_query_count: r.max_query_count,
+            min_sample_count: min_query_count.wrapping_mul(samples_per_query),
+            qsl_rng_seed: r.qsl_rng_seed,
+            sample_index_rng_seed: r.sample_index_rng_seed,
+            schedule_rng_seed: r.schedule_rng_seed,
+            accuracy_log_rng_seed: r.accuracy_log_rng_seed,
+            accuracy_log_probability: r.accuracy_log_probability,
+            accuracy_log_sampling_target: r.accuracy_log_sampling_target,
+            print_timestamps: r.print_timestamps,
+            performance_issue_unique: r.performance_issue_unique,
+            performance_issue_same: r.performance_issue_same,
+            performance_issue_same_index: r.performance_issue_same_index,
+            performance_sample_count,
+            accuracy_sample_count,
+            sample_concatenate_permutation: r.sample_concatenate_permutation,
+            qsl_total_sample_count: qsl_total,
+            qsl_performance_sample_count: qsl_performance,
+            issues,
+            int_algorithm: IntAlgorithm::default(),
+        }
+    }
+
+    /// Whether a sample's first token is expected (token latencies outside Offline).
+    pub fn needs_first_token(&self) -> bool {
+        self.requested.use_token_latencies && self.scenario != Scenario::Offline
+    }
+}

@@ -268,8 +268,9 @@ fn parse_line(file: &str, line: usize, text: &str) -> Result<Option<(String, Str
 
 /// The key must be `model.scenario.name` with a known scenario and name.
 fn check_key(file: &str, line: usize, key: &str) -> Result<(), ConfError> {
-    let parts: Vec<&str> = key.split('.').collect();
-    let [model, scenario, name] = parts[..] else {
+    // Model names may contain dots (`wan-2.2-t2v-a14b`): the scenario and key are the last two.
+    let parts: Vec<&str> = key.rsplitn(3, '.').collect();
+    let [name, scenario, model] = parts[..] else {
         return Err(ConfError::Syntax {
             file: file.to_owned(),
             line,

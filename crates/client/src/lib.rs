@@ -1,3 +1,51 @@
 //! Inference-server clients: SGLang's native `/generate` and OpenAI `/v1/completions`, with
 //! SSE parsing, connection pools, several endpoints, timeouts and health checks.
 //! Must not know about LoadGen internals.
+//!
+//! A request is a prompt of token ids plus sampling parameters; its answer arrives as events
+//! on a [`ResponseHandler`], each carrying the [`Instant`](std::time::Instant) of the socket
+//! read that brought its bytes. Output tokens are kept as ids and counted by the server's own
+//! count (`meta_info.completion_tokens`, `usage.completion_tokens`).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), ossperf_client::ClientError> {
+//! use std::sync::Arc;
+//! use ossperf_client::{Backend, Client, ClientConfig, Endpoint, Request, SamplingParams};
+//!
+//! let endpoints = vec![Endpoint::parse("http://localhost:30000")?];
+//! let client = Client::new(ClientConfig::new(Backend::Sglang, endpoints))?;
+//! client.health_check().await?;
+//! let request = Request { input_ids: Arc::from(vec![1, 2, 3]), params: SamplingParams::default(), stream: true };
+//! # struct H; impl ossperf_client::ResponseHandler for H {
+//! #   fn on_first_token(&mut self, _: std::time::Instant, _: &[u32], _: u64) {}
+//! #   fn on_complete(&mut self, _: &ossperf_client::Completion<'_>) {}
+//! #   fn on_failure(&mut self, _: ossperf_client::Failure) {} }
+//! client.send(request, H).await;
+//! # Ok(()) }
+//! ```
+//!
+//! OpenAI servers: the prompt goes as `prompt: [ids]` with `return_token_ids: true`, which
+//! makes vLLM return each chunk's new ids in `choices[0].token_ids`. A server that ignores it
+//! answers with text only; then the output ids are empty, the count still comes from `usage`
+//! and the text is kept in [`Completion::text`] (ids cannot be recovered without
+//! tokenizing, which never happens during a run).
+
+#![warn(missing_docs)]
+
+pub mod accum;
+mod client;
+mod endpoint;
+mod error;
+mod health;
+mod request;
+mod response;
+pub mod sse;
+mod wire;
+
+pub use client::{Client, ClientConfig, EndpointStats};
+pub use endpoint::{Backend, Endpoint};
+pub use error::{ClientError, ErrorKind, Failure};
+pub use health::HealthWarning;
+pub use request::{Request, SamplingParams};
+pub use response::{Completion, ResponseHandler};
+pub use wire::FinishReason;

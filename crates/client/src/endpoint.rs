@@ -1,0 +1,175 @@
+//! Server URLs, parsed once at start so the hot path only clones ready-made URIs. Inference
+//! servers speak plain HTTP; an `https://` URL is refused with a clear message rather than
+//! failing on every request.
+
+use std::fmt;
+use std::str::FromStr;
+
+use http::Uri;
+
+use crate::ClientError;
+
+/// Which wire protocol a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SGLang's native `POST /generate` with `input_ids`.
+    Sglang,
+    /// OpenAI-compatible `POST /v1/completions` with a token-id prompt (vLLM, trtllm-serve,
+    /// SGLang's OpenAI server).
+    Openai,
+}
+
+impl Backend {
+    /// The name used in messages: `an SGLang server`, `an OpenAI-compatible server`.
+    pub fn server_name(self) -> &'static str {
+        match self {
+            Backend::Sglang => "an SGLang server",
+            Backend::Openai => "an OpenAI-compatible server",
+        }
+    }
+}
+
+/// One server's base URL, e.g. `http://localhost:30000`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    url: String,
+    authority: http::uri::Authority,
+    prefix: String,
+}
+
+impl Endpoint {
+    /// Parses a base URL. A missing scheme means `http://`; `https://`, a query or a
+    /// fragment is an error. A trailing `/` and, for OpenAI servers, a trailing `/v1` are
+    /// ignored, so `http://h:8000/v1` and `http://h:8000` are the same endpoint.
+    pub fn parse(url: &str) -> Result<Endpoint, ClientError> {
+        let bad = |reason: &str| ClientError::BadUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let trimmed = url.trim();
+        if trimmed.is_empty() {
+            return Err(bad("expected a URL like `http://localhost:30000`"));
+        }
+        let with_scheme = if trimmed.contains("://") {
+            trimmed.to_owned()
+        } else {
+            format!("http://{trimmed}")
+        };
+        let uri = Uri::from_str(&with_scheme).map_err(|e| {
+            bad(&format!(
+                "{e}; expected a URL like `http://localhost:30000`"
+            ))
+        })?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => {
+                return Err(bad(
+                    "https is not supported: inference servers speak plain HTTP, use `http://`",
+                ))
+            }
+            Some(other) => {
+                return Err(bad(&format!(
+                    "scheme `{other}` is not supported, use `http://`"
+                )))
+            }
+            None => return Err(bad("expected a URL like `http://localhost:30000`")),
+        }
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| bad("expected a host, as in `http://localhost:30000`"))?;
+        if uri.query().is_some() || with_scheme.contains('#') {
+            return Err(bad("expected a base URL without `?query` or `#fragment`"));
+        }
+        let mut prefix = uri.path().trim_end_matches('/').to_owned();
+        if let Some(stripped) = prefix.strip_suffix("/v1") {
+            prefix = stripped.to_owned();
+        }
+        Ok(Endpoint {
+            url: format!("http://{authority}{prefix}"),
+            authority,
+            prefix,
+        })
+    }
+
+    /// The normalized base URL, e.g. `http://localhost:30000`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The full URI of `path` (which starts with `/`) on this server.
+    pub fn uri(&self, path: &str) -> Result<Uri, ClientError> {
+        Uri::builder()
+            .scheme("http")
+            .authority(self.authority.clone())
+            .path_and_query(format!("{}{path}", self.prefix))
+            .build()
+            .map_err(|e| ClientError::BadUrl {
+                url: format!("{}{path}", self.url),
+                reason: e.to_string(),
+            })
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = ClientError;
+    fn from_str(s: &str) -> Result<Endpoint, ClientError> {
+        Endpoint::parse(s)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_host_and_port_means_plain_http() {
+        let ep = Endpoint::parse("localhost:30000").unwrap();
+        assert_eq!(ep.url(), "http://localhost:30000");
+        assert_eq!(
+            ep.uri("/generate").unwrap().to_string(),
+            "http://localhost:30000/generate"
+        );
+    }
+
+    #[test]
+    fn a_trailing_slash_and_v1_are_dropped_and_a_path_prefix_is_kept() {
+        let ep = Endpoint::parse("http://10.0.0.2:8000/v1/").unwrap();
+        assert_eq!(ep.url(), "http://10.0.0.2:8000");
+        let ep = Endpoint::parse("http://gw:80/replica3/").unwrap();
+        assert_eq!(
+            ep.uri("/v1/completions").unwrap().to_string(),
+            "http://gw:80/replica3/v1/completions"
+        );
+    }
+
+    #[test]
+    fn an_https_url_is_refused_with_a_message_naming_it() {
+        let err = Endpoint::parse("https://example.com").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "server URL `https://example.com`: https is not supported: inference servers \
+             speak plain HTTP, use `http://`"
+        );
+    }
+
+    #[test]
+    fn a_query_string_or_an_empty_url_is_refused() {
+        let err = Endpoint::parse("http://h:1/?x=1").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "server URL `http://h:1/?x=1`: expected a base URL without `?query` or `#fragment`"
+        );
+        let err = Endpoint::parse(" ").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "server URL ` `: expected a URL like `http://localhost:30000`"
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! The start-up check of every endpoint, so a wrong URL is one clear line before any load is
+//! sent rather than thousands of failed requests. `GET /health` must answer 200; then SGLang
+//! must answer `GET /get_model_info` with a `model_path`, and an OpenAI server
+//! `GET /v1/models` with a model list (whose first id becomes the request's `model` unless one
+//! was configured). An endpoint that fails is taken out of rotation with a warning; the check
+//! fails only when none is left.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use http_body_util::{BodyExt, Full};
+use serde::Deserialize;
+
+use crate::client::Target;
+use crate::{Backend, Client, ClientError};
+
+/// An endpoint taken out of rotation by the health check.
+#[derive(Debug)]
+pub struct HealthWarning {
+    /// The endpoint's index in the configured list.
+    pub endpoint: usize,
+    /// Why it was taken out.
+    pub error: ClientError,
+}
+
+#[derive(Deserialize)]
+struct ModelInfo {
+    model_path: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ModelList {
+    data: Vec<ModelEntry>,
+}
+
+#[derive(Deserialize)]
+struct ModelEntry {
+    id: String,
+}
+
+impl Client {
+    /// Checks every endpoint concurrently. Unhealthy ones are taken out of rotation and
+    /// returned as warnings; it is an error when none is healthy (with one endpoint, that
+    /// endpoint's own error).
+    pub async fn health_check(&self) -> Result<Vec<HealthWarning>, ClientError> {
+        let mut tasks = Vec::new();
+        for i in 0..self.inner.targets.len() {
+            let client = self.clone();
+            tasks.push(tokio::spawn(async move { client.check_one(i).await }));
+        }
+        let mut warnings = Vec::new();
+        for (i, task) in tasks.into_iter().enumerate() {
+            let target = &self.inner.targets[i];
+            let result = task.await.unwrap_or_else(|e| {
+                Err(ClientError::Unreachable {
+                    url: target.endpoint.url().to_owned(),
+                    reason: format!("health check task failed: {e}"),
+                })
+            });
+            target
+                .counters
+                .healthy
+                .store(result.is_ok(), Ordering::Relaxed);
+            if let Err(error) = result {
+                warnings.push(HealthWarning { endpoint: i, error });
+            }
+        }
+        if warnings.len() < self.inner.targets.len() {
+            return Ok(warnings);
+        }
+        let mut errors: Vec<ClientError> = warnings.into_iter().map(|w| w.error).collect();
+        if errors.len() == 1 {
+            if let Some(only) = errors.pop() {
+                return Err(only);
+            }
+        }
+        Err(ClientError::NoHealthyEndpoint(errors))
+    }
+
+    async fn check_one(&self, i: usize) -> Result<(), ClientError> {
+        let target = &self.inner.targets[i];
+        let backend = self.inner.config.backend;
+        let health = self.get(target, "/health").await?;
+        if health.0 != StatusCode::OK {
+            return Err(ClientError::NotAServer {
+                url: target.endpoint.url().to_owned(),
+                expected: backend.server_name(),
+                found: format!("`GET /health` answered HTTP {}", health.0.as_u16()),
+            });
+        }
+        let path = match backend {
+            Backend::Sglang => "/get_model_info",
+            Backend::Openai => "/v1/models",
+        };
+        let (status, body) = self.get(target, path).await?;
+        let not_a_server = |found: String| ClientError::NotAServer {
+            url: target.endpoint.url().to_owned(),
+            expected: backend.server_name(),
+            found,
+        };
+        if status != StatusCode::OK {
+            return Err(not_a_server(format!(
+                "`GET {path}` answered HTTP {}",
+                status.as_u16()
+            )));
+        }
+        let shown = || String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
+        match backend {
+            Backend::Sglang => match serde_json::from_slice::<ModelInfo>(&body) {
+                Ok(ModelInfo {
+                    model_path: Some(_),
+                }) => Ok(()),
+                _ => Err(not_a_server(format!(
+                    "`GET {path}` answered `{}`, expected JSON with `model_path`",
+                    shown()
+                ))),
+            },
+            Backend::Openai => match serde_json::from_slice::<ModelList>(&body) {
+                Ok(list) if !list.data.is_empty() => {
+                    if let Some(first) = list.data.into_iter().next() {
+                        let _ = target.model.set(first.id);
+                    }
+                    Ok(())
+                }
+                _ => Err(not_a_server(format!(
+                    "`GET {path}` answered `{}`, expected JSON with a non-empty `data` list",
+                    shown()
+                ))),
+            },
+        }
+    }
+
+    /// A GET with a short deadline; transport errors become [`ClientError::Unreachable`].
+    async fn get(&self, target: &Target, path: &str) -> Result<(StatusCode, Vec<u8>), ClientError> {
+        let url = target.endpoint.url().to_owned();
+        let unreachable = |reason: String| ClientError::Unreachable {
+            url: url.clone(),
+            reason,
+        };
+        let request = hyper::Request::builder()
+            .method(Method::GET)
+            .uri(target.endpoint.uri(path)?)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| unreachable(e.to_string()))?;
+        let limit = self.inner.config.connect_timeout + Duration::from_secs(5);
+        let exchange = async {
+            let response = self.inner.http.request(request).await.map_err(|e| {
+                let mut reason = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    reason = format!("{reason}: {s}");
+                    source = s.source();
+                }
+                unreachable(reason)
+            })?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| unreachable(format!("reading `GET {path}`: {e}")))?
+                .to_bytes();
+            Ok((status, body.to_vec()))
+        };
+        tokio::time::timeout(limit, exchange)
+            .await
+            .unwrap_or_else(|_| {
+                Err(unreachable(format!(
+                    "no answer to `GET {path}` within {limit:?}"
+                )))
+            })
+    }
+}

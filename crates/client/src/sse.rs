@@ -1,0 +1,263 @@
+//! A server-sent-events parser that hands out each event's `data` as a slice of its own
+//! buffer. Socket reads cut events anywhere: in the middle of a line, between `\r` and `\n`,
+//! or several events at once; the parser keeps the unfinished tail and returns whole events
+//! only. One `data:` line is returned without copying; several are joined with `\n` as the
+//! SSE standard says. Comments (`:`), `event:`, `id:` and `retry:` lines are skipped.
+//!
+//! One leniency: at the end of the body a last event without its closing blank line is still
+//! delivered (some servers end with `data: [DONE]\n`).
+
+/// The largest event accepted, so a server that never sends a blank line cannot grow the
+/// buffer without bound.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 64 << 20;
+
+/// An SSE framing error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SseError {
+    /// An event grew past the size limit without a closing blank line.
+    #[error("server-sent event larger than `{limit}` bytes without a closing blank line")]
+    EventTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+/// Incremental SSE parser. Feed reads with [`push`](SseParser::push), then take events
+/// with [`next_event`](SseParser::next_event) until it returns `None`.
+#[derive(Debug)]
+pub struct SseParser {
+    buf: Vec<u8>,
+    /// Start of the pending (not yet dispatched) event in `buf`.
+    start: usize,
+    /// Where line scanning resumes, relative to `start`.
+    cursor: usize,
+    /// `data` values of the pending event, as ranges relative to `start`.
+    data: Vec<(usize, usize)>,
+    joined: Vec<u8>,
+    eof: bool,
+    max_event: usize,
+}
+
+impl Default for SseParser {
+    fn default() -> SseParser {
+        SseParser::new(DEFAULT_MAX_EVENT_BYTES)
+    }
+}
+
+impl SseParser {
+    /// A parser that refuses events longer than `max_event` bytes.
+    pub fn new(max_event: usize) -> SseParser {
+        SseParser {
+            buf: Vec::with_capacity(4096),
+            start: 0,
+            cursor: 0,
+            data: Vec::new(),
+            joined: Vec::new(),
+            eof: false,
+            max_event,
+        }
+    }
+
+    /// Appends the bytes of one read.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if self.start == self.buf.len() {
+            self.buf.clear();
+        } else if self.start > 0 {
+            self.buf.copy_within(self.start.., 0);
+            self.buf.truncate(self.buf.len() - self.start);
+        }
+        self.start = 0;
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Marks the end of the body: a trailing `\r` ends its line, and a last event without
+    /// its blank line is delivered.
+    pub fn finish(&mut self) {
+        self.eof = true;
+    }
+
+    /// Bytes received but not yet part of a returned event (whitespace-only tails count).
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    /// The next complete event's data, or `None` when more bytes are needed.
+    pub fn next_event(&mut self) -> Result<Option<&[u8]>, SseError> {
+        loop {
+            let from = self.start + self.cursor;
+            let rest = &self.buf[from..];
+            let Some(i) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                if self.eof && !rest.is_empty() {
+                    // The last line had no terminator: take it as a full line.
+                    self.handle_line(from, from + rest.len(), rest.len());
+                    continue;
+                }
+                if self.eof && !self.data.is_empty() {
+                    return Ok(Some(self.dispatch()));
+                }
+                if self.buf.len() - self.start > self.max_event {
+                    return Err(SseError::EventTooLarge {
+                        limit: self.max_event,
+                    });
+                }
+                return Ok(None);
+            };
+            let term = if rest[i] == b'\r' {
+                match rest.get(i + 1) {
+                    Some(b'\n') => 2,
+                    Some(_) => 1,
+                    None if self.eof => 1,
+                    // A `\r` at the end of a read may be followed by `\n` in the next one.
+                    None => return Ok(None),
+                }
+            } else {
+                1
+            };
+            if i == 0 {
+                self.cursor += term;
+                if self.data.is_empty() {
+                    // A blank line with no data: nothing to dispatch; drop what was scanned.
+                    self.start += self.cursor;
+                    self.cursor = 0;
+                    continue;
+                }
+                return Ok(Some(self.dispatch()));
+            }
+            self.handle_line(from, from + i, i + term);
+        }
+    }
+
+    /// Records the line `buf[from..end]` and moves the cursor by `advance`.
+    fn handle_line(&mut self, from: usize, end: usize, advance: usize) {
+        self.cursor += advance;
+        let line = &self.buf[from..end];
+        if line[0] == b':' {
+            return;
+        }
+        let (name, value_at) = match line.iter().position(|&b| b == b':') {
+            Some(colon) => {
+                let skip = usize::from(line.get(colon + 1) == Some(&b' '));
+                (&line[..colon], colon + 1 + skip)
+            }
+            None => (line, line.len()),
+        };
+        if name == b"data" {
+            self.data
+                .push((from + value_at - self.start, end - self.start));
+        }
+    }
+
+    /// Ends the pending event and returns its data.
+    fn dispatch(&mut self) -> &[u8] {
+        let base = self.start;
+        self.start += self.cursor;
+        self.cursor = 0;
+        if self.data.len() == 1 {
+            let (a, b) = self.data[0];
+            self.data.clear();
+            return &self.buf[base + a..base + b];
+        }
+        self.joined.clear();
+        for (n, &(a, b)) in self.data.iter().enumerate() {
+            if n > 0 {
+                self.joined.push(b'\n');
+            }
+            self.joined.extend_from_slice(&self.buf[base + a..base + b]);
+        }
+        self.data.clear();
+        &self.joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(parser: &mut SseParser) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(data) = parser.next_event().unwrap() {
+            out.push(String::from_utf8(data.to_vec()).unwrap());
+        }
+        out
+    }
+
+    /// Feeds `chunks` one read at a time and collects every event.
+    fn parse_reads(chunks: &[&[u8]]) -> Vec<String> {
+        let mut parser = SseParser::default();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            parser.push(chunk);
+            out.extend(events(&mut parser));
+        }
+        parser.finish();
+        out.extend(events(&mut parser));
+        out
+    }
+
+    #[test]
+    fn several_events_in_one_read_come_out_in_order() {
+        let out = parse_reads(&[b"data: {\"a\":1}\n\ndata: {\"a\":2}\n\ndata: [DONE]\n\n"]);
+        assert_eq!(out, ["{\"a\":1}", "{\"a\":2}", "[DONE]"]);
+    }
+
+    #[test]
+    fn an_event_split_at_every_byte_is_reassembled() {
+        let stream = b"data: {\"x\": \"y\"}\r\n\r\ndata: [DONE]\r\n\r\n";
+        let reads: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(parse_reads(&reads), ["{\"x\": \"y\"}", "[DONE]"]);
+    }
+
+    #[test]
+    fn a_crlf_split_between_reads_is_one_line_ending() {
+        let out = parse_reads(&[b"data: one\r", b"\n\r", b"\ndata: two\r\n\r\n"]);
+        assert_eq!(out, ["one", "two"]);
+    }
+
+    #[test]
+    fn bare_cr_line_endings_are_accepted() {
+        assert_eq!(parse_reads(&[b"data: a\r\rdata: b\r\r"]), ["a", "b"]);
+    }
+
+    #[test]
+    fn comments_and_other_fields_are_skipped() {
+        let out = parse_reads(&[b": keep-alive\n\nevent: message\nid: 7\nretry: 10\ndata: x\n\n"]);
+        assert_eq!(out, ["x"]);
+    }
+
+    #[test]
+    fn multi_line_data_is_joined_with_newlines() {
+        let out = parse_reads(&[b"data: {\"a\":\ndata:1}\ndata\n\n"]);
+        assert_eq!(out, ["{\"a\":\n1}\n"]);
+    }
+
+    #[test]
+    fn a_last_event_without_its_blank_line_is_delivered_at_the_end() {
+        assert_eq!(
+            parse_reads(&[b"data: a\n\ndata: [DONE]\n"]),
+            ["a", "[DONE]"]
+        );
+        assert_eq!(parse_reads(&[b"data: [DONE]"]), ["[DONE]"]);
+    }
+
+    #[test]
+    fn an_unfinished_event_waits_for_more_bytes() {
+        let mut parser = SseParser::default();
+        parser.push(b"data: {\"par");
+        assert_eq!(parser.next_event().unwrap(), None);
+        parser.push(b"tial\":1}\n");
+        assert_eq!(parser.next_event().unwrap(), None);
+        parser.push(b"\n");
+        assert_eq!(parser.next_event().unwrap(), Some(&b"{\"partial\":1}"[..]));
+    }
+
+    #[test]
+    fn an_event_over_the_limit_is_an_error() {
+        let mut parser = SseParser::new(8);
+        parser.push(b"data: 0123456789");
+        assert_eq!(
+            parser.next_event().unwrap_err().to_string(),
+            "server-sent event larger than `8` bytes without a closing blank line"
+        );
+    }
+}

@@ -161,7 +161,10 @@ fn is_documented_ignored_key(key: &str) -> bool {
         return true;
     }
     let b = key.as_bytes();
-    b.len() > 7 && key.starts_with("test") && b[4].is_ascii_digit() && b[5].is_ascii_digit()
+    b.len() > 7
+        && key.starts_with("test")
+        && b[4].is_ascii_digit()
+        && b[5].is_ascii_digit()
         && b[6] == b'_'
         && !key.starts_with("test05_")
 }
@@ -234,7 +237,10 @@ fn parse_line(file: &str, line: usize, text: &str) -> Result<Option<(String, Str
     if key.starts_with('#') {
         // LoadGen ignores `#word` alone and rejects `#word more`; both read as comments
         // that lack the space LoadGen needs.
-        return Err(syntax("a comment to start with `# ` (hash and space)", text.trim()));
+        return Err(syntax(
+            "a comment to start with `# ` (hash and space)",
+            text.trim(),
+        ));
     }
     match tokens.next() {
         Some("=") => {}
@@ -328,7 +334,11 @@ fn parse_int(s: &str) -> Option<u64> {
         }
         digits.parse().ok()?
     };
-    Some(if negative { value.wrapping_neg() } else { value })
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
 }
 
 /// `strtod(s)` for a fully consumed literal.

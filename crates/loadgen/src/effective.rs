@@ -94,7 +94,9 @@ impl EffectiveSettings {
             if qps < 0.0 {
                 issues.push(SettingsIssue {
                     key: "error_invalid_test_settings",
-                    message: format!("Invalid value for {name} requested. requested: {qps} using: 1"),
+                    message: format!(
+                        "Invalid value for {name} requested. requested: {qps} using: 1"
+                    ),
                 });
                 1.0
             } else {
@@ -163,8 +165,7 @@ impl EffectiveSettings {
             }
             _ => {}
         }
-        if r.performance_issue_same && r.performance_issue_same_index >= performance_sample_count
-        {
+        if r.performance_issue_same && r.performance_issue_same_index >= performance_sample_count {
             issues.push(SettingsIssue {
                 key: "error_invalid_test_settings",
                 message: format!(

@@ -194,8 +194,16 @@ pub fn generate_queries(
     }
     let mut sample_rng = Mt19937::with_algorithm(s.sample_index_rng_seed, s.int_algorithm);
     let mut schedule_rng = Mt19937::with_algorithm(s.schedule_rng_seed, s.int_algorithm);
-    let stride = if s.scenario == Scenario::MultiStream { spq } else { 1 };
-    let strided = || (0..set.distribution_end).step_by(stride).collect::<Vec<_>>();
+    let stride = if s.scenario == Scenario::MultiStream {
+        spq
+    } else {
+        1
+    };
+    let strided = || {
+        (0..set.distribution_end)
+            .step_by(stride)
+            .collect::<Vec<_>>()
+    };
     let mut distribution = match phase {
         Phase::Performance => Picker::Uniform {
             end: set.distribution_end as u64,

@@ -347,6 +347,9 @@ mod tests {
         s.test05_qsl_rng_seed = 1;
         assert!(s.apply_test05(&requested));
         assert_eq!(s.mode, TestMode::PerformanceOnly);
-        assert_eq!((s.qsl_rng_seed, s.sample_index_rng_seed, s.schedule_rng_seed), (7, 8, 9));
+        assert_eq!(
+            (s.qsl_rng_seed, s.sample_index_rng_seed, s.schedule_rng_seed),
+            (7, 8, 9)
+        );
     }
 }

@@ -2,6 +2,8 @@
 //! wheel) reproduced exactly: the loaded set, every issued sample in order, and every
 //! `generated_*` and `effective_*` value of the detail log.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use ossperf_loadgen::{
@@ -44,12 +46,21 @@ fn check(file: &str, user_conf: &str) {
     for set in sets {
         load_order.extend_from_slice(&set.samples);
         let generated = generate_queries(&eff, set, phase).unwrap();
-        issued.extend(generated.queries.iter().flat_map(|q| q.sample_indices.iter().copied()));
+        issued.extend(
+            generated
+                .queries
+                .iter()
+                .flat_map(|q| q.sample_indices.iter().copied()),
+        );
         last = Some(generated);
     }
     let generated = last.unwrap();
     let as_usize = |v: &Value| -> Vec<usize> {
-        v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect()
     };
     assert_eq!(load_order, as_usize(&golden["loaded"]), "{file}: loaded");
     assert_eq!(issued, as_usize(&golden["issued"]), "{file}: issued");
@@ -70,10 +81,16 @@ fn check(file: &str, user_conf: &str) {
                 .clone(),
             _ => continue,
         };
-        assert!(same(&actual, expected), "{file}: {key} = {actual}, expected {expected}");
+        assert!(
+            same(&actual, expected),
+            "{file}: {key} = {actual}, expected {expected}"
+        );
         compared += 1;
     }
-    assert_eq!(compared, 29, "{file}: every generated_* and effective_* key compared");
+    assert_eq!(
+        compared, 29,
+        "{file}: every generated_* and effective_* key compared"
+    );
 }
 
 /// Numbers compare by value (the golden files write `100000` for the double 100000.0).
@@ -91,30 +108,84 @@ fn ours_by_key(e: &EffectiveSettings) -> Vec<(&'static str, Value)> {
     vec![
         ("effective_scenario", Value::from(e.scenario.as_str())),
         ("effective_test_mode", Value::from(e.mode.as_str())),
-        ("effective_samples_per_query", Value::from(e.samples_per_query)),
+        (
+            "effective_samples_per_query",
+            Value::from(e.samples_per_query),
+        ),
         ("effective_target_qps", Value::from(e.target_qps)),
-        ("effective_target_latency_ns", Value::from(e.target_latency_ns)),
-        ("effective_target_latency_percentile", Value::from(e.target_latency_percentile)),
-        ("effective_max_async_queries", Value::from(e.max_async_queries)),
-        ("effective_target_duration_ms", Value::from(e.target_duration_ms)),
+        (
+            "effective_target_latency_ns",
+            Value::from(e.target_latency_ns),
+        ),
+        (
+            "effective_target_latency_percentile",
+            Value::from(e.target_latency_percentile),
+        ),
+        (
+            "effective_max_async_queries",
+            Value::from(e.max_async_queries),
+        ),
+        (
+            "effective_target_duration_ms",
+            Value::from(e.target_duration_ms),
+        ),
         ("effective_min_duration_ms", Value::from(e.min_duration_ms)),
         ("effective_max_duration_ms", Value::from(e.max_duration_ms)),
         ("effective_min_query_count", Value::from(e.min_query_count)),
         ("effective_max_query_count", Value::from(e.max_query_count)),
-        ("effective_min_sample_count", Value::from(e.min_sample_count)),
+        (
+            "effective_min_sample_count",
+            Value::from(e.min_sample_count),
+        ),
         ("effective_qsl_rng_seed", Value::from(e.qsl_rng_seed)),
-        ("effective_sample_index_rng_seed", Value::from(e.sample_index_rng_seed)),
-        ("effective_schedule_rng_seed", Value::from(e.schedule_rng_seed)),
-        ("effective_accuracy_log_rng_seed", Value::from(e.accuracy_log_rng_seed)),
-        ("effective_accuracy_log_probability", Value::from(e.accuracy_log_probability)),
-        ("effective_accuracy_log_sampling_target", Value::from(e.accuracy_log_sampling_target)),
-        ("effective_print_timestamps", Value::from(e.print_timestamps)),
-        ("effective_performance_issue_unique", Value::from(e.performance_issue_unique)),
-        ("effective_performance_issue_same", Value::from(e.performance_issue_same)),
-        ("effective_performance_issue_same_index", Value::from(e.performance_issue_same_index)),
-        ("effective_performance_sample_count", Value::from(e.performance_sample_count)),
-        ("effective_accuracy_sample_count", Value::from(e.accuracy_sample_count)),
-        ("effective_sample_concatenate_permutation", Value::from(e.sample_concatenate_permutation)),
+        (
+            "effective_sample_index_rng_seed",
+            Value::from(e.sample_index_rng_seed),
+        ),
+        (
+            "effective_schedule_rng_seed",
+            Value::from(e.schedule_rng_seed),
+        ),
+        (
+            "effective_accuracy_log_rng_seed",
+            Value::from(e.accuracy_log_rng_seed),
+        ),
+        (
+            "effective_accuracy_log_probability",
+            Value::from(e.accuracy_log_probability),
+        ),
+        (
+            "effective_accuracy_log_sampling_target",
+            Value::from(e.accuracy_log_sampling_target),
+        ),
+        (
+            "effective_print_timestamps",
+            Value::from(e.print_timestamps),
+        ),
+        (
+            "effective_performance_issue_unique",
+            Value::from(e.performance_issue_unique),
+        ),
+        (
+            "effective_performance_issue_same",
+            Value::from(e.performance_issue_same),
+        ),
+        (
+            "effective_performance_issue_same_index",
+            Value::from(e.performance_issue_same_index),
+        ),
+        (
+            "effective_performance_sample_count",
+            Value::from(e.performance_sample_count),
+        ),
+        (
+            "effective_accuracy_sample_count",
+            Value::from(e.accuracy_sample_count),
+        ),
+        (
+            "effective_sample_concatenate_permutation",
+            Value::from(e.sample_concatenate_permutation),
+        ),
     ]
 }
 

@@ -56,7 +56,12 @@ impl Call<'_> {
     }
 
     /// An integer times `multiplier` (ms → ns), refusing overflow.
-    fn scaled_int(&self, lookup: Lookup, key: &str, multiplier: u64) -> Result<Option<u64>, ConfError> {
+    fn scaled_int(
+        &self,
+        lookup: Lookup,
+        key: &str,
+        multiplier: u64,
+    ) -> Result<Option<u64>, ConfError> {
         let Some(v) = self.int(lookup, key)? else {
             return Ok(None);
         };
@@ -126,7 +131,11 @@ fn apply_file(
     scenario: Scenario,
     conf_type: ConfType,
 ) -> Result<(), ConfError> {
-    let c = Call { file, model, scenario };
+    let c = Call {
+        file,
+        model,
+        scenario,
+    };
     let mut s = settings.clone();
     use Lookup::{Caller, Fixed};
     if let Some(v) = c.int(Caller, "mode")? {
@@ -146,23 +155,56 @@ fn apply_file(
     }
     if conf_type == ConfType::Embedded {
         set(&mut s.qsl_rng_seed, c.int(Caller, "qsl_rng_seed")?);
-        set(&mut s.sample_index_rng_seed, c.int(Caller, "sample_index_rng_seed")?);
-        set(&mut s.schedule_rng_seed, c.int(Caller, "schedule_rng_seed")?);
-        set(&mut s.accuracy_log_probability, c.double(Caller, "accuracy_log_probability", 0.01)?);
+        set(
+            &mut s.sample_index_rng_seed,
+            c.int(Caller, "sample_index_rng_seed")?,
+        );
+        set(
+            &mut s.schedule_rng_seed,
+            c.int(Caller, "schedule_rng_seed")?,
+        );
+        set(
+            &mut s.accuracy_log_probability,
+            c.double(Caller, "accuracy_log_probability", 0.01)?,
+        );
         set(&mut s.test05, c.int(Caller, "test05")?.map(|v| v == 1));
-        set(&mut s.test05_qsl_rng_seed, c.int(Caller, "test05_qsl_rng_seed")?);
-        set(&mut s.test05_sample_index_rng_seed, c.int(Caller, "test05_sample_index_rng_seed")?);
-        set(&mut s.test05_schedule_rng_seed, c.int(Caller, "test05_schedule_rng_seed")?);
+        set(
+            &mut s.test05_qsl_rng_seed,
+            c.int(Caller, "test05_qsl_rng_seed")?,
+        );
+        set(
+            &mut s.test05_sample_index_rng_seed,
+            c.int(Caller, "test05_sample_index_rng_seed")?,
+        );
+        set(
+            &mut s.test05_schedule_rng_seed,
+            c.int(Caller, "test05_schedule_rng_seed")?,
+        );
     }
-    set(&mut s.use_token_latencies, c.int(Caller, "use_token_latencies")?.map(|v| v == 1));
+    set(
+        &mut s.use_token_latencies,
+        c.int(Caller, "use_token_latencies")?.map(|v| v == 1),
+    );
     if s.use_token_latencies {
         let server = Fixed(Scenario::Server);
-        set(&mut s.server_ttft_latency, c.scaled_int(server, "ttft_latency", 1_000_000)?);
-        set(&mut s.server_tpot_latency, c.scaled_int(server, "tpot_latency", 1_000_000)?);
+        set(
+            &mut s.server_ttft_latency,
+            c.scaled_int(server, "ttft_latency", 1_000_000)?,
+        );
+        set(
+            &mut s.server_tpot_latency,
+            c.scaled_int(server, "tpot_latency", 1_000_000)?,
+        );
     }
-    set(&mut s.infer_token_latencies, c.int(Caller, "infer_token_latencies")?.map(|v| v == 1));
+    set(
+        &mut s.infer_token_latencies,
+        c.int(Caller, "infer_token_latencies")?.map(|v| v == 1),
+    );
     if s.infer_token_latencies {
-        set(&mut s.token_latency_scaling_factor, c.int(Caller, "token_latency_scaling_factor")?);
+        set(
+            &mut s.token_latency_scaling_factor,
+            c.int(Caller, "token_latency_scaling_factor")?,
+        );
     }
     apply_scenario_keys(&c, &mut s)?;
     *settings = s;
@@ -179,33 +221,91 @@ fn apply_scenario_keys(c: &Call<'_>, s: &mut TestSettings) -> Result<(), ConfErr
         Fixed(Scenario::Offline),
     );
     let pct = "target_latency_percentile";
-    set(&mut s.single_stream_target_latency_percentile, c.double(ss, pct, 0.01)?);
-    set(&mut s.multi_stream_target_latency_percentile, c.double(ms, pct, 0.01)?);
-    set(&mut s.multi_stream_samples_per_query, c.int(ms, "samples_per_query")?);
-    set(&mut s.server_target_latency_percentile, c.double(server, pct, 0.01)?);
-    set(&mut s.server_target_latency_ns, c.scaled_int(server, "target_latency", 1_000_000)?);
-    set(&mut s.performance_issue_unique, c.int(Caller, "performance_issue_unique")?.map(|v| v != 0));
-    set(&mut s.performance_issue_same, c.int(Caller, "performance_issue_same")?.map(|v| v != 0));
-    set(&mut s.performance_issue_same_index, c.int(Caller, "performance_issue_same_index")?);
+    set(
+        &mut s.single_stream_target_latency_percentile,
+        c.double(ss, pct, 0.01)?,
+    );
+    set(
+        &mut s.multi_stream_target_latency_percentile,
+        c.double(ms, pct, 0.01)?,
+    );
+    set(
+        &mut s.multi_stream_samples_per_query,
+        c.int(ms, "samples_per_query")?,
+    );
+    set(
+        &mut s.server_target_latency_percentile,
+        c.double(server, pct, 0.01)?,
+    );
+    set(
+        &mut s.server_target_latency_ns,
+        c.scaled_int(server, "target_latency", 1_000_000)?,
+    );
+    set(
+        &mut s.performance_issue_unique,
+        c.int(Caller, "performance_issue_unique")?.map(|v| v != 0),
+    );
+    set(
+        &mut s.performance_issue_same,
+        c.int(Caller, "performance_issue_same")?.map(|v| v != 0),
+    );
+    set(
+        &mut s.performance_issue_same_index,
+        c.int(Caller, "performance_issue_same_index")?,
+    );
     set(
         &mut s.sample_concatenate_permutation,
-        c.int(Caller, "sample_concatenate_permutation")?.map(|v| v == 1),
+        c.int(Caller, "sample_concatenate_permutation")?
+            .map(|v| v == 1),
     );
-    set(&mut s.server_coalesce_queries, c.int(server, "coalesce_queries")?.map(|v| v != 0));
-    set(&mut s.server_max_async_queries, c.int(server, "max_async_queries")?);
+    set(
+        &mut s.server_coalesce_queries,
+        c.int(server, "coalesce_queries")?.map(|v| v != 0),
+    );
+    set(
+        &mut s.server_max_async_queries,
+        c.int(server, "max_async_queries")?,
+    );
     set(&mut s.min_duration_ms, c.int(Caller, "min_duration")?);
     set(&mut s.max_duration_ms, c.int(Caller, "max_duration")?);
     set(&mut s.min_query_count, c.int(Caller, "min_query_count")?);
     set(&mut s.max_query_count, c.int(Caller, "max_query_count")?);
-    set(&mut s.performance_sample_count_override, c.int(Caller, "performance_sample_count_override")?);
-    set(&mut s.accuracy_sample_count_override, c.int(Caller, "accuracy_sample_count_override")?);
-    set(&mut s.single_stream_expected_latency_ns, c.double(ss, "target_latency", 1e6)?);
-    set(&mut s.multi_stream_expected_latency_ns, c.double(ms, "target_latency", 1e6)?);
-    set(&mut s.server_target_qps, c.double(server, "target_qps", 1.0)?);
-    set(&mut s.offline_expected_qps, c.double(offline, "target_qps", 1.0)?);
-    set(&mut s.print_timestamps, c.int(Caller, "print_timestamps")?.map(|v| v != 0));
-    set(&mut s.accuracy_log_rng_seed, c.int(Caller, "accuracy_log_rng_seed")?);
-    set(&mut s.accuracy_log_sampling_target, c.int(Caller, "accuracy_log_sampling_target")?);
+    set(
+        &mut s.performance_sample_count_override,
+        c.int(Caller, "performance_sample_count_override")?,
+    );
+    set(
+        &mut s.accuracy_sample_count_override,
+        c.int(Caller, "accuracy_sample_count_override")?,
+    );
+    set(
+        &mut s.single_stream_expected_latency_ns,
+        c.double(ss, "target_latency", 1e6)?,
+    );
+    set(
+        &mut s.multi_stream_expected_latency_ns,
+        c.double(ms, "target_latency", 1e6)?,
+    );
+    set(
+        &mut s.server_target_qps,
+        c.double(server, "target_qps", 1.0)?,
+    );
+    set(
+        &mut s.offline_expected_qps,
+        c.double(offline, "target_qps", 1.0)?,
+    );
+    set(
+        &mut s.print_timestamps,
+        c.int(Caller, "print_timestamps")?.map(|v| v != 0),
+    );
+    set(
+        &mut s.accuracy_log_rng_seed,
+        c.int(Caller, "accuracy_log_rng_seed")?,
+    );
+    set(
+        &mut s.accuracy_log_sampling_target,
+        c.int(Caller, "accuracy_log_sampling_target")?,
+    );
     Ok(())
 }
 
@@ -244,9 +344,13 @@ impl ConfLoader {
         conf_type: ConfType,
     ) -> Result<(), ConfError> {
         match conf_type {
-            ConfType::Embedded => {
-                apply_file(settings, &self.embedded, model, scenario, ConfType::Embedded)
-            }
+            ConfType::Embedded => apply_file(
+                settings,
+                &self.embedded,
+                model,
+                scenario,
+                ConfType::Embedded,
+            ),
             ConfType::User => {
                 if self.user_conf_loaded {
                     return Err(ConfError::MultipleUserConfs {
@@ -254,7 +358,13 @@ impl ConfLoader {
                     });
                 }
                 self.user_conf_loaded = true;
-                apply_file(settings, &self.embedded, model, scenario, ConfType::Embedded)?;
+                apply_file(
+                    settings,
+                    &self.embedded,
+                    model,
+                    scenario,
+                    ConfType::Embedded,
+                )?;
                 apply_file(settings, file, model, scenario, ConfType::User)
             }
             ConfType::Other => apply_file(settings, file, model, scenario, ConfType::Other),

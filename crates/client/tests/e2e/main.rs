@@ -1,5 +1,8 @@
 //! End-to-end tests of the client against canned servers on real loopback sockets.
 
+// Test helpers outside `#[test]` functions: a panic is the right failure here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod balancing;
 mod canned;
 mod failures;

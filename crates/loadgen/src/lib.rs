@@ -13,6 +13,20 @@ pub use sut::{QuerySample, QuerySampleIndex, QuerySampleLibrary, ResponseId, Sys
 pub mod responder;
 
 pub use responder::Responder;
+
+pub mod clock;
+pub mod early_stopping;
+mod issue;
+pub mod logs;
+pub mod report;
+pub mod results;
+pub mod run;
+pub mod stats;
+mod sys;
+
+pub use report::{SampleRecord, TestReport};
+pub use results::PerformanceResult;
+pub use run::{run_test, RunControl, RunError};
 pub mod config;
 pub mod effective;
 pub mod generate;

@@ -1,0 +1,180 @@
+//! The issue loop (spec §8): one issuing thread walks the pre-generated queries, waits for
+//! each one's time, hands it to the SUT and decides when to stop.
+//!
+//! Server queries wait for their Poisson time (sleep, then spin); SingleStream and
+//! MultiStream wait for the previous query to finish; Offline issues its one query at once.
+//! Every query's scheduled and actual issue time is recorded in its slot.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::clock;
+use crate::generate::{GeneratedQueries, Phase};
+use crate::responder::{Responder, Series};
+use crate::settings::Scenario;
+use crate::{EffectiveSettings, QuerySample, RunControl, SystemUnderTest};
+
+/// Why the loop stopped before the last generated query, as LoadGen logs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Every generated query was issued.
+    Exhausted,
+    /// `generic_message`: minimum query count and duration met.
+    Natural,
+    /// `error_runtime`: too many outstanding queries, max query count or max duration.
+    Early(String),
+    /// [`RunControl::abort`] was called.
+    Aborted,
+}
+
+/// What the loop did.
+#[derive(Debug)]
+pub(crate) struct Issued {
+    /// Queries issued (a prefix of the generated ones).
+    pub(crate) queries: usize,
+    /// Samples issued.
+    pub(crate) samples: u64,
+    /// ns from the test origin to the start of issuing.
+    pub(crate) start_ns: u64,
+    /// Why it stopped.
+    pub(crate) stop: Stop,
+}
+
+/// Issues the queries of one series and returns once the SUT has been flushed (it does not
+/// wait for completions).
+pub(crate) fn issue_all(
+    series: &Arc<Series>,
+    generated: &GeneratedQueries,
+    eff: &EffectiveSettings,
+    phase: Phase,
+    sut: &dyn SystemUnderTest,
+    control: &RunControl,
+) -> Issued {
+    let responder = Responder::new(Arc::clone(series));
+    let start = Instant::now();
+    let start_ns = clock::since(series.origin, start);
+    let mut batch: Vec<QuerySample> = Vec::new();
+    let mut next_seq = series.first_seq;
+    let mut issued = Issued {
+        queries: 0,
+        samples: 0,
+        start_ns,
+        stop: Stop::Exhausted,
+    };
+    for (qi, query) in generated.queries.iter().enumerate() {
+        if control.is_aborted() {
+            issued.stop = Stop::Aborted;
+            break;
+        }
+        let slot = &series.queries[qi];
+        let scheduled = match eff.scenario {
+            Scenario::Server => {
+                let due = start + Duration::from_nanos(query.scheduled_ns);
+                if !clock::wait_until(due, || control.is_aborted()) {
+                    issued.stop = Stop::Aborted;
+                    break;
+                }
+                due
+            }
+            Scenario::Offline => start,
+            Scenario::SingleStream | Scenario::MultiStream => {
+                if qi > 0 && !wait_for_query(series, qi - 1, control) {
+                    issued.stop = Stop::Aborted;
+                    break;
+                }
+                Instant::now()
+            }
+        };
+        batch.clear();
+        for &index in &query.sample_indices {
+            next_seq += 1;
+            batch.push(QuerySample { id: next_seq, index });
+        }
+        let issued_at = Instant::now();
+        let scheduled_ns = clock::since(series.origin, scheduled.min(issued_at));
+        slot.scheduled_ns.store(scheduled_ns, Ordering::Release);
+        slot.issued_ns.store(clock::since(series.origin, issued_at), Ordering::Release);
+        sut.issue_query(&batch, &responder);
+        issued.queries += 1;
+        issued.samples += batch.len() as u64;
+        if let Some(stop) = should_stop(series, eff, phase, &issued, issued_at, start) {
+            issued.stop = stop;
+            break;
+        }
+    }
+    sut.flush_queries();
+    issued
+}
+
+/// The termination rules checked after each issue (spec §8.3).
+fn should_stop(
+    series: &Series,
+    eff: &EffectiveSettings,
+    phase: Phase,
+    issued: &Issued,
+    issued_at: Instant,
+    start: Instant,
+) -> Option<Stop> {
+    if phase == Phase::Accuracy {
+        return None;
+    }
+    let count = issued.queries as u64;
+    if eff.scenario == Scenario::Server {
+        let completed = series.completed_queries.load(Ordering::Acquire);
+        let outstanding = count.saturating_sub(completed);
+        if eff.max_async_queries != 0 && outstanding > eff.max_async_queries {
+            return Some(Stop::Early(format!(
+                "IssueQueryThread 0 Ending early: Too many outstanding queries. issued {count} \
+                 outstanding {outstanding}"
+            )));
+        }
+    } else {
+        let elapsed = issued_at.saturating_duration_since(start);
+        if count >= eff.min_query_count
+            && elapsed >= Duration::from_millis(eff.target_duration_ms)
+        {
+            return Some(Stop::Natural);
+        }
+    }
+    if eff.max_query_count != 0 && count >= eff.max_query_count {
+        return Some(Stop::Early(format!(
+            "IssueQueryThread 0 Ending early: Max query count reached. query_count {count}"
+        )));
+    }
+    let elapsed = Instant::now().saturating_duration_since(start);
+    if eff.max_duration_ms != 0 && elapsed > Duration::from_millis(eff.max_duration_ms) {
+        return Some(Stop::Early(format!(
+            "IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {}",
+            elapsed.as_nanos()
+        )));
+    }
+    None
+}
+
+/// Waits until query `qi` has fully completed; `false` if aborted first.
+fn wait_for_query(series: &Series, qi: usize, control: &RunControl) -> bool {
+    let slot = &series.queries[qi];
+    let mut spins = 0u32;
+    while !slot.is_done() {
+        if control.is_aborted() {
+            return false;
+        }
+        if spins < 2000 {
+            spins += 1;
+            std::hint::spin_loop();
+        } else {
+            std::thread::park_timeout(Duration::from_millis(1));
+        }
+    }
+    true
+}
+
+/// Waits until every issued sample has completed or failed. LoadGen never times out; after
+/// an abort the SUT is expected to fail its in-flight samples.
+pub(crate) fn wait_for_completions(series: &Series, samples: u64) {
+    series.expected_samples.store(samples, Ordering::Release);
+    while series.completed_samples.load(Ordering::Acquire) < samples {
+        std::thread::park_timeout(Duration::from_millis(5));
+    }
+}

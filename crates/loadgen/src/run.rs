@@ -1,0 +1,443 @@
+//! `run_test`: LoadGen's `StartTest` (spec §4). Creates the four logs before anything runs,
+//! logs the header and settings, runs the accuracy and/or performance phase, computes the
+//! verdict and writes the summary.
+//!
+//! An abort ([`RunControl::abort`], e.g. Ctrl-C) stops issuing; LoadGen then waits for the
+//! samples already issued (the SUT cancels and fails them), writes the logs for what
+//! happened, and the report says the run was aborted.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::clock;
+use crate::generate::{generate_queries, loadable_sets, AccuracyLogSampler, GenerateError, LoadableSet, Phase};
+use crate::issue::{self, Issued, Stop};
+use crate::logs::accuracy::AccuracyLog;
+use crate::logs::detail::{DetailLog, Level, Value};
+use crate::logs::trace::{TraceLog, TraceSample};
+use crate::logs::{self, settings as log_settings, summary, LogPaths};
+use crate::report::{SampleRecord, TestReport};
+use crate::responder::{FailureSummary, QuerySlot, SampleSlot, Series, KEPT_MESSAGES, NO_TIME};
+use crate::results::{PerformanceResult, RawResults};
+use crate::settings::{LogSettings, Scenario, TestMode, TestSettings};
+use crate::{EffectiveSettings, QuerySampleLibrary, SystemUnderTest};
+
+/// Why a test could not run or its logs could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A log file could not be created.
+    #[error("cannot create log file `{}`: {source}", path.display())]
+    CreateLog {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A log file could not be written.
+    #[error("cannot write log file `{}`: {source}", path.display())]
+    WriteLog {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// Query generation refused the settings.
+    #[error("cannot generate queries: {0}")]
+    Generate(#[from] GenerateError),
+    /// The settings produce no query at all (LoadGen crashes here; spec §12).
+    #[error("the settings generate `0` queries for a loaded set of `{loaded}` samples; expected at least 1 (is `performance_sample_count_override` larger than the QSL?)")]
+    NoQueries {
+        /// Samples in the loaded set.
+        loaded: usize,
+    },
+    /// The QSL is empty.
+    #[error("the QSL reports `0` samples; expected at least 1")]
+    EmptyQsl,
+}
+
+/// Stops a running test from another thread (Ctrl-C) and says which audit.config, if any,
+/// the settings already include.
+#[derive(Debug, Clone, Default)]
+pub struct RunControl {
+    aborted: Arc<AtomicBool>,
+    audit_config: Option<String>,
+}
+
+impl RunControl {
+    /// A control that never aborts on its own.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stops issuing; the run then waits for issued samples and writes its logs.
+    pub fn abort(&self) {
+        self.aborted.store(true, Ordering::Release);
+    }
+
+    /// Whether [`abort`](Self::abort) was called.
+    pub fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::Acquire)
+    }
+
+    /// Declares that the settings passed to [`run_test`] already include the audit.config
+    /// named `name` (read with model `*`, as LoadGen reads it); the detail log then carries
+    /// LoadGen's warning about it.
+    pub fn with_audit_config(mut self, name: impl Into<String>) -> Self {
+        self.audit_config = Some(name.into());
+        self
+    }
+}
+
+/// The state of one test across its phases.
+struct Test<'a> {
+    sut: &'a dyn SystemUnderTest,
+    qsl: &'a dyn QuerySampleLibrary,
+    control: &'a RunControl,
+    eff: EffectiveSettings,
+    paths: LogPaths,
+    origin: Instant,
+    detail: DetailLog,
+    accuracy: AccuracyLog,
+    trace: Option<TraceLog>,
+    sampler: AccuracyLogSampler,
+    next_seq: u64,
+    records: Vec<SampleRecord>,
+    failures: FailureSummary,
+    aborted: bool,
+}
+
+fn write_err(path: &std::path::Path) -> impl Fn(io::Error) -> RunError + '_ {
+    move |source| RunError::WriteLog {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Runs a whole test (LoadGen's `StartTest`) and writes its logs.
+pub fn run_test(
+    sut: &dyn SystemUnderTest,
+    qsl: &dyn QuerySampleLibrary,
+    settings: &TestSettings,
+    log: &LogSettings,
+    control: &RunControl,
+) -> Result<TestReport, RunError> {
+    let wall = SystemTime::now();
+    let datetime = logs::test_datetime(wall);
+    let paths = LogPaths::new(&log.log_output, &datetime);
+    let [summary_file, detail_file, accuracy_file, trace_file] = paths
+        .create()
+        .map_err(|(path, source)| RunError::CreateLog { path, source })?;
+    let origin = Instant::now();
+    let detail = DetailLog::new(Box::new(BufWriter::new(detail_file)), origin);
+    let accuracy = AccuracyLog::start(Box::new(accuracy_file)).map_err(write_err(&paths.accuracy))?;
+    let trace = if log.enable_trace {
+        let epoch_us = wall.duration_since(UNIX_EPOCH).unwrap_or_default().as_micros();
+        Some(TraceLog::start(Box::new(BufWriter::new(trace_file)), epoch_us).map_err(write_err(&paths.trace))?)
+    } else {
+        None
+    };
+    let named = Instant::now();
+    let sut_name = sut.name();
+    let sut_name_ns = clock::since(named, Instant::now());
+    if qsl.total_sample_count() == 0 {
+        return Err(RunError::EmptyQsl);
+    }
+    let mut requested = settings.clone();
+    let test05 = requested.apply_test05(settings);
+    let eff = EffectiveSettings::derive(
+        &requested,
+        qsl.total_sample_count() as u64,
+        qsl.performance_sample_count() as u64,
+    );
+    let mut test = Test {
+        sut,
+        qsl,
+        control,
+        eff,
+        paths,
+        origin,
+        detail,
+        accuracy,
+        trace,
+        sampler: AccuracyLogSampler::new(),
+        next_seq: 0,
+        records: Vec::new(),
+        failures: FailureSummary::default(),
+        aborted: false,
+    };
+    let header = log_settings::Header {
+        datetime: &datetime,
+        sut_name: &sut_name,
+        sut_name_ns,
+        qsl_name: &qsl.name(),
+        qsl_total: qsl.total_sample_count(),
+        qsl_performance: qsl.performance_sample_count(),
+    };
+    test.log_start(&header, test05).map_err(write_err(&test.paths.detail.clone()))?;
+    let performance = test.run_phases()?;
+    test.finish(performance, &sut_name, summary_file)
+}
+
+impl Test<'_> {
+    fn log_start(&mut self, header: &log_settings::Header<'_>, test05: bool) -> io::Result<()> {
+        log_settings::log_header(&mut self.detail, header)?;
+        if let Some(name) = &self.control.audit_config {
+            let message = format!("Found Audit Config file ({name}). Overriding TestSettings from audit.config file.");
+            self.detail.warning("warning_generic_message", &message)?;
+        }
+        if test05 {
+            self.detail.warning("warning_generic_message", "Test05 flag detected Overriding random seeds")?;
+        }
+        log_settings::log_requested(&mut self.detail, &self.eff.requested)?;
+        log_settings::log_effective(&mut self.detail, &self.eff)?;
+        for issue in &self.eff.issues {
+            self.detail.error(issue.key, &issue.message)?;
+        }
+        Ok(())
+    }
+
+    fn run_phases(&mut self) -> Result<Option<(PerformanceResult, String)>, RunError> {
+        let detail_path = self.paths.detail.clone();
+        let mode = self.eff.mode;
+        if matches!(mode, TestMode::SubmissionRun | TestMode::AccuracyOnly) {
+            self.detail
+                .log("generic_message", Value::Str("Starting accuracy mode"))
+                .map_err(write_err(&detail_path))?;
+            let sets = loadable_sets(&self.eff, self.qsl.total_sample_count(), Phase::Accuracy);
+            for set in &sets {
+                if self.aborted {
+                    break;
+                }
+                self.run_series(set, Phase::Accuracy)?;
+                self.qsl.unload_samples_from_ram(&set.samples);
+            }
+        }
+        if !matches!(mode, TestMode::SubmissionRun | TestMode::PerformanceOnly) || self.aborted {
+            return Ok(None);
+        }
+        self.detail
+            .log("generic_message", Value::Str("Starting performance mode"))
+            .map_err(write_err(&detail_path))?;
+        let sets = loadable_sets(&self.eff, self.qsl.total_sample_count(), Phase::Performance);
+        let Some(set) = sets.first() else {
+            return Err(RunError::EmptyQsl);
+        };
+        let (series, issued) = self.run_series(set, Phase::Performance)?;
+        let raw = RawResults::collect(&series, &issued, &self.eff);
+        let result = PerformanceResult::compute(raw, &self.eff, &self.failures, self.aborted);
+        summary::log_detail(&mut self.detail, &result, &self.eff).map_err(write_err(&detail_path))?;
+        let body = summary::render(&result, &self.eff, &self.sut.name());
+        self.qsl.unload_samples_from_ram(&set.samples);
+        Ok(Some((result, body)))
+    }
+
+    /// Loads a set, generates and issues its queries, waits for them and logs the series.
+    fn run_series(&mut self, set: &LoadableSet, phase: Phase) -> Result<(Arc<Series>, Issued), RunError> {
+        let detail_path = self.paths.detail.clone();
+        let werr = write_err(&detail_path);
+        self.qsl.load_samples_to_ram(&set.samples);
+        self.detail.log("loaded_qsl_set", Value::Indices(&set.samples)).map_err(&werr)?;
+        let generated = generate_queries(&self.eff, set, phase)?;
+        self.detail.log("generated_query_count", Value::UInt(generated.query_count())).map_err(&werr)?;
+        self.detail.log("generated_samples_per_query", Value::UInt(generated.samples_per_query)).map_err(&werr)?;
+        self.detail.log("generated_query_duration", Value::UInt(generated.query_duration_ns)).map_err(&werr)?;
+        if generated.queries.is_empty() {
+            return Err(RunError::NoQueries { loaded: set.samples.len() });
+        }
+        let logged = self.sampler.select(&self.eff, &generated, phase);
+        let series = Arc::new(self.new_series(&generated, &logged));
+        self.next_seq += generated.sample_count() as u64;
+        let power_begin = SystemTime::now();
+        let issued = issue::issue_all(&series, &generated, &self.eff, phase, self.sut, self.control);
+        self.log_stop(&issued, phase).map_err(&werr)?;
+        issue::wait_for_completions(&series, issued.samples);
+        let power_end = SystemTime::now();
+        self.log_series_end(&series, power_begin, power_end).map_err(&werr)?;
+        self.collect(&series, &issued, phase);
+        Ok((series, issued))
+    }
+
+    fn new_series(&self, generated: &crate::generate::GeneratedQueries, logged: &[bool]) -> Series {
+        let mut samples = Vec::with_capacity(generated.sample_count());
+        let mut queries = Vec::with_capacity(generated.queries.len());
+        for (qi, q) in generated.queries.iter().enumerate() {
+            queries.push(QuerySlot::new(q.sample_indices.len() as u32));
+            for &idx in &q.sample_indices {
+                let log = logged.get(samples.len()).copied().unwrap_or(false);
+                samples.push(SampleSlot::new(qi as u32, idx, log));
+            }
+        }
+        Series {
+            origin: self.origin,
+            first_seq: self.next_seq,
+            samples: samples.into_boxed_slice(),
+            queries: queries.into_boxed_slice(),
+            token_mode: self.eff.requested.use_token_latencies,
+            needs_first_token: self.eff.needs_first_token(),
+            completed_samples: AtomicU64::new(0),
+            completed_queries: AtomicU64::new(0),
+            expected_samples: AtomicU64::new(u64::MAX),
+            wake_per_query: matches!(self.eff.scenario, Scenario::SingleStream | Scenario::MultiStream),
+            waiter: std::thread::current(),
+            accuracy: self.accuracy.sender(),
+            failures: Mutex::new(FailureSummary::default()),
+            any_failure: AtomicBool::new(false),
+            errors: Mutex::new((0, Vec::new())),
+        }
+    }
+
+    fn log_stop(&mut self, issued: &Issued, phase: Phase) -> io::Result<()> {
+        match &issued.stop {
+            Stop::Natural => self.detail.log(
+                "generic_message",
+                Value::Str("Ending naturally: Minimum query count and test duration met."),
+            ),
+            Stop::Early(message) => self.detail.error("error_runtime", message),
+            Stop::Aborted => {
+                self.aborted = true;
+                let message = format!("Run aborted: issued {} queries before the abort.", issued.queries);
+                self.detail.error("error_runtime", &message)
+            }
+            Stop::Exhausted if phase == Phase::Performance && self.eff.scenario != Scenario::Server => {
+                self.detail.error(
+                    "error_runtime",
+                    "Ending early: Ran out of generated queries to issue before the minimum query \
+                     count and test duration were reached. Please update the relevant expected \
+                     latency or target qps in the TestSettings so they are more accurate.",
+                )
+            }
+            Stop::Exhausted => Ok(()),
+        }
+    }
+
+    fn log_series_end(&mut self, series: &Series, begin: SystemTime, end: SystemTime) -> io::Result<()> {
+        let errors = series.errors.lock().map(|e| e.clone()).unwrap_or_default();
+        for e in &errors.1 {
+            self.detail.write_entry("error_runtime", Value::Str(&e.message), Level::Error, e.at, e.tid)?;
+        }
+        if errors.0 > errors.1.len() as u64 {
+            let message = format!("{} more runtime errors were not logged.", errors.0 - errors.1.len() as u64);
+            self.detail.error("error_runtime", &message)?;
+        }
+        for key in [
+            "logger_swap_request_slots_retry_count",
+            "logger_swap_request_slots_retry_retry_count",
+            "logger_swap_request_slots_retry_reencounter_count",
+            "logger_start_reading_entries_retry_count",
+            "logger_tls_total_log_cas_fail_count",
+            "logger_tls_total_swap_buffers_slot_retry_count",
+        ] {
+            self.detail.log(key, Value::UInt(0))?;
+        }
+        self.detail.log("power_begin", Value::Str(&logs::power_time(begin)))?;
+        self.detail.log("power_end", Value::Str(&logs::power_time(end)))
+    }
+
+    /// Appends the issued samples' records and merges the series' failures.
+    fn collect(&mut self, series: &Series, issued: &Issued, phase: Phase) {
+        let opt = |v: u64| (v != NO_TIME).then_some(v);
+        for (i, slot) in series.samples.iter().enumerate() {
+            let qi = slot.query as usize;
+            if qi >= issued.queries {
+                break;
+            }
+            let q = &series.queries[qi];
+            let record = SampleRecord {
+                phase,
+                seq_id: series.first_seq + i as u64,
+                qsl_idx: slot.qsl_idx,
+                scheduled_ns: q.scheduled_ns.load(Ordering::Acquire),
+                issued_ns: q.issued_ns.load(Ordering::Acquire),
+                first_token_ns: opt(slot.first_token_ns.load(Ordering::Acquire)),
+                complete_ns: slot.complete_ns.load(Ordering::Acquire),
+                n_tokens: slot.n_tokens.load(Ordering::Acquire),
+                error: slot.failure_reason().map(str::to_string),
+            };
+            if let Some(trace) = &mut self.trace {
+                let _ = trace.sample(&TraceSample {
+                    sample_seq: record.seq_id,
+                    query_seq: qi as u64,
+                    sample_idx: record.qsl_idx,
+                    issue_start_ns: record.issued_ns,
+                    complete_ns: record.complete_ns,
+                });
+            }
+            self.records.push(record);
+        }
+        if let Ok(f) = series.failures.lock() {
+            self.failures.count += f.count;
+            for (reason, n) in &f.reasons {
+                if let Some(entry) = self.failures.reasons.iter_mut().find(|(r, _)| r == reason) {
+                    entry.1 += n;
+                } else if self.failures.reasons.len() < KEPT_MESSAGES {
+                    self.failures.reasons.push((reason.clone(), *n));
+                }
+            }
+        }
+    }
+
+    /// Ends the test: `num_errors`, the summary, the accuracy-log footer and the trace.
+    fn finish(
+        mut self,
+        performance: Option<(PerformanceResult, String)>,
+        sut_name: &str,
+        summary_file: File,
+    ) -> Result<TestReport, RunError> {
+        let detail_path = self.paths.detail.clone();
+        if self.failures.count > 0 {
+            self.detail.error("error_runtime", &self.failures.reason_line()).map_err(write_err(&detail_path))?;
+        }
+        if performance.is_some() {
+            let errors = self.detail.errors();
+            self.detail.log("num_errors", Value::UInt(errors)).map_err(write_err(&detail_path))?;
+        }
+        self.detail.flush().map_err(write_err(&detail_path))?;
+        let (warnings, errors) = (self.detail.warnings(), self.detail.errors());
+        let mut text = performance.as_ref().map(|(_, body)| body.clone()).unwrap_or_default();
+        text.push_str(&summary::trailer(warnings, errors));
+        let mut out = BufWriter::new(summary_file);
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(write_err(&self.paths.summary))?;
+        self.accuracy.finish().map_err(write_err(&self.paths.accuracy))?;
+        if let Some(trace) = self.trace.take() {
+            trace.finish().map_err(write_err(&self.paths.trace))?;
+        }
+        let performance = performance.map(|(r, _)| r);
+        let mut invalid_reasons = Vec::new();
+        if let Some(r) = &performance {
+            if !r.valid {
+                let reason = r.invalid_reason();
+                invalid_reasons.push(if reason.is_empty() { "Early stopping not satisfied.".to_string() } else { reason });
+            }
+        } else {
+            if self.failures.count > 0 {
+                invalid_reasons.push(self.failures.reason_line());
+            }
+            if self.aborted {
+                invalid_reasons.push("The run was aborted before every query was issued.".into());
+            }
+        }
+        Ok(TestReport {
+            scenario: self.eff.scenario,
+            mode: self.eff.mode,
+            sut_name: sut_name.to_string(),
+            valid: invalid_reasons.is_empty(),
+            invalid_reasons,
+            aborted: self.aborted,
+            performance,
+            failures: self.failures,
+            samples: self.records,
+            settings: self.eff,
+            summary: text,
+            warnings,
+            errors,
+            logs: self.paths,
+        })
+    }
+}

@@ -15,6 +15,31 @@ pub struct SettingsIssue {
     pub message: String,
 }
 
+/// A typed settings value, as the detail log writes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SettingValue {
+    /// A string (scenario, mode).
+    Str(&'static str),
+    /// An unsigned integer.
+    UInt(u64),
+    /// A double.
+    Double(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl std::fmt::Display for SettingValue {
+    /// Plain text: strings unquoted, doubles with Rust's shortest round-trip form.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SettingValue::Str(s) => f.write_str(s),
+            SettingValue::UInt(v) => write!(f, "{v}"),
+            SettingValue::Double(v) => write!(f, "{v}"),
+            SettingValue::Bool(v) => write!(f, "{v}"),
+        }
+    }
+}
+
 /// Every `effective_*` value of the detail log plus the requested settings it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectiveSettings {
@@ -218,6 +243,75 @@ impl EffectiveSettings {
             issues,
             int_algorithm: IntAlgorithm::default(),
         }
+    }
+
+    /// Every `effective_*` key of the detail log with its value, in LoadGen's order.
+    pub fn effective_values(&self) -> Vec<(&'static str, SettingValue)> {
+        use SettingValue::{Bool, Double, Str, UInt};
+        vec![
+            ("effective_scenario", Str(self.scenario.as_str())),
+            ("effective_test_mode", Str(self.mode.as_str())),
+            ("effective_samples_per_query", UInt(self.samples_per_query)),
+            ("effective_target_qps", Double(self.target_qps)),
+            ("effective_target_latency_ns", UInt(self.target_latency_ns)),
+            (
+                "effective_target_latency_percentile",
+                Double(self.target_latency_percentile),
+            ),
+            ("effective_max_async_queries", UInt(self.max_async_queries)),
+            (
+                "effective_target_duration_ms",
+                UInt(self.target_duration_ms),
+            ),
+            ("effective_min_duration_ms", UInt(self.min_duration_ms)),
+            ("effective_max_duration_ms", UInt(self.max_duration_ms)),
+            ("effective_min_query_count", UInt(self.min_query_count)),
+            ("effective_max_query_count", UInt(self.max_query_count)),
+            ("effective_min_sample_count", UInt(self.min_sample_count)),
+            ("effective_qsl_rng_seed", UInt(self.qsl_rng_seed)),
+            (
+                "effective_sample_index_rng_seed",
+                UInt(self.sample_index_rng_seed),
+            ),
+            ("effective_schedule_rng_seed", UInt(self.schedule_rng_seed)),
+            (
+                "effective_accuracy_log_rng_seed",
+                UInt(self.accuracy_log_rng_seed),
+            ),
+            (
+                "effective_accuracy_log_probability",
+                Double(self.accuracy_log_probability),
+            ),
+            (
+                "effective_accuracy_log_sampling_target",
+                UInt(self.accuracy_log_sampling_target),
+            ),
+            ("effective_print_timestamps", Bool(self.print_timestamps)),
+            (
+                "effective_performance_issue_unique",
+                Bool(self.performance_issue_unique),
+            ),
+            (
+                "effective_performance_issue_same",
+                Bool(self.performance_issue_same),
+            ),
+            (
+                "effective_performance_issue_same_index",
+                UInt(self.performance_issue_same_index),
+            ),
+            (
+                "effective_performance_sample_count",
+                UInt(self.performance_sample_count),
+            ),
+            (
+                "effective_accuracy_sample_count",
+                UInt(self.accuracy_sample_count),
+            ),
+            (
+                "effective_sample_concatenate_permutation",
+                Bool(self.sample_concatenate_permutation),
+            ),
+        ]
     }
 
     /// Whether a sample's first token is expected (token latencies outside Offline).

@@ -6,7 +6,7 @@
 
 use crate::effective::EffectiveSettings;
 use crate::rng::{seconds_to_ns, Mt19937, DEFAULT_SEED};
-use crate::settings::Scenario;
+use crate::settings::{Scenario, TestMode};
 
 /// Which phase of a test the samples are generated for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,26 @@ pub enum Phase {
     Performance,
     /// Every sample of `accuracy_sample_count` exactly once, all responses logged.
     Accuracy,
+}
+
+impl Phase {
+    /// The phases a test mode runs, in order (FindPeakPerformance: its first, base-qps run).
+    pub fn for_mode(mode: TestMode) -> &'static [Phase] {
+        match mode {
+            TestMode::SubmissionRun => &[Phase::Accuracy, Phase::Performance],
+            TestMode::AccuracyOnly => &[Phase::Accuracy],
+            TestMode::PerformanceOnly | TestMode::FindPeakPerformance => &[Phase::Performance],
+        }
+    }
+
+    /// The sets a phase issues: all of them in accuracy mode, only the first in performance
+    /// mode (spec §4).
+    pub fn sets_used(self, sets: &[LoadableSet]) -> &[LoadableSet] {
+        match self {
+            Phase::Performance => &sets[..sets.len().min(1)],
+            Phase::Accuracy => sets,
+        }
+    }
 }
 
 /// Why no queries can be generated; C++ LoadGen crashes or hangs in these cases.

@@ -34,7 +34,7 @@ pub mod rng;
 pub mod settings;
 
 pub use config::{reference_settings, ConfError, ConfFile, ConfLoader, ConfType, LoadedSettings};
-pub use effective::{EffectiveSettings, SettingsIssue};
+pub use effective::{EffectiveSettings, SettingValue, SettingsIssue};
 pub use generate::{
     generate_queries, loadable_sets, AccuracyLogSampler, GenerateError, GeneratedQueries,
     GeneratedQuery, LoadableSet, Phase,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ossperf_loadgen::{
     generate_queries, loadable_sets, reference_settings, ConfFile, EffectiveSettings, Phase,
-    Scenario, TestMode,
+    Scenario, SettingValue, TestMode,
 };
 use serde_json::Value;
 
@@ -36,10 +36,7 @@ fn check(file: &str, user_conf: &str) {
     let eff = EffectiveSettings::derive(&loaded.settings, qsl_total, qsl_perf);
 
     let sets = loadable_sets(&eff, qsl_total as usize, phase);
-    let sets = match phase {
-        Phase::Performance => &sets[..1],
-        Phase::Accuracy => &sets[..],
-    };
+    let sets = phase.sets_used(&sets);
     let mut load_order = Vec::new();
     let mut issued = Vec::new();
     let mut last = None;
@@ -105,88 +102,18 @@ fn same(a: &Value, b: &Value) -> bool {
 }
 
 fn ours_by_key(e: &EffectiveSettings) -> Vec<(&'static str, Value)> {
-    vec![
-        ("effective_scenario", Value::from(e.scenario.as_str())),
-        ("effective_test_mode", Value::from(e.mode.as_str())),
-        (
-            "effective_samples_per_query",
-            Value::from(e.samples_per_query),
-        ),
-        ("effective_target_qps", Value::from(e.target_qps)),
-        (
-            "effective_target_latency_ns",
-            Value::from(e.target_latency_ns),
-        ),
-        (
-            "effective_target_latency_percentile",
-            Value::from(e.target_latency_percentile),
-        ),
-        (
-            "effective_max_async_queries",
-            Value::from(e.max_async_queries),
-        ),
-        (
-            "effective_target_duration_ms",
-            Value::from(e.target_duration_ms),
-        ),
-        ("effective_min_duration_ms", Value::from(e.min_duration_ms)),
-        ("effective_max_duration_ms", Value::from(e.max_duration_ms)),
-        ("effective_min_query_count", Value::from(e.min_query_count)),
-        ("effective_max_query_count", Value::from(e.max_query_count)),
-        (
-            "effective_min_sample_count",
-            Value::from(e.min_sample_count),
-        ),
-        ("effective_qsl_rng_seed", Value::from(e.qsl_rng_seed)),
-        (
-            "effective_sample_index_rng_seed",
-            Value::from(e.sample_index_rng_seed),
-        ),
-        (
-            "effective_schedule_rng_seed",
-            Value::from(e.schedule_rng_seed),
-        ),
-        (
-            "effective_accuracy_log_rng_seed",
-            Value::from(e.accuracy_log_rng_seed),
-        ),
-        (
-            "effective_accuracy_log_probability",
-            Value::from(e.accuracy_log_probability),
-        ),
-        (
-            "effective_accuracy_log_sampling_target",
-            Value::from(e.accuracy_log_sampling_target),
-        ),
-        (
-            "effective_print_timestamps",
-            Value::from(e.print_timestamps),
-        ),
-        (
-            "effective_performance_issue_unique",
-            Value::from(e.performance_issue_unique),
-        ),
-        (
-            "effective_performance_issue_same",
-            Value::from(e.performance_issue_same),
-        ),
-        (
-            "effective_performance_issue_same_index",
-            Value::from(e.performance_issue_same_index),
-        ),
-        (
-            "effective_performance_sample_count",
-            Value::from(e.performance_sample_count),
-        ),
-        (
-            "effective_accuracy_sample_count",
-            Value::from(e.accuracy_sample_count),
-        ),
-        (
-            "effective_sample_concatenate_permutation",
-            Value::from(e.sample_concatenate_permutation),
-        ),
-    ]
+    e.effective_values()
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                SettingValue::Str(s) => Value::from(s),
+                SettingValue::UInt(u) => Value::from(u),
+                SettingValue::Double(d) => Value::from(d),
+                SettingValue::Bool(b) => Value::from(b),
+            };
+            (k, v)
+        })
+        .collect()
 }
 
 #[test]

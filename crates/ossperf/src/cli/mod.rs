@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod compliance;
+pub mod conf_args;
 pub mod dataset;
 pub mod eval;
 pub mod plan;

@@ -1,0 +1,248 @@
+//! Cross-check against the official LoadGen (PyPI `mlcommons-loadgen`, module `mlperf_loadgen`)
+//! over settings that are not in the golden files: other seeds through a custom mlperf.conf,
+//! QSL sizes 990 and 500, several loadable sets, Offline and Server, performance and accuracy,
+//! equal issue on and off, TEST07's audit.config, and accuracy-log sampling.
+//!
+//! `tests/crosscheck/record_loadgen.py` runs the official build with a recording SUT; this test
+//! runs ossperf's generation on the same settings and compares the loaded sets, every issued
+//! sample, every `generated_*` value and the accuracy-log choices. Without python3 or the
+//! module the test prints why and returns.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ossperf_loadgen::config::{BUILTIN_MLPERF_CONF, TEST07_AUDIT_CONFIG};
+use ossperf_loadgen::{
+    generate_queries, loadable_sets, reference_settings, AccuracyLogSampler, ConfFile,
+    EffectiveSettings, Phase, Scenario, TestMode,
+};
+use serde_json::{json, Value};
+
+/// One comparison: the QSL, the mode, extra user.conf lines and mlperf.conf-only values.
+struct Case {
+    name: &'static str,
+    scenario: Scenario,
+    mode: TestMode,
+    total: u64,
+    user_conf: &'static str,
+    /// (qsl, sample_index, schedule) seeds and accuracy_log_probability in percent.
+    seeds: (u64, u64, u64),
+    log_percent: f64,
+    audit: bool,
+}
+
+const USER_BASE: &str = "gpt-oss-120b.Server.target_qps = 20000\n\
+gpt-oss-120b.Server.min_duration = 50\n\
+gpt-oss-120b.Offline.target_qps = 10\n\
+gpt-oss-120b.Offline.min_duration = 100\n";
+
+fn cases() -> Vec<Case> {
+    let base = |name, scenario, mode, total| Case {
+        name,
+        scenario,
+        mode,
+        total,
+        user_conf: "",
+        seeds: (12345, 678, 99),
+        log_percent: 10.0,
+        audit: false,
+    };
+    vec![
+        base(
+            "server performance, qsl 990",
+            Scenario::Server,
+            TestMode::PerformanceOnly,
+            990,
+        ),
+        Case {
+            seeds: (1, 2, 3),
+            log_percent: 5.0,
+            ..base(
+                "offline performance, qsl 990",
+                Scenario::Offline,
+                TestMode::PerformanceOnly,
+                990,
+            )
+        },
+        Case {
+            user_conf: "gpt-oss-120b.*.performance_sample_count_override = 200\n",
+            seeds: (0xDEAD_BEEF_0000_0001, 42, 7),
+            ..base(
+                "server accuracy, qsl 500, three sets",
+                Scenario::Server,
+                TestMode::AccuracyOnly,
+                500,
+            )
+        },
+        Case {
+            user_conf: "gpt-oss-120b.*.performance_sample_count_override = 200\n",
+            ..base(
+                "offline accuracy, qsl 500, three sets",
+                Scenario::Offline,
+                TestMode::AccuracyOnly,
+                500,
+            )
+        },
+        Case {
+            user_conf: "gpt-oss-120b.Server.sample_concatenate_permutation = 0\n\
+                        gpt-oss-120b.Server.accuracy_log_rng_seed = 7\n\
+                        gpt-oss-120b.Server.accuracy_log_sampling_target = 50\n",
+            ..base(
+                "server performance without equal issue",
+                Scenario::Server,
+                TestMode::PerformanceOnly,
+                990,
+            )
+        },
+        Case {
+            audit: true,
+            ..base(
+                "server TEST07 audit.config, qsl 500",
+                Scenario::Server,
+                TestMode::PerformanceOnly,
+                500,
+            )
+        },
+        Case {
+            user_conf: "gpt-oss-120b.*.performance_sample_count_override = 500\n\
+                        gpt-oss-120b.Offline.performance_issue_same = 1\n\
+                        gpt-oss-120b.Offline.performance_issue_same_index = 3\n\
+                        gpt-oss-120b.Offline.target_qps = 10000\n",
+            ..base(
+                "offline performance_issue_same",
+                Scenario::Offline,
+                TestMode::PerformanceOnly,
+                500,
+            )
+        },
+    ]
+}
+
+fn python_reason() -> Option<String> {
+    match Command::new("python3").args(["-c", "import mlperf_loadgen"]).output() {
+        Err(e) => Some(format!("python3 cannot be run: {e}")),
+        Ok(o) if !o.status.success() => Some(format!(
+            "the Python module `mlperf_loadgen` is missing (pip install mlcommons-loadgen==6.0.17): {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Ok(_) => None,
+    }
+}
+
+#[test]
+fn ossperf_generates_what_the_official_loadgen_issues() {
+    if let Some(reason) = python_reason() {
+        eprintln!("SKIPPED official LoadGen cross-check: {reason}");
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("official_crosscheck");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, case) in cases().iter().enumerate() {
+        let official = run_official(case, &dir.join(i.to_string()));
+        let ours = run_ours(case, &dir.join(i.to_string()));
+        for key in ["loaded", "issued", "generated", "logged_seq_ids"] {
+            assert_eq!(ours[key], official[key], "{}: {key}", case.name);
+        }
+    }
+}
+
+/// The files of a case: the custom mlperf.conf (official + other seeds), user.conf, audit.
+fn write_files(case: &Case, dir: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let (qsl, sample, schedule) = case.seeds;
+    let mlperf = format!(
+        "{BUILTIN_MLPERF_CONF}\n*.*.qsl_rng_seed = {qsl}\n*.*.sample_index_rng_seed = {sample}\n\
+         *.*.schedule_rng_seed = {schedule}\n*.*.accuracy_log_probability = {}\n",
+        case.log_percent
+    );
+    let paths = (
+        dir.join("mlperf.conf"),
+        dir.join("official-copy.conf"),
+        dir.join("user.conf"),
+        dir.join("audit.config"),
+    );
+    std::fs::write(&paths.0, mlperf).unwrap();
+    std::fs::write(&paths.1, BUILTIN_MLPERF_CONF).unwrap();
+    std::fs::write(&paths.2, format!("{USER_BASE}{}", case.user_conf)).unwrap();
+    std::fs::write(&paths.3, TEST07_AUDIT_CONFIG).unwrap();
+    (paths.0, paths.1, paths.2, paths.3)
+}
+
+fn run_official(case: &Case, dir: &Path) -> Value {
+    let (mlperf, _, user, audit) = write_files(case, dir);
+    let (qsl, sample, schedule) = case.seeds;
+    let arg = json!({
+        "model": "gpt-oss-120b",
+        "scenario": case.scenario.as_str(),
+        "mode": case.mode.as_str(),
+        "total": case.total,
+        "perf": case.total,
+        "mlperf_conf": mlperf,
+        "user_conf": user,
+        "audit_config": if case.audit { Some(audit) } else { None },
+        // The wheel reads these only from its own embedded mlperf.conf.
+        "overrides": {
+            "qsl_rng_seed": qsl, "sample_index_rng_seed": sample, "schedule_rng_seed": schedule,
+            "accuracy_log_probability": case.log_percent * 0.01,
+        },
+    });
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crosscheck/record_loadgen.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(arg.to_string())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        case.name,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn run_ours(case: &Case, dir: &Path) -> Value {
+    let (mlperf, _, user, audit) = write_files(case, dir);
+    let mlperf = ConfFile::read(&mlperf).unwrap();
+    let user = ConfFile::read(&user).unwrap();
+    let audit = ConfFile::read(&audit).unwrap();
+    let audit = case.audit.then_some(&audit);
+    let l = reference_settings(
+        "gpt-oss-120b",
+        case.scenario,
+        case.mode,
+        &mlperf,
+        Some(&user),
+        audit,
+    )
+    .unwrap();
+    let e = EffectiveSettings::derive(&l.settings, case.total, case.total);
+    let (mut loaded, mut issued, mut generated, mut logged_ids) = (vec![], vec![], vec![], vec![]);
+    let mut sampler = AccuracyLogSampler::new();
+    let mut seq = 0u64;
+    for &phase in Phase::for_mode(e.mode) {
+        let sets = loadable_sets(&e, case.total as usize, phase);
+        for set in phase.sets_used(&sets) {
+            loaded.push(json!(set.samples));
+            let g = generate_queries(&e, set, phase).unwrap();
+            issued.extend(
+                g.queries
+                    .iter()
+                    .flat_map(|q| q.sample_indices.iter().map(|&i| json!(i))),
+            );
+            generated.push(json!(["generated_query_count", g.query_count()]));
+            generated.push(json!(["generated_samples_per_query", g.samples_per_query]));
+            generated.push(json!(["generated_query_duration", g.query_duration_ns]));
+            for logged in sampler.select(&e, &g, phase) {
+                if logged {
+                    logged_ids.push(json!(seq));
+                }
+                seq += 1;
+            }
+        }
+    }
+    json!({"loaded": loaded, "issued": issued, "generated": generated, "logged_seq_ids": logged_ids})
+}

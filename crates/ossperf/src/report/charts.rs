@@ -1,0 +1,465 @@
+//! From runs to charts: which charts the report shows and the compact series behind them.
+//!
+//! Each run's records are reduced once into sorted arrays ([`Prepared`]); every chart is then
+//! a few hundred points, whatever the number of requests. With several runs every chart gets
+//! one series per run (one colour each), on shared bins and buckets so they overlay honestly.
+//! A chart without data is left out with a note saying why, so a chart that is shown has data.
+
+use std::collections::BTreeMap;
+
+use super::model::{RequestRecord, RunResults, Unit};
+use super::stats::{cdf_points, histogram, histogram_outline, percentile, Buckets};
+use super::svg::{Axis, Chart, Marker, Series};
+
+const CDF_POINTS: usize = 200;
+const BINS: usize = 40;
+const TIME_BUCKETS: usize = 150;
+
+/// One run reduced to sorted arrays.
+pub struct Prepared<'a> {
+    /// The run's label in legends and tables.
+    pub label: &'a str,
+    /// The run itself.
+    pub run: &'a RunResults,
+    /// TTFT, TPOT, latency, issue lateness, input and output tokens, each sorted.
+    pub ttft: Vec<u64>,
+    /// See `ttft`.
+    pub tpot: Vec<u64>,
+    /// See `ttft`.
+    pub latency: Vec<u64>,
+    /// See `ttft`.
+    pub lateness: Vec<u64>,
+    /// See `ttft`.
+    pub input: Vec<u64>,
+    /// See `ttft`.
+    pub output: Vec<u64>,
+    /// The same three latency arrays per sub-dataset.
+    pub datasets: BTreeMap<&'a str, [Vec<u64>; 3]>,
+}
+
+fn sorted(records: &[RequestRecord], f: impl Fn(&RequestRecord) -> Option<u64>) -> Vec<u64> {
+    let mut values: Vec<u64> = records.iter().filter_map(f).collect();
+    values.sort_unstable();
+    values
+}
+
+impl<'a> Prepared<'a> {
+    /// Reduces `run`'s records.
+    pub fn new(label: &'a str, run: &'a RunResults) -> Prepared<'a> {
+        let r = &run.requests;
+        let mut datasets: BTreeMap<&str, [Vec<u64>; 3]> = BTreeMap::new();
+        for record in r {
+            let entry = datasets.entry(record.dataset.as_str()).or_default();
+            entry[0].extend(record.ttft_ns());
+            entry[1].extend(record.tpot_ns());
+            entry[2].push(record.latency_ns());
+        }
+        for arrays in datasets.values_mut() {
+            arrays.iter_mut().for_each(|a| a.sort_unstable());
+        }
+        Prepared {
+            label,
+            run,
+            ttft: sorted(r, RequestRecord::ttft_ns),
+            tpot: sorted(r, RequestRecord::tpot_ns),
+            latency: sorted(r, |x| Some(x.latency_ns())),
+            lateness: sorted(r, |x| Some(x.lateness_ns())),
+            input: sorted(r, |x| Some(u64::from(x.input_tokens))),
+            output: sorted(r, |x| Some(u64::from(x.output_tokens))),
+            datasets,
+        }
+    }
+}
+
+/// A titled group of charts, with notes for the charts left out.
+pub struct Section {
+    /// The heading.
+    pub title: &'static str,
+    /// The charts, each with data.
+    pub charts: Vec<Chart>,
+    /// Why some chart is absent (`No first tokens: Offline runs report no TTFT`).
+    pub notes: Vec<String>,
+}
+
+/// The limit of the first constrained metric whose name starts with `prefix` (`ttft`).
+fn limit(runs: &[Prepared], prefix: &str, name: &str) -> Vec<Marker> {
+    let found = runs.iter().flat_map(|p| &p.run.metrics).find_map(|m| {
+        let c = m.constraint?;
+        (m.name.starts_with(prefix) && m.unit == Unit::Ns).then_some(c.limit)
+    });
+    found
+        .map(|x| Marker {
+            x,
+            label: format!("{name} limit {}", super::fmt::duration(x)),
+        })
+        .into_iter()
+        .collect()
+}
+
+/// A CDF and a histogram of one quantity, one series per entry of `sets`.
+fn distribution(
+    what: &str,
+    axis: Axis,
+    sets: &[(String, usize, &[u64])],
+    markers: Vec<Marker>,
+) -> [Chart; 2] {
+    let cdf = sets
+        .iter()
+        .map(|(label, style, values)| Series {
+            label: label.clone(),
+            style: *style,
+            points: cdf_points(values, CDF_POINTS),
+            fill: false,
+        })
+        .collect();
+    // Shared bins up to the largest p99.9, so a few timeouts do not squash the picture.
+    let lo = sets
+        .iter()
+        .filter_map(|s| s.2.first())
+        .min()
+        .copied()
+        .unwrap_or(0);
+    let hi = sets
+        .iter()
+        .filter_map(|s| percentile(s.2, 0.999))
+        .max()
+        .unwrap_or(1);
+    let fill = sets.len() == 1;
+    let hist = sets
+        .iter()
+        .map(|(label, style, values)| Series {
+            label: label.clone(),
+            style: *style,
+            points: histogram_outline(&histogram(values, lo as f64, hi as f64, BINS)),
+            fill,
+        })
+        .collect();
+    let unit = match axis {
+        Axis::DurationNs => "",
+        _ => " (tokens)",
+    };
+    [
+        Chart {
+            title: format!("{what}: CDF"),
+            x: (axis, format!("{what}{unit}")),
+            y: (Axis::Fraction, "requests at or below".into()),
+            series: cdf,
+            markers: markers.clone(),
+        },
+        Chart {
+            title: format!("{what}: histogram (to p99.9, the rest in the last bin)"),
+            x: (axis, format!("{what}{unit}")),
+            y: (Axis::Number, "requests".into()),
+            series: hist,
+            markers,
+        },
+    ]
+}
+
+/// A getter of one sorted array of a prepared run.
+type Getter = for<'p, 'q> fn(&'p Prepared<'q>) -> &'p [u64];
+
+/// Labelled, styled arrays: one series each.
+type Sets<'p> = Vec<(String, usize, &'p [u64])>;
+
+fn per_run<'p>(runs: &'p [Prepared], f: Getter) -> Sets<'p> {
+    runs.iter()
+        .enumerate()
+        .filter(|(_, p)| !f(p).is_empty())
+        .map(|(i, p)| (p.label.to_string(), i, f(p)))
+        .collect()
+}
+
+/// TTFT, TPOT and latency distributions, with the limits marked.
+pub fn latency_section(runs: &[Prepared]) -> Section {
+    let mut charts = Vec::new();
+    let mut notes = Vec::new();
+    let quantities: [(&str, &str, Getter); 3] = [
+        ("TTFT", "ttft", |p| &p.ttft),
+        ("TPOT", "tpot", |p| &p.tpot),
+        ("Latency", "latency", |p| &p.latency),
+    ];
+    for (name, prefix, get) in quantities {
+        let sets = per_run(runs, get);
+        if sets.is_empty() {
+            notes.push(format!(
+                "No {name} data: Offline runs and failed requests have none"
+            ));
+            continue;
+        }
+        charts.extend(distribution(
+            name,
+            Axis::DurationNs,
+            &sets,
+            limit(runs, prefix, name),
+        ));
+    }
+    Section {
+        title: "Latency distributions",
+        charts,
+        notes,
+    }
+}
+
+/// TTFT, TPOT and latency CDFs per sub-dataset: one chart per quantity with a series per
+/// dataset for one run; one chart per quantity and dataset with a series per run for several.
+pub fn dataset_section(runs: &[Prepared]) -> Section {
+    let names = ["TTFT", "TPOT", "Latency"];
+    let prefixes = ["ttft", "tpot", "latency"];
+    let mut datasets: Vec<&str> = runs
+        .iter()
+        .flat_map(|p| p.datasets.keys().copied())
+        .collect();
+    datasets.sort_unstable();
+    datasets.dedup();
+    let mut charts = Vec::new();
+    for (q, name) in names.iter().enumerate() {
+        let groups: Vec<(String, Sets)> = if runs.len() == 1 {
+            let sets = datasets
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    let values = runs[0].datasets.get(d)?[q].as_slice();
+                    (!values.is_empty()).then(|| (d.to_string(), i, values))
+                })
+                .collect();
+            vec![(format!("{name} per sub-dataset"), sets)]
+        } else {
+            datasets
+                .iter()
+                .map(|d| {
+                    let sets = runs
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, p)| {
+                            let values = p.datasets.get(d)?[q].as_slice();
+                            (!values.is_empty()).then(|| (p.label.to_string(), i, values))
+                        })
+                        .collect();
+                    (format!("{name} on {d}"), sets)
+                })
+                .collect()
+        };
+        for (title, sets) in groups.into_iter().filter(|g| !g.1.is_empty()) {
+            let [cdf, _] = distribution(
+                name,
+                Axis::DurationNs,
+                &sets,
+                limit(runs, prefixes[q], name),
+            );
+            charts.push(Chart { title, ..cdf });
+        }
+    }
+    Section {
+        title: "Per sub-dataset",
+        charts,
+        notes: Vec::new(),
+    }
+}
+
+/// Throughput, concurrency and the queue of not-yet-issued queries over time, and issue
+/// lateness.
+pub fn time_section(runs: &[Prepared]) -> Section {
+    let end = runs
+        .iter()
+        .flat_map(|p| p.run.requests.iter().map(|r| r.complete_ns))
+        .max()
+        .unwrap_or(0);
+    let buckets = Buckets::covering(end, TIME_BUCKETS);
+    let chart = |title: &str, y: &str, f: &dyn Fn(&RunResults) -> Vec<f64>| Chart {
+        title: title.into(),
+        x: (Axis::Seconds, "time since the test start".into()),
+        y: (Axis::Number, y.into()),
+        series: runs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.run.requests.is_empty())
+            .map(|(i, p)| Series {
+                label: p.label.to_string(),
+                style: i,
+                points: buckets.points(&f(p.run)),
+                fill: runs.len() == 1,
+            })
+            .collect(),
+        markers: Vec::new(),
+    };
+    let mut charts = vec![
+        chart(
+            "Output tokens per second (by completion)",
+            "tokens/s",
+            &|r| {
+                buckets.rate(
+                    r.requests
+                        .iter()
+                        .map(|x| (x.complete_ns, f64::from(x.output_tokens))),
+                )
+            },
+        ),
+        chart("Samples completed per second", "samples/s", &|r| {
+            buckets.rate(r.requests.iter().map(|x| (x.complete_ns, 1.0)))
+        }),
+        chart(
+            "Concurrency: requests in flight",
+            "requests (time-averaged)",
+            &|r| buckets.occupancy(r.requests.iter().map(|x| (x.issued_ns, x.complete_ns))),
+        ),
+        chart(
+            "Queue: scheduled, not yet issued",
+            "queries (time-averaged)",
+            &|r| buckets.occupancy(r.requests.iter().map(|x| (x.scheduled_ns, x.issued_ns))),
+        ),
+    ];
+    charts.retain(|c| c.points() > 0);
+    let sets = per_run(runs, |p| &p.lateness);
+    if !sets.is_empty() {
+        charts.extend(distribution(
+            "Issue lateness",
+            Axis::DurationNs,
+            &sets,
+            Vec::new(),
+        ));
+    }
+    Section {
+        title: "Over time",
+        charts,
+        notes: Vec::new(),
+    }
+}
+
+/// Input and output length distributions.
+pub fn length_section(runs: &[Prepared]) -> Section {
+    let mut charts = Vec::new();
+    for (name, get) in [
+        ("Input length", (|p| &p.input) as Getter),
+        ("Output length", |p| &p.output),
+    ] {
+        let sets = per_run(runs, get);
+        if !sets.is_empty() {
+            let [_, hist] = distribution(name, Axis::Number, &sets, Vec::new());
+            charts.push(hist);
+        }
+    }
+    Section {
+        title: "Input and output lengths",
+        charts,
+        notes: Vec::new(),
+    }
+}
+
+/// One chart per scraped server metric, a series per run and endpoint.
+pub fn server_section(runs: &[Prepared]) -> Section {
+    let mut by_name: BTreeMap<&str, Vec<Series>> = BTreeMap::new();
+    let mut style = 0;
+    for p in runs {
+        for series in p.run.server_metrics.iter().filter(|s| !s.points.is_empty()) {
+            let url = p
+                .run
+                .endpoints
+                .get(series.endpoint as usize)
+                .map_or("?", |e| e.url.as_str());
+            let label = if runs.len() == 1 {
+                url.to_string()
+            } else {
+                format!("{} · {url}", p.label)
+            };
+            by_name.entry(&series.name).or_default().push(Series {
+                label,
+                style,
+                points: series
+                    .points
+                    .iter()
+                    .map(|pt| (pt.t_ns as f64 / 1e9, pt.value))
+                    .collect(),
+                fill: false,
+            });
+            style += 1;
+        }
+    }
+    let charts = by_name
+        .into_iter()
+        .map(|(name, series)| Chart {
+            title: name.to_string(),
+            x: (Axis::Seconds, "time since the test start".into()),
+            y: (Axis::Number, "value".into()),
+            series,
+            markers: Vec::new(),
+        })
+        .collect::<Vec<_>>();
+    let notes = if charts.is_empty() {
+        vec!["No server metrics were scraped during this run".to_string()]
+    } else {
+        Vec::new()
+    };
+    Section {
+        title: "Server metrics",
+        charts,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn every_chart_of_a_server_run_has_data_and_few_points() {
+        let run = sample::server_run(5_000, 2);
+        let prepared = [Prepared::new("a", &run)];
+        let sections = [
+            latency_section(&prepared),
+            dataset_section(&prepared),
+            time_section(&prepared),
+            length_section(&prepared),
+            server_section(&prepared),
+        ];
+        let counts: Vec<usize> = sections.iter().map(|s| s.charts.len()).collect();
+        assert_eq!(counts, vec![6, 3, 6, 2, 1]);
+        for chart in sections.iter().flat_map(|s| &s.charts) {
+            assert!(chart.points() > 0, "`{}` has no data", chart.title);
+            assert!(
+                chart.points() < 1_500,
+                "`{}` has {} points",
+                chart.title,
+                chart.points()
+            );
+        }
+    }
+
+    #[test]
+    fn several_runs_get_one_series_each_and_a_chart_per_dataset() {
+        let (a, b) = (sample::server_run(300, 1), sample::server_run(300, 2));
+        let prepared = [Prepared::new("a", &a), Prepared::new("b", &b)];
+        let latency = latency_section(&prepared);
+        assert!(latency.charts.iter().all(|c| c.series.len() == 2));
+        assert_eq!(dataset_section(&prepared).charts.len(), 9);
+        assert_eq!(server_section(&prepared).charts[0].series.len(), 4);
+    }
+
+    #[test]
+    fn the_ttft_chart_marks_the_limit_from_the_constraint() {
+        let run = sample::server_run(100, 1);
+        let prepared = [Prepared::new("a", &run)];
+        let markers = &latency_section(&prepared).charts[0].markers;
+        assert_eq!(markers[0].x, 3e9);
+        assert_eq!(markers[0].label, "TTFT limit 3 s");
+    }
+
+    #[test]
+    fn a_run_without_first_tokens_gets_notes_instead_of_empty_charts() {
+        let mut run = sample::server_run(100, 1);
+        run.requests
+            .iter_mut()
+            .for_each(|r| r.first_token_ns = None);
+        let prepared = [Prepared::new("a", &run)];
+        let section = latency_section(&prepared);
+        assert_eq!(section.charts.len(), 2);
+        assert_eq!(
+            section.notes,
+            vec![
+                "No TTFT data: Offline runs and failed requests have none",
+                "No TPOT data: Offline runs and failed requests have none"
+            ]
+        );
+    }
+}

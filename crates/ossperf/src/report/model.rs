@@ -1,0 +1,376 @@
+//! The result model: everything one run produced, as plain data with explicit units.
+//!
+//! It knows nothing of LoadGen's or the client's types: `ossperf run` maps its `TestReport`,
+//! the client's per-request facts and the effective settings into it, and every exporter
+//! (`results.json`, the HTML report, the terminal gauge) reads only this. Times of requests
+//! are nanoseconds since the LoadGen test start (the `*_ns` fields); every metric carries its
+//! [`Unit`], so no reader has to guess what a bare number means.
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the `results.json` layout; bumped on any change a reader could notice.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One benchmark run: settings, verdict, metrics, per-request records and server samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunResults {
+    /// Always [`SCHEMA_VERSION`] when written by this build.
+    pub schema_version: u32,
+    /// The tool that wrote the file (`ossperf`).
+    pub tool: String,
+    /// The tool's version (`0.1.0`).
+    pub version: String,
+    /// When the test started, RFC 3339 in UTC (`2026-11-26T04:33:52Z`).
+    pub started_at: String,
+    /// The LoadGen scenario (`Offline`, `Server`); an Interactive run is a `Server` run whose
+    /// `model_key` is `gpt-oss-120b-interactive`.
+    pub scenario: String,
+    /// The LoadGen mode (`PerformanceOnly`, `AccuracyOnly`).
+    pub mode: String,
+    /// The model key the settings were resolved for (`gpt-oss-120b`).
+    pub model_key: String,
+    /// The effective settings, in the order LoadGen reports them.
+    pub settings: Vec<Setting>,
+    /// VALID or INVALID, with each check and the recommendations.
+    pub verdict: Verdict,
+    /// Every summary metric, with its unit and, where one applies, its constraint.
+    pub metrics: Vec<Metric>,
+    /// The inference endpoints; [`RequestRecord::endpoint`] indexes this list.
+    pub endpoints: Vec<Endpoint>,
+    /// One record per sample issued, in issue order.
+    pub requests: Vec<RequestRecord>,
+    /// Server-side metric samples over time (scraped Prometheus values), possibly empty.
+    pub server_metrics: Vec<MetricSeries>,
+}
+
+/// One effective setting, as LoadGen names and prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    /// The setting's name (`target_qps`).
+    pub key: String,
+    /// Its value as printed (`12.5`).
+    pub value: String,
+}
+
+/// The MLPerf verdict of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verdict {
+    /// True when LoadGen says `Result is : VALID`.
+    pub valid: bool,
+    /// Each validity check (`Performance constraints`, `Min duration`, ...).
+    pub checks: Vec<Check>,
+    /// The recommendations LoadGen prints for an INVALID result.
+    pub reasons: Vec<String>,
+    /// The early-stopping results (`TTFT`, `TPOT`) with LoadGen's text.
+    pub early_stopping: Vec<EarlyStopping>,
+}
+
+/// One validity check of the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// The check as the summary names it (`Min duration`).
+    pub name: String,
+    /// Whether it was satisfied.
+    pub ok: bool,
+}
+
+/// One early-stopping result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// What it was computed on (`TTFT`, `TPOT`, `latency`).
+    pub on: String,
+    /// LoadGen's text, lines joined with `\n`.
+    pub text: String,
+}
+
+/// The unit of a metric's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Nanoseconds.
+    Ns,
+    /// Milliseconds.
+    Ms,
+    /// Seconds.
+    S,
+    /// Output tokens per second.
+    TokensPerS,
+    /// Samples per second.
+    SamplesPerS,
+    /// Queries per second.
+    QueriesPerS,
+    /// A count.
+    Count,
+    /// A plain number without unit.
+    Number,
+}
+
+impl Unit {
+    /// The short label shown after a value (`ns`, `tokens/s`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Unit::Ns => "ns",
+            Unit::Ms => "ms",
+            Unit::S => "s",
+            Unit::TokensPerS => "tokens/s",
+            Unit::SamplesPerS => "samples/s",
+            Unit::QueriesPerS => "queries/s",
+            Unit::Count => "",
+            Unit::Number => "",
+        }
+    }
+}
+
+/// One summary metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metric {
+    /// The metric's name (`ttft_p99`, `completed_tokens_per_second`).
+    pub name: String,
+    /// The measured value, in `unit`.
+    pub value: f64,
+    /// The unit of `value` and of the constraint's limit.
+    pub unit: Unit,
+    /// The limit it must respect, if any.
+    pub constraint: Option<Constraint>,
+    /// Whether the constraint holds; absent without a constraint.
+    pub ok: Option<bool>,
+}
+
+impl Metric {
+    /// A metric without constraint.
+    pub fn new(name: impl Into<String>, value: f64, unit: Unit) -> Metric {
+        Metric {
+            name: name.into(),
+            value,
+            unit,
+            constraint: None,
+            ok: None,
+        }
+    }
+
+    /// The same metric with a constraint; `ok` is computed from it.
+    pub fn with_constraint(mut self, constraint: Constraint) -> Metric {
+        self.ok = Some(constraint.holds(self.value));
+        self.constraint = Some(constraint);
+        self
+    }
+
+    /// How far the value is from the limit, toward the safe side: positive when the
+    /// constraint holds (`limit - value` for `at_most`), negative when it is broken.
+    pub fn margin(&self) -> Option<f64> {
+        self.constraint.map(|c| match c.op {
+            ConstraintOp::AtMost => c.limit - self.value,
+            ConstraintOp::AtLeast => self.value - c.limit,
+        })
+    }
+}
+
+/// A limit on a metric, in the metric's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Constraint {
+    /// The direction of the limit.
+    pub op: ConstraintOp,
+    /// The limit itself.
+    pub limit: f64,
+}
+
+impl Constraint {
+    /// The value must not exceed `limit` (LoadGen fails only on `>`).
+    pub fn at_most(limit: f64) -> Constraint {
+        Constraint {
+            op: ConstraintOp::AtMost,
+            limit,
+        }
+    }
+
+    /// The value must reach at least `limit`.
+    pub fn at_least(limit: f64) -> Constraint {
+        Constraint {
+            op: ConstraintOp::AtLeast,
+            limit,
+        }
+    }
+
+    /// Whether `value` respects the limit; equality passes.
+    pub fn holds(self, value: f64) -> bool {
+        match self.op {
+            ConstraintOp::AtMost => value <= self.limit,
+            ConstraintOp::AtLeast => value >= self.limit,
+        }
+    }
+}
+
+/// The direction of a [`Constraint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintOp {
+    /// value ≤ limit.
+    AtMost,
+    /// value ≥ limit.
+    AtLeast,
+}
+
+/// An inference endpoint the client sent requests to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Its base URL (`http://127.0.0.1:30000`).
+    pub url: String,
+}
+
+/// One sample: when it was due, issued, answered, and what it carried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRecord {
+    /// The sample's index in the query sample library.
+    pub qsl_idx: u64,
+    /// The sub-dataset the sample came from (`aime25`, `gpqa`, `livecodebench`).
+    pub dataset: String,
+    /// When LoadGen scheduled it, ns since the test start.
+    pub scheduled_ns: u64,
+    /// When it was actually issued, ns since the test start.
+    pub issued_ns: u64,
+    /// When the first token arrived, ns since the test start; absent in Offline or on error.
+    pub first_token_ns: Option<u64>,
+    /// When it completed (successfully or not), ns since the test start.
+    pub complete_ns: u64,
+    /// Prompt length in tokens.
+    pub input_tokens: u32,
+    /// Output length in tokens as the server counted them.
+    pub output_tokens: u32,
+    /// Index into [`RunResults::endpoints`].
+    pub endpoint: u32,
+    /// Why the request failed, if it did.
+    pub error: Option<RequestError>,
+}
+
+impl RequestRecord {
+    /// LoadGen's sample latency: completion − scheduled time, in ns.
+    pub fn latency_ns(&self) -> u64 {
+        self.complete_ns.saturating_sub(self.scheduled_ns)
+    }
+
+    /// LoadGen's TTFT: first token − scheduled time, in ns.
+    pub fn ttft_ns(&self) -> Option<u64> {
+        self.first_token_ns
+            .map(|first| first.saturating_sub(self.scheduled_ns))
+    }
+
+    /// LoadGen's TPOT: (latency − TTFT) / (output tokens − 1), truncating, in ns; absent
+    /// without a first token or with fewer than 2 output tokens.
+    pub fn tpot_ns(&self) -> Option<u64> {
+        let ttft = self.ttft_ns()?;
+        if self.output_tokens < 2 {
+            return None;
+        }
+        Some(self.latency_ns().saturating_sub(ttft) / u64::from(self.output_tokens - 1))
+    }
+
+    /// How late the issue was against the schedule, in ns.
+    pub fn lateness_ns(&self) -> u64 {
+        self.issued_ns.saturating_sub(self.scheduled_ns)
+    }
+}
+
+/// Why one request failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestError {
+    /// A stable error kind from a bounded set (`timeout`, `http_status`, `connect`).
+    pub kind: String,
+    /// The message of this occurrence.
+    pub message: String,
+}
+
+/// One server-side metric sampled over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSeries {
+    /// The Prometheus metric name (`sglang:num_running_reqs`).
+    pub name: String,
+    /// Index into [`RunResults::endpoints`].
+    pub endpoint: u32,
+    /// The samples, in time order.
+    pub points: Vec<MetricPoint>,
+}
+
+/// One sample of a [`MetricSeries`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricPoint {
+    /// When it was scraped, ns since the test start.
+    pub t_ns: u64,
+    /// The scraped value.
+    pub value: f64,
+}
+
+impl RunResults {
+    /// The metric called `name`, if present.
+    pub fn metric(&self, name: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+
+    /// The value of the setting called `key`, if present.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|s| s.key == key)
+            .map(|s| s.value.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(scheduled: u64, first: Option<u64>, complete: u64, out: u32) -> RequestRecord {
+        RequestRecord {
+            qsl_idx: 0,
+            dataset: "aime25".into(),
+            scheduled_ns: scheduled,
+            issued_ns: scheduled + 5,
+            first_token_ns: first,
+            complete_ns: complete,
+            input_tokens: 10,
+            output_tokens: out,
+            endpoint: 0,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn request_latencies_follow_loadgen_definitions() {
+        let r = record(100, Some(1_100), 10_100, 4);
+        assert_eq!(r.latency_ns(), 10_000);
+        assert_eq!(r.ttft_ns(), Some(1_000));
+        assert_eq!(r.tpot_ns(), Some(3_000));
+        assert_eq!(r.lateness_ns(), 5);
+    }
+
+    #[test]
+    fn tpot_truncates_and_needs_two_tokens_and_a_first_token() {
+        assert_eq!(record(0, Some(1), 11, 4).tpot_ns(), Some(3));
+        assert_eq!(record(0, Some(1), 11, 1).tpot_ns(), None);
+        assert_eq!(record(0, None, 11, 4).tpot_ns(), None);
+    }
+
+    #[test]
+    fn a_limit_equal_to_the_value_passes_and_margin_is_signed() {
+        let m = Metric::new("ttft_p99", 3.0, Unit::Ns).with_constraint(Constraint::at_most(3.0));
+        assert_eq!(m.ok, Some(true));
+        assert_eq!(m.margin(), Some(0.0));
+        let over = Metric::new("ttft_p99", 5.0, Unit::Ns).with_constraint(Constraint::at_most(3.0));
+        assert_eq!(over.ok, Some(false));
+        assert_eq!(over.margin(), Some(-2.0));
+        let floor =
+            Metric::new("tokens", 5.0, Unit::TokensPerS).with_constraint(Constraint::at_least(3.0));
+        assert_eq!(floor.margin(), Some(2.0));
+    }
+}

@@ -89,12 +89,16 @@ pub(crate) fn issue_all(
         batch.clear();
         for &index in &query.sample_indices {
             next_seq += 1;
-            batch.push(QuerySample { id: next_seq, index });
+            batch.push(QuerySample {
+                id: next_seq,
+                index,
+            });
         }
         let issued_at = Instant::now();
         let scheduled_ns = clock::since(series.origin, scheduled.min(issued_at));
         slot.scheduled_ns.store(scheduled_ns, Ordering::Release);
-        slot.issued_ns.store(clock::since(series.origin, issued_at), Ordering::Release);
+        slot.issued_ns
+            .store(clock::since(series.origin, issued_at), Ordering::Release);
         sut.issue_query(&batch, &responder);
         issued.queries += 1;
         issued.samples += batch.len() as u64;
@@ -131,8 +135,7 @@ fn should_stop(
         }
     } else {
         let elapsed = issued_at.saturating_duration_since(start);
-        if count >= eff.min_query_count
-            && elapsed >= Duration::from_millis(eff.target_duration_ms)
+        if count >= eff.min_query_count && elapsed >= Duration::from_millis(eff.target_duration_ms)
         {
             return Some(Stop::Natural);
         }

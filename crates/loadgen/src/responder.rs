@@ -2,7 +2,7 @@
 //! without a global lock (DESIGN rule 4).
 //!
 //! Every query of a series is generated before issuing starts, so the per-sample and
-//! per-query records are preallocated in one [`Series`] and a [`ResponseId`] is just the
+//! per-query records are preallocated in one `Series` and a [`ResponseId`] is just the
 //! global sample sequence number plus one: a completion is an index, a few atomic stores and
 //! one atomic decrement. Only the exceptional paths (an error LoadGen would log, a failed
 //! sample) take a lock.
@@ -195,7 +195,9 @@ impl Series {
         }
         match n_tokens {
             0 => {
-                self.error("n_tokens argument missing or attempted to record 0 as number of tokens".into());
+                self.error(
+                    "n_tokens argument missing or attempted to record 0 as number of tokens".into(),
+                );
                 0
             }
             n if n < 0 => {
@@ -218,7 +220,11 @@ impl Series {
             (false, _) => None,
             (true, false) => Some(TokenFields::Count(n_tokens)),
             (true, true) => {
-                let first = slot.token_data.get().map(|d| d.to_vec()).unwrap_or_default();
+                let first = slot
+                    .token_data
+                    .get()
+                    .map(|d| d.to_vec())
+                    .unwrap_or_default();
                 Some(TokenFields::DataAndCount(first, n_tokens))
             }
         };
@@ -244,7 +250,9 @@ impl Series {
         }
         let n_tokens = self.checked_tokens(n_tokens);
         if self.needs_first_token && slot.first_token_ns.load(Ordering::Acquire) == NO_TIME {
-            self.error("Attempted to record a sample latency before it's first token latency".into());
+            self.error(
+                "Attempted to record a sample latency before it's first token latency".into(),
+            );
         }
         slot.n_tokens.store(n_tokens, Ordering::Relaxed);
         slot.complete_ns.store(ns, Ordering::Release);
@@ -260,7 +268,8 @@ impl Series {
             return self.unknown(id);
         };
         if slot.state.load(Ordering::Acquire) != PENDING {
-            return self.error("Attempted to record token latency after sample was completed".into());
+            return self
+                .error("Attempted to record token latency after sample was completed".into());
         }
         if slot
             .first_token_ns

@@ -48,7 +48,11 @@ impl RawResults {
             ..RawResults::default()
         };
         let mut max_latency = 0i64;
-        for slot in series.samples.iter().filter(|s| (s.query as usize) < issued.queries) {
+        for slot in series
+            .samples
+            .iter()
+            .filter(|s| (s.query as usize) < issued.queries)
+        {
             if slot.failed() {
                 continue;
             }
@@ -66,7 +70,11 @@ impl RawResults {
                 raw.token_count += n;
                 if first_token {
                     let ft = slot.first_token_ns.load(Ordering::Acquire);
-                    let ttft = if ft == NO_TIME { latency } else { ft as i64 - scheduled };
+                    let ttft = if ft == NO_TIME {
+                        latency
+                    } else {
+                        ft as i64 - scheduled
+                    };
                     raw.ttft.push(ttft);
                     let divisor = if n - 1 == 0 { 1 } else { n - 1 };
                     raw.tpot.push((latency - ttft) / divisor);
@@ -85,7 +93,13 @@ impl RawResults {
             }
         }
         if let Some(last) = issued.queries.checked_sub(1).map(|i| &series.queries[i]) {
-            let at = |v: u64| if v == NO_TIME { 0.0 } else { secs(v as i64 - start) };
+            let at = |v: u64| {
+                if v == NO_TIME {
+                    0.0
+                } else {
+                    secs(v as i64 - start)
+                }
+            };
             raw.final_query_scheduled_s = at(last.scheduled_ns.load(Ordering::Acquire));
             raw.final_query_issued_s = at(last.issued_ns.load(Ordering::Acquire));
             raw.final_query_all_samples_done_s = at(last.done_ns.load(Ordering::Acquire));
@@ -232,13 +246,31 @@ impl PerformanceResult {
             perf_constraints(eff, latency.as_ref(), ttft.as_ref(), tpot.as_ref());
         let issued = i64::try_from(raw.queries_issued).unwrap_or(i64::MAX);
         let (early_stopping, ttft_es, tpot_es, early_stopping_met) = if !token_mode {
-            let es = run_early_stopping(eff, issued, &raw.sample_latencies, &raw.query_latencies, eff.target_latency_ns);
+            let es = run_early_stopping(
+                eff,
+                issued,
+                &raw.sample_latencies,
+                &raw.query_latencies,
+                eff.target_latency_ns,
+            );
             let met = es.met;
             (Some(es), None, None, met)
         } else {
-            let tpot_es = run_early_stopping(eff, issued, &raw.tpot, &raw.query_latencies, eff.requested.server_tpot_latency);
+            let tpot_es = run_early_stopping(
+                eff,
+                issued,
+                &raw.tpot,
+                &raw.query_latencies,
+                eff.requested.server_tpot_latency,
+            );
             let ttft_es = tpot_es.met.then(|| {
-                run_early_stopping(eff, issued, &raw.ttft, &raw.query_latencies, eff.requested.server_ttft_latency)
+                run_early_stopping(
+                    eff,
+                    issued,
+                    &raw.ttft,
+                    &raw.query_latencies,
+                    eff.requested.server_ttft_latency,
+                )
             });
             let met = tpot_es.met && ttft_es.as_ref().is_some_and(|e| e.met);
             (None, ttft_es, Some(tpot_es), met)
@@ -248,7 +280,7 @@ impl PerformanceResult {
             extra_reasons.push(failures.reason_line());
         }
         if aborted {
-            extra_reasons.push("The run was aborted before every query was issued.".to_string());
+            extra_reasons.push(crate::run::ABORTED.to_string());
         }
         let valid = min_duration_met
             && min_queries_met
@@ -256,8 +288,12 @@ impl PerformanceResult {
             && early_stopping_met
             && extra_reasons.is_empty();
         let threshold = eff.target_latency_ns as i64;
-        let overlatency_count = (scenario == Scenario::Server)
-            .then(|| raw.sample_latencies.iter().filter(|&&l| l > threshold).count() as u64);
+        let overlatency_count = (scenario == Scenario::Server).then(|| {
+            raw.sample_latencies
+                .iter()
+                .filter(|&&l| l > threshold)
+                .count() as u64
+        });
         PerformanceResult {
             valid,
             perf_constraints_met,
@@ -275,8 +311,16 @@ impl PerformanceResult {
             overlatency_count,
             latency,
             query_latency,
-            ttft: if scenario == Scenario::Offline { None } else { ttft },
-            tpot: if scenario == Scenario::Offline { None } else { tpot },
+            ttft: if scenario == Scenario::Offline {
+                None
+            } else {
+                ttft
+            },
+            tpot: if scenario == Scenario::Offline {
+                None
+            } else {
+                tpot
+            },
             token_count: token_mode.then_some(raw.token_count),
             metrics,
             raw_times: times,
@@ -285,6 +329,18 @@ impl PerformanceResult {
 
     /// `result_invalid_reason`: LoadGen's recommendations joined by spaces, then ours.
     pub fn invalid_reason(&self) -> String {
+        let mut reason = self.loadgen_invalid_reason();
+        for extra in &self.extra_reasons {
+            if !reason.is_empty() && !reason.ends_with(' ') {
+                reason.push(' ');
+            }
+            reason.push_str(extra);
+        }
+        reason
+    }
+
+    /// LoadGen's own `result_invalid_reason` (empty when only early stopping failed).
+    pub fn loadgen_invalid_reason(&self) -> String {
         let mut reason = String::new();
         if let Some(r) = &self.perf_recommendation {
             reason.push_str(&r.replace('\n', " "));
@@ -296,12 +352,6 @@ impl PerformanceResult {
         }
         if !self.min_queries_met {
             reason.push_str("The test exited early, before enough queries were issued.");
-        }
-        for extra in &self.extra_reasons {
-            if !reason.is_empty() && !reason.ends_with(' ') {
-                reason.push(' ');
-            }
-            reason.push_str(extra);
         }
         reason
     }
@@ -335,7 +385,10 @@ fn perf_constraints(
     let at_target = |s: Option<&LatencyStats>| s.map_or(0, |s| s.target.1);
     if !eff.requested.use_token_latencies {
         if at_target(latency) > eff.target_latency_ns as i64 {
-            return (Some(false), Some("Reduce target QPS to improve latency.".into()));
+            return (
+                Some(false),
+                Some("Reduce target QPS to improve latency.".into()),
+            );
         }
         return (Some(true), None);
     }

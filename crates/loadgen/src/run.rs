@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::clock;
-use crate::generate::{generate_queries, loadable_sets, AccuracyLogSampler, GenerateError, LoadableSet, Phase};
+use crate::generate::{
+    generate_queries, loadable_sets, AccuracyLogSampler, GenerateError, LoadableSet, Phase,
+};
 use crate::issue::{self, Issued, Stop};
 use crate::logs::accuracy::AccuracyLog;
 use crate::logs::detail::{DetailLog, Level, Value};
@@ -59,6 +61,9 @@ pub enum RunError {
     #[error("the QSL reports `0` samples; expected at least 1")]
     EmptyQsl,
 }
+
+/// The reason line of an aborted run.
+pub const ABORTED: &str = "The run was aborted before every query was issued.";
 
 /// Stops a running test from another thread (Ctrl-C) and says which audit.config, if any,
 /// the settings already include.
@@ -134,10 +139,17 @@ pub fn run_test(
         .map_err(|(path, source)| RunError::CreateLog { path, source })?;
     let origin = Instant::now();
     let detail = DetailLog::new(Box::new(BufWriter::new(detail_file)), origin);
-    let accuracy = AccuracyLog::start(Box::new(accuracy_file)).map_err(write_err(&paths.accuracy))?;
+    let accuracy =
+        AccuracyLog::start(Box::new(accuracy_file)).map_err(write_err(&paths.accuracy))?;
     let trace = if log.enable_trace {
-        let epoch_us = wall.duration_since(UNIX_EPOCH).unwrap_or_default().as_micros();
-        Some(TraceLog::start(Box::new(BufWriter::new(trace_file)), epoch_us).map_err(write_err(&paths.trace))?)
+        let epoch_us = wall
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros();
+        Some(
+            TraceLog::start(Box::new(BufWriter::new(trace_file)), epoch_us)
+                .map_err(write_err(&paths.trace))?,
+        )
     } else {
         None
     };
@@ -178,7 +190,8 @@ pub fn run_test(
         qsl_total: qsl.total_sample_count(),
         qsl_performance: qsl.performance_sample_count(),
     };
-    test.log_start(&header, test05).map_err(write_err(&test.paths.detail.clone()))?;
+    test.log_start(&header, test05)
+        .map_err(write_err(&test.paths.detail.clone()))?;
     let performance = test.run_phases()?;
     test.finish(performance, &sut_name, summary_file)
 }
@@ -187,11 +200,16 @@ impl Test<'_> {
     fn log_start(&mut self, header: &log_settings::Header<'_>, test05: bool) -> io::Result<()> {
         log_settings::log_header(&mut self.detail, header)?;
         if let Some(name) = &self.control.audit_config {
-            let message = format!("Found Audit Config file ({name}). Overriding TestSettings from audit.config file.");
+            let message = format!(
+                "Found Audit Config file ({name}). Overriding TestSettings from audit.config file."
+            );
             self.detail.warning("warning_generic_message", &message)?;
         }
         if test05 {
-            self.detail.warning("warning_generic_message", "Test05 flag detected Overriding random seeds")?;
+            self.detail.warning(
+                "warning_generic_message",
+                "Test05 flag detected Overriding random seeds",
+            )?;
         }
         log_settings::log_requested(&mut self.detail, &self.eff.requested)?;
         log_settings::log_effective(&mut self.detail, &self.eff)?;
@@ -229,35 +247,72 @@ impl Test<'_> {
         };
         let (series, issued) = self.run_series(set, Phase::Performance)?;
         let raw = RawResults::collect(&series, &issued, &self.eff);
-        let result = PerformanceResult::compute(raw, &self.eff, &self.failures, self.aborted);
-        summary::log_detail(&mut self.detail, &result, &self.eff).map_err(write_err(&detail_path))?;
+        let failures = series
+            .failures
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_default();
+        let result = PerformanceResult::compute(raw, &self.eff, &failures, self.aborted);
+        summary::log_detail(&mut self.detail, &result, &self.eff)
+            .map_err(write_err(&detail_path))?;
         let body = summary::render(&result, &self.eff, &self.sut.name());
         self.qsl.unload_samples_from_ram(&set.samples);
         Ok(Some((result, body)))
     }
 
     /// Loads a set, generates and issues its queries, waits for them and logs the series.
-    fn run_series(&mut self, set: &LoadableSet, phase: Phase) -> Result<(Arc<Series>, Issued), RunError> {
+    fn run_series(
+        &mut self,
+        set: &LoadableSet,
+        phase: Phase,
+    ) -> Result<(Arc<Series>, Issued), RunError> {
         let detail_path = self.paths.detail.clone();
         let werr = write_err(&detail_path);
         self.qsl.load_samples_to_ram(&set.samples);
-        self.detail.log("loaded_qsl_set", Value::Indices(&set.samples)).map_err(&werr)?;
+        self.detail
+            .log("loaded_qsl_set", Value::Indices(&set.samples))
+            .map_err(&werr)?;
         let generated = generate_queries(&self.eff, set, phase)?;
-        self.detail.log("generated_query_count", Value::UInt(generated.query_count())).map_err(&werr)?;
-        self.detail.log("generated_samples_per_query", Value::UInt(generated.samples_per_query)).map_err(&werr)?;
-        self.detail.log("generated_query_duration", Value::UInt(generated.query_duration_ns)).map_err(&werr)?;
+        self.detail
+            .log(
+                "generated_query_count",
+                Value::UInt(generated.query_count()),
+            )
+            .map_err(&werr)?;
+        self.detail
+            .log(
+                "generated_samples_per_query",
+                Value::UInt(generated.samples_per_query),
+            )
+            .map_err(&werr)?;
+        self.detail
+            .log(
+                "generated_query_duration",
+                Value::UInt(generated.query_duration_ns),
+            )
+            .map_err(&werr)?;
         if generated.queries.is_empty() {
-            return Err(RunError::NoQueries { loaded: set.samples.len() });
+            return Err(RunError::NoQueries {
+                loaded: set.samples.len(),
+            });
         }
         let logged = self.sampler.select(&self.eff, &generated, phase);
         let series = Arc::new(self.new_series(&generated, &logged));
         self.next_seq += generated.sample_count() as u64;
         let power_begin = SystemTime::now();
-        let issued = issue::issue_all(&series, &generated, &self.eff, phase, self.sut, self.control);
+        let issued = issue::issue_all(
+            &series,
+            &generated,
+            &self.eff,
+            phase,
+            self.sut,
+            self.control,
+        );
         self.log_stop(&issued, phase).map_err(&werr)?;
         issue::wait_for_completions(&series, issued.samples);
         let power_end = SystemTime::now();
-        self.log_series_end(&series, power_begin, power_end).map_err(&werr)?;
+        self.log_series_end(&series, power_begin, power_end)
+            .map_err(&werr)?;
         self.collect(&series, &issued, phase);
         Ok((series, issued))
     }
@@ -282,7 +337,10 @@ impl Test<'_> {
             completed_samples: AtomicU64::new(0),
             completed_queries: AtomicU64::new(0),
             expected_samples: AtomicU64::new(u64::MAX),
-            wake_per_query: matches!(self.eff.scenario, Scenario::SingleStream | Scenario::MultiStream),
+            wake_per_query: matches!(
+                self.eff.scenario,
+                Scenario::SingleStream | Scenario::MultiStream
+            ),
             waiter: std::thread::current(),
             accuracy: self.accuracy.sender(),
             failures: Mutex::new(FailureSummary::default()),
@@ -300,10 +358,15 @@ impl Test<'_> {
             Stop::Early(message) => self.detail.error("error_runtime", message),
             Stop::Aborted => {
                 self.aborted = true;
-                let message = format!("Run aborted: issued {} queries before the abort.", issued.queries);
+                let message = format!(
+                    "Run aborted: issued {} queries before the abort.",
+                    issued.queries
+                );
                 self.detail.error("error_runtime", &message)
             }
-            Stop::Exhausted if phase == Phase::Performance && self.eff.scenario != Scenario::Server => {
+            Stop::Exhausted
+                if phase == Phase::Performance && self.eff.scenario != Scenario::Server =>
+            {
                 self.detail.error(
                     "error_runtime",
                     "Ending early: Ran out of generated queries to issue before the minimum query \
@@ -315,13 +378,27 @@ impl Test<'_> {
         }
     }
 
-    fn log_series_end(&mut self, series: &Series, begin: SystemTime, end: SystemTime) -> io::Result<()> {
+    fn log_series_end(
+        &mut self,
+        series: &Series,
+        begin: SystemTime,
+        end: SystemTime,
+    ) -> io::Result<()> {
         let errors = series.errors.lock().map(|e| e.clone()).unwrap_or_default();
         for e in &errors.1 {
-            self.detail.write_entry("error_runtime", Value::Str(&e.message), Level::Error, e.at, e.tid)?;
+            self.detail.write_entry(
+                "error_runtime",
+                Value::Str(&e.message),
+                Level::Error,
+                e.at,
+                e.tid,
+            )?;
         }
         if errors.0 > errors.1.len() as u64 {
-            let message = format!("{} more runtime errors were not logged.", errors.0 - errors.1.len() as u64);
+            let message = format!(
+                "{} more runtime errors were not logged.",
+                errors.0 - errors.1.len() as u64
+            );
             self.detail.error("error_runtime", &message)?;
         }
         for key in [
@@ -334,8 +411,10 @@ impl Test<'_> {
         ] {
             self.detail.log(key, Value::UInt(0))?;
         }
-        self.detail.log("power_begin", Value::Str(&logs::power_time(begin)))?;
-        self.detail.log("power_end", Value::Str(&logs::power_time(end)))
+        self.detail
+            .log("power_begin", Value::Str(&logs::power_time(begin)))?;
+        self.detail
+            .log("power_end", Value::Str(&logs::power_time(end)))
     }
 
     /// Appends the issued samples' records and merges the series' failures.
@@ -390,38 +469,48 @@ impl Test<'_> {
     ) -> Result<TestReport, RunError> {
         let detail_path = self.paths.detail.clone();
         if self.failures.count > 0 {
-            self.detail.error("error_runtime", &self.failures.reason_line()).map_err(write_err(&detail_path))?;
+            self.detail
+                .error("error_runtime", &self.failures.reason_line())
+                .map_err(write_err(&detail_path))?;
         }
         if performance.is_some() {
             let errors = self.detail.errors();
-            self.detail.log("num_errors", Value::UInt(errors)).map_err(write_err(&detail_path))?;
+            self.detail
+                .log("num_errors", Value::UInt(errors))
+                .map_err(write_err(&detail_path))?;
         }
         self.detail.flush().map_err(write_err(&detail_path))?;
         let (warnings, errors) = (self.detail.warnings(), self.detail.errors());
-        let mut text = performance.as_ref().map(|(_, body)| body.clone()).unwrap_or_default();
+        let mut text = performance
+            .as_ref()
+            .map(|(_, body)| body.clone())
+            .unwrap_or_default();
         text.push_str(&summary::trailer(warnings, errors));
         let mut out = BufWriter::new(summary_file);
         out.write_all(text.as_bytes())
             .and_then(|()| out.flush())
             .map_err(write_err(&self.paths.summary))?;
-        self.accuracy.finish().map_err(write_err(&self.paths.accuracy))?;
+        self.accuracy
+            .finish()
+            .map_err(write_err(&self.paths.accuracy))?;
         if let Some(trace) = self.trace.take() {
             trace.finish().map_err(write_err(&self.paths.trace))?;
         }
         let performance = performance.map(|(r, _)| r);
         let mut invalid_reasons = Vec::new();
-        if let Some(r) = &performance {
-            if !r.valid {
-                let reason = r.invalid_reason();
-                invalid_reasons.push(if reason.is_empty() { "Early stopping not satisfied.".to_string() } else { reason });
+        if let Some(r) = performance.as_ref().filter(|r| !r.valid) {
+            let reason = r.loadgen_invalid_reason();
+            if !reason.is_empty() {
+                invalid_reasons.push(reason);
+            } else if !r.early_stopping_met {
+                invalid_reasons.push("Early stopping not satisfied.".to_string());
             }
-        } else {
-            if self.failures.count > 0 {
-                invalid_reasons.push(self.failures.reason_line());
-            }
-            if self.aborted {
-                invalid_reasons.push("The run was aborted before every query was issued.".into());
-            }
+        }
+        if self.failures.count > 0 {
+            invalid_reasons.push(self.failures.reason_line());
+        }
+        if self.aborted {
+            invalid_reasons.push(ABORTED.to_string());
         }
         Ok(TestReport {
             scenario: self.eff.scenario,

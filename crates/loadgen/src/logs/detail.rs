@@ -79,12 +79,24 @@ impl DetailLog {
 
     /// Logs a `warning_generic_message` (or another warning key) now.
     pub fn warning(&mut self, key: &str, message: &str) -> io::Result<()> {
-        self.write_entry(key, Value::Str(message), Level::Warning, Instant::now(), self.tid)
+        self.write_entry(
+            key,
+            Value::Str(message),
+            Level::Warning,
+            Instant::now(),
+            self.tid,
+        )
     }
 
     /// Logs an error line (`error_runtime`, `error_invalid_test_settings`, …) now.
     pub fn error(&mut self, key: &str, message: &str) -> io::Result<()> {
-        self.write_entry(key, Value::Str(message), Level::Error, Instant::now(), self.tid)
+        self.write_entry(
+            key,
+            Value::Str(message),
+            Level::Error,
+            Instant::now(),
+            self.tid,
+        )
     }
 
     /// Logs an entry produced earlier, possibly by another thread (`tid`).
@@ -101,8 +113,8 @@ impl DetailLog {
             Level::Warning => self.warnings += 1,
             Level::Error => self.errors += 1,
         }
-        let ns = u64::try_from(at.saturating_duration_since(self.origin).as_nanos())
-            .unwrap_or(u64::MAX);
+        let ns =
+            u64::try_from(at.saturating_duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX);
         let (file, line_no) = origin_of(key, &value);
         let mut line = String::with_capacity(256);
         line.push_str(":::MLLOG {\"key\": ");
@@ -388,7 +400,10 @@ mod tests {
     struct Sink(Arc<Mutex<Vec<u8>>>);
     impl Write for Sink {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().map_err(|_| io::ErrorKind::Other)?.extend_from_slice(buf);
+            self.0
+                .lock()
+                .map_err(|_| io::ErrorKind::Other)?
+                .extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> io::Result<()> {
@@ -428,24 +443,57 @@ mod tests {
 
     #[test]
     fn lists_maps_bools_and_errors_use_loadgens_compact_forms() {
-        let line = one_line("loaded_qsl_set", Value::Indices(&[5402, 3543]), Level::Info, 7951);
-        assert!(line.contains("\"value\": [5402,3543], \"time_ms\": 0.007951"), "{line}");
-        assert!(line.contains("\"file\": \"loadgen.cc\", \"line_no\": 608"), "{line}");
-        let line = one_line("loadgen_file_sha1", Value::Map(&[("/a", "b")]), Level::Info, 0);
+        let line = one_line(
+            "loaded_qsl_set",
+            Value::Indices(&[5402, 3543]),
+            Level::Info,
+            7951,
+        );
+        assert!(
+            line.contains("\"value\": [5402,3543], \"time_ms\": 0.007951"),
+            "{line}"
+        );
+        assert!(
+            line.contains("\"file\": \"loadgen.cc\", \"line_no\": 608"),
+            "{line}"
+        );
+        let line = one_line(
+            "loadgen_file_sha1",
+            Value::Map(&[("/a", "b")]),
+            Level::Info,
+            0,
+        );
         assert!(line.contains("\"value\": {\"/a\":\"b\"}"), "{line}");
         let line = one_line("error_runtime", Value::Str("x \"y\""), Level::Error, 0);
         assert!(line.contains("\"value\": \"x \\\"y\\\"\""), "{line}");
-        assert!(line.contains("\"is_error\": true, \"is_warning\": false"), "{line}");
-        let line = one_line("effective_print_timestamps", Value::Bool(false), Level::Info, 0);
+        assert!(
+            line.contains("\"is_error\": true, \"is_warning\": false"),
+            "{line}"
+        );
+        let line = one_line(
+            "effective_print_timestamps",
+            Value::Bool(false),
+            Level::Info,
+            0,
+        );
         assert!(line.contains("\"value\": false"), "{line}");
         assert!(line.contains("\"line_no\": 454"), "{line}");
-        let line = one_line("effective_schedule_rng_seed", Value::UInt(u64::MAX), Level::Info, 0);
+        let line = one_line(
+            "effective_schedule_rng_seed",
+            Value::UInt(u64::MAX),
+            Level::Info,
+            0,
+        );
         assert!(line.contains("\"value\": 18446744073709551615"), "{line}");
     }
 
     #[test]
     fn every_line_parses_as_json_after_the_marker() {
-        for value in [Value::Float(f64::NAN), Value::Str("a\nb"), Value::Float(1.5e-6)] {
+        for value in [
+            Value::Float(f64::NAN),
+            Value::Str("a\nb"),
+            Value::Float(1.5e-6),
+        ] {
             let line = one_line("result_token_throughput", value, Level::Info, 1);
             let json = line.strip_prefix(":::MLLOG ").unwrap();
             let parsed: serde_json::Value = serde_json::from_str(json).unwrap();

@@ -13,14 +13,22 @@ pub fn format_g(x: f64) -> String {
 /// printf `%.{precision}g`.
 pub fn format_g_precision(x: f64, precision: usize) -> String {
     if x.is_nan() {
-        return if x.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if x.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if x.is_infinite() {
         return if x < 0.0 { "-inf".into() } else { "inf".into() };
     }
     let p = precision.max(1);
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if x.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // Round to `p` significant digits first: the exponent after rounding decides the style.
     let sci = format!("{:.*e}", p - 1, x);

@@ -6,8 +6,8 @@
 pub mod accuracy;
 pub mod detail;
 pub mod format;
-pub mod summary;
 pub mod settings;
+pub mod summary;
 pub mod trace;
 
 use std::fs::File;
@@ -39,7 +39,8 @@ impl LogPaths {
             } else {
                 String::new()
             };
-            out.outdir.join(format!("{}{stamp}{kind}{}{ext}", out.prefix, out.suffix))
+            out.outdir
+                .join(format!("{}{stamp}{kind}{}{ext}", out.prefix, out.suffix))
         };
         Self {
             summary: name("summary", ".txt"),

@@ -40,7 +40,10 @@ pub fn log_header(d: &mut DetailLog, h: &Header<'_>) -> io::Result<()> {
     d.log("get_sut_name_duration_ns", Value::UInt(h.sut_name_ns))?;
     d.log("qsl_name", Value::Str(h.qsl_name))?;
     d.log("qsl_reported_total_count", Value::UInt(h.qsl_total as u64))?;
-    d.log("qsl_reported_performance_count", Value::UInt(h.qsl_performance as u64))
+    d.log(
+        "qsl_reported_performance_count",
+        Value::UInt(h.qsl_performance as u64),
+    )
 }
 
 /// Logs every `requested_*` key.
@@ -49,26 +52,68 @@ pub fn log_requested(d: &mut DetailLog, r: &TestSettings) -> io::Result<()> {
     d.log("requested_test_mode", Value::Str(r.mode.as_str()))?;
     match r.scenario {
         Scenario::SingleStream => {
-            d.log("requested_single_stream_expected_latency_ns", Value::Float(r.single_stream_expected_latency_ns))?;
-            d.log("requested_single_stream_target_latency_percentile", Value::Float(r.single_stream_target_latency_percentile))?;
+            d.log(
+                "requested_single_stream_expected_latency_ns",
+                Value::Float(r.single_stream_expected_latency_ns),
+            )?;
+            d.log(
+                "requested_single_stream_target_latency_percentile",
+                Value::Float(r.single_stream_target_latency_percentile),
+            )?;
         }
         Scenario::MultiStream => {
-            d.log("requested_multi_stream_expected_latency_ns", Value::Float(r.multi_stream_expected_latency_ns))?;
-            d.log("requested_multi_stream_target_latency_percentile", Value::Float(r.multi_stream_target_latency_percentile))?;
-            d.log("requested_multi_stream_samples_per_query", Value::UInt(r.multi_stream_samples_per_query))?;
+            d.log(
+                "requested_multi_stream_expected_latency_ns",
+                Value::Float(r.multi_stream_expected_latency_ns),
+            )?;
+            d.log(
+                "requested_multi_stream_target_latency_percentile",
+                Value::Float(r.multi_stream_target_latency_percentile),
+            )?;
+            d.log(
+                "requested_multi_stream_samples_per_query",
+                Value::UInt(r.multi_stream_samples_per_query),
+            )?;
         }
         Scenario::Server => {
-            d.log("requested_server_target_qps", Value::Float(r.server_target_qps))?;
-            d.log("requested_server_target_latency_ns", Value::UInt(r.server_target_latency_ns))?;
-            d.log("requested_server_target_latency_percentile", Value::Float(r.server_target_latency_percentile))?;
-            d.log("requested_server_coalesce_queries", Value::Bool(r.server_coalesce_queries))?;
-            d.log("requested_server_find_peak_qps_decimals_of_precision", Value::Int(i64::from(r.server_find_peak_qps_decimals_of_precision)))?;
-            d.log("requested_server_find_peak_qps_boundary_step_size", Value::Float(r.server_find_peak_qps_boundary_step_size))?;
-            d.log("requested_server_max_async_queries", Value::UInt(r.server_max_async_queries))?;
-            d.log("requested_server_num_issue_query_threads", Value::UInt(r.server_num_issue_query_threads))?;
+            d.log(
+                "requested_server_target_qps",
+                Value::Float(r.server_target_qps),
+            )?;
+            d.log(
+                "requested_server_target_latency_ns",
+                Value::UInt(r.server_target_latency_ns),
+            )?;
+            d.log(
+                "requested_server_target_latency_percentile",
+                Value::Float(r.server_target_latency_percentile),
+            )?;
+            d.log(
+                "requested_server_coalesce_queries",
+                Value::Bool(r.server_coalesce_queries),
+            )?;
+            d.log(
+                "requested_server_find_peak_qps_decimals_of_precision",
+                Value::Int(i64::from(r.server_find_peak_qps_decimals_of_precision)),
+            )?;
+            d.log(
+                "requested_server_find_peak_qps_boundary_step_size",
+                Value::Float(r.server_find_peak_qps_boundary_step_size),
+            )?;
+            d.log(
+                "requested_server_max_async_queries",
+                Value::UInt(r.server_max_async_queries),
+            )?;
+            d.log(
+                "requested_server_num_issue_query_threads",
+                Value::UInt(r.server_num_issue_query_threads),
+            )?;
         }
         Scenario::Offline => {
-            d.log("requested_offline_expected_qps", Value::Float(r.offline_expected_qps))?;
+            d.log(
+                "requested_offline_expected_qps",
+                Value::Float(r.offline_expected_qps),
+            )?;
         }
     }
     let u = Value::UInt;
@@ -77,18 +122,51 @@ pub fn log_requested(d: &mut DetailLog, r: &TestSettings) -> io::Result<()> {
     d.log("requested_min_query_count", u(r.min_query_count))?;
     d.log("requested_max_query_count", u(r.max_query_count))?;
     d.log("requested_qsl_rng_seed", u(r.qsl_rng_seed))?;
-    d.log("requested_sample_index_rng_seed", u(r.sample_index_rng_seed))?;
+    d.log(
+        "requested_sample_index_rng_seed",
+        u(r.sample_index_rng_seed),
+    )?;
     d.log("requested_schedule_rng_seed", u(r.schedule_rng_seed))?;
-    d.log("requested_accuracy_log_rng_seed", u(r.accuracy_log_rng_seed))?;
-    d.log("requested_accuracy_log_probability", Value::Float(r.accuracy_log_probability))?;
-    d.log("requested_accuracy_log_sampling_target", u(r.accuracy_log_sampling_target))?;
-    d.log("requested_print_timestamps", Value::Bool(r.print_timestamps))?;
-    d.log("requested_performance_issue_unique", Value::Bool(r.performance_issue_unique))?;
-    d.log("requested_performance_issue_same", Value::Bool(r.performance_issue_same))?;
-    d.log("requested_performance_issue_same_index", u(r.performance_issue_same_index))?;
-    d.log("requested_performance_sample_count_override", u(r.performance_sample_count_override))?;
-    d.log("requested_accuracy_sample_count_override", u(r.accuracy_sample_count_override))?;
-    d.log("requested_sample_concatenate_permutation", Value::Bool(r.sample_concatenate_permutation))?;
+    d.log(
+        "requested_accuracy_log_rng_seed",
+        u(r.accuracy_log_rng_seed),
+    )?;
+    d.log(
+        "requested_accuracy_log_probability",
+        Value::Float(r.accuracy_log_probability),
+    )?;
+    d.log(
+        "requested_accuracy_log_sampling_target",
+        u(r.accuracy_log_sampling_target),
+    )?;
+    d.log(
+        "requested_print_timestamps",
+        Value::Bool(r.print_timestamps),
+    )?;
+    d.log(
+        "requested_performance_issue_unique",
+        Value::Bool(r.performance_issue_unique),
+    )?;
+    d.log(
+        "requested_performance_issue_same",
+        Value::Bool(r.performance_issue_same),
+    )?;
+    d.log(
+        "requested_performance_issue_same_index",
+        u(r.performance_issue_same_index),
+    )?;
+    d.log(
+        "requested_performance_sample_count_override",
+        u(r.performance_sample_count_override),
+    )?;
+    d.log(
+        "requested_accuracy_sample_count_override",
+        u(r.accuracy_sample_count_override),
+    )?;
+    d.log(
+        "requested_sample_concatenate_permutation",
+        Value::Bool(r.sample_concatenate_permutation),
+    )?;
     if r.use_token_latencies {
         d.log("requested_use_token_latencies", Value::Bool(true))?;
         if r.scenario != Scenario::Offline {
@@ -107,7 +185,10 @@ pub fn log_effective(d: &mut DetailLog, e: &EffectiveSettings) -> io::Result<()>
     d.log("effective_samples_per_query", u(e.samples_per_query))?;
     d.log("effective_target_qps", Value::Float(e.target_qps))?;
     d.log("effective_target_latency_ns", u(e.target_latency_ns))?;
-    d.log("effective_target_latency_percentile", Value::Float(e.target_latency_percentile))?;
+    d.log(
+        "effective_target_latency_percentile",
+        Value::Float(e.target_latency_percentile),
+    )?;
     d.log("effective_max_async_queries", u(e.max_async_queries))?;
     d.log("effective_target_duration_ms", u(e.target_duration_ms))?;
     d.log("effective_min_duration_ms", u(e.min_duration_ms))?;
@@ -116,16 +197,49 @@ pub fn log_effective(d: &mut DetailLog, e: &EffectiveSettings) -> io::Result<()>
     d.log("effective_max_query_count", u(e.max_query_count))?;
     d.log("effective_min_sample_count", u(e.min_sample_count))?;
     d.log("effective_qsl_rng_seed", u(e.qsl_rng_seed))?;
-    d.log("effective_sample_index_rng_seed", u(e.sample_index_rng_seed))?;
+    d.log(
+        "effective_sample_index_rng_seed",
+        u(e.sample_index_rng_seed),
+    )?;
     d.log("effective_schedule_rng_seed", u(e.schedule_rng_seed))?;
-    d.log("effective_accuracy_log_rng_seed", u(e.accuracy_log_rng_seed))?;
-    d.log("effective_accuracy_log_probability", Value::Float(e.accuracy_log_probability))?;
-    d.log("effective_accuracy_log_sampling_target", u(e.accuracy_log_sampling_target))?;
-    d.log("effective_print_timestamps", Value::Bool(e.print_timestamps))?;
-    d.log("effective_performance_issue_unique", Value::Bool(e.performance_issue_unique))?;
-    d.log("effective_performance_issue_same", Value::Bool(e.performance_issue_same))?;
-    d.log("effective_performance_issue_same_index", u(e.performance_issue_same_index))?;
-    d.log("effective_performance_sample_count", u(e.performance_sample_count))?;
-    d.log("effective_accuracy_sample_count", u(e.accuracy_sample_count))?;
-    d.log("effective_sample_concatenate_permutation", Value::Bool(e.sample_concatenate_permutation))
+    d.log(
+        "effective_accuracy_log_rng_seed",
+        u(e.accuracy_log_rng_seed),
+    )?;
+    d.log(
+        "effective_accuracy_log_probability",
+        Value::Float(e.accuracy_log_probability),
+    )?;
+    d.log(
+        "effective_accuracy_log_sampling_target",
+        u(e.accuracy_log_sampling_target),
+    )?;
+    d.log(
+        "effective_print_timestamps",
+        Value::Bool(e.print_timestamps),
+    )?;
+    d.log(
+        "effective_performance_issue_unique",
+        Value::Bool(e.performance_issue_unique),
+    )?;
+    d.log(
+        "effective_performance_issue_same",
+        Value::Bool(e.performance_issue_same),
+    )?;
+    d.log(
+        "effective_performance_issue_same_index",
+        u(e.performance_issue_same_index),
+    )?;
+    d.log(
+        "effective_performance_sample_count",
+        u(e.performance_sample_count),
+    )?;
+    d.log(
+        "effective_accuracy_sample_count",
+        u(e.accuracy_sample_count),
+    )?;
+    d.log(
+        "effective_sample_concatenate_permutation",
+        Value::Bool(e.sample_concatenate_permutation),
+    )
 }

@@ -31,8 +31,16 @@ pub fn render(r: &PerformanceResult, eff: &EffectiveSettings, sut_name: &str) ->
             e.as_ref().map(|e| e.text.clone()).unwrap_or_default()
         };
         if token_mode {
-            let _ = writeln!(s, "TTFT Early Stopping Result:\n{}", text(&r.ttft_early_stopping));
-            let _ = writeln!(s, "TPOT Early Stopping Result:\n{}", text(&r.tpot_early_stopping));
+            let _ = writeln!(
+                s,
+                "TTFT Early Stopping Result:\n{}",
+                text(&r.ttft_early_stopping)
+            );
+            let _ = writeln!(
+                s,
+                "TPOT Early Stopping Result:\n{}",
+                text(&r.tpot_early_stopping)
+            );
         } else {
             let _ = writeln!(s, "Early Stopping Result:\n{}", text(&r.early_stopping));
         }
@@ -75,10 +83,18 @@ fn headline(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettings) {
             let _ = writeln!(s, "{target}th percentile latency (ns) : {v}");
         }
         Scenario::Server if token_mode => {
-            let _ = writeln!(s, "Completed samples per second    : {}", f2(m.completed_samples_per_sec));
+            let _ = writeln!(
+                s,
+                "Completed samples per second    : {}",
+                f2(m.completed_samples_per_sec)
+            );
         }
         Scenario::Server => {
-            let _ = writeln!(s, "Scheduled samples per second : {}", f2(m.scheduled_samples_per_sec));
+            let _ = writeln!(
+                s,
+                "Scheduled samples per second : {}",
+                f2(m.scheduled_samples_per_sec)
+            );
         }
         Scenario::Offline => {
             let _ = writeln!(s, "Samples per second: {}", g(m.samples_per_second));
@@ -93,7 +109,11 @@ fn headline(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettings) {
             let _ = writeln!(s, "{target}th first token percentile latency (ns) : {v}");
         }
         Scenario::Server => {
-            let _ = writeln!(s, "Completed tokens per second: {}", f2(m.completed_tokens_per_second));
+            let _ = writeln!(
+                s,
+                "Completed tokens per second: {}",
+                f2(m.completed_tokens_per_second)
+            );
         }
         Scenario::Offline => {
             let _ = writeln!(s, "Tokens per second: {}", g(m.tokens_per_second));
@@ -110,13 +130,25 @@ fn yes_no(b: bool) -> &'static str {
 }
 
 fn verdict(s: &mut String, r: &PerformanceResult) {
-    let _ = writeln!(s, "Result is : {}", if r.valid { "VALID" } else { "INVALID" });
+    let _ = writeln!(
+        s,
+        "Result is : {}",
+        if r.valid { "VALID" } else { "INVALID" }
+    );
     if let Some(met) = r.perf_constraints_met {
         let _ = writeln!(s, "  Performance constraints satisfied : {}", yes_no(met));
     }
-    let _ = writeln!(s, "  Min duration satisfied : {}", yes_no(r.min_duration_met));
+    let _ = writeln!(
+        s,
+        "  Min duration satisfied : {}",
+        yes_no(r.min_duration_met)
+    );
     let _ = writeln!(s, "  Min queries satisfied : {}", yes_no(r.min_queries_met));
-    let _ = writeln!(s, "  Early stopping satisfied: {}", yes_no(r.early_stopping_met));
+    let _ = writeln!(
+        s,
+        "  Early stopping satisfied: {}",
+        yes_no(r.early_stopping_met)
+    );
     if r.valid {
         return;
     }
@@ -164,17 +196,34 @@ fn additional_stats(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettin
     let f2 = |x: Option<f64>| format_fixed2(x.unwrap_or(0.0));
     match eff.scenario {
         Scenario::SingleStream => {
-            let _ = writeln!(s, "QPS w/ loadgen overhead         : {}", f2(m.qps_with_loadgen_overhead));
-            let _ = writeln!(s, "QPS w/o loadgen overhead        : {}", f2(m.qps_without_loadgen_overhead));
+            let _ = writeln!(
+                s,
+                "QPS w/ loadgen overhead         : {}",
+                f2(m.qps_with_loadgen_overhead)
+            );
+            let _ = writeln!(
+                s,
+                "QPS w/o loadgen overhead        : {}",
+                f2(m.qps_without_loadgen_overhead)
+            );
             s.push('\n');
         }
         Scenario::Server => {
+            // 6.0.17 prints the blank line only in non-token mode (golden srv_perf).
             if token_mode {
-                let _ = writeln!(s, "Scheduled samples per second : {}", f2(m.scheduled_samples_per_sec));
+                let _ = writeln!(
+                    s,
+                    "Scheduled samples per second : {}",
+                    f2(m.scheduled_samples_per_sec)
+                );
             } else {
-                let _ = writeln!(s, "Completed samples per second    : {}", f2(m.completed_samples_per_sec));
+                let _ = writeln!(
+                    s,
+                    "Completed samples per second    : {}",
+                    f2(m.completed_samples_per_sec)
+                );
+                s.push('\n');
             }
-            s.push('\n');
         }
         Scenario::MultiStream => {
             let _ = writeln!(s, "Per-query latency:  ");
@@ -194,11 +243,23 @@ fn additional_stats(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettin
         Scenario::SingleStream => {
             let mean_s = r.latency.as_ref().map_or(0, |l| l.mean) as f64 / 1e9;
             let tps_wo = tokens / (mean_s * r.sample_count as f64);
-            let _ = writeln!(s, "TPS w/ loadgen overhead         : {}", f2(m.token_throughput_with_loadgen_overhead));
-            let _ = writeln!(s, "TPS w/o loadgen overhead        : {}", format_fixed2(tps_wo));
+            let _ = writeln!(
+                s,
+                "TPS w/ loadgen overhead         : {}",
+                f2(m.token_throughput_with_loadgen_overhead)
+            );
+            let _ = writeln!(
+                s,
+                "TPS w/o loadgen overhead        : {}",
+                format_fixed2(tps_wo)
+            );
         }
         Scenario::Server => {
-            let _ = writeln!(s, "Completed tokens per second                 : {}", f2(m.completed_tokens_per_second));
+            let _ = writeln!(
+                s,
+                "Completed tokens per second                 : {}",
+                f2(m.completed_tokens_per_second)
+            );
         }
         _ => {}
     }
@@ -233,8 +294,16 @@ fn parameters(s: &mut String, eff: &EffectiveSettings) {
     let _ = writeln!(s, "samples_per_query : {}", eff.samples_per_query);
     let _ = writeln!(s, "target_qps : {}", format_g(eff.target_qps));
     if eff.requested.use_token_latencies {
-        let _ = writeln!(s, "ttft_latency (ns): {}", eff.requested.server_ttft_latency);
-        let _ = writeln!(s, "tpot_latency (ns): {}", eff.requested.server_tpot_latency);
+        let _ = writeln!(
+            s,
+            "ttft_latency (ns): {}",
+            eff.requested.server_ttft_latency
+        );
+        let _ = writeln!(
+            s,
+            "tpot_latency (ns): {}",
+            eff.requested.server_tpot_latency
+        );
     } else {
         let _ = writeln!(s, "target_latency (ns): {}", eff.target_latency_ns);
     }
@@ -247,13 +316,37 @@ fn parameters(s: &mut String, eff: &EffectiveSettings) {
     let _ = writeln!(s, "sample_index_rng_seed : {}", eff.sample_index_rng_seed);
     let _ = writeln!(s, "schedule_rng_seed : {}", eff.schedule_rng_seed);
     let _ = writeln!(s, "accuracy_log_rng_seed : {}", eff.accuracy_log_rng_seed);
-    let _ = writeln!(s, "accuracy_log_probability : {}", format_g(eff.accuracy_log_probability));
-    let _ = writeln!(s, "accuracy_log_sampling_target : {}", eff.accuracy_log_sampling_target);
+    let _ = writeln!(
+        s,
+        "accuracy_log_probability : {}",
+        format_g(eff.accuracy_log_probability)
+    );
+    let _ = writeln!(
+        s,
+        "accuracy_log_sampling_target : {}",
+        eff.accuracy_log_sampling_target
+    );
     let _ = writeln!(s, "print_timestamps : {}", b(eff.print_timestamps));
-    let _ = writeln!(s, "performance_issue_unique : {}", b(eff.performance_issue_unique));
-    let _ = writeln!(s, "performance_issue_same : {}", b(eff.performance_issue_same));
-    let _ = writeln!(s, "performance_issue_same_index : {}", eff.performance_issue_same_index);
-    let _ = writeln!(s, "performance_sample_count : {}", eff.performance_sample_count);
+    let _ = writeln!(
+        s,
+        "performance_issue_unique : {}",
+        b(eff.performance_issue_unique)
+    );
+    let _ = writeln!(
+        s,
+        "performance_issue_same : {}",
+        b(eff.performance_issue_same)
+    );
+    let _ = writeln!(
+        s,
+        "performance_issue_same_index : {}",
+        eff.performance_issue_same_index
+    );
+    let _ = writeln!(
+        s,
+        "performance_sample_count : {}",
+        eff.performance_sample_count
+    );
     let _ = writeln!(s, "accuracy_sample_count : {}", eff.accuracy_sample_count);
     if eff.sample_concatenate_permutation {
         let _ = writeln!(
@@ -267,10 +360,17 @@ fn parameters(s: &mut String, eff: &EffectiveSettings) {
 }
 
 /// Logs the `result_*` keys of a performance run in LoadGen's order (spec §10.3).
-pub fn log_detail(d: &mut DetailLog, r: &PerformanceResult, eff: &EffectiveSettings) -> io::Result<()> {
+pub fn log_detail(
+    d: &mut DetailLog,
+    r: &PerformanceResult,
+    eff: &EffectiveSettings,
+) -> io::Result<()> {
     let token_mode = eff.requested.use_token_latencies;
     let m = &r.metrics;
-    d.log("result_validity", Value::Str(if r.valid { "VALID" } else { "INVALID" }))?;
+    d.log(
+        "result_validity",
+        Value::Str(if r.valid { "VALID" } else { "INVALID" }),
+    )?;
     if let Some(met) = r.perf_constraints_met {
         d.log("result_perf_constraints_met", Value::Bool(met))?;
     }
@@ -281,13 +381,24 @@ pub fn log_detail(d: &mut DetailLog, r: &PerformanceResult, eff: &EffectiveSetti
         d.log("result_invalid_reason", Value::Str(&r.invalid_reason()))?;
     }
     let flat = |e: &Option<crate::early_stopping::EarlyStopping>| {
-        e.as_ref().map(|e| e.text.replace('\n', " ")).unwrap_or_default()
+        e.as_ref()
+            .map(|e| e.text.replace('\n', " "))
+            .unwrap_or_default()
     };
     if token_mode {
-        d.log("early_stopping_ttft_result", Value::Str(&flat(&r.ttft_early_stopping)))?;
-        d.log("early_stopping_tpot_result", Value::Str(&flat(&r.tpot_early_stopping)))?;
+        d.log(
+            "early_stopping_ttft_result",
+            Value::Str(&flat(&r.ttft_early_stopping)),
+        )?;
+        d.log(
+            "early_stopping_tpot_result",
+            Value::Str(&flat(&r.tpot_early_stopping)),
+        )?;
     } else {
-        d.log("early_stopping_result", Value::Str(&flat(&r.early_stopping)))?;
+        d.log(
+            "early_stopping_result",
+            Value::Str(&flat(&r.early_stopping)),
+        )?;
     }
     d.log("result_query_count", Value::UInt(r.query_count))?;
     if let Some(n) = r.overlatency_count {
@@ -297,42 +408,101 @@ pub fn log_detail(d: &mut DetailLog, r: &PerformanceResult, eff: &EffectiveSetti
     let es = r.early_stopping.as_ref();
     match eff.scenario {
         Scenario::SingleStream => {
-            d.log("result_qps_with_loadgen_overhead", f(m.qps_with_loadgen_overhead))?;
-            d.log("result_qps_without_loadgen_overhead", f(m.qps_without_loadgen_overhead))?;
-            d.log("early_stopping_latency_ss", Value::Int(es.and_then(|e| e.latency_ss).unwrap_or(0)))?;
-            d.log("early_stopping_latency_ms", Value::Int(es.and_then(|e| e.latency_ms).unwrap_or(0)))?;
+            d.log(
+                "result_qps_with_loadgen_overhead",
+                f(m.qps_with_loadgen_overhead),
+            )?;
+            d.log(
+                "result_qps_without_loadgen_overhead",
+                f(m.qps_without_loadgen_overhead),
+            )?;
+            d.log(
+                "early_stopping_latency_ss",
+                Value::Int(es.and_then(|e| e.latency_ss).unwrap_or(0)),
+            )?;
+            d.log(
+                "early_stopping_latency_ms",
+                Value::Int(es.and_then(|e| e.latency_ms).unwrap_or(0)),
+            )?;
         }
         Scenario::MultiStream => {
-            log_stats(d, r.query_latency.as_ref(), "result_{}_query_latency_ns", "result_{}_percentile_per_query_latency_ns")?;
-            d.log("early_stopping_latency_ms", Value::Int(es.and_then(|e| e.latency_ms).unwrap_or(0)))?;
+            log_stats(
+                d,
+                r.query_latency.as_ref(),
+                "result_{}_query_latency_ns",
+                "result_{}_percentile_per_query_latency_ns",
+            )?;
+            d.log(
+                "early_stopping_latency_ms",
+                Value::Int(es.and_then(|e| e.latency_ms).unwrap_or(0)),
+            )?;
         }
         Scenario::Server => {
-            d.log("result_scheduled_samples_per_sec", f(m.scheduled_samples_per_sec))?;
-            d.log("result_completed_samples_per_sec", f(m.completed_samples_per_sec))?;
+            d.log(
+                "result_scheduled_samples_per_sec",
+                f(m.scheduled_samples_per_sec),
+            )?;
+            d.log(
+                "result_completed_samples_per_sec",
+                f(m.completed_samples_per_sec),
+            )?;
         }
         Scenario::Offline => d.log("result_samples_per_second", f(m.samples_per_second))?,
     }
-    log_stats(d, r.latency.as_ref(), "result_{}_latency_ns", "result_{}_percentile_latency_ns")?;
+    log_stats(
+        d,
+        r.latency.as_ref(),
+        "result_{}_latency_ns",
+        "result_{}_percentile_latency_ns",
+    )?;
     if token_mode && eff.scenario != Scenario::Offline {
-        log_stats(d, r.ttft.as_ref(), "result_first_token_{}_latency_ns", "result_first_token_{}_percentile_latency_ns")?;
-        d.log("result_token_throughput_with_loadgen_overhead", f(m.token_throughput_with_loadgen_overhead))?;
+        log_stats(
+            d,
+            r.ttft.as_ref(),
+            "result_first_token_{}_latency_ns",
+            "result_first_token_{}_percentile_latency_ns",
+        )?;
+        d.log(
+            "result_token_throughput_with_loadgen_overhead",
+            f(m.token_throughput_with_loadgen_overhead),
+        )?;
         d.log("result_token_throughput", f(m.token_throughput))?;
         let tpot = r.tpot.as_ref();
         for (i, p) in crate::stats::PERCENTILES.iter().enumerate() {
-            let key = format!("result_time_per_output_token_{}_percentile_ns", percentile_label(*p, 2));
+            let key = format!(
+                "result_time_per_output_token_{}_percentile_ns",
+                percentile_label(*p, 2)
+            );
             d.log(&key, Value::Int(tpot.map_or(0, |t| t.percentiles[i].1)))?;
         }
-        d.log("result_time_to_output_token_min", Value::Int(tpot.map_or(0, |t| t.min)))?;
-        d.log("result_time_to_output_token_max", Value::Int(tpot.map_or(0, |t| t.max)))?;
-        d.log("result_time_to_output_token_mean", Value::Int(tpot.map_or(0, |t| t.mean)))?;
-        d.log("result_completed_tokens_per_second", f(m.completed_tokens_per_second))?;
+        d.log(
+            "result_time_to_output_token_min",
+            Value::Int(tpot.map_or(0, |t| t.min)),
+        )?;
+        d.log(
+            "result_time_to_output_token_max",
+            Value::Int(tpot.map_or(0, |t| t.max)),
+        )?;
+        d.log(
+            "result_time_to_output_token_mean",
+            Value::Int(tpot.map_or(0, |t| t.mean)),
+        )?;
+        d.log(
+            "result_completed_tokens_per_second",
+            f(m.completed_tokens_per_second),
+        )?;
     } else if token_mode {
         d.log("result_tokens_per_second", f(m.tokens_per_second))?;
     }
     Ok(())
 }
 
-fn log_stats(d: &mut DetailLog, st: Option<&LatencyStats>, plain: &str, pct: &str) -> io::Result<()> {
+fn log_stats(
+    d: &mut DetailLog,
+    st: Option<&LatencyStats>,
+    plain: &str,
+    pct: &str,
+) -> io::Result<()> {
     let (min, max, mean) = st.map_or((0, 0, 0), |l| (l.min, l.max, l.mean));
     d.log(&plain.replace("{}", "min"), Value::Int(min))?;
     d.log(&plain.replace("{}", "max"), Value::Int(max))?;

@@ -31,7 +31,9 @@ pub struct TraceLog {
 
 impl std::fmt::Debug for TraceLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TraceLog").field("pid", &self.pid).finish_non_exhaustive()
+        f.debug_struct("TraceLog")
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -91,7 +93,10 @@ mod tests {
     struct Sink(Arc<Mutex<Vec<u8>>>);
     impl Write for Sink {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().map_err(|_| io::ErrorKind::Other)?.extend_from_slice(buf);
+            self.0
+                .lock()
+                .map_err(|_| io::ErrorKind::Other)?
+                .extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> io::Result<()> {

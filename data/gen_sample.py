@@ -6,22 +6,24 @@ All content is original (see data/README.md). Run from anywhere: `python3 data/g
 with `--check` it writes nothing and fails if the committed files differ from what it would write.
 Checks before writing:
 - every math ground truth is recomputed by brute force (gen_math_science.py);
-- every LiveCodeBench-style solution passes all of its public and private tests, run the way
-  LiveCodeBench runs them (stdin programs in a subprocess, compared line by line as text or as
+- every LiveCodeBench-style solution passes all of its public and private tests, checked the way
+  LiveCodeBench checks them (stdin programs fed the input, compared line by line as text or as
   Decimal lists; functional problems called as Solution().<func_name>(*json args) and compared
   with ==).
 """
 
 import base64
+import contextlib
+import io
 import json
 import os
 import pickle
-import subprocess
 import sys
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # keep data/ free of __pycache__
 
 import gen_code  # noqa: E402
 import gen_math_science  # noqa: E402
@@ -37,9 +39,20 @@ def _cases(tests):
 
 
 def _run_stdin(code, case):
-    done = subprocess.run([sys.executable, "-c", PREAMBLE + code], input=case["input"],
-                          capture_output=True, text=True, timeout=20)
-    return done.returncode == 0 and gen_code.lines_match(done.stdout, case["output"])
+    """Runs a stdin program in this process (our own solutions only) with stdin and stdout
+    swapped for buffers; `sys.stdin.buffer` works too."""
+    stdin = io.TextIOWrapper(io.BytesIO(case["input"].encode()), encoding="utf-8")
+    stdout = io.StringIO()
+    saved = sys.stdin
+    sys.stdin = stdin
+    try:
+        with contextlib.redirect_stdout(stdout):
+            exec(PREAMBLE + code, {"__name__": "__main__"})
+    except SystemExit:
+        pass
+    finally:
+        sys.stdin = saved
+    return gen_code.lines_match(stdout.getvalue(), case["output"])
 
 
 def _run_functional(code, func, case):

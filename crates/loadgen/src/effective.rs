@@ -319,3 +319,110 @@ impl EffectiveSettings {
         self.requested.use_token_latencies && self.scenario != Scenario::Offline
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{reference_settings, ConfFile};
+
+    fn gpt_oss(scenario: Scenario, user: &str) -> EffectiveSettings {
+        let mlperf = ConfFile::builtin_mlperf().unwrap();
+        let user = ConfFile::parse("user.conf", user).unwrap();
+        let l = reference_settings(
+            "gpt-oss-120b",
+            scenario,
+            TestMode::PerformanceOnly,
+            &mlperf,
+            Some(&user),
+            None,
+        )
+        .unwrap();
+        EffectiveSettings::derive(&l.settings, 6396, 6396)
+    }
+
+    #[test]
+    fn offline_sizes_its_one_query_from_a_tenth_more_than_the_expected_samples() {
+        let e = gpt_oss(Scenario::Offline, "");
+        assert_eq!(
+            (e.samples_per_query, e.min_query_count, e.target_duration_ms),
+            (660, 1, 0)
+        );
+        assert_eq!((e.min_sample_count, e.max_async_queries), (660, 1));
+        let e = gpt_oss(
+            Scenario::Offline,
+            "gpt-oss-120b.Offline.target_qps = 0.01\n",
+        );
+        assert_eq!(e.samples_per_query, 100, "never below min_query_count");
+    }
+
+    #[test]
+    fn offline_unique_takes_the_performance_sample_count() {
+        let e = gpt_oss(Scenario::Offline, "*.*.performance_issue_unique = 1\n");
+        assert_eq!(e.samples_per_query, 6396);
+    }
+
+    #[test]
+    fn singlestream_equal_issue_pads_min_query_count_past_a_multiple_of_the_qsl_count() {
+        let e = gpt_oss(Scenario::SingleStream, "");
+        assert_eq!(e.min_query_count, 121_524);
+        let e = gpt_oss(Scenario::MultiStream, "");
+        assert_eq!(
+            (e.min_query_count, e.samples_per_query, e.min_sample_count),
+            (662, 8, 5296)
+        );
+    }
+
+    #[test]
+    fn server_keeps_its_duration_and_query_count() {
+        let e = gpt_oss(Scenario::Server, "gpt-oss-120b.Server.target_qps = 2.5\n");
+        assert_eq!(
+            (e.target_qps, e.target_duration_ms, e.min_query_count),
+            (2.5, 600_000, 100)
+        );
+        assert_eq!(
+            (e.target_latency_ns, e.target_latency_percentile),
+            (0, 0.99)
+        );
+        assert!(e.needs_first_token());
+    }
+
+    #[test]
+    fn a_negative_qps_falls_back_to_one_with_loadgens_error() {
+        let mut s = TestSettings::new(Scenario::Server, TestMode::PerformanceOnly);
+        s.server_target_qps = -3.0;
+        let e = EffectiveSettings::derive(&s, 10, 10);
+        assert_eq!(e.target_qps, 1.0);
+        assert_eq!(
+            e.issues,
+            [SettingsIssue {
+                key: "error_invalid_test_settings",
+                message: "Invalid value for server_target_qps requested. requested: -3 using: 1"
+                    .to_owned()
+            }]
+        );
+    }
+
+    #[test]
+    fn unique_and_same_together_and_a_same_index_past_the_set_are_reported() {
+        let mut s = TestSettings::new(Scenario::Server, TestMode::PerformanceOnly);
+        s.performance_issue_unique = true;
+        s.performance_issue_same = true;
+        s.performance_issue_same_index = 10;
+        let e = EffectiveSettings::derive(&s, 10, 10);
+        assert_eq!(e.issues.len(), 2);
+        assert!(e.issues[0].message.starts_with("Sample Idx to be repeated"));
+        assert!(e.issues[1]
+            .message
+            .starts_with("Performance_issue_unique and performance_issue_same"));
+    }
+
+    #[test]
+    fn effective_values_list_every_detail_key_in_loadgens_order() {
+        let e = gpt_oss(Scenario::Server, "");
+        let keys: Vec<&str> = e.effective_values().iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys.len(), 26);
+        assert_eq!(keys[0], "effective_scenario");
+        assert_eq!(keys[25], "effective_sample_concatenate_permutation");
+        assert_eq!(e.effective_values()[3].1.to_string(), "1");
+    }
+}

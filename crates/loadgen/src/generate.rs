@@ -443,3 +443,241 @@ impl AccuracyLogSampler {
         logged
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Expected values come from the executable model `loadgen_rng_model.py` of the spec
+    //! (verified bit-for-bit against the official build); the gpt-oss cases are in the golden
+    //! files and the official cross-check.
+
+    use super::*;
+    use crate::settings::TestSettings;
+
+    fn settings(
+        scenario: Scenario,
+        total: u64,
+        perf: u64,
+        f: impl Fn(&mut TestSettings),
+    ) -> EffectiveSettings {
+        let mut s = TestSettings::new(scenario, TestMode::PerformanceOnly);
+        s.min_duration_ms = 100;
+        s.min_query_count = 10;
+        s.qsl_rng_seed = 3;
+        s.sample_index_rng_seed = 5;
+        s.schedule_rng_seed = 6;
+        s.server_target_qps = 100.0;
+        f(&mut s);
+        EffectiveSettings::derive(&s, total, perf)
+    }
+
+    fn firsts(g: &GeneratedQueries) -> Vec<usize> {
+        g.queries.iter().map(|q| q.sample_indices[0]).collect()
+    }
+
+    #[test]
+    fn multistream_sets_are_padded_with_their_first_samples() {
+        let e = settings(Scenario::MultiStream, 50, 20, |s| {
+            s.multi_stream_samples_per_query = 4
+        });
+        let sets = loadable_sets(&e, 50, Phase::Performance);
+        assert_eq!(sets.len(), 1);
+        assert_eq!(
+            sets[0].samples,
+            [3, 10, 8, 17, 11, 6, 19, 7, 18, 4, 1, 2, 9, 0, 13, 16, 14, 5, 15, 12, 3, 10, 8]
+        );
+        assert_eq!(sets[0].distribution_end, 20);
+    }
+
+    #[test]
+    fn multistream_queries_are_contiguous_runs_at_the_expected_latency() {
+        let e = settings(Scenario::MultiStream, 50, 20, |s| {
+            s.multi_stream_samples_per_query = 4
+        });
+        let set = &loadable_sets(&e, 50, Phase::Performance)[0];
+        let g = generate_queries(&e, set, Phase::Performance).unwrap();
+        assert_eq!(
+            (g.query_count(), g.query_duration_ns, g.samples_per_query),
+            (26, 208_000_000, 4)
+        );
+        assert_eq!(g.queries[0].sample_indices, [7, 18, 4, 1]);
+        assert_eq!(g.queries[1].sample_indices, [1, 2, 9, 0]);
+        assert_eq!(g.queries[2].sample_indices, [4, 1, 2, 9]);
+        assert_eq!(g.queries[2].scheduled_ns, 16_000_000);
+        let acc = generate_queries(&e, set, Phase::Accuracy).unwrap();
+        let all: Vec<Vec<usize>> = acc
+            .queries
+            .iter()
+            .map(|q| q.sample_indices.clone())
+            .collect();
+        assert_eq!(
+            all,
+            [
+                [9, 0, 13, 16],
+                [14, 5, 15, 12],
+                [3, 10, 8, 17],
+                [11, 6, 19, 7],
+                [18, 4, 1, 2]
+            ]
+        );
+    }
+
+    #[test]
+    fn singlestream_equal_issue_rounds_the_query_count_up_to_whole_permutations() {
+        let e = settings(Scenario::SingleStream, 30, 30, |s| {
+            s.sample_concatenate_permutation = true
+        });
+        assert_eq!(
+            e.min_query_count, 210,
+            "max(10, 2 s·qps = 200) rounded up past a multiple of 30"
+        );
+        let set = &loadable_sets(&e, 30, Phase::Performance)[0];
+        let g = generate_queries(&e, set, Phase::Performance).unwrap();
+        assert_eq!((g.query_count(), g.query_duration_ns), (210, 210_000_000));
+        let f = firsts(&g);
+        assert_eq!(&f[..12], &[23, 16, 24, 19, 11, 15, 22, 12, 21, 7, 2, 13]);
+        assert_eq!(&f[30..36], &[28, 23, 14, 16, 19, 24]);
+    }
+
+    #[test]
+    fn singlestream_without_equal_issue_draws_with_replacement() {
+        let e = settings(Scenario::SingleStream, 30, 30, |_| {});
+        let set = &loadable_sets(&e, 30, Phase::Performance)[0];
+        let g = generate_queries(&e, set, Phase::Performance).unwrap();
+        assert_eq!((g.query_count(), g.query_duration_ns), (201, 201_000_000));
+        assert_eq!(
+            &firsts(&g)[..12],
+            &[18, 28, 9, 25, 18, 10, 21, 16, 5, 13, 5, 20]
+        );
+    }
+
+    #[test]
+    fn performance_issue_unique_issues_every_loaded_sample_once() {
+        let e = settings(Scenario::Server, 30, 30, |s| {
+            s.performance_issue_unique = true
+        });
+        let set = &loadable_sets(&e, 30, Phase::Performance)[0];
+        let g = generate_queries(&e, set, Phase::Performance).unwrap();
+        assert_eq!((g.query_count(), g.query_duration_ns), (30, 286_643_875));
+        let f = firsts(&g);
+        assert_eq!(&f[..10], &[2, 22, 1, 24, 23, 5, 7, 26, 14, 10]);
+        let mut sorted = f.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..30).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn performance_issue_same_repeats_one_position_of_the_loaded_set() {
+        let e = settings(Scenario::Server, 30, 30, |s| {
+            s.performance_issue_same = true;
+            s.performance_issue_same_index = 4;
+        });
+        let set = &loadable_sets(&e, 30, Phase::Performance)[0];
+        assert_eq!(set.samples[4], 11);
+        let g = generate_queries(&e, set, Phase::Performance).unwrap();
+        assert_eq!((g.query_count(), g.query_duration_ns), (10, 121_136_036));
+        assert!(firsts(&g).iter().all(|&i| i == 11));
+    }
+
+    #[test]
+    fn accuracy_sets_are_cut_at_the_performance_sample_count() {
+        let e = settings(Scenario::Offline, 500, 200, |_| {});
+        let sets = loadable_sets(&e, 500, Phase::Accuracy);
+        let sizes: Vec<usize> = sets.iter().map(|s| s.samples.len()).collect();
+        assert_eq!(sizes, [200, 200, 100]);
+        assert_eq!(Phase::Accuracy.sets_used(&sets).len(), 3);
+        assert_eq!(Phase::Performance.sets_used(&sets).len(), 1);
+    }
+
+    #[test]
+    fn offline_unique_with_fewer_loaded_samples_than_the_query_is_refused_not_a_crash() {
+        // TEST07's pitfall (spec §12): P = 6396 but a 990-sample compliance QSL.
+        let e = settings(Scenario::Offline, 990, 990, |s| {
+            s.performance_issue_unique = true;
+            s.performance_sample_count_override = 6396;
+        });
+        let set = &loadable_sets(&e, 990, Phase::Performance)[0];
+        let err = generate_queries(&e, set, Phase::Performance).unwrap_err();
+        assert_eq!(
+            err,
+            GenerateError::NoQueries {
+                samples_per_query: 6396,
+                loaded: 990
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "the settings generate no query: `samples_per_query` is `6396` but only `990` samples are loaded; set `performance_sample_count_override` to at most `990`"
+        );
+    }
+
+    #[test]
+    fn an_empty_qsl_or_a_same_index_outside_the_set_is_an_error() {
+        let e = settings(Scenario::Server, 0, 0, |_| {});
+        assert!(loadable_sets(&e, 0, Phase::Performance).is_empty());
+        let empty = LoadableSet {
+            samples: vec![],
+            distribution_end: 0,
+        };
+        assert_eq!(
+            generate_queries(&e, &empty, Phase::Performance),
+            Err(GenerateError::EmptySet)
+        );
+        let e = settings(Scenario::Server, 30, 30, |s| {
+            s.performance_issue_same = true;
+            s.performance_issue_same_index = 30;
+        });
+        let set = &loadable_sets(&e, 30, Phase::Performance)[0];
+        assert_eq!(
+            generate_queries(&e, set, Phase::Performance),
+            Err(GenerateError::SameIndexOutOfRange {
+                index: 30,
+                loaded: 30
+            })
+        );
+    }
+
+    #[test]
+    fn the_sampling_target_sets_the_accuracy_log_probability() {
+        let e = settings(Scenario::Server, 990, 990, |s| {
+            s.accuracy_log_sampling_target = 990;
+            s.min_query_count = 990;
+            s.min_duration_ms = 0;
+        });
+        assert_eq!(AccuracyLogSampler::probability(&e), 1.0);
+        let e = settings(Scenario::Server, 990, 990, |s| {
+            s.accuracy_log_sampling_target = 5
+        });
+        // expected = 100 qps × 0.1 s = 10 samples; minimum = 10 queries × 1.
+        assert_eq!(AccuracyLogSampler::probability(&e), 0.5);
+        let e = settings(Scenario::Offline, 990, 990, |s| {
+            s.accuracy_log_probability = 0.25
+        });
+        assert_eq!(AccuracyLogSampler::probability(&e), 0.25);
+    }
+
+    #[test]
+    fn accuracy_mode_logs_every_sample_and_still_advances_the_shared_values() {
+        let e = settings(Scenario::Server, 30, 30, |_| {});
+        let set = &loadable_sets(&e, 30, Phase::Performance)[0];
+        let g = generate_queries(&e, set, Phase::Accuracy).unwrap();
+        let mut sampler = AccuracyLogSampler::new();
+        assert!(sampler.select(&e, &g, Phase::Accuracy).iter().all(|&l| l));
+        let mut fresh = Mt19937::new(DEFAULT_SEED);
+        for _ in 0..30 {
+            fresh.uniform_real01();
+        }
+        assert_eq!(sampler.values.uniform_real01(), fresh.uniform_real01());
+    }
+
+    #[test]
+    fn submission_runs_do_accuracy_then_performance() {
+        assert_eq!(
+            Phase::for_mode(TestMode::SubmissionRun),
+            [Phase::Accuracy, Phase::Performance]
+        );
+        assert_eq!(
+            Phase::for_mode(TestMode::FindPeakPerformance),
+            [Phase::Performance]
+        );
+    }
+}

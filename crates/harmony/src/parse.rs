@@ -105,7 +105,8 @@ fn parse_one(ids: &[u32], has_role: bool) -> Result<(ParsedMessage, usize), Erro
     let (header, body_start) = match stop {
         Some(i) if ids[i] == special::MESSAGE => (&ids[..i], i + 1),
         // No header at the beginning of the output: all of it is content.
-        _ if !has_role => (&ids[..0], 0),
+        _ if !has_role && ids.first() != Some(&special::CHANNEL) => (&ids[..0], 0),
+        // A header cut short (by the limit, a terminator or a new message): no content.
         Some(i) => (&ids[..i], i),
         None => (ids, ids.len()),
     };

@@ -9,13 +9,18 @@ fn parse_text(text: &str) -> Vec<ParsedMessage> {
 }
 
 #[test]
-fn complete_outputs_parse_like_python_openai_harmony() {
+fn complete_and_truncated_outputs_parse_like_python_openai_harmony() {
     let rows = fixture("parse.json");
-    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.len(), 7);
     for row in rows {
         let got = parse_messages(&ids(&row["ids"])).unwrap();
         let want = row["messages"].as_array().unwrap();
         assert_eq!(got.len(), want.len());
+        let truncated = row["truncated"].as_bool().unwrap();
+        assert_eq!(
+            got.last().unwrap().terminator == Terminator::Truncated,
+            truncated
+        );
         for (g, w) in got.iter().zip(want) {
             assert_eq!(g.role, w["role"].as_str().unwrap());
             assert_eq!(g.channel.as_deref(), opt_str(&w["channel"]));
@@ -58,6 +63,15 @@ fn output_cut_inside_a_header_gives_an_empty_truncated_message() {
     assert_eq!(got[1].channel.as_deref(), Some("fin"));
     assert_eq!(got[1].content, "");
     assert_eq!(got[1].terminator, Terminator::Truncated);
+}
+
+#[test]
+fn output_cut_inside_the_first_header_gives_one_empty_truncated_message() {
+    let got = parse_text("<|channel|>analy");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].channel.as_deref(), Some("analy"));
+    assert_eq!(got[0].content, "");
+    assert_eq!(got[0].terminator, Terminator::Truncated);
 }
 
 #[test]

@@ -103,3 +103,34 @@ fn an_unknown_dataset_or_effort_is_an_error_naming_the_value() {
         "unknown reasoning effort `extreme`: expected `low`, `medium` or `high`"
     );
 }
+
+/// FNV-1a over the ids as little-endian bytes, as `gen.py` computes it.
+fn fnv1a64(ids: &[u32]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in ids.iter().flat_map(|id| id.to_le_bytes()) {
+        h = (h ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[test]
+fn every_bundled_sample_prompt_equals_the_one_python_openai_harmony_renders() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/sample.jsonl");
+    let text = std::fs::read_to_string(path).unwrap();
+    let want = fixture("sample_prompts.json");
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), want.len());
+    for (row, want) in rows.iter().zip(&want) {
+        let ids = render_prompt(
+            row["dataset"].as_str().unwrap(),
+            row["question"].as_str().unwrap(),
+            ReasoningEffort::High,
+        )
+        .unwrap();
+        assert_eq!(ids.len() as u64, want["len"].as_u64().unwrap());
+        assert_eq!(fnv1a64(&ids), want["fnv1a64"].as_str().unwrap());
+    }
+}

@@ -29,6 +29,7 @@ pub use results::PerformanceResult;
 pub use run::{run_test, RunControl, RunError};
 pub mod config;
 pub mod effective;
+pub mod find_peak;
 pub mod generate;
 pub mod rng;
 pub mod settings;

@@ -238,6 +238,18 @@ mod tests {
     }
 
     #[test]
+    fn the_gcc10_build_shuffles_the_performance_set_differently() {
+        // `loadgen_rng_model.py` with LEMIRE = False (how GCC ≤ 10 wheels such as 4.1.30 draw).
+        let mut v: Vec<u64> = (0..6396).collect();
+        Mt19937::with_algorithm(QSL_SEED, IntAlgorithm::Gcc10Division).shuffle(&mut v);
+        assert_eq!(
+            &v[..10],
+            &[5400, 2044, 5760, 2580, 4542, 4276, 710, 6045, 6311, 882]
+        );
+        assert_eq!(&v[6393..], &[4349, 182, 2051]);
+    }
+
+    #[test]
     fn shuffles_longer_than_65535_take_one_position_per_draw() {
         // Values from the executable model `loadgen_rng_model.py`.
         let mut v: Vec<u32> = (0..70000).collect();

@@ -24,6 +24,8 @@ pub mod html;
 pub mod json;
 pub mod model;
 pub mod sample;
+#[cfg(test)]
+mod schema_check;
 pub mod stats;
 pub mod svg;
 pub mod tables;

@@ -1,3 +1,4 @@
 //! End-to-end tests: the real `ossperf` binary against the built-in simulator over loopback.
 
 mod cli;
+mod report;

@@ -127,7 +127,8 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Failure {
+    /// A failure of `kind` with `message`, not tied to an endpoint.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Failure {
         Failure {
             kind,
             message: message.into(),

@@ -152,7 +152,7 @@ fn main() {
         .flat_map(|w| {
             let s = std::str::from_utf8(w).unwrap();
             let start = s.find("\r\n").unwrap() + 2;
-            s[start..s.len() - 2].as_bytes().to_vec()
+            s.as_bytes()[start..s.len() - 2].to_vec()
         })
         .collect();
     let reads: Vec<&[u8]> = body.chunks(16 * 1024).collect();

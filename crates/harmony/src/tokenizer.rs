@@ -48,7 +48,13 @@ pub struct Tokenizer {
     /// `offsets[id]..offsets[id + 1]` is the byte range of `id` in `bytes`.
     offsets: Vec<u32>,
     bytes: Vec<u8>,
+    /// The first [`SHORT`] bytes of every token, zero-padded: copying a fixed-size block and
+    /// then cutting the output back is faster than a variable-length copy per token.
+    short: Vec<[u8; SHORT]>,
 }
+
+/// Tokens up to this many bytes (nearly all of them) are copied from `Tokenizer::short`.
+const SHORT: usize = 16;
 
 /// The shared tokenizer, built on first use (about 0.2 s) and kept for the process.
 pub fn tokenizer() -> &'static Tokenizer {
@@ -62,13 +68,17 @@ impl Tokenizer {
         let allowed_special = bpe.special_tokens();
         let mut offsets = Vec::with_capacity(VOCAB_SIZE + 1);
         let mut bytes = Vec::with_capacity(2_000_000);
+        let mut short = Vec::with_capacity(VOCAB_SIZE);
         offsets.push(0);
         for id in 0..VOCAB_SIZE as u32 {
             // Every id below VOCAB_SIZE is either an ordinary or a special token in
             // o200k_harmony; an id tiktoken-rs cannot decode would get an empty range.
-            if let Ok(piece) = bpe.decode_bytes(&[id]) {
-                bytes.extend_from_slice(&piece);
-            }
+            let piece = bpe.decode_bytes(&[id]).unwrap_or_default();
+            let mut head = [0u8; SHORT];
+            let n = piece.len().min(SHORT);
+            head[..n].copy_from_slice(&piece[..n]);
+            short.push(head);
+            bytes.extend_from_slice(&piece);
             offsets.push(bytes.len() as u32);
         }
         Self {
@@ -76,6 +86,7 @@ impl Tokenizer {
             allowed_special,
             offsets,
             bytes,
+            short,
         }
     }
 
@@ -165,7 +176,15 @@ impl Tokenizer {
             if skip && id >= special::FIRST {
                 continue;
             }
-            out.extend_from_slice(&self.bytes[start as usize..end as usize]);
+            let len = (end - start) as usize;
+            match self.short.get(i) {
+                Some(head) if len <= SHORT => {
+                    let keep = out.len() + len;
+                    out.extend_from_slice(head);
+                    out.truncate(keep);
+                }
+                _ => out.extend_from_slice(&self.bytes[start as usize..end as usize]),
+            }
         }
         Ok(())
     }

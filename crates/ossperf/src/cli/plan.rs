@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use ossperf_loadgen::{
-    generate_queries, loadable_sets, AccuracyLogSampler, EffectiveSettings, Phase,
+    generate_queries, loadable_sets, AccuracyLogSampler, EffectiveSettings, IntAlgorithm, Phase,
 };
 
 use super::conf_args::ConfArgs;
@@ -43,6 +43,10 @@ pub struct PlanArgs {
     /// The QSL's performance sample count (default: the total sample count)
     #[arg(long, value_name = "N")]
     pub performance_sample_count: Option<u64>,
+    /// Draw integers like LoadGen builds made with GCC 10 or older (libstdc++'s division
+    /// method) instead of the official 6.0.x wheels (GCC 14, Lemire's method)
+    #[arg(long)]
+    pub gcc10_int_draw: bool,
     /// Write the JSON lines here instead of stdout
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -53,7 +57,10 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let loaded = args.conf.load()?;
     let total = args.total_sample_count;
     let performance = args.performance_sample_count.unwrap_or(total);
-    let effective = EffectiveSettings::derive(&loaded.settings, total, performance);
+    let mut effective = EffectiveSettings::derive(&loaded.settings, total, performance);
+    if args.gcc10_int_draw {
+        effective.int_algorithm = IntAlgorithm::Gcc10Division;
+    }
     if loaded.audit_config_applied {
         output::warn("audit.config applied: it overrides the settings of user.conf");
     }
@@ -73,7 +80,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         }
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    write_plan(&effective, total, &mut out).context("cannot write the plan")?;
+    write_plan(&effective, total, &mut out).context("cannot produce the plan")?;
     out.flush().context("cannot write the plan")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -287,4 +287,12 @@ mod tests {
         );
         assert_eq!(discard_count(661, 0.99), Err(662));
     }
+
+    #[test]
+    fn discard_counts_agree_with_the_reference_model() {
+        // loadgen_rng_model.py: ss_ms(100, 0.9) == (63, 3), ss_ms(662, 0.99) == (661, 1).
+        assert_eq!(discard_count(100, 0.9), Ok((63, 3)));
+        assert_eq!(discard_count(401, 0.9), Ok((63, 26)));
+        assert_eq!(discard_count(662, 0.99), Ok((661, 1)));
+    }
 }

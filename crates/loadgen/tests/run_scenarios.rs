@@ -1,0 +1,209 @@
+//! `run_test` in the stream scenarios and on SUT mistakes: SingleStream and MultiStream
+//! issue one query after the previous one finished and report early-stopping estimates;
+//! completing a sample twice or with one token is logged as LoadGen logs it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ossperf_loadgen::{
+    run_test, LogSettings, QuerySample, QuerySampleIndex, QuerySampleLibrary, Responder,
+    RunControl, Scenario, SystemUnderTest, TestMode, TestReport, TestSettings,
+};
+use serde_json::Value;
+
+/// Completes every sample at once; `twice` completes each a second time, `tokens` is the
+/// token count it reports.
+struct Sut {
+    twice: bool,
+    tokens: i64,
+    first_token: bool,
+    queries: AtomicUsize,
+    max_samples_per_query: AtomicUsize,
+}
+
+impl Sut {
+    fn new(tokens: i64) -> Self {
+        Self {
+            twice: false,
+            tokens,
+            first_token: false,
+            queries: AtomicUsize::new(0),
+            max_samples_per_query: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl SystemUnderTest for Sut {
+    fn name(&self) -> String {
+        "TestSUT".into()
+    }
+    fn issue_query(&self, samples: &[QuerySample], responder: &Responder) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.max_samples_per_query
+            .fetch_max(samples.len(), Ordering::Relaxed);
+        for s in samples {
+            if self.first_token {
+                responder.first_token(s.id, &[1], 1);
+            }
+            responder.complete(s.id, &[0xAB], self.tokens);
+            if self.twice {
+                responder.complete(s.id, &[0xAB], self.tokens);
+            }
+        }
+    }
+    fn flush_queries(&self) {}
+}
+
+struct Qsl;
+
+impl QuerySampleLibrary for Qsl {
+    fn name(&self) -> String {
+        "TestQSL".into()
+    }
+    fn total_sample_count(&self) -> usize {
+        256
+    }
+    fn performance_sample_count(&self) -> usize {
+        256
+    }
+    fn load_samples_to_ram(&self, _: &[QuerySampleIndex]) {}
+    fn unload_samples_from_ram(&self, _: &[QuerySampleIndex]) {}
+}
+
+fn run(sut: &Sut, settings: &TestSettings) -> (TestReport, Vec<(String, Value, bool)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = LogSettings::default();
+    log.log_output.outdir = dir.path().to_path_buf();
+    let report = run_test(sut, &Qsl, settings, &log, &RunControl::new()).unwrap();
+    let detail = std::fs::read_to_string(&report.logs.detail)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line.strip_prefix(":::MLLOG ").unwrap()).unwrap();
+            let error = v["metadata"]["is_error"].as_bool().unwrap();
+            (
+                v["key"].as_str().unwrap().to_string(),
+                v["value"].clone(),
+                error,
+            )
+        })
+        .collect();
+    let trace: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report.logs.trace).unwrap()).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap().len();
+    assert_eq!(
+        events,
+        report.samples.len() + 1,
+        "one trace event per sample, then LastTrace"
+    );
+    (report, detail)
+}
+
+fn value<'a>(detail: &'a [(String, Value, bool)], key: &str) -> &'a Value {
+    &detail.iter().find(|(k, _, _)| k == key).unwrap().1
+}
+
+fn stream_settings(scenario: Scenario) -> TestSettings {
+    let mut s = TestSettings::new(scenario, TestMode::PerformanceOnly);
+    s.min_duration_ms = 0;
+    s.min_query_count = 100;
+    s
+}
+
+#[test]
+fn single_stream_stops_naturally_at_the_minimum_and_estimates_the_90th_percentile() {
+    let sut = Sut::new(0);
+    let (report, detail) = run(&sut, &stream_settings(Scenario::SingleStream));
+    assert!(report.valid, "{:?}", report.invalid_reasons);
+    assert_eq!(sut.queries.load(Ordering::Relaxed), 100);
+    assert_eq!(sut.max_samples_per_query.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        value(&detail, "generic_message").as_str(),
+        Some("Starting performance mode")
+    );
+    assert!(detail.iter().any(|(k, v, _)| k == "generic_message"
+        && v == "Ending naturally: Minimum query count and test duration met."));
+    let es = value(&detail, "early_stopping_result").as_str().unwrap();
+    assert!(
+        es.starts_with(
+            " * Processed at least 64 queries (100).  * Would discard 2 highest latency queries."
+        ),
+        "{es}"
+    );
+    assert!(es.ends_with(" * Not enough queries processed for 99.0th percentile  early stopping estimate (would need to process at  least 662 total queries)."), "{es}");
+    let perf = report.performance.unwrap();
+    let latency = perf.latency.unwrap();
+    assert_eq!(
+        value(&detail, "early_stopping_latency_ss"),
+        &Value::from(perf.early_stopping.unwrap().latency_ss.unwrap())
+    );
+    assert_eq!(value(&detail, "early_stopping_latency_ms"), &Value::from(0));
+    assert!(report.summary.contains(&format!(
+        "90.0th percentile latency (ns) : {}\n",
+        latency.target.1
+    )));
+    assert!(report
+        .summary
+        .contains("\nEarly Stopping Result:\n * Processed at least 64 queries (100).\n"));
+    assert!(report
+        .summary
+        .contains("QPS w/o loadgen overhead        : "));
+    assert_eq!(value(&detail, "num_errors"), &Value::from(0));
+}
+
+#[test]
+fn multi_stream_issues_eight_samples_per_query_and_reports_query_latencies() {
+    let sut = Sut::new(0);
+    let (report, detail) = run(&sut, &stream_settings(Scenario::MultiStream));
+    assert_eq!(sut.queries.load(Ordering::Relaxed), 100);
+    assert_eq!(sut.max_samples_per_query.load(Ordering::Relaxed), 8);
+    let perf = report.performance.unwrap();
+    assert_eq!(perf.query_count, 100);
+    assert_eq!(perf.sample_count, 800);
+    assert_eq!(perf.query_latency.as_ref().unwrap().count, 100);
+    assert_eq!(value(&detail, "result_query_count"), &Value::from(100));
+    assert!(value(&detail, "result_99.00_percentile_per_query_latency_ns").is_number());
+    assert!(report
+        .summary
+        .contains("\nPer-query latency:  \nMin latency (ns)                : "));
+    // 100 queries are too few for early stopping at the 99th percentile.
+    assert!(!perf.early_stopping_met);
+    assert!(!report.valid);
+}
+
+#[test]
+fn completing_a_sample_twice_or_with_one_token_is_logged_as_an_error() {
+    let mut sut = Sut::new(1);
+    sut.twice = true;
+    sut.first_token = true;
+    let mut settings = stream_settings(Scenario::Server);
+    settings.use_token_latencies = true;
+    settings.server_target_qps = 20_000.0;
+    settings.min_query_count = 10;
+    let (report, detail) = run(&sut, &settings);
+    let errors: Vec<&str> = detail
+        .iter()
+        .filter(|(_, _, e)| *e)
+        .map(|(_, v, _)| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|m| **m == "Attempted to complete a sample twice.")
+            .count(),
+        10
+    );
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|m| **m == "Number of tokens need to be greater than 1")
+            .count(),
+        10
+    );
+    assert_eq!(value(&detail, "num_errors"), &Value::from(20));
+    assert_eq!(report.errors, 20);
+    assert!(report
+        .summary
+        .ends_with("\n20 ERRORS encountered. See detailed log.\n"));
+}

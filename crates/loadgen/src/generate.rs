@@ -117,7 +117,10 @@ pub fn loadable_sets(
 pub struct GeneratedQuery {
     /// The QSL indices of its samples, in issue order.
     pub sample_indices: Vec<usize>,
-    /// When it is due, in ns after the start of the run (Server: the Poisson schedule).
+    /// LoadGen's `scheduled_delta` in ns after the start of the run. Server: the Poisson
+    /// schedule the issue loop follows; Offline: 0. SingleStream/MultiStream: the nominal
+    /// `1 / target_qps` grid that only bounds generation (those queries are issued when the
+    /// previous one completes).
     pub scheduled_ns: u64,
 }
 

@@ -97,6 +97,16 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
+            seeds: (31, 41, 59),
+            log_percent: 20.0,
+            ..base(
+                "server submission run, qsl 500",
+                Scenario::Server,
+                TestMode::SubmissionRun,
+                500,
+            )
+        },
+        Case {
             audit: true,
             ..base(
                 "server TEST07 audit.config, qsl 500",

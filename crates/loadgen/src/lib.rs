@@ -30,6 +30,59 @@
 //! assert_eq!(generated.query_count(), 6396);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Running a test
+//!
+//! [`run_test`] is LoadGen's `StartTest`: it creates the four logs (before anything runs),
+//! issues the queries to a [`SystemUnderTest`] and returns a [`TestReport`] (plain data:
+//! verdict and reasons, every summary metric, token metrics, early stopping, one
+//! [`SampleRecord`] per issued sample, the effective settings, the log paths).
+//!
+//! The SUT answers through the [`Responder`] it is given, from any thread and without a
+//! global lock: `complete(id, data, n_tokens)` and `first_token(id, data, n_tokens)` take the
+//! time at entry like LoadGen; `complete_at` / `first_token_at` take the time the bytes
+//! arrived (DESIGN rule 1); `fail(id, reason)` ends a sample with an error: it counts as
+//! completed, goes to the accuracy log with empty data, stays out of the latency statistics
+//! and makes the result INVALID with the number of failed samples and their first reasons.
+//! [`RunControl::abort`] stops issuing (Ctrl-C); the run then waits for the issued samples
+//! (the SUT fails what it cancels) and still writes complete, valid logs. An audit.config is
+//! applied by the caller when resolving the settings ([`reference_settings`]) and declared
+//! with [`RunControl::with_audit_config`] so the detail log carries LoadGen's warning.
+//!
+//! ```
+//! use ossperf_loadgen::{
+//!     run_test, LogSettings, QuerySample, QuerySampleLibrary, Responder, RunControl, Scenario,
+//!     SystemUnderTest, TestMode, TestSettings,
+//! };
+//! struct Echo;
+//! impl SystemUnderTest for Echo {
+//!     fn name(&self) -> String { "Echo".into() }
+//!     fn issue_query(&self, samples: &[QuerySample], responder: &Responder) {
+//!         for s in samples {
+//!             responder.complete(s.id, &(s.index as u32).to_le_bytes(), 2);
+//!         }
+//!     }
+//!     fn flush_queries(&self) {}
+//! }
+//! struct Library;
+//! impl QuerySampleLibrary for Library {
+//!     fn name(&self) -> String { "Library".into() }
+//!     fn total_sample_count(&self) -> usize { 64 }
+//!     fn performance_sample_count(&self) -> usize { 64 }
+//!     fn load_samples_to_ram(&self, _: &[usize]) {}
+//!     fn unload_samples_from_ram(&self, _: &[usize]) {}
+//! }
+//! let dir = tempfile::tempdir()?;
+//! let mut log = LogSettings::default();
+//! log.log_output.outdir = dir.path().to_path_buf();
+//! let mut settings = TestSettings::new(Scenario::Offline, TestMode::PerformanceOnly);
+//! settings.min_duration_ms = 0;
+//! let report = run_test(&Echo, &Library, &settings, &log, &RunControl::new())?;
+//! assert!(report.valid);
+//! assert_eq!(report.samples.len(), 100); // min_query_count samples in one Offline query
+//! assert!(report.summary.contains("Result is : VALID"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod sut;
 

@@ -1,0 +1,538 @@
+//! The HTTP side: start-up on its own runtime thread, routing, the info endpoints, and turning a
+//! generation request into a planned answer, a token source and a response body.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::answers::AnswerBank;
+use crate::config::{SimConfig, StreamFormat, Timing, MODEL_NAME};
+use crate::metrics::Stats;
+use crate::rng::Rng;
+use crate::scheduler::{self, Admit};
+use crate::stream::{Cut, GenStream, Job, Source, StreamFaults};
+use crate::truth::{Outcome, TruthRecord};
+use crate::wire::{self, Api, Refusal};
+use crate::Error;
+
+/// State shared by every connection.
+#[derive(Debug)]
+pub struct Shared {
+    /// The configuration it was started with.
+    pub config: SimConfig,
+    /// Pre-tokenized answers.
+    pub bank: AnswerBank,
+    /// Live counters.
+    pub stats: Stats,
+    started: Instant,
+    started_unix: u64,
+    scheduler: Option<mpsc::UnboundedSender<Admit>>,
+    truth: Mutex<Vec<TruthRecord>>,
+    truth_file: Option<Mutex<BufWriter<File>>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Shared {
+    /// Stores one request's ground truth; stops the server after `exit_after` requests.
+    pub fn record(&self, record: TruthRecord) {
+        self.stats
+            .generation_tokens
+            .fetch_add(u64::from(record.completion_tokens), Ordering::Relaxed);
+        if let Some(file) = &self.truth_file {
+            if let Ok(mut out) = file.lock() {
+                let _ = record
+                    .write_jsonl(self.started.into_std(), &mut *out)
+                    .and_then(|()| out.flush());
+            }
+        }
+        let count = match self.truth.lock() {
+            Ok(mut all) => {
+                all.push(record);
+                all.len() as u64
+            }
+            Err(_) => 0,
+        };
+        if self.config.faults.exit_after.is_some_and(|n| count >= n) {
+            self.stop.send_replace(true);
+        }
+    }
+
+    fn starting(&self) -> bool {
+        self.started.elapsed() < self.config.faults.slow_start
+    }
+}
+
+/// Starts simulators.
+#[derive(Debug)]
+pub struct Simulator;
+
+/// A running simulator. Dropping it shuts it down.
+#[derive(Debug)]
+pub struct SimHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Binds `config.addr`, pre-tokenizes the answers and serves on a runtime thread of its
+    /// own (one core). Returns once the socket is listening.
+    pub fn start(config: SimConfig) -> Result<SimHandle, Error> {
+        let bind = |source| Error::Bind {
+            addr: config.addr,
+            source,
+        };
+        let listener = std::net::TcpListener::bind(config.addr).map_err(bind)?;
+        listener.set_nonblocking(true).map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
+        let truth_file = match &config.truth_log {
+            None => None,
+            Some(path) => {
+                let file = File::create(path).map_err(|source| Error::TruthLog {
+                    path: path.clone(),
+                    source,
+                })?;
+                Some(Mutex::new(BufWriter::new(file)))
+            }
+        };
+        let (sched_tx, sched_rx) = mpsc::unbounded_channel();
+        let batched = match config.timing {
+            Timing::Batched(cost) => Some((cost, sched_rx)),
+            _ => None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        let (stop, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            bank: AnswerBank::new(config.reference.clone()),
+            stats: Stats::default(),
+            started: Instant::now(),
+            started_unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            scheduler: batched.is_some().then_some(sched_tx),
+            truth: Mutex::new(Vec::new()),
+            truth_file,
+            stop,
+            config,
+        });
+        let state = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("ossperf-sim".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    if let Some((cost, rx)) = batched {
+                        tokio::spawn(scheduler::run(state.clone(), cost, rx));
+                    }
+                    serve(listener, state).await;
+                });
+            })
+            .map_err(Error::Runtime)?;
+        Ok(SimHandle {
+            addr,
+            shared,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl SimHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Ground truth of every generation request that has ended so far, in the order they ended.
+    pub fn truth(&self) -> Vec<TruthRecord> {
+        self.shared
+            .truth
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
+    }
+
+    /// The answer bank (to decode what was sent, in tests).
+    pub fn bank(&self) -> &AnswerBank {
+        &self.shared.bank
+    }
+
+    /// Asks the server to stop; in-flight responses get up to a second to finish.
+    pub fn stop(&self) {
+        self.shared.stop.send_replace(true);
+    }
+
+    /// Blocks until the server has stopped (by [`SimHandle::stop`] or `exit_after`).
+    pub fn wait(mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn shutdown(self) {
+        self.stop();
+        self.wait();
+    }
+
+    /// True once the server has been asked to stop.
+    pub fn is_stopping(&self) -> bool {
+        *self.shared.stop.borrow()
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.stop();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        if let Some(file) = &self.shared.truth_file {
+            if let Ok(mut out) = file.lock() {
+                let _ = out.flush();
+            }
+        }
+    }
+}
+
+async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let mut stop = shared.stop.subscribe();
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                conns.spawn(connection(stream, shared.clone()));
+            }
+            stopped = stop.wait_for(|s| *s) => { drop(stopped); break }
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drain = async { while conns.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+    conns.abort_all();
+}
+
+async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
+    let mut stop = shared.stop.subscribe();
+    let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let stopping = async move {
+        let _ = stop.wait_for(|s| *s).await.map(|_| ());
+    };
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        () = stopping => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+/// A response body: a complete buffer or a token stream.
+#[derive(Debug)]
+pub enum SimBody {
+    /// The whole body at once.
+    Full(Option<Bytes>),
+    /// Server-sent events.
+    Stream(Box<GenStream>),
+}
+
+impl Body for SimBody {
+    type Data = Bytes;
+    type Error = Cut;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Cut>>> {
+        match self.get_mut() {
+            SimBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            SimBody::Stream(s) => Pin::new(s.as_mut()).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            SimBody::Full(bytes) => bytes.is_none(),
+            SimBody::Stream(s) => s.is_end_stream(),
+        }
+    }
+}
+
+fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<SimBody> {
+    let body: Bytes = body.into();
+    let mut resp = Response::new(SimBody::Full((!body.is_empty()).then_some(body)));
+    *resp.status_mut() = status;
+    if let Ok(v) = content_type.parse() {
+        resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    resp
+}
+
+fn json(status: StatusCode, value: &serde_json::Value) -> Response<SimBody> {
+    respond(status, "application/json", value.to_string())
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<SimBody>, Cut> {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let get = method == Method::GET;
+    Ok(match path.as_str() {
+        "/health" | "/health_generate" if get => {
+            let status = if shared.starting() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::OK
+            };
+            respond(status, "text/plain", Bytes::new())
+        }
+        "/get_model_info" if get => json(StatusCode::OK, &model_info()),
+        "/get_server_info" if get => json(StatusCode::OK, &server_info(&shared)),
+        "/v1/models" if get => json(StatusCode::OK, &models(&shared)),
+        "/metrics" if get => {
+            let batched = matches!(shared.config.timing, Timing::Batched(_));
+            let text = shared.stats.render(
+                batched,
+                shared.config.max_running_requests,
+                shared.started.elapsed(),
+            );
+            respond(StatusCode::OK, "text/plain; version=0.0.4", text)
+        }
+        "/generate" if method == Method::POST || method == Method::PUT => {
+            return generate(shared, Api::Native, req).await
+        }
+        "/v1/completions" if method == Method::POST => {
+            return generate(shared, Api::Completions, req).await
+        }
+        "/health" | "/health_generate" | "/get_model_info" | "/get_server_info" | "/v1/models"
+        | "/metrics" | "/generate" | "/v1/completions" => json(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &serde_json::json!({"detail": "Method Not Allowed"}),
+        ),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({"detail": "Not Found"}),
+        ),
+    })
+}
+
+fn model_info() -> serde_json::Value {
+    serde_json::json!({
+        "model_path": MODEL_NAME,
+        "tokenizer_path": MODEL_NAME,
+        "is_generation": true,
+        "preferred_sampling_params": null,
+        "weight_version": "default",
+    })
+}
+
+fn server_info(shared: &Shared) -> serde_json::Value {
+    let c = &shared.config;
+    let timing = match c.timing {
+        Timing::Zero => serde_json::json!({"profile": "zero"}),
+        Timing::Fixed { ttft, tpot } => {
+            serde_json::json!({"ttft_ms": ttft.as_secs_f64() * 1e3, "tpot_ms": tpot.as_secs_f64() * 1e3})
+        }
+        Timing::Batched(m) => serde_json::json!({
+            "base_us": m.base_us, "prefill_token_us": m.prefill_token_us,
+            "decode_seq_us": m.decode_seq_us, "context_token_us": m.context_token_us,
+        }),
+    };
+    serde_json::json!({
+        "model_path": MODEL_NAME,
+        "max_running_requests": c.max_running_requests,
+        "chunked_prefill_size": c.chunked_prefill_size,
+        "stream_interval": c.stream_interval,
+        "incremental_streaming_output": c.stream_format == StreamFormat::Delta,
+        "enable_metrics": true,
+        "random_seed": c.seed,
+        "internal_states": [{"steps": shared.stats.steps.load(Ordering::Relaxed)}],
+        "version": concat!("ossperf-sim ", env!("CARGO_PKG_VERSION")),
+        "simulator": timing,
+    })
+}
+
+fn models(shared: &Shared) -> serde_json::Value {
+    serde_json::json!({"object": "list", "data": [{
+        "id": MODEL_NAME, "object": "model", "created": shared.started_unix,
+        "owned_by": "sglang", "root": MODEL_NAME, "max_model_len": 131_072,
+    }]})
+}
+
+async fn generate(
+    shared: Arc<Shared>,
+    api: Api,
+    req: Request<Incoming>,
+) -> Result<Response<SimBody>, Cut> {
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Err(Cut),
+    };
+    let arrived = Instant::now();
+    if shared.starting() {
+        return Ok(json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &serde_json::json!({"error": {"message": "The server is starting"}}),
+        ));
+    }
+    let request = match wire::parse(api, &body) {
+        Ok(r) => r,
+        Err((true, refusal @ Refusal::Value(_))) => {
+            let event = format!(
+                "data: {}\n\ndata: [DONE]\n\n",
+                wire::refusal_body(&refusal, api)
+            );
+            return Ok(respond(StatusCode::OK, "text/event-stream", event));
+        }
+        Err((_, refusal)) => {
+            return Ok(respond(
+                StatusCode::BAD_REQUEST,
+                "application/json",
+                wire::refusal_body(&refusal, api),
+            ));
+        }
+    };
+    let seq = shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    shared
+        .stats
+        .prompt_tokens
+        .fetch_add(request.ids.len() as u64, Ordering::Relaxed);
+    let faults = &shared.config.faults;
+    let mut rng = Rng::keyed(shared.config.seed, seq, 2);
+    let answer = shared
+        .bank
+        .plan(&shared.config, seq, &request.ids, request.max_new);
+    let rid = response_id(&request.rid, api, shared.config.seed, seq);
+    let created = shared.started_unix + shared.started.elapsed().as_secs();
+    shared.stats.active.fetch_add(1, Ordering::Relaxed);
+    let job = Job {
+        shared: shared.clone(),
+        req: request,
+        answer,
+        rid,
+        seq,
+        arrived,
+        created,
+    };
+    if rng.chance(faults.error_rate) {
+        let status = faults.status();
+        job.record(0, None, None, Outcome::Failed(status));
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Ok(json(
+            code,
+            &serde_json::json!({"error": {"message": "simulated failure"}}),
+        ));
+    }
+    let half = job.answer.len / 2;
+    let stream_faults = StreamFaults {
+        cut_at: rng.chance(faults.disconnect_rate).then_some(half),
+        stall: rng.chance(faults.stall_rate),
+        malformed_at: rng
+            .chance(faults.malformed_rate)
+            .then_some(half.max(1).min(job.answer.len) / 2 + 1),
+        retract_at: rng.chance(faults.retract_rate).then_some(3),
+    };
+    let source = token_source(&shared, &job, arrived);
+    if job.req.stream {
+        let mut resp = Response::new(SimBody::Stream(Box::new(GenStream::new(
+            job,
+            source,
+            stream_faults,
+        ))));
+        resp.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/event-stream"),
+        );
+        return Ok(resp);
+    }
+    finish_whole(job, source, stream_faults).await
+}
+
+fn token_source(shared: &Shared, job: &Job, arrived: Instant) -> Source {
+    match shared.config.timing {
+        Timing::Zero => Source::Ready,
+        Timing::Fixed { ttft, tpot } => Source::fixed(arrived, ttft, tpot),
+        Timing::Batched(_) => {
+            let (tx, rx) = mpsc::unbounded_channel();
+            if let Some(scheduler) = &shared.scheduler {
+                let _ = scheduler.send(Admit {
+                    tag: job.seq,
+                    prompt: job.req.ids.len() as u32,
+                    output: job.answer.len,
+                    progress: tx,
+                });
+            }
+            Source::Batched { rx, seen: None }
+        }
+    }
+}
+
+async fn finish_whole(
+    job: Job,
+    mut source: Source,
+    faults: StreamFaults,
+) -> Result<Response<SimBody>, Cut> {
+    if faults.stall {
+        std::future::pending::<()>().await;
+    }
+    let total = job.answer.len;
+    let ready = std::future::poll_fn(|cx| source.poll_until(cx, total, total)).await;
+    let now = Instant::now();
+    if ready.is_none() || faults.cut_at.is_some() {
+        job.record(0, None, None, Outcome::Disconnected);
+        return Err(Cut);
+    }
+    let mut body = job.full_body();
+    if faults.malformed_at.is_some() {
+        body.truncate(body.len() / 2);
+    }
+    job.record(total, Some(now), Some(now), Outcome::Completed);
+    Ok(respond(StatusCode::OK, "application/json", body))
+}
+
+/// The response id: the client's `rid` (JSON-escaped) or 32 hex digits from the seed.
+fn response_id(rid: &Option<String>, api: Api, seed: u64, seq: u64) -> String {
+    if let Some(rid) = rid {
+        let quoted = serde_json::to_string(rid).unwrap_or_default();
+        return quoted.trim_matches('"').to_string();
+    }
+    let mut rng = Rng::keyed(seed, seq, 3);
+    let hex = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+    match api {
+        Api::Native => hex,
+        Api::Completions => format!("cmpl-{hex}"),
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        self.shared.stats.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,362 @@
+//! Response bodies of generation requests: when tokens exist ([`Source`]) and how they are
+//! framed ([`GenStream`]).
+//!
+//! A streaming body is a hyper `Body` that, each time it is polled, writes every event whose
+//! tokens are ready into one `BytesMut` and hands the filled part over as a single frame. Many
+//! events per frame when tokens are ready at once (`--profile zero`), one per frame when they
+//! trickle in; either way no allocation per event. The moment a frame is handed over is the
+//! ground-truth send time.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use hyper::body::{Body, Frame};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, Sleep};
+
+use crate::answers::Answer;
+use crate::scheduler::is_chunk_end;
+use crate::server::Shared;
+use crate::truth::{Outcome, TruthRecord};
+use crate::wire::{Api, EventCtx, GenRequest};
+
+/// Bytes gathered before a frame is handed to hyper.
+const FRAME_BYTES: usize = 64 * 1024;
+
+/// The error that makes hyper cut a connection (an injected disconnect).
+#[derive(Debug, thiserror::Error)]
+#[error("the simulator cut this stream on purpose")]
+pub struct Cut;
+
+/// When a request's tokens exist.
+#[derive(Debug)]
+pub enum Source {
+    /// All at once, on arrival.
+    Ready,
+    /// Token `k` (from 1) at `first + (k − 1)·tpot`.
+    Fixed {
+        /// When the first token exists.
+        first: Instant,
+        /// Time between tokens.
+        tpot: Duration,
+        /// The timer for the next wanted token.
+        sleep: Pin<Box<Sleep>>,
+    },
+    /// As the scheduler reports them.
+    Batched {
+        /// Produced-token counts from the scheduler.
+        rx: mpsc::UnboundedReceiver<u32>,
+        /// The latest count, once one has come.
+        seen: Option<u32>,
+    },
+}
+
+impl Source {
+    /// A fixed-timing source for a request that arrived at `arrived`.
+    pub fn fixed(arrived: Instant, ttft: Duration, tpot: Duration) -> Self {
+        let first = arrived + ttft;
+        Source::Fixed {
+            first,
+            tpot,
+            sleep: Box::pin(tokio::time::sleep_until(first)),
+        }
+    }
+
+    /// Ready with the number of tokens available once at least `need` exist (for `need` 0:
+    /// once the request has been processed); `None` when the producer is gone.
+    pub fn poll_until(&mut self, cx: &mut Context<'_>, need: u32, total: u32) -> Poll<Option<u32>> {
+        match self {
+            Source::Ready => Poll::Ready(Some(total)),
+            Source::Fixed { first, tpot, sleep } => loop {
+                let now = Instant::now();
+                if now >= *first {
+                    let after = now.duration_since(*first);
+                    let avail = if tpot.is_zero() {
+                        total
+                    } else {
+                        let steps = after.as_nanos() / tpot.as_nanos();
+                        total.min(1 + steps.min(u128::from(u32::MAX)) as u32)
+                    };
+                    if avail >= need {
+                        return Poll::Ready(Some(avail));
+                    }
+                }
+                let deadline = *first + *tpot * need.saturating_sub(1);
+                sleep.as_mut().reset(deadline);
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+            },
+            Source::Batched { rx, seen } => loop {
+                if let Some(n) = *seen {
+                    if n >= need {
+                        return Poll::Ready(Some(n));
+                    }
+                }
+                match rx.poll_recv(cx) {
+                    Poll::Ready(Some(n)) => *seen = Some(seen.map_or(n, |s| s.max(n))),
+                    Poll::Ready(None) => return Poll::Ready(None),
+                    Poll::Pending => return Poll::Pending,
+                }
+            },
+        }
+    }
+}
+
+/// Faults decided for one stream.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StreamFaults {
+    /// Cut the connection once this many tokens were sent.
+    pub cut_at: Option<u32>,
+    /// Send headers, then nothing.
+    pub stall: bool,
+    /// Send a truncated event before event number `n`.
+    pub malformed_at: Option<u32>,
+    /// Send a retraction (count going back by one) before event number `n`.
+    pub retract_at: Option<u32>,
+}
+
+/// Everything about one generation request the body needs.
+#[derive(Debug)]
+pub struct Job {
+    /// Server state.
+    pub shared: Arc<Shared>,
+    /// The validated request.
+    pub req: GenRequest,
+    /// The planned answer.
+    pub answer: Answer,
+    /// Response id (JSON-safe).
+    pub rid: String,
+    /// Arrival number.
+    pub seq: u64,
+    /// When the body had been read.
+    pub arrived: Instant,
+    /// Unix seconds at arrival.
+    pub created: u64,
+}
+
+impl Job {
+    fn ctx(&self) -> EventCtx<'_> {
+        EventCtx {
+            bank: &self.shared.bank,
+            answer: &self.answer,
+            rid: self.rid.as_bytes(),
+            prompt: self.req.ids.len() as u32,
+            skip_special: self.req.skip_special,
+            created: self.created,
+        }
+    }
+
+    /// Records the ground truth of this request.
+    pub fn record(
+        &self,
+        sent: u32,
+        first: Option<Instant>,
+        finished: Option<Instant>,
+        outcome: Outcome,
+    ) {
+        self.shared.record(TruthRecord {
+            seq: self.seq,
+            rid: self.rid.clone(),
+            prompt_tokens: self.req.ids.len() as u32,
+            completion_tokens: sent,
+            arrived: self.arrived.into_std(),
+            first_token: first.map(Instant::into_std),
+            finished: finished.map(Instant::into_std),
+            row: self.answer.row,
+            correct: self.answer.correct,
+            outcome,
+        });
+    }
+
+    /// The whole non-streaming response body.
+    pub fn full_body(&self) -> Bytes {
+        let mut buf = BytesMut::with_capacity(64 + self.answer.len as usize * 12);
+        let ctx = self.ctx();
+        let n = self.answer.len;
+        match self.req.api {
+            Api::Native => ctx.native(
+                &mut buf,
+                (0, n),
+                n,
+                true,
+                0,
+                self.arrived.elapsed().as_micros() as u64,
+            ),
+            Api::Completions => ctx.completion(&mut buf, (0, n), true, Some(n)),
+        }
+        buf.freeze()
+    }
+}
+
+/// A streaming generation body.
+#[derive(Debug)]
+pub struct GenStream {
+    job: Job,
+    source: Source,
+    faults: StreamFaults,
+    buf: BytesMut,
+    emitted: u32,
+    events: u32,
+    retractions: u32,
+    first_sent: Option<Instant>,
+    done: bool,
+    cut: bool,
+    closed: bool,
+}
+
+impl GenStream {
+    /// A body for `job` whose tokens come from `source`.
+    pub fn new(job: Job, source: Source, faults: StreamFaults) -> Self {
+        Self {
+            job,
+            source,
+            faults,
+            buf: BytesMut::with_capacity(FRAME_BYTES + 4096),
+            emitted: 0,
+            events: 0,
+            retractions: 0,
+            first_sent: None,
+            done: false,
+            cut: false,
+            closed: false,
+        }
+    }
+
+    fn next_end(&self) -> u32 {
+        let (e, n) = (self.emitted, self.job.shared.config.stream_interval);
+        let end = if n <= 1 || e == 0 {
+            e + 1
+        } else {
+            ((e - 1) / n + 1) * n + 1
+        };
+        debug_assert!(is_chunk_end(end, n));
+        end.min(self.job.answer.len)
+    }
+
+    /// Writes every event whose tokens are among the first `avail`, until the frame is full.
+    fn write_ready(&mut self, avail: u32) {
+        let total = self.job.answer.len;
+        let e2e = self.job.arrived.elapsed().as_micros() as u64;
+        loop {
+            if self.emitted == total && (self.events > 0 || total > 0) {
+                self.write_end();
+                return;
+            }
+            let end = self.next_end();
+            if end > avail || self.buf.len() >= FRAME_BYTES {
+                return;
+            }
+            if self.faults.cut_at.is_some_and(|c| self.emitted >= c) {
+                self.cut = true;
+                return;
+            }
+            if self.faults.malformed_at == Some(self.events) {
+                self.buf.put_slice(b"data: {\"text\":\"\n\n");
+            }
+            if self.faults.retract_at == Some(self.events) && self.emitted >= 2 {
+                self.retractions += 1;
+                let back = self.emitted - 1;
+                self.write_event((back, back), back, false, e2e);
+            }
+            self.write_event((self.emitted, end), end, end == total, e2e);
+            self.emitted = end;
+            self.events += 1;
+        }
+    }
+
+    fn write_event(&mut self, (from, to): (u32, u32), completion: u32, finished: bool, e2e: u64) {
+        let cumulative = self.job.shared.config.stream_format == crate::StreamFormat::Cumulative;
+        let ctx = self.job.ctx();
+        self.buf.put_slice(b"data: ");
+        match self.job.req.api {
+            Api::Native => {
+                let range = if cumulative { (0, to) } else { (from, to) };
+                ctx.native(
+                    &mut self.buf,
+                    range,
+                    completion,
+                    finished,
+                    self.retractions,
+                    e2e,
+                );
+            }
+            Api::Completions => ctx.completion(&mut self.buf, (from, to), finished, None),
+        }
+        self.buf.put_slice(b"\n\n");
+    }
+
+    fn write_end(&mut self) {
+        if self.job.req.api == Api::Completions && self.job.req.include_usage {
+            self.buf.put_slice(b"data: ");
+            self.job.ctx().completion_usage(&mut self.buf, self.emitted);
+            self.buf.put_slice(b"\n\n");
+        }
+        self.buf.put_slice(b"data: [DONE]\n\n");
+        self.done = true;
+    }
+
+    fn finish(&mut self, outcome: Outcome, at: Option<Instant>) {
+        if !self.closed {
+            self.closed = true;
+            self.job.record(self.emitted, self.first_sent, at, outcome);
+        }
+    }
+}
+
+impl Body for GenStream {
+    type Data = Bytes;
+    type Error = Cut;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Cut>>> {
+        let this = self.get_mut();
+        if this.closed {
+            return Poll::Ready(None);
+        }
+        if this.faults.stall {
+            return Poll::Pending;
+        }
+        let total = this.job.answer.len;
+        while !this.done && !this.cut && this.buf.len() < FRAME_BYTES {
+            let need = if total == 0 { 0 } else { this.next_end() };
+            match this.source.poll_until(cx, need, total) {
+                Poll::Pending => break,
+                Poll::Ready(None) => this.cut = true,
+                Poll::Ready(Some(avail)) => this.write_ready(avail),
+            }
+        }
+        if this.buf.is_empty() {
+            if this.cut {
+                this.finish(Outcome::Disconnected, None);
+                return Poll::Ready(Some(Err(Cut)));
+            }
+            return Poll::Pending;
+        }
+        let now = Instant::now();
+        if this.first_sent.is_none() && this.events > 0 {
+            this.first_sent = Some(now);
+        }
+        let frame = this.buf.split().freeze();
+        if this.done {
+            this.finish(Outcome::Completed, Some(now));
+        }
+        Poll::Ready(Some(Ok(Frame::data(frame))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.closed
+    }
+}
+
+impl Drop for GenStream {
+    fn drop(&mut self) {
+        self.finish(Outcome::Abandoned, None);
+    }
+}

@@ -22,7 +22,7 @@ pub enum Terminator {
     Call,
     /// `<|endoftext|>`: end of sequence.
     EndOfText,
-    /// The ids ran out first.
+    /// No end token: the ids ran out (the output limit), or a new `<|start|>` came first.
     Truncated,
 }
 
@@ -129,7 +129,9 @@ fn parse_one(ids: &[u32], has_role: bool) -> Result<(ParsedMessage, usize), Erro
         content,
         terminator,
     };
-    Ok((message, used.max(1)))
+    // Never zero at the start of output (the first id is always used); after `<|start|>` the
+    // caller has already moved past that id.
+    Ok((message, used))
 }
 
 /// Splits `assistant to=functions.f<|channel|>commentary <|constrain|>json` into its parts.

@@ -1,5 +1,6 @@
 use ossperf_harmony::{
-    final_message, parse_messages, special, tokenizer, Error, ParsedMessage, Terminator,
+    extract_final_section, final_message, parse_messages, special, tokenizer, Error, ParsedMessage,
+    Terminator,
 };
 
 use crate::{fixture, ids, opt_str};
@@ -119,4 +120,87 @@ fn an_id_outside_the_vocabulary_is_an_error_with_its_position() {
             vocab_size: 201_088
         }
     );
+}
+
+#[test]
+fn a_message_interrupted_by_a_new_start_is_truncated_and_the_next_one_is_kept() {
+    let got = parse_text(
+        "<|channel|>analysis<|message|>cut<|start|><|start|>assistant<|channel|>final<|message|>ok<|return|>",
+    );
+    let summary: Vec<(Option<&str>, &str, Terminator)> = got
+        .iter()
+        .map(|m| (m.channel.as_deref(), m.content.as_str(), m.terminator))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (Some("analysis"), "cut", Terminator::Truncated),
+            (None, "", Terminator::Truncated),
+            (Some("final"), "ok", Terminator::Return),
+        ]
+    );
+}
+
+/// A small deterministic generator (64-bit LCG) for the robustness sweeps below.
+fn lcg(state: &mut u64) -> usize {
+    *state = state
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (*state >> 33) as usize
+}
+
+#[test]
+fn any_sequence_of_harmony_ids_parses_into_at_least_one_message_without_panicking() {
+    let tok = tokenizer();
+    let mut alphabet = vec![
+        special::START,
+        special::END,
+        special::MESSAGE,
+        special::CHANNEL,
+        special::RETURN,
+        special::CALL,
+        special::CONSTRAIN,
+        special::ENDOFTEXT,
+    ];
+    alphabet.extend(tok.encode("final analysis assistant to=x 日本 é"));
+    let mut state = 7;
+    for _ in 0..3000 {
+        let len = lcg(&mut state) % 24;
+        let ids: Vec<u32> = (0..len)
+            .map(|_| alphabet[lcg(&mut state) % alphabet.len()])
+            .collect();
+        let messages = parse_messages(&ids).unwrap();
+        // Content keeps stray special tokens as markup, so it is bounded by the whole text.
+        let whole = tok.decode(&ids).unwrap().len();
+        let content: usize = messages.iter().map(|m| m.content.len()).sum();
+        assert!(content <= whole, "{ids:?}");
+        if !ids.is_empty() {
+            assert!(!messages.is_empty(), "{ids:?}");
+        }
+    }
+}
+
+#[test]
+fn final_extraction_never_panics_on_marker_soup_with_multibyte_text() {
+    let pieces = [
+        "<|channel|>final",
+        "<|message|>",
+        "<|return|>",
+        "<",
+        "明",
+        " ",
+        "\n",
+        "é",
+        "final",
+        "<|channel|>",
+    ];
+    let mut state = 11;
+    for _ in 0..5000 {
+        let len = lcg(&mut state) % 12;
+        let text: String = (0..len)
+            .map(|_| pieces[lcg(&mut state) % pieces.len()])
+            .collect();
+        let out = extract_final_section(&text);
+        assert!(text.contains(out), "{text:?}");
+    }
 }

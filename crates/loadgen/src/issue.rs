@@ -52,55 +52,66 @@ pub(crate) fn issue_all(
     control: &RunControl,
 ) -> Issued {
     let responder = Responder::new(Arc::clone(series));
+    let queries = &generated.queries;
+    let coalesce = eff.scenario == Scenario::Server && eff.requested.server_coalesce_queries;
     let start = Instant::now();
-    let start_ns = clock::since(series.origin, start);
     let mut batch: Vec<QuerySample> = Vec::new();
     let mut next_seq = series.first_seq;
     let mut issued = Issued {
         queries: 0,
         samples: 0,
-        start_ns,
+        start_ns: clock::since(series.origin, start),
         stop: Stop::Exhausted,
     };
-    for (qi, query) in generated.queries.iter().enumerate() {
-        if control.is_aborted() {
+    while issued.queries < queries.len() {
+        let first = issued.queries;
+        let Some(scheduled) = wait_turn(
+            series,
+            eff,
+            start,
+            queries[first].scheduled_ns,
+            first,
+            control,
+        ) else {
             issued.stop = Stop::Aborted;
             break;
-        }
-        let slot = &series.queries[qi];
-        let scheduled = match eff.scenario {
-            Scenario::Server => {
-                let due = start + Duration::from_nanos(query.scheduled_ns);
-                if !clock::wait_until(due, || control.is_aborted()) {
-                    issued.stop = Stop::Aborted;
-                    break;
-                }
-                due
-            }
-            Scenario::Offline => start,
-            Scenario::SingleStream | Scenario::MultiStream => {
-                if qi > 0 && !wait_for_query(series, qi - 1, control) {
-                    issued.stop = Stop::Aborted;
-                    break;
-                }
-                Instant::now()
-            }
         };
+        let mut last = first;
+        if coalesce {
+            // §8.5: later queries already due ride along; each keeps its scheduled time.
+            let now = Instant::now();
+            while queries
+                .get(last + 1)
+                .is_some_and(|q| start + Duration::from_nanos(q.scheduled_ns) <= now)
+            {
+                last += 1;
+            }
+        }
         batch.clear();
-        for &index in &query.sample_indices {
-            next_seq += 1;
-            batch.push(QuerySample {
-                id: next_seq,
-                index,
-            });
+        for query in &queries[first..=last] {
+            for &index in &query.sample_indices {
+                next_seq += 1;
+                batch.push(QuerySample {
+                    id: next_seq,
+                    index,
+                });
+            }
         }
         let issued_at = Instant::now();
-        let scheduled_ns = clock::since(series.origin, scheduled.min(issued_at));
-        slot.scheduled_ns.store(scheduled_ns, Ordering::Release);
-        slot.issued_ns
-            .store(clock::since(series.origin, issued_at), Ordering::Release);
+        let issued_ns = clock::since(series.origin, issued_at);
+        for (qi, query) in queries.iter().enumerate().take(last + 1).skip(first) {
+            let due = if qi == first {
+                scheduled
+            } else {
+                start + Duration::from_nanos(query.scheduled_ns)
+            };
+            let slot = &series.queries[qi];
+            slot.scheduled_ns
+                .store(clock::since(series.origin, due), Ordering::Release);
+            slot.issued_ns.store(issued_ns, Ordering::Release);
+        }
         sut.issue_query(&batch, &responder);
-        issued.queries += 1;
+        issued.queries = last + 1;
         issued.samples += batch.len() as u64;
         if let Some(stop) = should_stop(series, eff, phase, &issued, issued_at, start) {
             issued.stop = stop;
@@ -109,6 +120,30 @@ pub(crate) fn issue_all(
     }
     sut.flush_queries();
     issued
+}
+
+/// Waits until query `qi` may be issued and returns its scheduled time; `None` if aborted.
+fn wait_turn(
+    series: &Series,
+    eff: &EffectiveSettings,
+    start: Instant,
+    scheduled_ns: u64,
+    qi: usize,
+    control: &RunControl,
+) -> Option<Instant> {
+    if control.is_aborted() {
+        return None;
+    }
+    match eff.scenario {
+        Scenario::Server => {
+            let due = start + Duration::from_nanos(scheduled_ns);
+            clock::wait_until(due, || control.is_aborted()).then_some(due)
+        }
+        Scenario::Offline => Some(start),
+        Scenario::SingleStream | Scenario::MultiStream => {
+            (qi == 0 || wait_for_query(series, qi - 1, control)).then(Instant::now)
+        }
+    }
 }
 
 /// The termination rules checked after each issue (spec §8.3).

@@ -207,3 +207,79 @@ fn completing_a_sample_twice_or_with_one_token_is_logged_as_an_error() {
         .summary
         .ends_with("\n20 ERRORS encountered. See detailed log.\n"));
 }
+
+/// Holds every sample until `flush_queries`, then completes them all.
+#[derive(Default)]
+struct Holding {
+    held: std::sync::Mutex<(Vec<ossperf_loadgen::ResponseId>, Option<Responder>)>,
+    calls: AtomicUsize,
+}
+
+impl SystemUnderTest for Holding {
+    fn name(&self) -> String {
+        "HoldingSUT".into()
+    }
+    fn issue_query(&self, samples: &[QuerySample], responder: &Responder) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let mut held = self.held.lock().unwrap();
+        held.0.extend(samples.iter().map(|s| s.id));
+        held.1 = Some(responder.clone());
+    }
+    fn flush_queries(&self) {
+        let mut held = self.held.lock().unwrap();
+        let ids = std::mem::take(&mut held.0);
+        if let Some(responder) = held.1.take() {
+            for id in ids {
+                responder.complete(id, &[], 0);
+            }
+        }
+    }
+}
+
+fn run_holding(sut: &Holding, settings: &TestSettings) -> (TestReport, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = LogSettings::default();
+    log.log_output.outdir = dir.path().to_path_buf();
+    log.enable_trace = false;
+    let report = run_test(sut, &Qsl, settings, &log, &RunControl::new()).unwrap();
+    let detail = std::fs::read_to_string(&report.logs.detail).unwrap();
+    (report, detail)
+}
+
+#[test]
+fn server_stops_when_more_queries_are_outstanding_than_max_async_queries() {
+    let mut settings = stream_settings(Scenario::Server);
+    settings.server_target_qps = 100_000.0;
+    settings.server_max_async_queries = 1;
+    let sut = Holding::default();
+    let (report, detail) = run_holding(&sut, &settings);
+    assert!(detail.contains(
+        "\"value\": \"IssueQueryThread 0 Ending early: Too many outstanding queries. issued 2 \
+         outstanding 2\""
+    ));
+    let perf = report.performance.unwrap();
+    assert_eq!(perf.query_count, 2);
+    assert!(!perf.min_queries_met);
+    assert!(report
+        .summary
+        .contains(" * The test exited early, before enough queries were issued.\n"));
+}
+
+#[test]
+fn coalescing_hands_every_due_query_to_the_sut_in_one_call() {
+    let mut settings = stream_settings(Scenario::Server);
+    settings.server_target_qps = 1e9;
+    settings.server_coalesce_queries = true;
+    let sut = Holding::default();
+    let (report, _) = run_holding(&sut, &settings);
+    let perf = report.performance.unwrap();
+    assert_eq!(perf.query_count, 100);
+    assert_eq!(report.samples.len(), 100);
+    // The first query is due at once; by the time it is issued the rest are due too.
+    assert!(sut.calls.load(Ordering::Relaxed) < 100);
+    let first = &report.samples[0];
+    assert!(report
+        .samples
+        .iter()
+        .all(|s| s.scheduled_ns >= first.scheduled_ns));
+}

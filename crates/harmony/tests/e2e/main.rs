@@ -6,6 +6,7 @@
 
 mod extract;
 mod parse;
+mod regen;
 mod render;
 mod sample;
 mod speed;

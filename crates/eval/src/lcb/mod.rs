@@ -1,0 +1,200 @@
+//! LiveCodeBench: test cases, the sandboxed runner and the worker pool (accuracy-spec §4.4).
+//!
+//! Each extracted program runs in its own sandboxed `python3` process (see [`sandbox`]) under
+//! the reference's rules: 60 s per test, the whole item killed after `(60 + 1) · n + 5` s, pass
+//! only if every test passes. Items run in parallel, one per worker slot.
+//!
+//! Divergences from the reference, on purpose: the reference aborts with no score when the whole
+//! batch takes over 1,200 s; here every item has its own limit and an overrun is a failed item
+//! (counted in [`crate::Score::lcb_overruns`]). The reference sets no memory limit; here it is
+//! [`SandboxConfig::memory_bytes`] (4 GiB by default). The reference disables `os.fork`,
+//! `os.system` and similar functions inside the checker; here the sandbox contains them instead.
+
+pub mod cases;
+mod pickle;
+pub mod sandbox;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use cases::{load_suites, TestSuite};
+pub use sandbox::{Sandbox, SandboxConfig, Strength};
+
+/// The runner script, passed to `python3 -I -c`.
+const RUNNER: &str = include_str!("runner.py");
+
+/// How LiveCodeBench items are run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LcbOptions {
+    /// Parallel workers (the reference's `--num-lcb-workers`, capped at the core count).
+    pub workers: usize,
+    /// Per-test time limit (the reference's 60 s).
+    pub per_test_timeout: Duration,
+    /// Sandbox limits.
+    pub sandbox: SandboxConfig,
+}
+
+impl Default for LcbOptions {
+    fn default() -> Self {
+        Self {
+            workers: 64,
+            per_test_timeout: Duration::from_secs(60),
+            sandbox: SandboxConfig::default(),
+        }
+    }
+}
+
+/// One program to run against one problem's tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LcbJob {
+    /// The LiveCodeBench `question_id` (the row's ground truth).
+    pub question_id: String,
+    /// The extracted code.
+    pub code: String,
+}
+
+/// The verdict on one program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Whether every test passed.
+    pub passed: bool,
+    /// Per-test codes as the reference records them (1 pass, -1 killed, -2 wrong answer,
+    /// -3 time limit, -4 runtime or compile error), up to the first failure.
+    pub results: Vec<i32>,
+    /// A one-line explanation.
+    pub detail: String,
+    /// Whether the whole-item limit killed it.
+    pub overrun: bool,
+}
+
+#[derive(Deserialize)]
+struct RunnerReport {
+    results: Vec<i32>,
+    detail: String,
+}
+
+/// Runs one job in worker slot `slot`.
+pub fn run_job(sandbox: &Sandbox, slot: u32, job: &LcbJob, suite: &TestSuite, per_test: Duration) -> Verdict {
+    let n = suite.inputs.len() as u64;
+    let per_test_secs = per_test.as_secs().max(1);
+    let budget = (per_test_secs + 1) * n + 5;
+    let payload = serde_json::json!({
+        "code": job.code,
+        "inputs": suite.inputs,
+        "outputs": suite.outputs,
+        "fn_name": suite.fn_name,
+        "timeout": per_test_secs,
+    });
+    let fail = |detail: String, overrun: bool| Verdict {
+        passed: false,
+        results: vec![-1; suite.inputs.len().max(1)],
+        detail,
+        overrun,
+    };
+    let run = sandbox.run(
+        slot,
+        &["-c", RUNNER],
+        payload.to_string().as_bytes(),
+        Duration::from_secs(budget),
+        budget,
+    );
+    let out = match run {
+        Ok(out) => out,
+        Err(err) => return fail(format!("sandbox could not start python3: {err}"), false),
+    };
+    if out.exit == sandbox::Exit::TimedOut {
+        return fail(format!("killed at the whole-item limit of {budget} s"), true);
+    }
+    match serde_json::from_slice::<RunnerReport>(&out.stdout) {
+        Ok(report) => Verdict {
+            passed: !report.results.is_empty()
+                && report.results.len() == suite.inputs.len()
+                && report.results.iter().all(|&r| r > 0),
+            results: report.results,
+            detail: report.detail,
+            overrun: false,
+        },
+        Err(_) => fail(format!("the program ended the runner ({:?}) before any verdict", out.exit), false),
+    }
+}
+
+/// Runs every job on `min(workers, cores)` threads, each with its own sandbox slot, and returns
+/// the verdicts in job order. `progress` is called with the number of finished jobs.
+pub fn run_jobs(
+    jobs: &[LcbJob],
+    suites: &HashMap<String, TestSuite>,
+    options: &LcbOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Vec<Verdict> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = options.workers.clamp(1, cores).min(jobs.len().max(1));
+    let sandbox = Sandbox::new(options.sandbox.clone());
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let verdicts: Mutex<Vec<Option<Verdict>>> = Mutex::new(vec![None; jobs.len()]);
+    std::thread::scope(|scope| {
+        for slot in 0..workers {
+            let (sandbox, next, done, verdicts) = (&sandbox, &next, &done, &verdicts);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let verdict = match suites.get(&job.question_id) {
+                    Some(suite) => run_job(sandbox, slot as u32, job, suite, options.per_test_timeout),
+                    None => Verdict {
+                        passed: false,
+                        results: Vec::new(),
+                        detail: format!("Question ID '{}' not found in benchmark", job.question_id),
+                        overrun: false,
+                    },
+                };
+                if let Ok(mut v) = verdicts.lock() {
+                    v[i] = Some(verdict);
+                }
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+            });
+        }
+    });
+    verdicts
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| {
+            v.unwrap_or(Verdict {
+                passed: false,
+                results: Vec::new(),
+                detail: "worker ended without a verdict".to_owned(),
+                overrun: false,
+            })
+        })
+        .collect()
+}
+
+/// Checks that sandboxed python3 starts; `Err` says why LiveCodeBench items cannot be evaluated.
+pub fn probe(config: &SandboxConfig) -> Result<Strength, String> {
+    if !config.python.is_file() {
+        return Err(format!(
+            "python3 not found at `{}`: LiveCodeBench code cannot be run",
+            config.python.display()
+        ));
+    }
+    let sandbox = Sandbox::new(config.clone());
+    let out = sandbox
+        .run(0, &["-c", "print('ok')"], b"", Duration::from_secs(30), 30)
+        .map_err(|e| format!("the sandbox could not start `{}`: {e}", config.python.display()))?;
+    if out.stdout == b"ok\n" {
+        Ok(sandbox.strength())
+    } else {
+        Err(format!(
+            "sandboxed `{}` did not run ({:?})",
+            config.python.display(),
+            out.exit
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,254 @@
+//! The score model and its aggregation (accuracy-spec §4.1, §4.6): routing by sub-dataset,
+//! per-entry outcomes, and the weighted score over repeats that the submission checker reads.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::Error;
+
+/// The reference's `DATASET_REPEATS`: how many physical rows repeat each problem.
+pub const DATASET_REPEATS: [(&str, u64); 3] =
+    [("aime25", 8), ("gpqa_diamond", 5), ("livecodebench_v6", 3)];
+
+/// The accuracy a submission needs: 99 % of the reference's 83.13.
+pub const ACCURACY_TARGET: f64 = 83.13 * 0.99;
+
+/// Repeats of a lower-cased dataset name; 1 for a name the reference does not list.
+pub fn repeats_of(dataset: &str) -> u64 {
+    DATASET_REPEATS
+        .iter()
+        .find(|(name, _)| *name == dataset)
+        .map_or(1, |&(_, r)| r)
+}
+
+/// One row of the reference data: its sub-dataset and ground truth. Row `i` is QSL index `i`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferenceRow {
+    /// The `dataset` column as stored (routing lower-cases it).
+    pub dataset: String,
+    /// The `ground_truth` column; `None` for a null value.
+    pub ground_truth: Option<String>,
+}
+
+/// The scoring rule of a sub-dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evaluator {
+    /// Multiple choice `A`–`D` from the final channel.
+    Gpqa,
+    /// An integer 0–999 from the whole text.
+    Aime,
+    /// Code from the final channel, run against the problem's tests.
+    LiveCodeBench,
+}
+
+/// The reference's `get_evaluator`: the first of its keys (in its order) that is a substring of
+/// the lower-cased name. Keys gpt-oss never uses (`mmlu_pro`, `math500`, `mmlu`) are errors, as
+/// is a name that matches none.
+pub fn route(dataset_lower: &str) -> Result<Evaluator, Error> {
+    const KEYS: [&str; 6] = ["gpqa", "mmlu_pro", "math500", "aime", "livecodebench", "mmlu"];
+    let key = KEYS.iter().find(|k| dataset_lower.contains(**k));
+    match key {
+        Some(&"gpqa") => Ok(Evaluator::Gpqa),
+        Some(&"aime") => Ok(Evaluator::Aime),
+        Some(&"livecodebench") => Ok(Evaluator::LiveCodeBench),
+        Some(other) => Err(Error::UnsupportedEvaluator {
+            dataset: dataset_lower.to_owned(),
+            evaluator: (*other).to_owned(),
+        }),
+        None => Err(Error::UnknownDataset {
+            dataset: dataset_lower.to_owned(),
+        }),
+    }
+}
+
+/// Correct and total entries of one sub-dataset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DatasetCount {
+    /// Entries scored correct.
+    pub correct: u64,
+    /// Entries scored (log entries, not dataset rows).
+    pub total: u64,
+}
+
+/// One scored entry, as the reference's `detailed_results`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryResult {
+    /// LoadGen's sequence id.
+    pub seq_id: u64,
+    /// The dataset row.
+    pub qsl_idx: u64,
+    /// The lower-cased sub-dataset name.
+    pub dataset: String,
+    /// Whether the answer was right.
+    pub is_correct: bool,
+    /// The extracted answer (code cut to 200 characters), if any.
+    pub extracted_answer: Option<String>,
+    /// The ground truth, if any.
+    pub ground_truth: Option<String>,
+    /// Why the entry scored as it did.
+    pub evaluation_details: String,
+    /// Number of decoded tokens.
+    pub token_count: usize,
+    /// The first 200 characters of the decoded output.
+    pub model_output_preview: String,
+}
+
+/// The result of scoring one accuracy log.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Score {
+    /// Counts per lower-cased sub-dataset, in name order.
+    pub per_dataset: BTreeMap<String, DatasetCount>,
+    /// Entries read from the log, including skipped ones.
+    pub entries_read: usize,
+    /// Entries whose `qsl_idx` is past the reference data (skipped with a warning, as the
+    /// reference does; they do not count).
+    pub skipped_out_of_range: Vec<u64>,
+    /// LiveCodeBench entries that could not be run at all (no python3): the score is incomplete.
+    pub not_evaluable: usize,
+    /// Why entries were not evaluable.
+    pub not_evaluable_reason: Option<String>,
+    /// LiveCodeBench items stopped by the whole-item time limit. The reference would abort the
+    /// whole run past its 1,200 s batch limit; ossperf scores each such item as a failure.
+    pub lcb_overruns: usize,
+    /// Lower-case hex SHA-256 of the log file.
+    pub log_sha256: String,
+    /// Per-entry results, in log order (empty unless asked for).
+    pub details: Vec<EntryResult>,
+}
+
+impl Score {
+    /// Σ correct_d / repeats_d.
+    pub fn final_score(&self) -> f64 {
+        self.per_dataset
+            .iter()
+            .map(|(name, c)| c.correct as f64 / repeats_of(name) as f64)
+            .sum()
+    }
+
+    /// Σ total_d / repeats_d.
+    pub fn max_score(&self) -> f64 {
+        self.per_dataset
+            .iter()
+            .map(|(name, c)| c.total as f64 / repeats_of(name) as f64)
+            .sum()
+    }
+
+    /// `100 · final / max`, 0 when nothing was scored: the submission checker's `exact_match`.
+    pub fn percentage(&self) -> f64 {
+        let max = self.max_score();
+        if max == 0.0 {
+            0.0
+        } else {
+            100.0 * self.final_score() / max
+        }
+    }
+
+    /// Correct entries over all sub-datasets.
+    pub fn total_correct(&self) -> u64 {
+        self.per_dataset.values().map(|c| c.correct).sum()
+    }
+
+    /// Scored entries over all sub-datasets.
+    pub fn total_samples(&self) -> u64 {
+        self.per_dataset.values().map(|c| c.total).sum()
+    }
+
+    /// `100 · Σ correct / Σ total` (informational).
+    pub fn overall_accuracy(&self) -> f64 {
+        let total = self.total_samples();
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * self.total_correct() as f64 / total as f64
+        }
+    }
+
+    /// True when every entry in range was scored (none was left unevaluable).
+    pub fn is_complete(&self) -> bool {
+        self.not_evaluable == 0
+    }
+
+    /// The line the submission checker reads, `'exact_match': PP.PPP`, or `None` when the score
+    /// is incomplete and must not be reported as valid.
+    pub fn exact_match_line(&self) -> Option<String> {
+        self.is_complete()
+            .then(|| format!("'exact_match': {:.3}", self.percentage()))
+    }
+
+    /// Whether the score reaches the submission target (82.2987), compared on the printed value
+    /// as the checker does.
+    pub fn meets_target(&self) -> bool {
+        let printed = format!("{:.3}", self.percentage());
+        self.is_complete() && printed.parse::<f64>().is_ok_and(|v| v >= ACCURACY_TARGET)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(correct: u64, total: u64) -> DatasetCount {
+        DatasetCount { correct, total }
+    }
+
+    #[test]
+    fn routing_matches_the_first_reference_key_contained_in_the_name() {
+        assert_eq!(route("gpqa_diamond").unwrap(), Evaluator::Gpqa);
+        assert_eq!(route("aime25").unwrap(), Evaluator::Aime);
+        assert_eq!(route("livecodebench_v6").unwrap(), Evaluator::LiveCodeBench);
+        assert_eq!(
+            route("mmlu_pro_gpqa").unwrap(),
+            Evaluator::Gpqa,
+            "gpqa comes first in the reference's order"
+        );
+        assert_eq!(
+            route("pubmed_summarization").unwrap_err().to_string(),
+            "dataset `pubmed_summarization` has no evaluator: expected a name containing \
+             `gpqa`, `aime` or `livecodebench`"
+        );
+        assert!(route("math500").is_err());
+    }
+
+    #[test]
+    fn a_full_log_weights_each_problem_by_its_repeats() {
+        let mut score = Score::default();
+        score.per_dataset.insert("aime25".into(), count(200, 240));
+        score.per_dataset.insert("gpqa_diamond".into(), count(700, 990));
+        score.per_dataset.insert("livecodebench_v6".into(), count(2700, 3165));
+        // (200/8 + 700/5 + 2700/3) / 1283 = 1065 / 1283
+        assert_eq!(score.final_score(), 25.0 + 140.0 + 900.0);
+        assert_eq!(score.max_score(), 30.0 + 198.0 + 1055.0);
+        assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 83.009");
+        assert!(score.meets_target());
+        assert_eq!(format!("{:.2}", score.overall_accuracy()), "81.91");
+    }
+
+    #[test]
+    fn the_target_is_checked_on_the_printed_value() {
+        let mut score = Score::default();
+        // 822987 / 10000 exactly 82.2987 → printed 82.299 ≥ 82.2987.
+        score.per_dataset.insert("x".into(), count(822_987, 1_000_000));
+        assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 82.299");
+        assert!(score.meets_target());
+        score.per_dataset.insert("x".into(), count(822_980, 1_000_000));
+        assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 82.298");
+        assert!(!score.meets_target());
+    }
+
+    #[test]
+    fn an_incomplete_score_prints_no_exact_match_line() {
+        let mut score = Score::default();
+        score.per_dataset.insert("aime25".into(), count(8, 8));
+        score.not_evaluable = 3;
+        assert_eq!(score.exact_match_line(), None);
+        assert!(!score.meets_target());
+    }
+
+    #[test]
+    fn an_empty_score_is_zero() {
+        assert_eq!(Score::default().percentage(), 0.0);
+        assert_eq!(Score::default().overall_accuracy(), 0.0);
+    }
+}

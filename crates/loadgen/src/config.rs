@@ -206,6 +206,48 @@ impl ConfFile {
         &self.name
     }
 
+    /// Lines LoadGen would silently skip for `model` (LoadGen's semantics are kept; these are
+    /// for a warning): lines for another model, and the mlperf.conf-only keys (seeds,
+    /// `accuracy_log_probability`, `test05*`) in a file that is not the embedded mlperf.conf.
+    /// Sorted by line.
+    pub fn ignored_lines(&self, model: &str) -> Vec<String> {
+        const MLPERF_ONLY: &[&str] = &[
+            "qsl_rng_seed",
+            "sample_index_rng_seed",
+            "schedule_rng_seed",
+            "accuracy_log_probability",
+            "test05",
+            "test05_qsl_rng_seed",
+            "test05_sample_index_rng_seed",
+            "test05_schedule_rng_seed",
+        ];
+        let mut notes: Vec<(usize, String)> = self
+            .entries
+            .iter()
+            .filter_map(|(key, entry)| {
+                let mut parts = key.rsplitn(3, '.');
+                let name = parts.next()?;
+                let key_model = parts.nth(1)?;
+                let why = if key_model != "*" && key_model != model {
+                    format!("it is for model `{key_model}`, not `{model}`")
+                } else if MLPERF_ONLY.contains(&name) {
+                    "LoadGen reads this key only from mlperf.conf".to_owned()
+                } else if is_documented_ignored_key(name) {
+                    "LoadGen does not read this key".to_owned()
+                } else {
+                    return None;
+                };
+                let text = format!(
+                    "`{}` line {}: `{key}` is ignored: {why}",
+                    self.name, entry.line
+                );
+                Some((entry.line, text))
+            })
+            .collect();
+        notes.sort();
+        notes.into_iter().map(|(_, text)| text).collect()
+    }
+
     /// The value text and line for `key` under LoadGen's precedence.
     fn lookup(&self, model: &str, scenario: &str, key: &str) -> Option<(String, &Entry)> {
         [

@@ -384,6 +384,9 @@ pub struct LoadedSettings {
     pub audit_config_applied: bool,
     /// Whether TEST05 replaced the seeds (LoadGen logs a warning).
     pub test05_applied: bool,
+    /// Lines of the user.conf and audit.config that LoadGen silently skips (see
+    /// [`ConfFile::ignored_lines`]); worth a warning.
+    pub ignored_lines: Vec<String>,
 }
 
 /// What the reference harness and `StartTest` do: settings for `scenario` and `mode`, then
@@ -409,10 +412,15 @@ pub fn reference_settings(
         loader.from_config(&mut settings, audit, "*", scenario, ConfType::Other)?;
     }
     let test05_applied = settings.apply_test05(&requested);
+    let mut ignored_lines = user.map(|u| u.ignored_lines(model)).unwrap_or_default();
+    if let Some(audit) = audit {
+        ignored_lines.extend(audit.ignored_lines("*"));
+    }
     Ok(LoadedSettings {
         requested,
         settings,
         audit_config_applied: audit.is_some(),
         test05_applied,
+        ignored_lines,
     })
 }

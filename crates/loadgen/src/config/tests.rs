@@ -437,3 +437,32 @@ fn an_invalid_mode_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn lines_loadgen_would_skip_are_listed_for_a_warning() {
+    let mlperf = ConfFile::builtin_mlperf().unwrap();
+    let user = ConfFile::parse(
+        "user.conf",
+        "gpt-oss.Server.target_qps = 3\n*.*.qsl_rng_seed = 1\ngpt-oss-120b.Server.target_qps = 2\n",
+    )
+    .unwrap();
+    let audit = ConfFile::parse("TEST07", TEST07_AUDIT_CONFIG).unwrap();
+    let l = reference_settings(
+        "gpt-oss-120b",
+        Scenario::Server,
+        TestMode::PerformanceOnly,
+        &mlperf,
+        Some(&user),
+        Some(&audit),
+    )
+    .unwrap();
+    assert_eq!(
+        l.ignored_lines,
+        [
+            "`user.conf` line 1: `gpt-oss.Server.target_qps` is ignored: it is for model `gpt-oss`, not `gpt-oss-120b`",
+            "`user.conf` line 2: `*.*.qsl_rng_seed` is ignored: LoadGen reads this key only from mlperf.conf",
+            "`TEST07` line 37: `*.*.test07_accuracy_threshold` is ignored: LoadGen does not read this key",
+        ]
+    );
+    assert_eq!(l.settings.server_target_qps, 2.0);
+}

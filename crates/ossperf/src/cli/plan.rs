@@ -61,6 +61,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     if args.gcc10_int_draw {
         effective.int_algorithm = IntAlgorithm::Gcc10Division;
     }
+    for line in &loaded.ignored_lines {
+        output::warn(line);
+    }
     if loaded.audit_config_applied {
         output::warn("audit.config applied: it overrides the settings of user.conf");
     }

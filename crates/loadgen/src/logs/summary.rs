@@ -82,19 +82,9 @@ fn headline(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettings) {
             let v = r.query_latency.as_ref().map_or(0, |l| l.target.1);
             let _ = writeln!(s, "{target}th percentile latency (ns) : {v}");
         }
-        Scenario::Server if token_mode => {
-            let _ = writeln!(
-                s,
-                "Completed samples per second    : {}",
-                f2(m.completed_samples_per_sec)
-            );
-        }
         Scenario::Server => {
-            let _ = writeln!(
-                s,
-                "Scheduled samples per second : {}",
-                f2(m.scheduled_samples_per_sec)
-            );
+            let rate = f2(m.completed_samples_per_sec);
+            let _ = writeln!(s, "Completed samples per second    : {rate}");
         }
         Scenario::Offline => {
             let _ = writeln!(s, "Samples per second: {}", g(m.samples_per_second));
@@ -209,21 +199,8 @@ fn additional_stats(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettin
             s.push('\n');
         }
         Scenario::Server => {
-            // 6.0.17 prints the blank line only in non-token mode (golden srv_perf).
-            if token_mode {
-                let _ = writeln!(
-                    s,
-                    "Scheduled samples per second : {}",
-                    f2(m.scheduled_samples_per_sec)
-                );
-            } else {
-                let _ = writeln!(
-                    s,
-                    "Completed samples per second    : {}",
-                    f2(m.completed_samples_per_sec)
-                );
-                s.push('\n');
-            }
+            let rate = f2(m.scheduled_samples_per_sec);
+            let _ = writeln!(s, "Scheduled samples per second : {rate}");
         }
         Scenario::MultiStream => {
             let _ = writeln!(s, "Per-query latency:  ");

@@ -57,6 +57,8 @@ pub struct Answer {
     filler_start: u32,
     filler_len: u32,
     tail: Arc<[u32]>,
+    /// Shorter than the harmony frame: the frame's first `len − 1` tokens, then `<|return|>`.
+    short: bool,
     /// Output tokens actually produced (after the `max_new_tokens` cap).
     pub len: u32,
     /// How the generation ends.
@@ -78,6 +80,7 @@ pub struct AnswerBank {
     filler: Vec<u32>,
     bridge: Vec<u32>,
     generic: Arc<[u32]>,
+    ret: u32,
     /// Per reference row: (correct, wrong) final parts, or `None` for free-text rows.
     tails: Vec<Option<Tails>>,
     reference: Option<Arc<ReferenceSet>>,
@@ -132,6 +135,7 @@ impl AnswerBank {
             &tok.encode_with_special_tokens("<|end|><|start|>assistant<|channel|>final<|message|>"),
         );
         let generic = it.text(SUMMARY);
+        let ret = it.piece(special::RETURN);
         let tails = match &reference {
             None => Vec::new(),
             Some(set) => set
@@ -149,6 +153,7 @@ impl AnswerBank {
             filler,
             bridge,
             generic,
+            ret,
             tails,
             reference,
         }
@@ -166,7 +171,9 @@ impl AnswerBank {
             answer.filler_len,
             self.bridge.len() as u32,
         );
-        let i = if k < p {
+        let i = if answer.short && k + 1 == answer.len {
+            self.ret
+        } else if k < p {
             self.prefix[k as usize]
         } else if k < p + f {
             let n = self.filler.len() as u32;
@@ -203,7 +210,12 @@ impl AnswerBank {
             OutputLen::Mean(m) => rng.between(m / 2, m + m / 2),
         };
         let frame = (self.prefix.len() + self.bridge.len() + tail.len()) as u32;
-        let natural = target.max(frame);
+        // A scored answer needs its whole final part; free text may be cut to any length.
+        let natural = if correct.is_some() {
+            target.max(frame)
+        } else {
+            target.max(1)
+        };
         let (len, finish) = if natural > max_new {
             (max_new, Finish::Length(max_new))
         } else {
@@ -211,8 +223,9 @@ impl AnswerBank {
         };
         Answer {
             filler_start: rng.between(0, self.filler.len() as u32 - 1),
-            filler_len: natural - frame,
+            filler_len: natural.saturating_sub(frame),
             tail,
+            short: natural < frame,
             len,
             finish,
             row,
@@ -286,6 +299,18 @@ mod tests {
             )),
             "{t}"
         );
+    }
+
+    #[test]
+    fn a_free_text_answer_shorter_than_the_frame_still_ends_with_return() {
+        let bank = AnswerBank::new(None);
+        let cfg = SimConfig {
+            output_len: OutputLen::Fixed(4),
+            ..SimConfig::default()
+        };
+        let a = bank.plan(&cfg, 0, &[1], 100);
+        assert_eq!((a.len, a.finish), (4, Finish::Stop(special::RETURN)));
+        assert_eq!(text(&bank, &a), "<|channel|>analysis<|message|><|return|>");
     }
 
     #[test]

@@ -41,7 +41,10 @@ pub use config::{
 };
 pub use error::Error;
 pub use model::{Batcher, CostModel, Progress};
-pub use reference::{read_lcb_solutions, ReferenceRow, ReferenceSet, Task};
+pub use reference::{
+    bundled_lcb_solutions, parse_lcb_solutions, read_lcb_solutions, ReferenceRow, ReferenceSet,
+    Task,
+};
 pub use scheduler::is_chunk_end;
 pub use server::{SimHandle, Simulator};
 pub use truth::{Outcome, TruthRecord};

@@ -111,6 +111,18 @@ pub fn read_lcb_solutions(path: &Path) -> Result<HashMap<String, String>, Error>
         path: path.to_path_buf(),
         source,
     })?;
+    parse_lcb_solutions(&text, path)
+}
+
+/// The solutions of the bundled sample's LiveCodeBench rows (`data/sample_lcb_solutions.jsonl`,
+/// compiled in so that a run with the bundled sample works from any directory).
+pub fn bundled_lcb_solutions() -> HashMap<String, String> {
+    static TEXT: &str = include_str!("../../../data/sample_lcb_solutions.jsonl");
+    parse_lcb_solutions(TEXT, Path::new("<bundled sample_lcb_solutions.jsonl>")).unwrap_or_default()
+}
+
+/// Parses LiveCodeBench solutions in JSON Lines; `path` names the source in errors.
+pub fn parse_lcb_solutions(text: &str, path: &Path) -> Result<HashMap<String, String>, Error> {
     let mut out = HashMap::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -180,5 +192,12 @@ mod tests {
         assert!(err.ends_with(":2: expected a string `code`"), "{err}");
         std::fs::write(&path, "{\"question_id\":\"q1\",\"code\":\"print(1)\"}\n").unwrap();
         assert_eq!(read_lcb_solutions(&path).unwrap()["q1"], "print(1)");
+    }
+
+    #[test]
+    fn the_bundled_solutions_cover_the_twelve_sample_problems() {
+        let s = bundled_lcb_solutions();
+        assert_eq!(s.len(), 12);
+        assert!(s["ossperf_s02"].starts_with("print("));
     }
 }

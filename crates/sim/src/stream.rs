@@ -206,6 +206,8 @@ pub struct GenStream {
     first_sent: Option<Instant>,
     done: bool,
     cut: bool,
+    /// After a cut, a short pause so hyper flushes what was sent before the connection drops.
+    cut_timer: Option<Pin<Box<Sleep>>>,
     closed: bool,
 }
 
@@ -223,6 +225,7 @@ impl GenStream {
             first_sent: None,
             done: false,
             cut: false,
+            cut_timer: None,
             closed: false,
         }
     }
@@ -334,6 +337,12 @@ impl Body for GenStream {
         }
         if this.buf.is_empty() {
             if this.cut {
+                let timer = this
+                    .cut_timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
+                if timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
                 this.finish(Outcome::Disconnected, None);
                 return Poll::Ready(Some(Err(Cut)));
             }

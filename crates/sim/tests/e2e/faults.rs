@@ -1,0 +1,119 @@
+//! Each injected fault, as a client sees it.
+
+use std::time::Duration;
+
+use ossperf_sim::{Faults, Outcome, OutputLen, SimConfig, Timing};
+use serde_json::json;
+
+use crate::http::{get, post, request, start};
+
+fn with(faults: Faults) -> SimConfig {
+    SimConfig {
+        timing: Timing::Zero,
+        output_len: OutputLen::Fixed(20),
+        faults,
+        ..SimConfig::default()
+    }
+}
+
+const STREAM: &str = r#"{"input_ids":[1,2],"stream":true}"#;
+
+#[test]
+fn an_error_share_of_one_fails_every_request_with_the_chosen_status() {
+    let sim = start(with(Faults {
+        error_rate: 1.0,
+        error_status: 503,
+        ..Faults::default()
+    }));
+    let r = post(sim.addr(), "/generate", STREAM);
+    assert_eq!(
+        (r.status, r.json()),
+        (503, json!({"error": {"message": "simulated failure"}}))
+    );
+    assert_eq!(sim.truth()[0].outcome, Outcome::Failed(503));
+}
+
+#[test]
+fn a_disconnect_cuts_the_stream_halfway_without_done() {
+    let sim = start(with(Faults {
+        disconnect_rate: 1.0,
+        ..Faults::default()
+    }));
+    let r = post(sim.addr(), "/generate", STREAM);
+    assert!(!r.complete);
+    assert!(!r.events().contains(&"[DONE]".to_string()));
+    assert_eq!(r.json_events().len(), 10);
+    assert_eq!(sim.truth()[0].outcome, Outcome::Disconnected);
+}
+
+#[test]
+fn a_stall_sends_headers_and_then_nothing() {
+    let sim = start(with(Faults {
+        stall_rate: 1.0,
+        ..Faults::default()
+    }));
+    let r = request(
+        sim.addr(),
+        "POST",
+        "/generate",
+        Some(STREAM),
+        Duration::from_millis(300),
+    );
+    assert_eq!((r.status, r.body.len()), (200, 0));
+}
+
+#[test]
+fn a_malformed_event_is_truncated_json_between_good_ones() {
+    let sim = start(with(Faults {
+        malformed_rate: 1.0,
+        ..Faults::default()
+    }));
+    let events = post(sim.addr(), "/generate", STREAM).events();
+    let bad: Vec<&String> = events
+        .iter()
+        .filter(|e| *e != "[DONE]" && serde_json::from_str::<serde_json::Value>(e).is_err())
+        .collect();
+    assert_eq!(bad, ["{\"text\":\""]);
+    assert_eq!(events.len(), 22);
+}
+
+#[test]
+fn a_retraction_makes_completion_tokens_go_back_once() {
+    let sim = start(with(Faults {
+        retract_rate: 1.0,
+        ..Faults::default()
+    }));
+    let events = post(sim.addr(), "/generate", STREAM).json_events();
+    let counts: Vec<u64> = events
+        .iter()
+        .map(|e| e["meta_info"]["completion_tokens"].as_u64().unwrap())
+        .collect();
+    assert_eq!(&counts[..6], &[1, 2, 3, 2, 4, 5]);
+    assert_eq!(
+        events.last().unwrap()["meta_info"]["total_retractions"],
+        json!(1)
+    );
+}
+
+#[test]
+fn a_slow_start_answers_503_until_ready() {
+    let sim = start(with(Faults {
+        slow_start: Duration::from_secs(600),
+        ..Faults::default()
+    }));
+    assert_eq!(get(sim.addr(), "/health").status, 503);
+    assert_eq!(post(sim.addr(), "/generate", STREAM).status, 503);
+}
+
+#[test]
+fn exit_after_stops_the_server_after_that_many_requests() {
+    let sim = start(with(Faults {
+        exit_after: Some(2),
+        ..Faults::default()
+    }));
+    let addr = sim.addr();
+    assert_eq!(post(addr, "/generate", STREAM).status, 200);
+    assert_eq!(post(addr, "/generate", STREAM).json_events().len(), 20);
+    sim.wait();
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}

@@ -1,0 +1,106 @@
+//! Ground truth under fixed and batched timing. Only lower bounds are asserted: a token can never
+//! leave before its planned time, whatever the machine's load.
+
+use std::time::Duration;
+
+use ossperf_sim::{CostModel, Outcome, OutputLen, SimConfig, Timing};
+
+use crate::http::{post, start};
+
+#[test]
+fn fixed_timing_truth_never_beats_the_planned_ttft_and_tpot() {
+    let timing = Timing::Fixed {
+        ttft: Duration::from_millis(50),
+        tpot: Duration::from_millis(10),
+    };
+    let sim = start(SimConfig {
+        timing,
+        output_len: OutputLen::Fixed(6),
+        ..SimConfig::default()
+    });
+    let r = post(
+        sim.addr(),
+        "/generate",
+        r#"{"input_ids":[1,2,3],"stream":true}"#,
+    );
+    assert_eq!(r.json_events().len(), 6);
+    let truth = sim.truth();
+    assert_eq!(truth.len(), 1);
+    let t = &truth[0];
+    assert_eq!(
+        (t.outcome, t.completion_tokens, t.prompt_tokens),
+        (Outcome::Completed, 6, 3)
+    );
+    assert!(
+        t.ttft().unwrap() >= Duration::from_millis(50),
+        "{:?}",
+        t.ttft()
+    );
+    assert!(
+        t.tpot().unwrap() >= Duration::from_millis(10),
+        "{:?}",
+        t.tpot()
+    );
+}
+
+#[test]
+fn a_batched_request_beyond_the_running_limit_waits_for_a_slot() {
+    let config = SimConfig {
+        timing: Timing::Batched(CostModel::H100),
+        max_running_requests: 1,
+        output_len: OutputLen::Fixed(20),
+        ..SimConfig::default()
+    };
+    let sim = start(config);
+    let addr = sim.addr();
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                post(
+                    addr,
+                    "/generate",
+                    r#"{"input_ids":[1,2,3,4],"stream":true}"#,
+                )
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap().json_events().len(), 20);
+    }
+    let mut truth = sim.truth();
+    truth.sort_by_key(|t| t.seq);
+    assert_eq!(truth.len(), 2);
+    // The second request is prefilled only after the first has left the batch.
+    assert!(truth[1].first_token.unwrap() >= truth[0].finished.unwrap());
+    // Twenty decode steps of at least the H100's 5 ms base cost.
+    assert!(truth[0].finished.unwrap() - truth[0].arrived >= Duration::from_millis(100));
+}
+
+#[test]
+fn the_truth_log_has_one_json_line_per_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("truth.jsonl");
+    let sim = start(SimConfig {
+        timing: Timing::Zero,
+        output_len: OutputLen::Fixed(3),
+        truth_log: Some(path.clone()),
+        ..SimConfig::default()
+    });
+    for _ in 0..3 {
+        post(
+            sim.addr(),
+            "/generate",
+            r#"{"input_ids":[9],"stream":true}"#,
+        );
+    }
+    sim.shutdown();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines
+        .iter()
+        .all(|l| l["outcome"] == "completed" && l["completion_tokens"] == 3));
+}

@@ -1,0 +1,253 @@
+//! Live counters for the progress line and the per-request records the report wants. Counts
+//! are atomics; the recent TTFT/TPOT window and the records take one small mutex per finished
+//! request, after the client has stamped its reads, so nothing here sits on the read path.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ossperf_client::ErrorKind;
+use ossperf_loadgen::{QuerySampleIndex, ResponseId};
+
+/// How many recent completions the running percentiles look at.
+pub const RECENT_WINDOW: usize = 2048;
+
+/// How many failure messages are kept verbatim.
+pub const KEPT_FAILURE_MESSAGES: usize = 8;
+
+/// One finished request, for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// LoadGen's id of the sample.
+    pub response_id: ResponseId,
+    /// The sample's QSL index.
+    pub qsl_index: QuerySampleIndex,
+    /// Prompt length in tokens.
+    pub input_tokens: usize,
+    /// Output tokens as the server counted them (0 when it failed).
+    pub output_tokens: u64,
+    /// The endpoint index that answered (or last tried), if any.
+    pub endpoint: Option<usize>,
+    /// Issue to first token, as the SUT saw it.
+    pub ttft: Option<Duration>,
+    /// Issue to completion, as the SUT saw it.
+    pub latency: Option<Duration>,
+    /// Why it failed.
+    pub error: Option<(ErrorKind, String)>,
+    /// How many times the streamed output shrank.
+    pub retractions: u32,
+    /// Whether the output ids agreed with the server's count.
+    pub ids_consistent: bool,
+}
+
+/// Failures by kind, with the first few messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailureCounts {
+    /// Count per kind, in [`ErrorKind::ALL`] order, kinds with no failure left out.
+    pub by_kind: Vec<(ErrorKind, u64)>,
+    /// The first [`KEPT_FAILURE_MESSAGES`] failures' reasons.
+    pub first_messages: Vec<String>,
+}
+
+/// A moment's view of the run, for the progress line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveSnapshot {
+    /// Samples issued by LoadGen.
+    pub issued: u64,
+    /// Samples completed.
+    pub completed: u64,
+    /// Samples failed.
+    pub failed: u64,
+    /// Output tokens of completed samples (server counts).
+    pub output_tokens: u64,
+    /// Median time to first token over the recent window.
+    pub ttft_p50: Option<Duration>,
+    /// 99th percentile time to first token over the recent window.
+    pub ttft_p99: Option<Duration>,
+    /// Median time per output token over the recent window.
+    pub tpot_p50: Option<Duration>,
+    /// 99th percentile time per output token over the recent window.
+    pub tpot_p99: Option<Duration>,
+}
+
+#[derive(Default)]
+struct Recent {
+    ttft: VecDeque<Duration>,
+    tpot: VecDeque<Duration>,
+}
+
+#[derive(Default)]
+struct Failures {
+    by_kind: [u64; ErrorKind::ALL.len()],
+    first: Vec<String>,
+}
+
+/// The SUT's counters.
+#[derive(Default)]
+pub struct LiveStats {
+    issued: AtomicU64,
+    completed: AtomicU64,
+    failed: AtomicU64,
+    output_tokens: AtomicU64,
+    recent: Mutex<Recent>,
+    failures: Mutex<Failures>,
+    records: Mutex<Vec<RequestRecord>>,
+}
+
+fn push_bounded(window: &mut VecDeque<Duration>, value: Duration) {
+    if window.len() == RECENT_WINDOW {
+        window.pop_front();
+    }
+    window.push_back(value);
+}
+
+/// The `q`-quantile (0..=1) of `values` by nearest rank.
+fn quantile(values: &VecDeque<Duration>, q: f64) -> Option<Duration> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted: Vec<Duration> = values.iter().copied().collect();
+    sorted.sort_unstable();
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+impl LiveStats {
+    pub(crate) fn issued(&self) {
+        self.issued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn completed(&self, record: RequestRecord) {
+        self.completed.fetch_add(1, Ordering::Relaxed);
+        self.output_tokens
+            .fetch_add(record.output_tokens, Ordering::Relaxed);
+        if let (Some(ttft), Some(latency)) = (record.ttft, record.latency) {
+            let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+            push_bounded(&mut recent.ttft, ttft);
+            if record.output_tokens > 1 {
+                let per = latency.saturating_sub(ttft)
+                    / (record.output_tokens - 1).min(u64::from(u32::MAX)) as u32;
+                push_bounded(&mut recent.tpot, per);
+            }
+        }
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record);
+    }
+
+    pub(crate) fn failed(&self, record: RequestRecord) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        if let Some((kind, message)) = &record.error {
+            let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            failures.by_kind[kind.index()] += 1;
+            if failures.first.len() < KEPT_FAILURE_MESSAGES {
+                failures.first.push(format!("{kind}: {message}"));
+            }
+        }
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record);
+    }
+
+    /// The counters and running percentiles now.
+    pub fn snapshot(&self) -> LiveSnapshot {
+        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        LiveSnapshot {
+            issued: self.issued.load(Ordering::Relaxed),
+            completed: self.completed.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            output_tokens: self.output_tokens.load(Ordering::Relaxed),
+            ttft_p50: quantile(&recent.ttft, 0.5),
+            ttft_p99: quantile(&recent.ttft, 0.99),
+            tpot_p50: quantile(&recent.tpot, 0.5),
+            tpot_p99: quantile(&recent.tpot, 0.99),
+        }
+    }
+
+    /// Failures by kind and the first messages.
+    pub fn failures(&self) -> FailureCounts {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        FailureCounts {
+            by_kind: ErrorKind::ALL
+                .iter()
+                .map(|&k| (k, failures.by_kind[k.index()]))
+                .filter(|&(_, n)| n > 0)
+                .collect(),
+            first_messages: failures.first.clone(),
+        }
+    }
+
+    /// Every finished request so far.
+    pub fn records(&self) -> Vec<RequestRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(output_tokens: u64, ttft_ms: u64, latency_ms: u64) -> RequestRecord {
+        RequestRecord {
+            response_id: 1,
+            qsl_index: 0,
+            input_tokens: 3,
+            output_tokens,
+            endpoint: Some(0),
+            ttft: Some(Duration::from_millis(ttft_ms)),
+            latency: Some(Duration::from_millis(latency_ms)),
+            error: None,
+            retractions: 0,
+            ids_consistent: true,
+        }
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank_over_the_recent_window() {
+        let stats = LiveStats::default();
+        for i in 1..=100 {
+            stats.issued();
+            // TTFT i ms; 11 tokens over (10 i) ms after it: TPOT i ms.
+            stats.completed(record(11, i, 11 * i));
+        }
+        let snap = stats.snapshot();
+        assert_eq!(
+            (snap.issued, snap.completed, snap.output_tokens),
+            (100, 100, 1100)
+        );
+        assert_eq!(snap.ttft_p50, Some(Duration::from_millis(50)));
+        assert_eq!(snap.ttft_p99, Some(Duration::from_millis(99)));
+        assert_eq!(snap.tpot_p50, Some(Duration::from_millis(50)));
+        assert_eq!(snap.tpot_p99, Some(Duration::from_millis(99)));
+    }
+
+    #[test]
+    fn failures_are_counted_by_kind_and_the_first_messages_kept() {
+        let stats = LiveStats::default();
+        for i in 0..10 {
+            let kind = if i % 2 == 0 {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::HttpStatus
+            };
+            stats.failed(RequestRecord {
+                error: Some((kind, format!("m{i}"))),
+                ..record(0, 0, 0)
+            });
+        }
+        let failures = stats.failures();
+        assert_eq!(
+            failures.by_kind,
+            [(ErrorKind::HttpStatus, 5), (ErrorKind::Timeout, 5)]
+        );
+        assert_eq!(failures.first_messages.len(), KEPT_FAILURE_MESSAGES);
+        assert_eq!(failures.first_messages[1], "http_status: m1");
+        assert_eq!(stats.snapshot().failed, 10);
+    }
+}

@@ -1,0 +1,304 @@
+//! The SUT against a small SGLang-like server on a loopback socket: what LoadGen is told for
+//! streamed answers, the Offline concurrency limit, failures and Ctrl-C.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ossperf_client::{Backend, Client, ClientConfig, Endpoint, ErrorKind, SamplingParams};
+use ossperf_loadgen::QuerySample;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use super::*;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Call {
+    First {
+        id: u64,
+        data: Vec<u8>,
+        at: Instant,
+    },
+    Complete {
+        id: u64,
+        data: Vec<u8>,
+        n_tokens: i64,
+        at: Instant,
+    },
+    Fail {
+        id: u64,
+        reason: String,
+    },
+}
+
+#[derive(Clone, Default)]
+struct Recording(Arc<Mutex<Vec<Call>>>);
+
+impl Reporter for Recording {
+    fn first_token_at(&self, id: ResponseId, data: &[u8], _n: i64, at: Instant) {
+        self.0.lock().unwrap().push(Call::First {
+            id,
+            data: data.to_vec(),
+            at,
+        });
+    }
+    fn complete_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
+        self.0.lock().unwrap().push(Call::Complete {
+            id,
+            data: data.to_vec(),
+            n_tokens,
+            at,
+        });
+    }
+    fn fail(&self, id: ResponseId, reason: &str) {
+        self.0.lock().unwrap().push(Call::Fail {
+            id,
+            reason: reason.to_owned(),
+        });
+    }
+}
+
+impl Recording {
+    /// Waits until `n` samples have ended, then returns every call.
+    async fn wait_for(&self, n: usize) -> Vec<Call> {
+        for _ in 0..2000 {
+            let calls = self.0.lock().unwrap().clone();
+            if calls
+                .iter()
+                .filter(|c| !matches!(c, Call::First { .. }))
+                .count()
+                >= n
+            {
+                return calls;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("samples did not end: {:?}", self.0.lock().unwrap());
+    }
+}
+
+/// A server that answers each `/generate` with output ids `[100 + prompt[0], 7, 8]` in two
+/// streamed chunks, or with `status` when it is not 200, after `gate` lets it through.
+struct Server {
+    url: String,
+    received: Arc<AtomicUsize>,
+    gate: Arc<Semaphore>,
+}
+
+async fn server(status: u16, open: bool) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(Semaphore::new(if open { 1 << 20 } else { 0 }));
+    let (r, g) = (received.clone(), gate.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (r, g) = (r.clone(), g.clone());
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut tmp = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") || !buf.ends_with(b"}") {
+                    let n = socket.read(&mut tmp).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&tmp[..n]);
+                }
+                r.fetch_add(1, Ordering::SeqCst);
+                let text = String::from_utf8_lossy(&buf);
+                let first: u32 = text
+                    .split("\"input_ids\":[")
+                    .nth(1)
+                    .unwrap()
+                    .split([',', ']'])
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let Ok(_permit) = g.acquire().await else {
+                    return;
+                };
+                let answer = if status == 200 {
+                    let e1 = format!(
+                        r#"data: {{"output_ids":[{}],"meta_info":{{"finish_reason":null,"completion_tokens":1}}}}"#,
+                        100 + first
+                    );
+                    let e2 = r#"data: {"output_ids":[7,8],"meta_info":{"finish_reason":{"type":"stop"},"completion_tokens":3}}"#;
+                    let body = format!("{e1}\n\n{e2}\n\ndata: [DONE]\n\n");
+                    format!("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+                } else {
+                    format!(
+                        "HTTP/1.1 {status} X\r\ncontent-length: 4\r\nconnection: close\r\n\r\nboom"
+                    )
+                };
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    Server {
+        url,
+        received,
+        gate,
+    }
+}
+
+fn sut(url: &str, max_concurrency: Option<usize>) -> GptOssSut {
+    let config = ClientConfig::new(Backend::Sglang, vec![Endpoint::parse(url).unwrap()]);
+    let prompts: Vec<Arc<[u32]>> = (0..4u32).map(|i| Arc::from(vec![i, 1, 2])).collect();
+    GptOssSut::new(
+        Client::new(config).unwrap(),
+        tokio::runtime::Handle::current(),
+        Arc::new(prompts),
+        SutConfig {
+            name: "test".into(),
+            params: SamplingParams::default(),
+            stream: true,
+            max_concurrency,
+        },
+    )
+}
+
+fn samples(indices: &[usize]) -> Vec<QuerySample> {
+    indices
+        .iter()
+        .enumerate()
+        .map(|(k, &index)| QuerySample {
+            id: k as u64 + 1,
+            index,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_sample_reports_its_first_token_then_every_output_token_as_little_endian_int32() {
+    let server = server(200, true).await;
+    let sut = sut(&server.url, None);
+    let recording = Recording::default();
+    sut.issue(&samples(&[2, 3]), &recording);
+    let calls = recording.wait_for(2).await;
+
+    for (id, first_id) in [(1u64, 102u32), (2, 103)] {
+        let mine: Vec<&Call> = calls.iter().filter(|c| matches!(c, Call::First { id: i, .. } | Call::Complete { id: i, .. } if *i == id)).collect();
+        let [Call::First {
+            data: first,
+            at: first_at,
+            ..
+        }, Call::Complete {
+            data, n_tokens, at, ..
+        }] = mine.as_slice()
+        else {
+            panic!("expected first token then completion for {id}: {mine:?}");
+        };
+        assert_eq!(first, &token_bytes(&[first_id]));
+        assert_eq!(
+            data,
+            &[
+                first_id.to_le_bytes(),
+                7u32.to_le_bytes(),
+                8u32.to_le_bytes()
+            ]
+            .concat()
+        );
+        assert_eq!(*n_tokens, 3);
+        assert!(first_at <= at);
+    }
+    let live = sut.live();
+    assert_eq!(
+        (live.issued, live.completed, live.failed, live.output_tokens),
+        (2, 2, 0, 6)
+    );
+    let mut records = sut.records();
+    records.sort_by_key(|r| r.response_id);
+    assert_eq!(
+        (
+            records[0].qsl_index,
+            records[0].input_tokens,
+            records[0].endpoint
+        ),
+        (2, 3, Some(0))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_never_has_more_than_max_concurrency_requests_in_flight() {
+    let server = server(200, false).await;
+    let sut = sut(&server.url, Some(2));
+    let recording = Recording::default();
+    sut.issue(&samples(&[0, 1, 2, 3, 0, 1]), &recording);
+    while server.received.load(Ordering::SeqCst) < 2 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(server.received.load(Ordering::SeqCst), 2);
+    server.gate.add_permits(1 << 20);
+    recording.wait_for(6).await;
+    assert_eq!(sut.live().completed, 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_request_is_answered_with_fail_and_its_reason() {
+    let server = server(500, true).await;
+    let sut = sut(&server.url, None);
+    let recording = Recording::default();
+    sut.issue(&samples(&[0]), &recording);
+    let calls = recording.wait_for(1).await;
+    assert_eq!(
+        calls,
+        [Call::Fail {
+            id: 1,
+            reason: format!("http_status: HTTP 500 from {}/generate: boom", server.url)
+        }]
+    );
+    assert_eq!(sut.failures().by_kind, [(ErrorKind::HttpStatus, 1)]);
+    assert_eq!(
+        sut.records()[0].error.as_ref().map(|e| e.0),
+        Some(ErrorKind::HttpStatus)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_qsl_index_fails_at_once() {
+    let server = server(200, true).await;
+    let sut = sut(&server.url, None);
+    let recording = Recording::default();
+    sut.issue(&samples(&[9]), &recording);
+    assert_eq!(
+        recording.wait_for(1).await,
+        [Call::Fail {
+            id: 1,
+            reason: "protocol: no prompt for QSL index `9`".into()
+        }]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_all_fails_requests_in_flight_and_waiting_promptly() {
+    let server = server(200, false).await;
+    let sut = sut(&server.url, Some(1));
+    let recording = Recording::default();
+    sut.issue(&samples(&[0, 1, 2]), &recording);
+    while server.received.load(Ordering::SeqCst) < 1 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    sut.cancel_all();
+    let mut reasons: Vec<String> = recording
+        .wait_for(3)
+        .await
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Fail { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [
+            "cancelled: cancelled before it was sent",
+            "cancelled: cancelled before it was sent",
+            "cancelled: cancelled while in flight"
+        ]
+    );
+    assert_eq!(sut.failures().by_kind, [(ErrorKind::Cancelled, 3)]);
+}

@@ -5,13 +5,16 @@
 //! sleeps; prints `result_completed_samples_per_sec` (the issue rate).
 //! `null_sut lateness <qps> <duration_ms>`: Server at `qps`; prints issue lateness
 //! (actual − scheduled issue time) p50/p99/max in µs.
+//! `null_sut schedule <qps> <duration_ms>`: the scheduled times (ns) of that run, one per
+//! line, for measuring the official LoadGen's lateness on the same schedule.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use ossperf_loadgen::{
-    run_test, LogSettings, QuerySample, QuerySampleIndex, QuerySampleLibrary, Responder,
-    RunControl, Scenario, SystemUnderTest, TestMode, TestSettings,
+    generate_queries, loadable_sets, run_test, EffectiveSettings, LogSettings, Phase, QuerySample,
+    QuerySampleIndex, QuerySampleLibrary, Responder, RunControl, Scenario, SystemUnderTest,
+    TestMode, TestSettings,
 };
 
 struct NullSut;
@@ -101,7 +104,22 @@ fn run(args: &[String]) -> Result<String, String> {
                 late[late.len() - 1] as f64 / 1e3
             )
         }
-        _ => return Err("usage: null_sut rate <queries> | lateness <qps> <duration_ms>".into()),
+        Some("schedule") => {
+            // The Server schedule of `lateness <qps> <duration_ms>`, ns after the start.
+            let s = settings(num(1)?, 100, num(2)? as u64);
+            let eff = EffectiveSettings::derive(&s, 1024, 1024);
+            let sets = loadable_sets(&eff, 1024, Phase::Performance);
+            let set = sets.first().ok_or("no loadable set")?;
+            let generated = generate_queries(&eff, set, Phase::Performance).map_err(|e| e.to_string())?;
+            let times: Vec<String> = generated.queries.iter().map(|q| q.scheduled_ns.to_string()).collect();
+            times.join("\n")
+        }
+        _ => {
+            return Err(
+                "usage: null_sut rate <queries> | lateness <qps> <duration_ms> | schedule <qps> <duration_ms>"
+                    .into(),
+            )
+        }
     };
     let _ = std::fs::remove_dir_all(&dir);
     Ok(out)

@@ -180,8 +180,11 @@ fn should_stop(
             "IssueQueryThread 0 Ending early: Max query count reached. query_count {count}"
         )));
     }
+    if eff.max_duration_ms == 0 {
+        return None;
+    }
     let elapsed = Instant::now().saturating_duration_since(start);
-    if eff.max_duration_ms != 0 && elapsed > Duration::from_millis(eff.max_duration_ms) {
+    if elapsed > Duration::from_millis(eff.max_duration_ms) {
         return Some(Stop::Early(format!(
             "IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {}",
             elapsed.as_nanos()

@@ -62,6 +62,10 @@ pub enum RunError {
     EmptyQsl,
 }
 
+/// Logged (and reported) when the mode is FindPeakPerformance, which ossperf does not run.
+pub const FIND_PEAK_UNSUPPORTED: &str =
+    "FindPeakPerformance is not supported by ossperf; use `ossperf tune` or a fixed target QPS.";
+
 /// The reason line of an aborted run.
 pub const ABORTED: &str = "The run was aborted before every query was issued.";
 
@@ -234,6 +238,12 @@ impl Test<'_> {
                 self.run_series(set, Phase::Accuracy)?;
                 self.qsl.unload_samples_from_ram(&set.samples);
             }
+        }
+        if mode == TestMode::FindPeakPerformance {
+            self.detail
+                .error("error_invalid_test_settings", FIND_PEAK_UNSUPPORTED)
+                .map_err(write_err(&detail_path))?;
+            return Ok(None);
         }
         if !matches!(mode, TestMode::SubmissionRun | TestMode::PerformanceOnly) || self.aborted {
             return Ok(None);
@@ -511,6 +521,9 @@ impl Test<'_> {
         }
         if self.aborted {
             invalid_reasons.push(ABORTED.to_string());
+        }
+        if self.eff.mode == TestMode::FindPeakPerformance {
+            invalid_reasons.push(FIND_PEAK_UNSUPPORTED.to_string());
         }
         Ok(TestReport {
             scenario: self.eff.scenario,

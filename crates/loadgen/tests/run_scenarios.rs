@@ -283,3 +283,21 @@ fn coalescing_hands_every_due_query_to_the_sut_in_one_call() {
         .iter()
         .all(|s| s.scheduled_ns >= first.scheduled_ns));
 }
+
+#[test]
+fn find_peak_performance_is_refused_in_the_logs_and_the_report() {
+    let mut settings = stream_settings(Scenario::Server);
+    settings.mode = TestMode::FindPeakPerformance;
+    let sut = Holding::default();
+    let (report, detail) = run_holding(&sut, &settings);
+    assert_eq!(sut.calls.load(Ordering::Relaxed), 0);
+    assert!(!report.valid);
+    assert_eq!(
+        report.invalid_reasons,
+        [ossperf_loadgen::run::FIND_PEAK_UNSUPPORTED]
+    );
+    assert!(detail.contains("\"key\": \"error_invalid_test_settings\""));
+    assert!(report
+        .summary
+        .ends_with("1 ERROR encountered. See detailed log.\n"));
+}

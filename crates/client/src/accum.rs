@@ -3,7 +3,9 @@
 //! or everything so far (cumulative), and a retraction can make the output shrink. Counting
 //! events would be wrong for both, so the count comes from `completion_tokens` (or `usage`):
 //! a chunk whose ids are exactly `completion_tokens` long is the whole output and replaces
-//! it; otherwise the last `completion_tokens − kept` ids are the new ones.
+//! it; ids that bring the output to the count are new ones; more ids than that are the
+//! output's new tail. A chunk with no ids and a lower count (a retraction) only moves the
+//! count, and the next chunk says whether tokens were really taken back.
 
 /// Accumulates a response's output token ids.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -21,7 +23,10 @@ impl TokenAccumulator {
     }
 
     /// Applies one chunk: its `output_ids` and, when the server gave it, the number of
-    /// tokens generated so far.
+    /// tokens generated so far. The ids are read as whichever of these makes the count add
+    /// up: the whole output (cumulative), the new tokens (delta), or the output's new tail
+    /// after a retraction. A chunk without ids only moves the count (a retraction that
+    /// later chunks resolve).
     pub fn apply(&mut self, ids: &[u32], count: Option<u64>) {
         let Some(count) = count else {
             self.ids.extend_from_slice(ids);
@@ -35,22 +40,32 @@ impl TokenAccumulator {
             }
             self.ids.clear();
             self.ids.extend_from_slice(ids);
-        } else if target >= prev {
-            let new = target - prev;
-            if ids.len() >= new {
-                self.ids.extend_from_slice(&ids[ids.len() - new..]);
-            } else {
-                self.ids.extend_from_slice(ids);
-                self.short_chunks += 1;
+        } else if ids.is_empty() {
+            if target < self.count_so_far() {
+                self.retractions += 1;
             }
+        } else if prev + ids.len() == target {
+            self.ids.extend_from_slice(ids);
+        } else if ids.len() < target && ids.len() > target.saturating_sub(prev) {
+            // More ids than are new: they are the output's tail, replacing what they overlap.
+            let keep = target - ids.len();
+            if keep < prev && self.count_so_far() >= prev {
+                self.retractions += 1;
+            }
+            self.ids.truncate(keep);
+            self.ids.extend_from_slice(ids);
         } else {
-            // The count went down and the ids are not the whole output: they replace the tail.
-            self.retractions += 1;
-            let keep_ids = &ids[ids.len().saturating_sub(target)..];
-            self.ids.truncate(target - keep_ids.len());
-            self.ids.extend_from_slice(keep_ids);
+            // Fewer ids than the count says are new: keep them and flag the gap.
+            self.ids.extend_from_slice(ids);
+            self.short_chunks += 1;
         }
         self.server_count = Some(count);
+    }
+
+    /// The last count seen, or the ids held when none was.
+    fn count_so_far(&self) -> usize {
+        self.server_count
+            .map_or(self.ids.len(), |c| usize::try_from(c).unwrap_or(usize::MAX))
     }
 
     /// Sets the server's final count without new ids (OpenAI's closing `usage` chunk).
@@ -143,6 +158,34 @@ mod tests {
         // Four tokens, then the server says 3 with one new id: the fourth is replaced.
         let acc = run(&[(&[10, 11], Some(2)), (&[12, 13], Some(4)), (&[30], Some(3))]);
         assert_eq!(acc.ids(), [10, 11, 30]);
+        assert_eq!(acc.retractions(), 1);
+        assert!(acc.is_consistent());
+    }
+
+    #[test]
+    fn a_count_that_dips_and_recovers_keeps_the_delta_ids() {
+        // The count goes back by one in an empty chunk, then deltas resume where they were.
+        let acc = run(&[
+            (&[10], Some(1)),
+            (&[11], Some(2)),
+            (&[], Some(1)),
+            (&[12], Some(3)),
+        ]);
+        assert_eq!(acc.ids(), [10, 11, 12]);
+        assert_eq!(acc.retractions(), 1);
+        assert!(acc.is_consistent());
+    }
+
+    #[test]
+    fn a_count_that_drops_then_regenerates_replaces_the_retracted_tokens() {
+        // The count goes back by one, then deltas resume from the shorter output.
+        let acc = run(&[
+            (&[10], Some(1)),
+            (&[11], Some(2)),
+            (&[], Some(1)),
+            (&[20, 21], Some(3)),
+        ]);
+        assert_eq!(acc.ids(), [10, 20, 21]);
         assert_eq!(acc.retractions(), 1);
         assert!(acc.is_consistent());
     }

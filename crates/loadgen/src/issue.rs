@@ -98,18 +98,7 @@ pub(crate) fn issue_all(
             }
         }
         let issued_at = Instant::now();
-        let issued_ns = clock::since(series.origin, issued_at);
-        for (qi, query) in queries.iter().enumerate().take(last + 1).skip(first) {
-            let due = if qi == first {
-                scheduled
-            } else {
-                start + Duration::from_nanos(query.scheduled_ns)
-            };
-            let slot = &series.queries[qi];
-            slot.scheduled_ns
-                .store(clock::since(series.origin, due), Ordering::Release);
-            slot.issued_ns.store(issued_ns, Ordering::Release);
-        }
+        record_times(series, generated, first..=last, scheduled, start, issued_at);
         sut.issue_query(&batch, &responder);
         issued.queries = last + 1;
         issued.samples += batch.len() as u64;
@@ -120,6 +109,31 @@ pub(crate) fn issue_all(
     }
     sut.flush_queries();
     issued
+}
+
+/// Stores the scheduled and issue times of the queries handed to the SUT in one call; the
+/// first keeps the time it waited for, coalesced ones their own scheduled time.
+fn record_times(
+    series: &Series,
+    generated: &GeneratedQueries,
+    range: std::ops::RangeInclusive<usize>,
+    scheduled: Instant,
+    start: Instant,
+    issued_at: Instant,
+) {
+    let issued_ns = clock::since(series.origin, issued_at);
+    let first = *range.start();
+    for qi in range {
+        let due = if qi == first {
+            scheduled
+        } else {
+            start + Duration::from_nanos(generated.queries[qi].scheduled_ns)
+        };
+        let slot = &series.queries[qi];
+        slot.scheduled_ns
+            .store(clock::since(series.origin, due), Ordering::Release);
+        slot.issued_ns.store(issued_ns, Ordering::Release);
+    }
 }
 
 /// Waits until query `qi` may be issued and returns its scheduled time; `None` if aborted.

@@ -220,61 +220,13 @@ impl PerformanceResult {
             final_query_all_samples_done_s: raw.final_query_all_samples_done_s,
         };
         let metrics = metrics(scenario, token_mode, n, raw.token_count, &latency, &times);
-        let min_duration_s = eff.min_duration_ms as f64 / 1000.0;
-        let min_duration_met = match scenario {
-            Scenario::Offline => times.max_latency_s >= min_duration_s,
-            Scenario::Server => times.final_query_scheduled_s >= min_duration_s,
-            _ => times.final_query_issued_s >= min_duration_s,
-        };
-        let min_duration_recommendation = (!min_duration_met).then(|| {
-            match scenario {
-                Scenario::SingleStream | Scenario::MultiStream => {
-                    "Decrease the expected latency so the loadgen pre-generates more queries."
-                }
-                Scenario::Server => {
-                    "Increase the target QPS so the loadgen pre-generates more queries."
-                }
-                Scenario::Offline => {
-                    "Increase expected QPS so the loadgen pre-generates a larger (coalesced) query."
-                }
-            }
-            .to_string()
-        });
+        let (min_duration_met, min_duration_recommendation) = min_duration(eff, &times);
         let min_queries_met =
             raw.queries_issued >= eff.min_query_count && n as u64 >= eff.min_sample_count;
         let (perf_constraints_met, perf_recommendation) =
             perf_constraints(eff, latency.as_ref(), ttft.as_ref(), tpot.as_ref());
-        let issued = i64::try_from(raw.queries_issued).unwrap_or(i64::MAX);
-        let (early_stopping, ttft_es, tpot_es, early_stopping_met) = if !token_mode {
-            let es = run_early_stopping(
-                eff,
-                issued,
-                &raw.sample_latencies,
-                &raw.query_latencies,
-                eff.target_latency_ns,
-            );
-            let met = es.met;
-            (Some(es), None, None, met)
-        } else {
-            let tpot_es = run_early_stopping(
-                eff,
-                issued,
-                &raw.tpot,
-                &raw.query_latencies,
-                eff.requested.server_tpot_latency,
-            );
-            let ttft_es = tpot_es.met.then(|| {
-                run_early_stopping(
-                    eff,
-                    issued,
-                    &raw.ttft,
-                    &raw.query_latencies,
-                    eff.requested.server_ttft_latency,
-                )
-            });
-            let met = tpot_es.met && ttft_es.as_ref().is_some_and(|e| e.met);
-            (None, ttft_es, Some(tpot_es), met)
-        };
+        let checks = early_stopping_checks(eff, &raw);
+        let early_stopping_met = checks.met;
         let mut extra_reasons = Vec::new();
         if failures.count > 0 {
             extra_reasons.push(failures.reason_line());
@@ -302,9 +254,9 @@ impl PerformanceResult {
             early_stopping_met,
             perf_recommendation,
             min_duration_recommendation,
-            early_stopping,
-            ttft_early_stopping: ttft_es,
-            tpot_early_stopping: tpot_es,
+            early_stopping: checks.plain,
+            ttft_early_stopping: checks.ttft,
+            tpot_early_stopping: checks.tpot,
             extra_reasons,
             query_count: raw.queries_issued,
             sample_count: n as u64,
@@ -354,6 +306,77 @@ impl PerformanceResult {
             reason.push_str("The test exited early, before enough queries were issued.");
         }
         reason
+    }
+}
+
+/// The min-duration check and LoadGen's recommendation when it fails.
+fn min_duration(eff: &EffectiveSettings, times: &RawTimes) -> (bool, Option<String>) {
+    let min_duration_s = eff.min_duration_ms as f64 / 1000.0;
+    let (met, recommendation) = match eff.scenario {
+        Scenario::Offline => (
+            times.max_latency_s >= min_duration_s,
+            "Increase expected QPS so the loadgen pre-generates a larger (coalesced) query.",
+        ),
+        Scenario::Server => (
+            times.final_query_scheduled_s >= min_duration_s,
+            "Increase the target QPS so the loadgen pre-generates more queries.",
+        ),
+        Scenario::SingleStream | Scenario::MultiStream => (
+            times.final_query_issued_s >= min_duration_s,
+            "Decrease the expected latency so the loadgen pre-generates more queries.",
+        ),
+    };
+    (met, (!met).then(|| recommendation.to_string()))
+}
+
+/// The early-stopping outcomes: plain mode on sample latencies; token mode on TPOT and, only
+/// if that passes, on TTFT (LoadGen's short circuit).
+struct EarlyStoppingChecks {
+    met: bool,
+    plain: Option<EarlyStopping>,
+    ttft: Option<EarlyStopping>,
+    tpot: Option<EarlyStopping>,
+}
+
+fn early_stopping_checks(eff: &EffectiveSettings, raw: &RawResults) -> EarlyStoppingChecks {
+    let issued = i64::try_from(raw.queries_issued).unwrap_or(i64::MAX);
+    let queries = &raw.query_latencies;
+    if !eff.requested.use_token_latencies {
+        let es = run_early_stopping(
+            eff,
+            issued,
+            &raw.sample_latencies,
+            queries,
+            eff.target_latency_ns,
+        );
+        return EarlyStoppingChecks {
+            met: es.met,
+            plain: Some(es),
+            ttft: None,
+            tpot: None,
+        };
+    }
+    let tpot = run_early_stopping(
+        eff,
+        issued,
+        &raw.tpot,
+        queries,
+        eff.requested.server_tpot_latency,
+    );
+    let ttft = tpot.met.then(|| {
+        run_early_stopping(
+            eff,
+            issued,
+            &raw.ttft,
+            queries,
+            eff.requested.server_ttft_latency,
+        )
+    });
+    EarlyStoppingChecks {
+        met: tpot.met && ttft.as_ref().is_some_and(|e| e.met),
+        plain: None,
+        ttft,
+        tpot: Some(tpot),
     }
 }
 

@@ -470,6 +470,30 @@ impl Test<'_> {
         }
     }
 
+    /// The report's reasons: LoadGen's, then failed samples, the abort and FindPeak.
+    fn invalid_reasons(&self, performance: Option<&PerformanceResult>) -> Vec<String> {
+        let mut invalid_reasons = Vec::new();
+        if let Some(r) = performance.filter(|r| !r.valid) {
+            let reason = r.loadgen_invalid_reason();
+            if !reason.is_empty() {
+                invalid_reasons.push(reason.trim_end().to_string());
+            }
+            if !r.early_stopping_met {
+                invalid_reasons.push("Early stopping not satisfied.".to_string());
+            }
+        }
+        if self.failures.count > 0 {
+            invalid_reasons.push(self.failures.reason_line());
+        }
+        if self.aborted {
+            invalid_reasons.push(ABORTED.to_string());
+        }
+        if self.eff.mode == TestMode::FindPeakPerformance {
+            invalid_reasons.push(FIND_PEAK_UNSUPPORTED.to_string());
+        }
+        invalid_reasons
+    }
+
     /// Ends the test: `num_errors`, the summary, the accuracy-log footer and the trace.
     fn finish(
         mut self,
@@ -496,6 +520,7 @@ impl Test<'_> {
             .map(|(_, body)| body.clone())
             .unwrap_or_default();
         text.push_str(&summary::trailer(warnings, errors));
+        let invalid_reasons = self.invalid_reasons(performance.as_ref().map(|(r, _)| r));
         let mut out = BufWriter::new(summary_file);
         out.write_all(text.as_bytes())
             .and_then(|()| out.flush())
@@ -507,24 +532,6 @@ impl Test<'_> {
             trace.finish().map_err(write_err(&self.paths.trace))?;
         }
         let performance = performance.map(|(r, _)| r);
-        let mut invalid_reasons = Vec::new();
-        if let Some(r) = performance.as_ref().filter(|r| !r.valid) {
-            let reason = r.loadgen_invalid_reason();
-            if !reason.is_empty() {
-                invalid_reasons.push(reason);
-            } else if !r.early_stopping_met {
-                invalid_reasons.push("Early stopping not satisfied.".to_string());
-            }
-        }
-        if self.failures.count > 0 {
-            invalid_reasons.push(self.failures.reason_line());
-        }
-        if self.aborted {
-            invalid_reasons.push(ABORTED.to_string());
-        }
-        if self.eff.mode == TestMode::FindPeakPerformance {
-            invalid_reasons.push(FIND_PEAK_UNSUPPORTED.to_string());
-        }
         Ok(TestReport {
             scenario: self.eff.scenario,
             mode: self.eff.mode,

@@ -289,7 +289,7 @@ fn offline_performance_matches_the_official_summary_and_detail() {
     assert!(!report.valid);
     assert_eq!(
         report.invalid_reasons,
-        ["Increase expected QPS so the loadgen pre-generates a larger (coalesced) query. "]
+        ["Increase expected QPS so the loadgen pre-generates a larger (coalesced) query."]
     );
     let perf = report.performance.unwrap();
     assert_eq!(perf.token_count, Some(3 * 12792));

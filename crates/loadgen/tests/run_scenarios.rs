@@ -236,14 +236,16 @@ impl SystemUnderTest for Holding {
     }
 }
 
-fn run_holding(sut: &Holding, settings: &TestSettings) -> (TestReport, String) {
+/// Runs `settings`; returns the report, the detail log and the accuracy log.
+fn run_holding(sut: &Holding, settings: &TestSettings) -> (TestReport, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
     log.enable_trace = false;
     let report = run_test(sut, &Qsl, settings, &log, &RunControl::new()).unwrap();
     let detail = std::fs::read_to_string(&report.logs.detail).unwrap();
-    (report, detail)
+    let accuracy = std::fs::read_to_string(&report.logs.accuracy).unwrap();
+    (report, detail, accuracy)
 }
 
 #[test]
@@ -252,7 +254,7 @@ fn server_stops_when_more_queries_are_outstanding_than_max_async_queries() {
     settings.server_target_qps = 100_000.0;
     settings.server_max_async_queries = 1;
     let sut = Holding::default();
-    let (report, detail) = run_holding(&sut, &settings);
+    let (report, detail, _) = run_holding(&sut, &settings);
     assert!(detail.contains(
         "\"value\": \"IssueQueryThread 0 Ending early: Too many outstanding queries. issued 2 \
          outstanding 2\""
@@ -271,7 +273,7 @@ fn coalescing_hands_every_due_query_to_the_sut_in_one_call() {
     settings.server_target_qps = 1e9;
     settings.server_coalesce_queries = true;
     let sut = Holding::default();
-    let (report, _) = run_holding(&sut, &settings);
+    let (report, _, _) = run_holding(&sut, &settings);
     let perf = report.performance.unwrap();
     assert_eq!(perf.query_count, 100);
     assert_eq!(report.samples.len(), 100);
@@ -289,7 +291,7 @@ fn find_peak_performance_is_refused_in_the_logs_and_the_report() {
     let mut settings = stream_settings(Scenario::Server);
     settings.mode = TestMode::FindPeakPerformance;
     let sut = Holding::default();
-    let (report, detail) = run_holding(&sut, &settings);
+    let (report, detail, _) = run_holding(&sut, &settings);
     assert_eq!(sut.calls.load(Ordering::Relaxed), 0);
     assert!(!report.valid);
     assert_eq!(
@@ -300,4 +302,34 @@ fn find_peak_performance_is_refused_in_the_logs_and_the_report() {
     assert!(report
         .summary
         .ends_with("1 ERROR encountered. See detailed log.\n"));
+}
+
+#[test]
+fn a_submission_run_logs_the_same_samples_as_the_official_loadgen() {
+    // Fixture: tests/fixtures/official_accuracy_log.py (the wheel's accuracy log, sorted).
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/accuracy_log_submission.json");
+    let expected: Vec<(u64, u64)> =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let mut settings = TestSettings::new(Scenario::Server, TestMode::SubmissionRun);
+    settings.server_target_qps = 100_000.0;
+    settings.min_duration_ms = 0;
+    settings.min_query_count = 500;
+    settings.accuracy_log_probability = 0.1;
+    settings.accuracy_log_rng_seed = 720_381_539_243_781_796;
+    let sut = Holding::default();
+    let (_, _, accuracy) = run_holding(&sut, &settings);
+    let log: Vec<Value> = serde_json::from_str(&accuracy).unwrap();
+    let mut ours: Vec<(u64, u64)> = log
+        .iter()
+        .map(|r| {
+            (
+                r["seq_id"].as_u64().unwrap(),
+                r["qsl_idx"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    ours.sort_unstable();
+    assert_eq!(ours.len(), 294);
+    assert_eq!(ours, expected);
 }

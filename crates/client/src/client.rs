@@ -3,7 +3,7 @@
 //! endpoint when a connection fails before the server answered a byte, a per-request deadline
 //! and optional stall timeout, per-endpoint counters, and a cancel switch for Ctrl-C.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +19,10 @@ use tokio::sync::watch;
 use crate::request::encode_body;
 use crate::response::{drain, read_stream, read_whole, Deadlines, ResponseState};
 use crate::{Backend, ClientError, Endpoint, ErrorKind, Failure, Request, ResponseHandler};
+
+/// After this many connection failures in a row an endpoint counts as down: it is chosen
+/// only when every other endpoint is down too, until a request to it succeeds again.
+pub const DOWN_AFTER_CONNECT_FAILURES: u32 = 3;
 
 pub(crate) type HttpClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
 
@@ -76,6 +80,10 @@ pub struct EndpointStats {
     pub output_tokens: u64,
     /// Requests in flight now.
     pub outstanding: u64,
+    /// Connections that could not be made.
+    pub connect_failures: u64,
+    /// Whether it is down now ([`DOWN_AFTER_CONNECT_FAILURES`] connection failures in a row).
+    pub down: bool,
 }
 
 #[derive(Debug, Default)]
@@ -87,6 +95,14 @@ pub(crate) struct Counters {
     pub retried_away: AtomicU64,
     pub output_tokens: AtomicU64,
     pub outstanding: AtomicU64,
+    pub connect_failures: AtomicU64,
+    pub failing_in_a_row: AtomicU32,
+}
+
+impl Counters {
+    fn is_down(&self) -> bool {
+        self.failing_in_a_row.load(Ordering::Relaxed) >= DOWN_AFTER_CONNECT_FAILURES
+    }
 }
 
 pub(crate) struct Target {
@@ -195,6 +211,8 @@ impl Client {
                     retried_away: c.retried_away.load(Ordering::Relaxed),
                     output_tokens: c.output_tokens.load(Ordering::Relaxed),
                     outstanding: c.outstanding.load(Ordering::Relaxed),
+                    connect_failures: c.connect_failures.load(Ordering::Relaxed),
+                    down: c.is_down(),
                 }
             })
             .collect()
@@ -211,21 +229,21 @@ impl Client {
         *self.inner.cancel.borrow()
     }
 
-    /// The healthy endpoint with the fewest requests in flight, other than `except`; ties go
-    /// round-robin.
+    /// The healthy endpoint with the fewest requests in flight, other than `except`,
+    /// preferring endpoints that are not down; ties go round-robin.
     fn pick(&self, except: Option<usize>) -> Option<usize> {
         let targets = &self.inner.targets;
         let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
-        let mut best: Option<(usize, u64)> = None;
+        let mut best: Option<(usize, (bool, u64))> = None;
         for k in 0..targets.len() {
             let i = (start + k) % targets.len();
             let c = &targets[i].counters;
             if Some(i) == except || !c.healthy.load(Ordering::Relaxed) {
                 continue;
             }
-            let load = c.outstanding.load(Ordering::Relaxed);
-            if best.is_none_or(|(_, b)| load < b) {
-                best = Some((i, load));
+            let key = (c.is_down(), c.outstanding.load(Ordering::Relaxed));
+            if best.is_none_or(|(_, b)| key < b) {
+                best = Some((i, key));
             }
         }
         best.map(|(i, _)| i)
@@ -289,8 +307,21 @@ impl Client {
             target.counters.outstanding.fetch_add(1, Ordering::Relaxed);
             target.counters.sent.fetch_add(1, Ordering::Relaxed);
             match self.post(target, request, deadlines).await {
-                Ok(response) => break (tried, response, busy),
+                Ok(response) => {
+                    target.counters.failing_in_a_row.store(0, Ordering::Relaxed);
+                    break (tried, response, busy);
+                }
                 Err((failure, retryable)) => {
+                    if failure.kind == ErrorKind::Connect {
+                        target
+                            .counters
+                            .connect_failures
+                            .fetch_add(1, Ordering::Relaxed);
+                        target
+                            .counters
+                            .failing_in_a_row
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
                     let other = if retryable && tried == first_pick {
                         self.pick(Some(tried))
                     } else {

@@ -3,6 +3,7 @@
 //! failing on every request.
 
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 
 use http::Uri;
@@ -111,6 +112,44 @@ impl Endpoint {
     }
 }
 
+/// Reads an `--endpoints-file`: one server URL per line; blank lines and text after `#`
+/// are ignored. Errors name the file and line.
+pub fn read_endpoints_file(path: &Path) -> Result<Vec<Endpoint>, ClientError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ClientError::EndpointsFileRead {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_endpoints(path, &text)
+}
+
+/// Parses the text of an endpoints file (see [`read_endpoints_file`]).
+pub fn parse_endpoints(path: &Path, text: &str) -> Result<Vec<Endpoint>, ClientError> {
+    let mut endpoints = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let url = line.split('#').next().unwrap_or("").trim();
+        if url.is_empty() {
+            continue;
+        }
+        let endpoint = Endpoint::parse(url).map_err(|e| ClientError::EndpointsFile {
+            path: path.to_owned(),
+            line: n + 1,
+            reason: match e {
+                ClientError::BadUrl { url, reason } => format!("`{url}`: {reason}"),
+                other => other.to_string(),
+            },
+        })?;
+        endpoints.push(endpoint);
+    }
+    if endpoints.is_empty() {
+        return Err(ClientError::EndpointsFile {
+            path: path.to_owned(),
+            line: 0,
+            reason: "no server URL, expected one `http://host:port` per line".to_owned(),
+        });
+    }
+    Ok(endpoints)
+}
+
 impl FromStr for Endpoint {
     type Err = ClientError;
     fn from_str(s: &str) -> Result<Endpoint, ClientError> {
@@ -156,6 +195,25 @@ mod tests {
             err.to_string(),
             "server URL `https://example.com`: https is not supported: inference servers \
              speak plain HTTP, use `http://`"
+        );
+    }
+
+    #[test]
+    fn an_endpoints_file_skips_blanks_and_comments_and_names_a_bad_line() {
+        let path = Path::new("eps.txt");
+        let eps = parse_endpoints(path, "# replicas\nhttp://a:1\n\n  b:2  # second\n").unwrap();
+        let urls: Vec<&str> = eps.iter().map(Endpoint::url).collect();
+        assert_eq!(urls, ["http://a:1", "http://b:2"]);
+        let err = parse_endpoints(path, "http://a:1\nhttps://c:3\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "eps.txt:2: `https://c:3`: https is not supported: inference servers speak plain \
+             HTTP, use `http://`"
+        );
+        let err = parse_endpoints(path, "# nothing\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "eps.txt: no server URL, expected one `http://host:port` per line"
         );
     }
 

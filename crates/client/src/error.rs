@@ -17,6 +17,24 @@ pub enum ClientError {
         /// What was wrong and what was expected.
         reason: String,
     },
+    /// An `--endpoints-file` could not be read.
+    #[error("cannot read endpoints file `{path}`: {source}")]
+    EndpointsFileRead {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A line of an `--endpoints-file` is not a server URL.
+    #[error("{}: {reason}", location(.path, *.line))]
+    EndpointsFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The 1-based line number (0 for the file as a whole).
+        line: usize,
+        /// What was wrong and what was expected.
+        reason: String,
+    },
     /// No endpoints were given.
     #[error("no server URL given: expected at least one `--server-url`")]
     NoEndpoints,
@@ -41,6 +59,14 @@ pub enum ClientError {
     /// Every endpoint failed its health check.
     #[error("no healthy endpoint: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     NoHealthyEndpoint(Vec<ClientError>),
+}
+
+/// `file:line`, or just `file` for line 0.
+fn location(path: &std::path::Path, line: usize) -> String {
+    match line {
+        0 => path.display().to_string(),
+        n => format!("{}:{n}", path.display()),
+    }
 }
 
 /// Why one request failed. Bounded, so failures can be counted by kind.

@@ -42,8 +42,8 @@ mod response;
 pub mod sse;
 mod wire;
 
-pub use client::{Client, ClientConfig, EndpointStats};
-pub use endpoint::{Backend, Endpoint};
+pub use client::{Client, ClientConfig, EndpointStats, DOWN_AFTER_CONNECT_FAILURES};
+pub use endpoint::{parse_endpoints, read_endpoints_file, Backend, Endpoint};
 pub use error::{ClientError, ErrorKind, Failure};
 pub use health::HealthWarning;
 pub use request::{Request, SamplingParams};

@@ -79,6 +79,42 @@ async fn a_refused_connection_is_retried_once_on_another_endpoint() {
 }
 
 #[tokio::test]
+async fn an_endpoint_that_refuses_three_times_in_a_row_is_down_and_skipped() {
+    let dead = refused_port().await;
+    let good = Canned::start(|_| vec![Step::Write(answer())]).await;
+    let client = client(
+        Backend::Sglang,
+        &[format!("http://{dead}"), good.url()],
+        |_| {},
+    );
+
+    for _ in 0..5 {
+        let recorder = Recorder::default();
+        client.send(request(true), recorder.clone()).await;
+        assert_eq!(recorder.done().2.endpoint, 1);
+    }
+    let stats = client.endpoint_stats();
+    assert_eq!(
+        (
+            stats[0].connect_failures,
+            stats[0].retried_away,
+            stats[0].down,
+            stats[0].failed
+        ),
+        (
+            ossperf_client::DOWN_AFTER_CONNECT_FAILURES as u64,
+            3,
+            true,
+            0
+        )
+    );
+    assert_eq!(
+        (stats[1].sent, stats[1].completed, stats[1].down),
+        (5, 5, false)
+    );
+}
+
+#[tokio::test]
 async fn a_connection_closed_before_any_answer_is_retried_elsewhere_but_only_once() {
     let closer = Canned::start(|_| vec![Step::Close]).await;
     let also_closer = Canned::start(|_| vec![Step::Close]).await;

@@ -362,3 +362,96 @@ impl Responder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(token_mode: bool) -> Arc<Series> {
+        Arc::new(Series {
+            origin: Instant::now(),
+            first_seq: 10,
+            samples: vec![SampleSlot::new(0, 7, false), SampleSlot::new(1, 8, false)].into(),
+            queries: vec![QuerySlot::new(1), QuerySlot::new(1)].into(),
+            token_mode,
+            needs_first_token: token_mode,
+            completed_samples: AtomicU64::new(0),
+            completed_queries: AtomicU64::new(0),
+            expected_samples: AtomicU64::new(u64::MAX),
+            wake_per_query: false,
+            waiter: std::thread::current(),
+            accuracy: None,
+            failures: Mutex::new(FailureSummary::default()),
+            any_failure: AtomicBool::new(false),
+            errors: Mutex::new((0, Vec::new())),
+        })
+    }
+
+    fn errors(s: &Series) -> Vec<String> {
+        s.errors
+            .lock()
+            .unwrap()
+            .1
+            .iter()
+            .map(|e| e.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn ids_are_the_global_sequence_number_plus_one() {
+        let s = series(false);
+        let r = Responder::new(Arc::clone(&s));
+        let at = s.origin + std::time::Duration::from_nanos(1234);
+        r.complete_at(11, b"x", 5, at);
+        assert_eq!(s.samples[0].complete_ns.load(Ordering::Acquire), 1234);
+        assert_eq!(s.samples[0].n_tokens.load(Ordering::Acquire), 5);
+        assert!(s.queries[0].is_done());
+        assert!(!s.queries[1].is_done());
+        assert_eq!(s.completed_samples.load(Ordering::Acquire), 1);
+        assert_eq!(s.completed_queries.load(Ordering::Acquire), 1);
+    }
+
+    #[test]
+    fn a_failed_sample_counts_as_completed_and_keeps_its_reason() {
+        let s = series(false);
+        let r = Responder::new(Arc::clone(&s));
+        r.fail(12, "HTTP 503");
+        assert!(s.samples[1].failed());
+        assert_eq!(s.samples[1].failure_reason(), Some("HTTP 503"));
+        assert_eq!(s.completed_samples.load(Ordering::Acquire), 1);
+        let failures = s.failures.lock().unwrap().clone();
+        assert_eq!(failures.reason_line(), "1 sample failed: `HTTP 503` (x1)");
+    }
+
+    #[test]
+    fn mistakes_are_logged_with_loadgens_messages_and_change_nothing() {
+        let s = series(true);
+        let r = Responder::new(Arc::clone(&s));
+        r.first_token(11, b"t", 1);
+        r.complete(11, b"x", 3);
+        r.complete(11, b"x", 3);
+        r.first_token(11, b"t", 1);
+        r.complete(99, b"x", 3);
+        r.complete(12, b"x", -4);
+        assert_eq!(
+            errors(&s),
+            [
+                "Attempted to complete a sample twice.",
+                "Attempted to record token latency after sample was completed",
+                "Received completion for an old sample. Min expected id: 11 Actual id: 99",
+                "Attempted to record a negative number of tokens",
+                "Attempted to record a sample latency before it's first token latency",
+            ]
+        );
+        assert_eq!(s.samples[1].n_tokens.load(Ordering::Acquire), 0);
+        assert_eq!(s.completed_samples.load(Ordering::Acquire), 2);
+    }
+
+    #[test]
+    fn a_detached_responder_ignores_every_call() {
+        let r = Responder::default();
+        r.complete(1, b"", 1);
+        r.first_token(1, b"", 1);
+        r.fail(1, "x");
+    }
+}

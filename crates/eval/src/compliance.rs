@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::log::{count_tokens_lenient, for_each};
-use crate::{report, score_log, EvalOptions, ReferenceRow, Score};
 use crate::Error;
+use crate::{report, score_log, EvalOptions, ReferenceRow, Score};
 
 /// Reads `*.*.<key> = value` from an audit.config (the part after the last `.` of the key is
 /// matched; an inline `# comment` is dropped). `Ok(None)` when the key is absent.
@@ -23,12 +23,19 @@ pub fn audit_value(path: &Path, key: &str) -> Result<Option<f64>, Error> {
         path: path.to_owned(),
         source,
     })?;
+    audit_value_in(&text, path, key)
+}
+
+/// [`audit_value`] on text already read; `path` names it in errors.
+pub fn audit_value_in(text: &str, path: &Path, key: &str) -> Result<Option<f64>, Error> {
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.starts_with('#') || line.is_empty() {
             continue;
         }
-        let Some((k, v)) = line.split_once('=') else { continue };
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
         if k.trim().rsplit('.').next() != Some(key) {
             continue;
         }
@@ -153,7 +160,17 @@ pub fn verify_test09(log: &Path, min_threshold: f64, max_threshold: f64) -> Resu
         py_bool(max_ok),
         if passed { "TEST PASS" } else { "TEST FAIL" },
     );
-    Ok(Test09 { samples: n, mean, min, max, std, min_threshold, max_threshold, passed, text })
+    Ok(Test09 {
+        samples: n,
+        mean,
+        min,
+        max,
+        std,
+        min_threshold,
+        max_threshold,
+        passed,
+        text,
+    })
 }
 
 fn py_bool(b: bool) -> &'static str {

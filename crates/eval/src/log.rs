@@ -341,18 +341,28 @@ mod tests {
         let path = write(&dir, "bad.json", "hello");
         let err = collect(&path).unwrap_err().to_string();
         assert!(err.starts_with("accuracy log `"), "{err}");
-        assert!(err.ends_with("bad.json` is not JSON: expected `[` or `{`, found `h`"), "{err}");
+        assert!(
+            err.ends_with("bad.json` is not JSON: expected `[` or `{`, found `h`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_truncated_log_is_an_error_naming_the_entry_and_position() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(&dir, "t.json", "[{\"qsl_idx\": 1, \"data\": \"\"},\n{\"qsl_idx\": 2, \"da");
+        let path = write(
+            &dir,
+            "t.json",
+            "[{\"qsl_idx\": 1, \"data\": \"\"},\n{\"qsl_idx\": 2, \"da",
+        );
         let err = collect(&path).unwrap_err().to_string();
         assert!(err.contains("t.json` entry 1: EOF while parsing"), "{err}");
         let path = write(&dir, "m.json", "[{\"data\": \"\"}]");
         let err = collect(&path).unwrap_err().to_string();
-        assert!(err.contains("entry 0: missing field `qsl_idx` at line 1 column 13"), "{err}");
+        assert!(
+            err.contains("entry 0: missing field `qsl_idx` at line 1 column 13"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -361,14 +371,23 @@ mod tests {
         decode_tokens("450D0300ED030000", &mut out).unwrap();
         assert_eq!(out, vec![200_005, 1005]);
         assert_eq!(decode_tokens("450", &mut out), Err(HexError::OddLength(3)));
-        assert_eq!(decode_tokens("450D03", &mut out), Err(HexError::PartialToken(3)));
+        assert_eq!(
+            decode_tokens("450D03", &mut out),
+            Err(HexError::PartialToken(3))
+        );
         assert_eq!(
             decode_tokens("450D030G", &mut out),
-            Err(HexError::NotHex { found: 'G', offset: 7 })
+            Err(HexError::NotHex {
+                found: 'G',
+                offset: 7
+            })
         );
         assert_eq!(
             decode_tokens("FFFFFFFF", &mut out),
-            Err(HexError::Negative { id: -1, position: 0 })
+            Err(HexError::Negative {
+                id: -1,
+                position: 0
+            })
         );
     }
 

@@ -10,8 +10,10 @@ use serde_json::{json, Value};
 
 use crate::score::{repeats_of, Score, DATASET_REPEATS};
 
-const RULE: &str = "================================================================================";
-const THIN: &str = "--------------------------------------------------------------------------------";
+const RULE: &str =
+    "================================================================================";
+const THIN: &str =
+    "--------------------------------------------------------------------------------";
 
 /// Writes the human-readable report, ending with the submission checker's line.
 pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
@@ -25,13 +27,22 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
         score.total_samples()
     )?;
     if !score.skipped_out_of_range.is_empty() {
-        let first: Vec<String> = score.skipped_out_of_range.iter().take(5).map(u64::to_string).collect();
+        let first: Vec<String> = score
+            .skipped_out_of_range
+            .iter()
+            .take(5)
+            .map(u64::to_string)
+            .collect();
         writeln!(
             out,
             "Skipped entries: {} (qsl_idx past the reference data: {}{})",
             score.skipped_out_of_range.len(),
             first.join(", "),
-            if score.skipped_out_of_range.len() > 5 { ", ..." } else { "" }
+            if score.skipped_out_of_range.len() > 5 {
+                ", ..."
+            } else {
+                ""
+            }
         )?;
     }
     writeln!(out, "{RULE}\n\nPer-Dataset Breakdown:\n{THIN}")?;
@@ -42,7 +53,11 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
     )?;
     for (name, c) in &score.per_dataset {
         let r = repeats_of(name);
-        let acc = if c.total == 0 { 0.0 } else { 100.0 * c.correct as f64 / c.total as f64 };
+        let acc = if c.total == 0 {
+            0.0
+        } else {
+            100.0 * c.correct as f64 / c.total as f64
+        };
         writeln!(
             out,
             "{name:25} {:8} {:8} {r:8} {:10.2} {acc:9.2}%",
@@ -60,9 +75,21 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
             .collect();
         v.join(" + ")
     };
-    writeln!(out, "Formula: {}", parts(&|n, _, _| format!("{n}_correct/{}", repeats_of(n))))?;
-    writeln!(out, "Score:   {}", parts(&|n, c, _| format!("{c}/{}", repeats_of(n))))?;
-    writeln!(out, "Max:     {}", parts(&|n, _, t| format!("{t}/{}", repeats_of(n))))?;
+    writeln!(
+        out,
+        "Formula: {}",
+        parts(&|n, _, _| format!("{n}_correct/{}", repeats_of(n)))
+    )?;
+    writeln!(
+        out,
+        "Score:   {}",
+        parts(&|n, c, _| format!("{c}/{}", repeats_of(n)))
+    )?;
+    writeln!(
+        out,
+        "Max:     {}",
+        parts(&|n, _, t| format!("{t}/{}", repeats_of(n)))
+    )?;
     writeln!(
         out,
         "\nFINAL SCORE: {:.2}% ({:.2}/{:.2})\n{RULE}",
@@ -85,7 +112,10 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
             "\nSCORE INCOMPLETE: {} LiveCodeBench entries were not evaluable ({}); no \
              exact_match line is printed",
             score.not_evaluable,
-            score.not_evaluable_reason.as_deref().unwrap_or("unknown reason")
+            score
+                .not_evaluable_reason
+                .as_deref()
+                .unwrap_or("unknown reason")
         )?,
     }
     writeln!(out, "hash={}", score.log_sha256)
@@ -99,7 +129,11 @@ pub fn to_json(score: &Score) -> Value {
         .iter()
         .map(|(name, c)| {
             let r = repeats_of(name);
-            let acc = if c.total == 0 { 0.0 } else { 100.0 * c.correct as f64 / c.total as f64 };
+            let acc = if c.total == 0 {
+                0.0
+            } else {
+                100.0 * c.correct as f64 / c.total as f64
+            };
             let v = json!({
                 "correct": c.correct,
                 "total": c.total,
@@ -143,8 +177,20 @@ mod tests {
     #[test]
     fn the_text_report_ends_with_the_checker_line_and_the_hash() {
         let mut score = Score::default();
-        score.per_dataset.insert("aime25".into(), DatasetCount { correct: 6, total: 8 });
-        score.per_dataset.insert("gpqa_diamond".into(), DatasetCount { correct: 3, total: 5 });
+        score.per_dataset.insert(
+            "aime25".into(),
+            DatasetCount {
+                correct: 6,
+                total: 8,
+            },
+        );
+        score.per_dataset.insert(
+            "gpqa_diamond".into(),
+            DatasetCount {
+                correct: 3,
+                total: 5,
+            },
+        );
         score.log_sha256 = "ab".repeat(32);
         let mut out = Vec::new();
         write_text(&score, &mut out).unwrap();
@@ -159,14 +205,25 @@ mod tests {
                 "Printing for submission_checker:"
             ]
         );
-        assert!(text.contains("aime25                           6        8        8       0.75     75.00%\n"), "{text}");
+        assert!(
+            text.contains(
+                "aime25                           6        8        8       0.75     75.00%\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("FINAL SCORE: 67.50% (1.35/2.00)\n"), "{text}");
     }
 
     #[test]
     fn an_incomplete_score_says_so_instead_of_printing_a_number() {
         let mut score = Score::default();
-        score.per_dataset.insert("livecodebench_v6".into(), DatasetCount { correct: 0, total: 3 });
+        score.per_dataset.insert(
+            "livecodebench_v6".into(),
+            DatasetCount {
+                correct: 0,
+                total: 3,
+            },
+        );
         score.not_evaluable = 3;
         score.not_evaluable_reason = Some("python3 not found at `/nope`".into());
         let mut out = Vec::new();

@@ -47,7 +47,14 @@ pub enum Evaluator {
 /// the lower-cased name. Keys gpt-oss never uses (`mmlu_pro`, `math500`, `mmlu`) are errors, as
 /// is a name that matches none.
 pub fn route(dataset_lower: &str) -> Result<Evaluator, Error> {
-    const KEYS: [&str; 6] = ["gpqa", "mmlu_pro", "math500", "aime", "livecodebench", "mmlu"];
+    const KEYS: [&str; 6] = [
+        "gpqa",
+        "mmlu_pro",
+        "math500",
+        "aime",
+        "livecodebench",
+        "mmlu",
+    ];
     let key = KEYS.iter().find(|k| dataset_lower.contains(**k));
     match key {
         Some(&"gpqa") => Ok(Evaluator::Gpqa),
@@ -215,8 +222,12 @@ mod tests {
     fn a_full_log_weights_each_problem_by_its_repeats() {
         let mut score = Score::default();
         score.per_dataset.insert("aime25".into(), count(200, 240));
-        score.per_dataset.insert("gpqa_diamond".into(), count(700, 990));
-        score.per_dataset.insert("livecodebench_v6".into(), count(2700, 3165));
+        score
+            .per_dataset
+            .insert("gpqa_diamond".into(), count(700, 990));
+        score
+            .per_dataset
+            .insert("livecodebench_v6".into(), count(2700, 3165));
         // (200/8 + 700/5 + 2700/3) / 1283 = 1065 / 1283
         assert_eq!(score.final_score(), 25.0 + 140.0 + 900.0);
         assert_eq!(score.max_score(), 30.0 + 198.0 + 1055.0);
@@ -229,10 +240,14 @@ mod tests {
     fn the_target_is_checked_on_the_printed_value() {
         let mut score = Score::default();
         // 822987 / 10000 exactly 82.2987 → printed 82.299 ≥ 82.2987.
-        score.per_dataset.insert("x".into(), count(822_987, 1_000_000));
+        score
+            .per_dataset
+            .insert("x".into(), count(822_987, 1_000_000));
         assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 82.299");
         assert!(score.meets_target());
-        score.per_dataset.insert("x".into(), count(822_980, 1_000_000));
+        score
+            .per_dataset
+            .insert("x".into(), count(822_980, 1_000_000));
         assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 82.298");
         assert!(!score.meets_target());
     }

@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::extract::{aime_is_correct, gpqa_is_correct, parse_aime, parse_code, parse_gpqa, py_strip};
+use crate::extract::{
+    aime_is_correct, gpqa_is_correct, parse_aime, parse_code, parse_gpqa, py_strip,
+};
 use crate::lcb::{self, LcbJob, LcbOptions};
 use crate::log::{decode_tokens, for_each_entry};
 use crate::score::{route, DatasetCount, EntryResult, Evaluator, ReferenceRow, Score};
@@ -34,7 +36,11 @@ struct Pending {
 /// `data` that is not whole int32 tokens, unknown token ids and unroutable dataset names are
 /// errors (the reference aborts on them too). When python3 or the sandbox is unavailable,
 /// LiveCodeBench entries are counted in [`Score::not_evaluable`] and the score is incomplete.
-pub fn score_log(log: &Path, reference: &[ReferenceRow], options: &EvalOptions) -> Result<Score, Error> {
+pub fn score_log(
+    log: &Path,
+    reference: &[ReferenceRow],
+    options: &EvalOptions,
+) -> Result<Score, Error> {
     let tokenizer = ossperf_harmony::tokenizer();
     let mut score = Score::default();
     let mut pending: Vec<Pending> = Vec::new();
@@ -43,7 +49,10 @@ pub fn score_log(log: &Path, reference: &[ReferenceRow], options: &EvalOptions) 
     let mut ids = Vec::new();
     let mut bytes = Vec::new();
     let pass = for_each_entry(log, |entry_no, entry| {
-        let Some(row) = usize::try_from(entry.qsl_idx).ok().and_then(|i| reference.get(i)) else {
+        let Some(row) = usize::try_from(entry.qsl_idx)
+            .ok()
+            .and_then(|i| reference.get(i))
+        else {
             score.skipped_out_of_range.push(entry.qsl_idx);
             return Ok(());
         };
@@ -63,12 +72,14 @@ pub fn score_log(log: &Path, reference: &[ReferenceRow], options: &EvalOptions) 
             source,
         })?;
         bytes.clear();
-        tokenizer.decode_into(&ids, &mut bytes).map_err(|source| Error::BadToken {
-            path: log.to_owned(),
-            entry: entry_no,
-            qsl_idx: entry.qsl_idx,
-            source,
-        })?;
+        tokenizer
+            .decode_into(&ids, &mut bytes)
+            .map_err(|source| Error::BadToken {
+                path: log.to_owned(),
+                entry: entry_no,
+                qsl_idx: entry.qsl_idx,
+                source,
+            })?;
         let text = String::from_utf8_lossy(&bytes);
         let text = py_strip(&text);
         let gt = row.ground_truth.as_deref();
@@ -84,9 +95,17 @@ pub fn score_log(log: &Path, reference: &[ReferenceRow], options: &EvalOptions) 
                 let details = match (&code, gt) {
                     (None, _) => "No code extracted from model output".to_owned(),
                     (Some(_), None) => "No ground truth available".to_owned(),
-                    (Some(c), Some(_)) if c.is_empty() => "No code or question_id provided".to_owned(),
+                    (Some(c), Some(_)) if c.is_empty() => {
+                        "No code or question_id provided".to_owned()
+                    }
                     (Some(c), Some(q)) => {
-                        jobs.push((pending.len(), LcbJob { question_id: q.to_owned(), code: c.clone() }));
+                        jobs.push((
+                            pending.len(),
+                            LcbJob {
+                                question_id: q.to_owned(),
+                                code: c.clone(),
+                            },
+                        ));
                         "pending".to_owned()
                     }
                 };
@@ -112,7 +131,10 @@ pub fn score_log(log: &Path, reference: &[ReferenceRow], options: &EvalOptions) 
     score.log_sha256 = pass.sha256;
     run_lcb(&mut pending, jobs, options, &mut score)?;
     for p in pending {
-        let count: &mut DatasetCount = score.per_dataset.entry(p.result.dataset.clone()).or_default();
+        let count: &mut DatasetCount = score
+            .per_dataset
+            .entry(p.result.dataset.clone())
+            .or_default();
         count.total += 1;
         count.correct += u64::from(p.result.is_correct);
         if options.keep_details {
@@ -129,7 +151,11 @@ fn grade(
     correct: impl Fn(&str, &str) -> bool,
 ) -> (bool, Option<String>, String) {
     match (parsed, ground_truth) {
-        (None, _) => (false, None, "No answer extracted from model output".to_owned()),
+        (None, _) => (
+            false,
+            None,
+            "No answer extracted from model output".to_owned(),
+        ),
         (Some(p), None) => (false, Some(p), "No ground truth available".to_owned()),
         (Some(p), Some(g)) => {
             if correct(&p, g) {

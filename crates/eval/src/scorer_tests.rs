@@ -11,23 +11,28 @@ const R: &str = "<|return|>";
 
 fn hex_of(text: &str) -> String {
     let ids = ossperf_harmony::tokenizer().encode_with_special_tokens(text);
-    ids.iter().map(|id| hex::encode_upper(id.to_le_bytes())).collect()
+    ids.iter()
+        .map(|id| hex::encode_upper(id.to_le_bytes()))
+        .collect()
 }
 
 fn write_log(dir: &tempfile::TempDir, entries: &[(u64, String)]) -> PathBuf {
     let path = dir.path().join("mlperf_log_accuracy.json");
     let mut f = std::fs::File::create(&path).unwrap();
-    write!(f, "[\n").unwrap();
+    writeln!(f, "[").unwrap();
     for (i, (qsl, data)) in entries.iter().enumerate() {
         let sep = if i + 1 == entries.len() { "\n" } else { ",\n" };
         write!(f, "{{\"seq_id\": {i}, \"qsl_idx\": {qsl}, \"data\": \"{data}\", \"token_count\": 1}}{sep}").unwrap();
     }
-    write!(f, "]\n").unwrap();
+    writeln!(f, "]").unwrap();
     path
 }
 
 fn row(dataset: &str, gt: Option<&str>) -> ReferenceRow {
-    ReferenceRow { dataset: dataset.into(), ground_truth: gt.map(String::from) }
+    ReferenceRow {
+        dataset: dataset.into(),
+        ground_truth: gt.map(String::from),
+    }
 }
 
 #[test]
@@ -40,32 +45,62 @@ fn crafted_answers_score_by_each_rule_and_weight_by_repeats() {
         row("gpqa_diamond", Some("C")),
         row("gpqa_diamond", None),
     ];
-    let log = write_log(&dir, &[
-        (0, hex_of(&format!("{A}so \\boxed{{12}}{F}The answer is \\boxed{{ 070 }}{R}"))),
-        // Truncated in the analysis: no final channel, no answer.
-        (1, hex_of(&format!("{A}Let me compute 2+3 and then"))),
-        (2, hex_of(&format!("{A}...{F}**Answer: B**{R}"))),
-        // Missing final channel: P3 finds the analysis's `ANSWER: d`.
-        (3, hex_of(&format!("{A}no final channel; ANSWER: d"))),
-        (4, hex_of(&format!("{A}...{F}A{R}"))),
-        (9, hex_of("past the reference")),
-    ]);
-    let options = EvalOptions { keep_details: true, ..EvalOptions::default() };
+    let log = write_log(
+        &dir,
+        &[
+            (
+                0,
+                hex_of(&format!(
+                    "{A}so \\boxed{{12}}{F}The answer is \\boxed{{ 070 }}{R}"
+                )),
+            ),
+            // Truncated in the analysis: no final channel, no answer.
+            (1, hex_of(&format!("{A}Let me compute 2+3 and then"))),
+            (2, hex_of(&format!("{A}...{F}**Answer: B**{R}"))),
+            // Missing final channel: P3 finds the analysis's `ANSWER: d`.
+            (3, hex_of(&format!("{A}no final channel; ANSWER: d"))),
+            (4, hex_of(&format!("{A}...{F}A{R}"))),
+            (9, hex_of("past the reference")),
+        ],
+    );
+    let options = EvalOptions {
+        keep_details: true,
+        ..EvalOptions::default()
+    };
     let score = score_log(&log, &reference, &options).unwrap();
-    assert_eq!(score.per_dataset["aime25"], DatasetCount { correct: 1, total: 2 });
-    assert_eq!(score.per_dataset["gpqa_diamond"], DatasetCount { correct: 1, total: 3 });
+    assert_eq!(
+        score.per_dataset["aime25"],
+        DatasetCount {
+            correct: 1,
+            total: 2
+        }
+    );
+    assert_eq!(
+        score.per_dataset["gpqa_diamond"],
+        DatasetCount {
+            correct: 1,
+            total: 3
+        }
+    );
     assert_eq!(score.skipped_out_of_range, vec![9]);
     assert_eq!(score.entries_read, 6);
     // (1/8 + 1/5) / (2/8 + 3/5) = 0.325 / 0.85
     assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 38.235");
-    let details: Vec<&str> = score.details.iter().map(|d| d.evaluation_details.as_str()).collect();
-    assert_eq!(details, vec![
-        "Correct",
-        "No answer extracted from model output",
-        "Correct",
-        "Incorrect (extracted: D, ground_truth: C)",
-        "No ground truth available",
-    ]);
+    let details: Vec<&str> = score
+        .details
+        .iter()
+        .map(|d| d.evaluation_details.as_str())
+        .collect();
+    assert_eq!(
+        details,
+        vec![
+            "Correct",
+            "No answer extracted from model output",
+            "Correct",
+            "Incorrect (extracted: D, ground_truth: C)",
+            "No ground truth available",
+        ]
+    );
     assert_eq!(score.details[0].extracted_answer.as_deref(), Some("70"));
     assert_eq!(score.details[0].dataset, "aime25");
 }
@@ -83,45 +118,73 @@ fn an_entry_with_odd_length_hex_stops_scoring_with_an_error_naming_it() {
 fn an_unroutable_dataset_and_a_token_outside_the_vocabulary_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let log = write_log(&dir, &[(0, hex_of("x"))]);
-    let err = score_log(&log, &[row("pubmed_summarization", None)], &EvalOptions::default()).unwrap_err();
+    let err = score_log(
+        &log,
+        &[row("pubmed_summarization", None)],
+        &EvalOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::UnknownDataset { .. }), "{err}");
     let log = write_log(&dir, &[(0, "FFFFFF00".into())]);
     let err = score_log(&log, &[row("aime25", Some("1"))], &EvalOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("token id `16777215` at position 0 is outside the o200k_harmony vocabulary"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("token id `16777215` at position 0 is outside the o200k_harmony vocabulary"),
+        "{err}"
+    );
 }
 
 #[test]
 fn livecodebench_entries_without_test_files_are_an_error_not_a_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let log = write_log(&dir, &[(0, hex_of(&format!("{A}x{F}```python\nprint(1)\n```{R}")))]);
-    let err = score_log(&log, &[row("livecodebench_v6", Some("ossperf_s01"))], &EvalOptions::default()).unwrap_err();
+    let log = write_log(
+        &dir,
+        &[(0, hex_of(&format!("{A}x{F}```python\nprint(1)\n```{R}")))],
+    );
+    let err = score_log(
+        &log,
+        &[row("livecodebench_v6", Some("ossperf_s01"))],
+        &EvalOptions::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.to_string(), "1 LiveCodeBench entries need their test cases: pass `--lcb-tests` with the release_v6 `test*.jsonl` files (a file or a directory)");
 }
 
 #[test]
 fn without_python_livecodebench_entries_are_reported_not_evaluable() {
     let dir = tempfile::tempdir().unwrap();
-    let log = write_log(&dir, &[
-        (0, hex_of(&format!("{A}x{F}```python\nprint(1)\n```{R}"))),
-        (1, hex_of(&format!("{A}x{F}no code{R}"))),
-    ]);
+    let log = write_log(
+        &dir,
+        &[
+            (0, hex_of(&format!("{A}x{F}```python\nprint(1)\n```{R}"))),
+            (1, hex_of(&format!("{A}x{F}no code{R}"))),
+        ],
+    );
     let mut options = EvalOptions {
-        lcb_tests: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample_lcb_tests.jsonl")),
+        lcb_tests: Some(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample_lcb_tests.jsonl"),
+        ),
         ..EvalOptions::default()
     };
     options.lcb.sandbox.python = PathBuf::from("/nonexistent/python3");
-    let reference = [row("livecodebench_v6", Some("ossperf_s01")), row("livecodebench_v6", Some("ossperf_s02"))];
+    let reference = [
+        row("livecodebench_v6", Some("ossperf_s01")),
+        row("livecodebench_v6", Some("ossperf_s02")),
+    ];
     let score = score_log(&log, &reference, &options).unwrap();
     assert_eq!(score.not_evaluable, 1);
     assert_eq!(score.exact_match_line(), None);
-    assert_eq!(score.not_evaluable_reason.as_deref(), Some("python3 not found at `/nonexistent/python3`: LiveCodeBench code cannot be run"));
+    assert_eq!(
+        score.not_evaluable_reason.as_deref(),
+        Some("python3 not found at `/nonexistent/python3`: LiveCodeBench code cannot be run")
+    );
 }
 
 #[test]
 fn livecodebench_code_runs_against_the_sample_tests() {
-    if crate::lcb::sandbox::tests::sandbox_or_skip("scorer lcb").is_none() {
+    let Some(sandbox) = crate::lcb::sandbox::tests::sandbox_or_skip("scorer lcb") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let good = "n = int(input())\na = list(map(int, input().split()))\nprint(sum(x for x in a if x % 2 == 0))";
     let log = write_log(&dir, &[
@@ -130,12 +193,26 @@ fn livecodebench_code_runs_against_the_sample_tests() {
         (0, hex_of(&format!("{A}x{F}```python\nprint(6)\n```{R}"))),
     ]);
     let mut options = EvalOptions {
-        lcb_tests: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample_lcb_tests.jsonl")),
+        lcb_tests: Some(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample_lcb_tests.jsonl"),
+        ),
         ..EvalOptions::default()
     };
     options.lcb.workers = 2;
+    options.lcb.sandbox = sandbox.config().clone();
     options.lcb.per_test_timeout = std::time::Duration::from_secs(5);
-    let score = score_log(&log, &[row("livecodebench_v6", Some("ossperf_s01"))], &options).unwrap();
-    assert_eq!(score.per_dataset["livecodebench_v6"], DatasetCount { correct: 1, total: 2 });
+    let score = score_log(
+        &log,
+        &[row("livecodebench_v6", Some("ossperf_s01"))],
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        score.per_dataset["livecodebench_v6"],
+        DatasetCount {
+            correct: 1,
+            total: 2
+        }
+    );
     assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 50.000");
 }

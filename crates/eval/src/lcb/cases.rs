@@ -92,8 +92,7 @@ pub fn load_suites(
                 reason,
             };
             let problem: Problem = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
-            if !needed.contains(&problem.question_id) || found.contains_key(&problem.question_id)
-            {
+            if !needed.contains(&problem.question_id) || found.contains_key(&problem.question_id) {
                 continue;
             }
             let suite = decode_problem(&problem).map_err(bad)?;
@@ -169,8 +168,8 @@ fn decode_private(text: &str) -> Result<Vec<Case>, String> {
     flate2::read::ZlibDecoder::new(packed.as_slice())
         .read_to_end(&mut pickled)
         .map_err(|e| format!("`private_test_cases` is not zlib data: {e}"))?;
-    let json = super::pickle::unpickle_str(&pickled)
-        .map_err(|e| format!("`private_test_cases`: {e}"))?;
+    let json =
+        super::pickle::unpickle_str(&pickled).map_err(|e| format!("`private_test_cases`: {e}"))?;
     parse_cases(&json).map_err(|e| format!("`private_test_cases` is not a JSON list of tests: {e}"))
 }
 
@@ -190,7 +189,10 @@ mod tests {
         assert_eq!(s01.fn_name, None);
         assert_eq!(s01.inputs[0], "5\n1 2 3 4 5\n");
         assert_eq!(s01.outputs[0], "6\n");
-        assert!(s01.inputs.len() > 2, "private tests follow the two public ones");
+        assert!(
+            s01.inputs.len() > 2,
+            "private tests follow the two public ones"
+        );
         assert_eq!(s01.inputs.len(), s01.outputs.len());
         assert_eq!(suites["ossperf_f01"].fn_name.as_deref(), Some("pairCount"));
     }
@@ -217,6 +219,9 @@ mod tests {
         .unwrap();
         let needed: HashSet<String> = ["q1".to_owned()].into();
         let err = load_suites(dir.path(), &needed).unwrap_err().to_string();
-        assert!(err.contains("test.jsonl` line 1: `private_test_cases` is neither JSON nor base64"), "{err}");
+        assert!(
+            err.contains("test.jsonl` line 1: `private_test_cases` is neither JSON nor base64"),
+            "{err}"
+        );
     }
 }

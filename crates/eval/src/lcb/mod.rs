@@ -78,7 +78,13 @@ struct RunnerReport {
 }
 
 /// Runs one job in worker slot `slot`.
-pub fn run_job(sandbox: &Sandbox, slot: u32, job: &LcbJob, suite: &TestSuite, per_test: Duration) -> Verdict {
+pub fn run_job(
+    sandbox: &Sandbox,
+    slot: u32,
+    job: &LcbJob,
+    suite: &TestSuite,
+    per_test: Duration,
+) -> Verdict {
     let n = suite.inputs.len() as u64;
     let per_test_secs = per_test.as_secs().max(1);
     let budget = (per_test_secs + 1) * n + 5;
@@ -107,7 +113,10 @@ pub fn run_job(sandbox: &Sandbox, slot: u32, job: &LcbJob, suite: &TestSuite, pe
         Err(err) => return fail(format!("sandbox could not start python3: {err}"), false),
     };
     if out.exit == sandbox::Exit::TimedOut {
-        return fail(format!("killed at the whole-item limit of {budget} s"), true);
+        return fail(
+            format!("killed at the whole-item limit of {budget} s"),
+            true,
+        );
     }
     match serde_json::from_slice::<RunnerReport>(&out.stdout) {
         Ok(report) => Verdict {
@@ -118,7 +127,13 @@ pub fn run_job(sandbox: &Sandbox, slot: u32, job: &LcbJob, suite: &TestSuite, pe
             detail: report.detail,
             overrun: false,
         },
-        Err(_) => fail(format!("the program ended the runner ({:?}) before any verdict", out.exit), false),
+        Err(_) => fail(
+            format!(
+                "the program ended the runner ({:?}) before any verdict",
+                out.exit
+            ),
+            false,
+        ),
     }
 }
 
@@ -143,7 +158,9 @@ pub fn run_jobs(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
                 let verdict = match suites.get(&job.question_id) {
-                    Some(suite) => run_job(sandbox, slot as u32, job, suite, options.per_test_timeout),
+                    Some(suite) => {
+                        run_job(sandbox, slot as u32, job, suite, options.per_test_timeout)
+                    }
                     None => Verdict {
                         passed: false,
                         results: Vec::new(),
@@ -184,7 +201,12 @@ pub fn probe(config: &SandboxConfig) -> Result<Strength, String> {
     let sandbox = Sandbox::new(config.clone());
     let out = sandbox
         .run(0, &["-c", "print('ok')"], b"", Duration::from_secs(30), 30)
-        .map_err(|e| format!("the sandbox could not start `{}`: {e}", config.python.display()))?;
+        .map_err(|e| {
+            format!(
+                "the sandbox could not start `{}`: {e}",
+                config.python.display()
+            )
+        })?;
     if out.stdout == b"ok\n" {
         Ok(sandbox.strength())
     } else {

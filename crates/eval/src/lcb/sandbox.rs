@@ -62,10 +62,16 @@ impl Default for SandboxConfig {
             max_file_bytes: 64 << 20,
             max_open_files: 256,
             tmpfs_bytes: 128 << 20,
-            uid_base: 1_900_000_000,
+            uid_base: default_uid_base(),
             max_output_bytes: 1 << 20,
         }
     }
+}
+
+/// The first sandbox uid of this process: `1_900_000_000 + (pid mod 100000) · 256`, so two
+/// scorers running at once never share (or sweep) each other's sandbox users.
+pub fn default_uid_base() -> u32 {
+    1_900_000_000 + (std::process::id() % 100_000) * 256
 }
 
 /// The system interpreter: `/usr/bin/python3` or `/usr/local/bin/python3` when present (a
@@ -240,11 +246,27 @@ impl Sandbox {
             workdir: cstr("/tmp/w")?,
         };
         let limits = [
-            (libc::RLIMIT_AS, self.config.memory_bytes, self.config.memory_bytes),
+            (
+                libc::RLIMIT_AS,
+                self.config.memory_bytes,
+                self.config.memory_bytes,
+            ),
             (libc::RLIMIT_CPU, cpu, cpu + 1),
-            (libc::RLIMIT_FSIZE, self.config.max_file_bytes, self.config.max_file_bytes),
-            (libc::RLIMIT_NOFILE, self.config.max_open_files, self.config.max_open_files),
-            (libc::RLIMIT_NPROC, self.config.max_processes, self.config.max_processes),
+            (
+                libc::RLIMIT_FSIZE,
+                self.config.max_file_bytes,
+                self.config.max_file_bytes,
+            ),
+            (
+                libc::RLIMIT_NOFILE,
+                self.config.max_open_files,
+                self.config.max_open_files,
+            ),
+            (
+                libc::RLIMIT_NPROC,
+                self.config.max_processes,
+                self.config.max_processes,
+            ),
             (libc::RLIMIT_CORE, 0, 0),
         ];
         let root = self.root;

@@ -1,15 +1,171 @@
-//! `ossperf compliance`.
+//! `ossperf compliance`: verify the TEST07 and TEST09 audit runs and write the files the
+//! submission checker reads (`OUT/TEST07/verify_accuracy.txt`, `OUT/TEST09/verify_output_len.txt`
+//! and the copied logs).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use ossperf_eval::compliance::{
+    audit_value, audit_value_in, verify_test07, verify_test09, write_layout,
+};
+
+use crate::output;
+
+/// The shipped TEST07 audit.config.
+pub const TEST07_AUDIT: &str = include_str!("../../../loadgen/conf/TEST07/audit.config");
+/// The shipped TEST09 audit.config.
+pub const TEST09_AUDIT: &str = include_str!("../../../loadgen/conf/TEST09/audit.config");
 
 /// Subcommands of `ossperf compliance`.
 #[derive(Debug, clap::Subcommand)]
 pub enum ComplianceCommand {
-    /// Placeholder until the subcommands land
-    Todo,
+    /// Verify TEST07: the GPQA score of a performance-mode run against the audit threshold
+    Test07(Test07Args),
+    /// Verify TEST09: the mean output length of a performance-mode run within ±10 % of 1278.20
+    Test09(Test09Args),
 }
 
-/// Runs `ossperf compliance`.
-pub fn run(_cmd: ComplianceCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`ossperf compliance` is not built yet")
+/// Arguments of `ossperf compliance test07`.
+#[derive(Debug, clap::Args)]
+pub struct Test07Args {
+    /// The audit run's result directory (with mlperf_log_accuracy.json)
+    #[arg(short = 'c', long, value_name = "DIR")]
+    pub compliance_dir: PathBuf,
+    /// Where to write TEST07/ (the submission's compliance directory)
+    #[arg(short = 'o', long, value_name = "DIR", default_value = ".")]
+    pub output_dir: PathBuf,
+    /// The GPQA compliance data (acc_eval_compliance_gpqa.parquet)
+    #[arg(long, value_name = "FILE")]
+    pub reference_data: PathBuf,
+    /// The audit.config to read the threshold from (default: the shipped one)
+    #[arg(long, value_name = "FILE")]
+    pub audit_config: Option<PathBuf>,
+    /// The threshold, overriding the audit.config
+    #[arg(long, value_name = "PCT")]
+    pub accuracy_threshold: Option<f64>,
+}
+
+/// Arguments of `ossperf compliance test09`.
+#[derive(Debug, clap::Args)]
+pub struct Test09Args {
+    /// The audit run's result directory (with mlperf_log_accuracy.json)
+    #[arg(short = 'c', long, value_name = "DIR")]
+    pub compliance_dir: PathBuf,
+    /// Where to write TEST09/ (the submission's compliance directory)
+    #[arg(short = 'o', long, value_name = "DIR", default_value = ".")]
+    pub output_dir: PathBuf,
+    /// The audit.config to read the bounds from (default: the shipped one)
+    #[arg(long, value_name = "FILE")]
+    pub audit_config: Option<PathBuf>,
+    /// The lower bound on the mean, overriding the audit.config
+    #[arg(long, value_name = "TOKENS")]
+    pub min_output_tokens: Option<f64>,
+    /// The upper bound on the mean, overriding the audit.config
+    #[arg(long, value_name = "TOKENS")]
+    pub max_output_tokens: Option<f64>,
+}
+
+fn threshold(
+    cli: Option<f64>,
+    audit: Option<&Path>,
+    shipped: &str,
+    key: &str,
+) -> anyhow::Result<f64> {
+    if let Some(v) = cli {
+        return Ok(v);
+    }
+    let value = match audit {
+        Some(path) => audit_value(path, key)?,
+        None => audit_value_in(shipped, Path::new("<shipped audit.config>"), key)?,
+    };
+    value.with_context(|| format!("no `{key}`: pass it on the command line or in --audit-config"))
+}
+
+/// Verifies a TEST07 run in `run_dir` and writes `out_dir/TEST07/`. Returns whether it passed.
+pub fn test07(
+    run_dir: &Path,
+    reference_data: &Path,
+    audit: Option<&Path>,
+    cli_threshold: Option<f64>,
+    out_dir: &Path,
+) -> anyhow::Result<bool> {
+    let limit = threshold(
+        cli_threshold,
+        audit,
+        TEST07_AUDIT,
+        "test07_accuracy_threshold",
+    )?;
+    let reference = super::eval::load_reference(reference_data)?;
+    let log = run_dir.join("mlperf_log_accuracy.json");
+    let verdict = verify_test07(
+        &log,
+        &reference,
+        limit,
+        &ossperf_eval::EvalOptions::default(),
+    )
+    .with_context(|| format!("cannot verify TEST07 on `{}`", run_dir.display()))?;
+    for line in verdict.text.lines() {
+        output::data(line);
+    }
+    let dir = write_layout(
+        "TEST07",
+        run_dir,
+        out_dir,
+        "verify_accuracy.txt",
+        &verdict.text,
+    )?;
+    output::info(&format!("wrote {}", dir.display()));
+    Ok(verdict.passed)
+}
+
+/// Verifies a TEST09 run in `run_dir` and writes `out_dir/TEST09/`. Returns whether it passed.
+pub fn test09(
+    run_dir: &Path,
+    audit: Option<&Path>,
+    min: Option<f64>,
+    max: Option<f64>,
+    out_dir: &Path,
+) -> anyhow::Result<bool> {
+    let min = threshold(min, audit, TEST09_AUDIT, "test09_min_output_tokens")?;
+    let max = threshold(max, audit, TEST09_AUDIT, "test09_max_output_tokens")?;
+    let log = run_dir.join("mlperf_log_accuracy.json");
+    let verdict = verify_test09(&log, min, max)?;
+    for line in verdict.text.lines() {
+        output::data(line);
+    }
+    let dir = write_layout(
+        "TEST09",
+        run_dir,
+        out_dir,
+        "verify_output_len.txt",
+        &verdict.text,
+    )?;
+    output::info(&format!("wrote {}", dir.display()));
+    Ok(verdict.passed)
+}
+
+/// Runs `ossperf compliance`: exit 0 on TEST PASS, 1 on TEST FAIL.
+pub fn run(cmd: ComplianceCommand) -> anyhow::Result<ExitCode> {
+    let passed = match cmd {
+        ComplianceCommand::Test07(a) => test07(
+            &a.compliance_dir,
+            &a.reference_data,
+            a.audit_config.as_deref(),
+            a.accuracy_threshold,
+            &a.output_dir,
+        )?,
+        ComplianceCommand::Test09(a) => test09(
+            &a.compliance_dir,
+            a.audit_config.as_deref(),
+            a.min_output_tokens,
+            a.max_output_tokens,
+            &a.output_dir,
+        )?,
+    };
+    Ok(if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -1,12 +1,140 @@
-//! `ossperf eval`.
+//! `ossperf eval`: score an accuracy log the way the reference's `eval_mlperf_accuracy.py` does,
+//! with the same flags, and print the line the submission checker reads.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ossperf_eval::lcb::{LcbOptions, SandboxConfig};
+use ossperf_eval::{report, score_log, EvalOptions, ReferenceRow, Score};
+
+use crate::output;
 
 /// Arguments of `ossperf eval`.
 #[derive(Debug, clap::Args)]
-pub struct EvalArgs {}
+pub struct EvalArgs {
+    /// The accuracy log (mlperf_log_accuracy.json); it is streamed, so any size works
+    #[arg(long, value_name = "LOG")]
+    pub mlperf_log: PathBuf,
+    /// The reference data: parquet, pandas pickle or JSONL with `dataset` and `ground_truth`
+    #[arg(long, value_name = "FILE")]
+    pub reference_data: PathBuf,
+    /// LiveCodeBench release_v6 test files: one `.jsonl` file or a directory of them
+    #[arg(long, value_name = "PATH")]
+    pub lcb_tests: Option<PathBuf>,
+    /// Write the summary (and, with --verbose, per-entry results) as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Write per-entry results as JSON Lines, ordered by qsl_idx
+    #[arg(long, value_name = "FILE")]
+    pub save_outputs: Option<PathBuf>,
+    /// Parallel LiveCodeBench workers (capped at the number of cores)
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub num_lcb_workers: usize,
+    /// Per-test time limit of LiveCodeBench programs, in seconds (the reference uses 60)
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub lcb_timeout: u64,
+    /// Address-space limit of each LiveCodeBench program, in MiB
+    #[arg(long, default_value_t = 4096, value_name = "MIB")]
+    pub lcb_memory_mb: u64,
+    /// The python3 that runs LiveCodeBench programs
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Accepted for compatibility with the reference; the o200k_harmony tokenizer is built in
+    #[arg(long, hide = true)]
+    pub tokenizer: Option<String>,
+    /// Keep per-entry results in --output-file
+    #[arg(long)]
+    pub verbose: bool,
+}
 
-/// Runs `ossperf eval`.
-pub fn run(_args: EvalArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`ossperf eval` is not built yet")
+/// Reads the reference data into scoring rows, requiring the `dataset` and `ground_truth`
+/// columns as the reference's scorer does.
+pub fn load_reference(path: &Path) -> anyhow::Result<Vec<ReferenceRow>> {
+    let data = ossperf_dataset::open(path)
+        .with_context(|| format!("cannot read the reference data `{}`", path.display()))?;
+    for column in ["dataset", "ground_truth"] {
+        if !data.schema().iter().any(|(name, _)| name == column) {
+            anyhow::bail!(
+                "reference data `{}` has no `{column}` column: expected the columns `dataset` \
+                 and `ground_truth`",
+                path.display()
+            );
+        }
+    }
+    Ok((0..data.len())
+        .map(|i| ReferenceRow {
+            dataset: data.sub_dataset(i).unwrap_or_default().to_owned(),
+            ground_truth: data.ground_truth(i).map(str::to_owned),
+        })
+        .collect())
+}
+
+/// Scoring options from the command line.
+pub fn options(args: &EvalArgs) -> EvalOptions {
+    let mut sandbox = SandboxConfig {
+        memory_bytes: args.lcb_memory_mb.saturating_mul(1 << 20),
+        ..SandboxConfig::default()
+    };
+    if let Some(python) = &args.python {
+        sandbox.python = python.clone();
+    }
+    EvalOptions {
+        lcb_tests: args.lcb_tests.clone(),
+        lcb: LcbOptions {
+            workers: args.num_lcb_workers,
+            per_test_timeout: Duration::from_secs(args.lcb_timeout.max(1)),
+            sandbox,
+        },
+        keep_details: args.verbose || args.save_outputs.is_some(),
+    }
+}
+
+/// Runs `ossperf eval`: exit 0 with a complete score, 1 when entries were not evaluable.
+pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let reference = load_reference(&args.reference_data)?;
+    let mut score = score_log(&args.mlperf_log, &reference, &options(&args))
+        .with_context(|| format!("cannot score `{}`", args.mlperf_log.display()))?;
+    for qsl in score.skipped_out_of_range.iter().take(5) {
+        output::warn(&format!(
+            "qsl_idx {qsl} out of range (the reference data has {} rows); entry skipped",
+            reference.len()
+        ));
+    }
+    let mut text = Vec::new();
+    report::write_text(&score, &mut text)?;
+    for line in String::from_utf8_lossy(&text).lines() {
+        output::data(line);
+    }
+    if let Some(path) = &args.save_outputs {
+        write_outputs(path, &score)?;
+    }
+    if !args.verbose {
+        score.details.clear();
+    }
+    if let Some(path) = &args.output_file {
+        let json = serde_json::to_string_pretty(&report::to_json(&score))?;
+        std::fs::write(path, json).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    if let Some(reason) = &score.not_evaluable_reason {
+        output::error(&format!("score incomplete: {reason}"));
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_outputs(path: &Path, score: &Score) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut sorted: Vec<_> = score.details.iter().collect();
+    sorted.sort_by_key(|d| d.qsl_idx);
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    for d in sorted {
+        serde_json::to_writer(&mut out, d)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -7,7 +7,7 @@
 //! one atomic decrement. Only the exceptional paths (an error LoadGen would log, a failed
 //! sample) take a lock.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::Instant;
@@ -138,7 +138,6 @@ pub(crate) struct Series {
     pub(crate) waiter: Thread,
     pub(crate) accuracy: Option<AccuracySender>,
     pub(crate) failures: Mutex<FailureSummary>,
-    pub(crate) any_failure: AtomicBool,
     pub(crate) errors: Mutex<(u64, Vec<RuntimeError>)>,
 }
 
@@ -294,7 +293,6 @@ impl Series {
         {
             return self.error("Attempted to complete a sample twice.".into());
         }
-        self.any_failure.store(true, Ordering::Release);
         let _ = slot.reason.set(reason.into());
         if let Ok(mut failures) = self.failures.lock() {
             failures.count += 1;
@@ -382,7 +380,6 @@ mod tests {
             waiter: std::thread::current(),
             accuracy: None,
             failures: Mutex::new(FailureSummary::default()),
-            any_failure: AtomicBool::new(false),
             errors: Mutex::new((0, Vec::new())),
         })
     }

@@ -354,7 +354,6 @@ impl Test<'_> {
             waiter: std::thread::current(),
             accuracy: self.accuracy.sender(),
             failures: Mutex::new(FailureSummary::default()),
-            any_failure: AtomicBool::new(false),
             errors: Mutex::new((0, Vec::new())),
         }
     }

@@ -308,6 +308,16 @@ fn server_performance_matches_the_official_summary_and_detail() {
         .samples
         .iter()
         .all(|s| s.first_token_ns.is_some() && s.n_tokens == 3));
+    for s in &report.samples {
+        let first = s.first_token_ns.unwrap();
+        assert!(s.scheduled_ns <= s.issued_ns, "{s:?}");
+        assert!(s.issued_ns <= first && first <= s.complete_ns, "{s:?}");
+    }
+    let scheduled: Vec<u64> = report.samples.iter().map(|s| s.scheduled_ns).collect();
+    assert!(
+        scheduled.windows(2).all(|w| w[0] <= w[1]),
+        "issued in schedule order"
+    );
 }
 
 #[test]

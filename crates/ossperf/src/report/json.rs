@@ -158,6 +158,18 @@ mod tests {
     }
 
     #[test]
+    fn metric_values_survive_the_file_to_the_last_bit() {
+        let mut results = sample::server_run(2, 1);
+        for (i, m) in results.metrics.iter_mut().enumerate() {
+            m.value = 26_121.597_816_534_042 + i as f64 * 0.1;
+        }
+        let mut out = Vec::new();
+        write_json(&results, &mut out).unwrap();
+        let back = parse_results(std::str::from_utf8(&out).unwrap()).unwrap();
+        assert_eq!(back.metrics, results.metrics);
+    }
+
+    #[test]
     fn each_request_record_is_on_its_own_line() {
         let results = sample::server_run(3, 1);
         let mut out = Vec::new();

@@ -41,14 +41,15 @@ impl Rng {
     }
 }
 
-/// A Server run of `n` requests at about 8 queries/s; `seed` varies the numbers.
+/// A Server run of `n` requests at `8 + seed % 3` queries/s; `seed` varies the numbers.
 pub fn server_run(n: usize, seed: u64) -> RunResults {
     let mut rng = Rng(seed);
     let slowdown = 1.0 + (seed % 5) as f64 * 0.08;
+    let gap_ns = 1e9 / (8 + seed % 3) as f64;
     let mut requests = Vec::with_capacity(n);
     let mut t = 0.0f64;
     for i in 0..n {
-        t += rng.exp(125e6);
+        t += rng.exp(gap_ns);
         let scheduled = t as u64;
         let late = if rng.unit() < 0.02 {
             rng.exp(20e6)

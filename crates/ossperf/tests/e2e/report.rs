@@ -1,5 +1,6 @@
 //! `ossperf report`: results directories in, one self-contained HTML page out; and the page
 //! as a browser sees it (headless Chromium, skipped with a reason when it is absent).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -173,12 +174,7 @@ fn chromium(profile: &Path, extra: &[&str], url: &str) -> Output {
 fn html_attribute<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
     let head = &dom[dom.find("<html")?..];
     let head = &head[..head.find('>')?];
-    Some(
-        head.split(&format!("{name}=\""))
-            .nth(1)?
-            .split('"')
-            .next()?,
-    )
+    head.split(&format!("{name}=\"")).nth(1)?.split('"').next()
 }
 
 #[test]

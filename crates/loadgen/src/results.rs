@@ -190,6 +190,10 @@ pub struct Metrics {
     pub token_throughput_with_loadgen_overhead: Option<f64>,
     /// Non-Offline token mode: tokens / (mean latency ns × n) (tokens per ns, as LoadGen).
     pub token_throughput: Option<f64>,
+    /// Offline with `infer_token_latencies`: factor × n / max_latency.
+    pub inferred_tokens_per_second: Option<f64>,
+    /// Server with `infer_token_latencies`: factor × (n − 1) / final_query_all_samples_done.
+    pub inferred_completed_tokens_per_second: Option<f64>,
 }
 
 impl PerformanceResult {
@@ -219,7 +223,21 @@ impl PerformanceResult {
             final_query_issued_s: raw.final_query_issued_s,
             final_query_all_samples_done_s: raw.final_query_all_samples_done_s,
         };
-        let metrics = metrics(scenario, token_mode, n, raw.token_count, &latency, &times);
+        let mut metrics = metrics(scenario, token_mode, n, raw.token_count, &latency, &times);
+        if eff.requested.infer_token_latencies {
+            let factor = eff.requested.token_latency_scaling_factor as f64;
+            match scenario {
+                Scenario::Offline => {
+                    metrics.inferred_tokens_per_second =
+                        Some(factor * n as f64 / times.max_latency_s);
+                }
+                Scenario::Server => {
+                    metrics.inferred_completed_tokens_per_second =
+                        Some(factor * (n as f64 - 1.0) / times.final_query_all_samples_done_s);
+                }
+                _ => {}
+            }
+        }
         let (min_duration_met, min_duration_recommendation) = min_duration(eff, &times);
         let min_queries_met =
             raw.queries_issued >= eff.min_query_count && n as u64 >= eff.min_sample_count;

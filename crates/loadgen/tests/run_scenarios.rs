@@ -333,3 +333,22 @@ fn a_submission_run_logs_the_same_samples_as_the_official_loadgen() {
     assert_eq!(ours.len(), 294);
     assert_eq!(ours, expected);
 }
+
+#[test]
+fn inferred_token_throughput_is_reported_after_the_other_results() {
+    let mut settings = stream_settings(Scenario::Offline);
+    settings.infer_token_latencies = true;
+    settings.token_latency_scaling_factor = 250;
+    let sut = Sut::new(0);
+    let (report, detail) = run(&sut, &settings);
+    let perf = report.performance.unwrap();
+    let inferred = perf.metrics.inferred_tokens_per_second.unwrap();
+    let expected = 250.0 * 100.0 / perf.raw_times.max_latency_s;
+    assert!((inferred - expected).abs() <= 1e-9 * expected);
+    let keys: Vec<&str> = detail.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(
+        keys[keys.len() - 2..],
+        ["result_inferred_tokens_per_second", "num_errors"]
+    );
+    assert!(report.summary.contains("\nTokens per second (inferred): "));
+}

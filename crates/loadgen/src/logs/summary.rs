@@ -90,9 +90,25 @@ fn headline(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettings) {
             let _ = writeln!(s, "Samples per second: {}", g(m.samples_per_second));
         }
     }
-    if !token_mode {
-        return;
+    if token_mode {
+        token_headline(s, r, eff, &target);
     }
+    if let Some(x) = m.inferred_completed_tokens_per_second {
+        let _ = writeln!(
+            s,
+            "Completed tokens per second (inferred): {}",
+            format_fixed2(x)
+        );
+    }
+    if let Some(x) = m.inferred_tokens_per_second {
+        let _ = writeln!(s, "Tokens per second (inferred): {}", format_g(x));
+    }
+}
+
+fn token_headline(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettings, target: &str) {
+    let m = &r.metrics;
+    let g = |x: Option<f64>| format_g(x.unwrap_or(0.0));
+    let f2 = |x: Option<f64>| format_fixed2(x.unwrap_or(0.0));
     match eff.scenario {
         Scenario::SingleStream | Scenario::MultiStream => {
             let v = r.ttft.as_ref().map_or(0, |l| l.target.1);
@@ -470,6 +486,15 @@ pub fn log_detail(
         )?;
     } else if token_mode {
         d.log("result_tokens_per_second", f(m.tokens_per_second))?;
+    }
+    if let Some(x) = m.inferred_completed_tokens_per_second {
+        d.log(
+            "result_inferred_completed_tokens_per_second",
+            Value::Float(x),
+        )?;
+    }
+    if let Some(x) = m.inferred_tokens_per_second {
+        d.log("result_inferred_tokens_per_second", Value::Float(x))?;
     }
     Ok(())
 }

@@ -352,3 +352,27 @@ fn inferred_token_throughput_is_reported_after_the_other_results() {
     );
     assert!(report.summary.contains("\nTokens per second (inferred): "));
 }
+
+#[test]
+fn a_declared_audit_config_is_logged_as_loadgens_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = LogSettings::default();
+    log.log_output.outdir = dir.path().to_path_buf();
+    let control = RunControl::new().with_audit_config("audit.config");
+    let settings = stream_settings(Scenario::Offline);
+    let report = run_test(&Sut::new(0), &Qsl, &settings, &log, &control).unwrap();
+    let detail = std::fs::read_to_string(&report.logs.detail).unwrap();
+    let line = detail
+        .lines()
+        .find(|l| l.contains("warning_generic_message"))
+        .unwrap();
+    assert!(line.contains(
+        "\"value\": \"Found Audit Config file (audit.config). Overriding TestSettings from \
+         audit.config file.\""
+    ));
+    assert!(line.contains("\"is_warning\": true"));
+    assert_eq!(report.warnings, 1);
+    assert!(report
+        .summary
+        .contains("\n1 warning encountered. See detailed log.\n"));
+}

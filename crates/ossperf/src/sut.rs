@@ -12,6 +12,8 @@
 //! token's data) and `n_tokens` as the server counted them. A failed request is answered with
 //! [`Responder::fail`] and its reason.
 
+#[cfg(test)]
+mod sim_tests;
 mod stats;
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use super::*;
 
 #[derive(Debug, Clone, PartialEq)]
-enum Call {
+pub(super) enum Call {
     First {
         id: u64,
         data: Vec<u8>,
@@ -33,7 +33,7 @@ enum Call {
 }
 
 #[derive(Clone, Default)]
-struct Recording(Arc<Mutex<Vec<Call>>>);
+pub(super) struct Recording(pub(super) Arc<Mutex<Vec<Call>>>);
 
 impl Reporter for Recording {
     fn first_token_at(&self, id: ResponseId, data: &[u8], _n: i64, at: Instant) {
@@ -61,7 +61,7 @@ impl Reporter for Recording {
 
 impl Recording {
     /// Waits until `n` samples have ended, then returns every call.
-    async fn wait_for(&self, n: usize) -> Vec<Call> {
+    pub(super) async fn wait_for(&self, n: usize) -> Vec<Call> {
         for _ in 0..2000 {
             let calls = self.0.lock().unwrap().clone();
             if calls
@@ -159,7 +159,7 @@ fn sut(url: &str, max_concurrency: Option<usize>) -> GptOssSut {
     )
 }
 
-fn samples(indices: &[usize]) -> Vec<QuerySample> {
+pub(super) fn samples(indices: &[usize]) -> Vec<QuerySample> {
     indices
         .iter()
         .enumerate()

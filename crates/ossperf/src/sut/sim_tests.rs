@@ -1,0 +1,131 @@
+//! The SUT and client against the real simulator (`ossperf_sim`) over loopback: every sample's
+//! whole output and the server's count reach LoadGen, for delta and cumulative streams, with
+//! retractions, and for the OpenAI API; first tokens are never stamped before the simulator
+//! sent them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ossperf_client::{Backend, Client, ClientConfig, Endpoint, SamplingParams};
+use ossperf_sim::{Faults, OutputLen, SimConfig, SimHandle, Simulator, StreamFormat, Timing};
+
+use super::tests::{samples, Call, Recording};
+use super::*;
+
+const TOKENS: u32 = 16;
+
+fn simulator(format: StreamFormat, retract_rate: f64) -> SimHandle {
+    Simulator::start(SimConfig {
+        timing: Timing::Fixed {
+            ttft: Duration::from_millis(5),
+            tpot: Duration::from_millis(1),
+        },
+        stream_format: format,
+        output_len: OutputLen::Fixed(TOKENS),
+        faults: Faults {
+            retract_rate,
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+/// A SUT whose prompt `i` has `3 + i` tokens, so the simulator's records map back to samples.
+async fn sut(backend: Backend, url: &str) -> GptOssSut {
+    let config = ClientConfig::new(backend, vec![Endpoint::parse(url).unwrap()]);
+    let client = Client::new(config).unwrap();
+    assert!(client.health_check().await.unwrap().is_empty());
+    let prompts: Vec<Arc<[u32]>> = (0..6u32)
+        .map(|i| Arc::from(vec![200; 3 + i as usize]))
+        .collect();
+    GptOssSut::new(
+        client,
+        tokio::runtime::Handle::current(),
+        Arc::new(prompts),
+        SutConfig {
+            name: "sim".into(),
+            params: SamplingParams::default(),
+            stream: true,
+            max_concurrency: Some(3),
+        },
+    )
+}
+
+/// Runs six samples and checks what LoadGen was told against the simulator's own record.
+async fn run_and_check(backend: Backend, sim: &SimHandle) -> GptOssSut {
+    let sut = sut(backend, &sim.url()).await;
+    let recording = Recording::default();
+    sut.issue(&samples(&[0, 1, 2, 3, 4, 5]), &recording);
+    let calls = recording.wait_for(6).await;
+    let truth = sim.truth();
+    assert_eq!(truth.len(), 6);
+    for (k, record) in truth.iter().enumerate() {
+        assert_eq!(record.completion_tokens, TOKENS, "simulator record {k}");
+        let id = u64::from(record.prompt_tokens) - 3 + 1;
+        let first = calls.iter().find_map(|c| match c {
+            Call::First { id: i, data, at } if *i == id => Some((data.clone(), *at)),
+            _ => None,
+        });
+        let complete = calls.iter().find_map(|c| match c {
+            Call::Complete {
+                id: i,
+                data,
+                n_tokens,
+                at,
+            } if *i == id => Some((data.clone(), *n_tokens, *at)),
+            _ => None,
+        });
+        let ((first_data, first_at), (data, n_tokens, at)) = (first.unwrap(), complete.unwrap());
+        assert_eq!(n_tokens, i64::from(TOKENS));
+        assert!(record.first_token.unwrap() <= first_at && first_at <= at);
+        if backend == Backend::Sglang {
+            assert_eq!(data.len(), 4 * TOKENS as usize);
+            assert_eq!(first_data, data[..4]);
+        } else {
+            assert_eq!((data.len(), first_data.len()), (0, 0));
+        }
+    }
+    sut
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_streams_from_the_simulator_reach_loadgen_whole() {
+    let sim = simulator(StreamFormat::Delta, 0.0);
+    let sut = run_and_check(Backend::Sglang, &sim).await;
+    assert!(sut
+        .records()
+        .iter()
+        .all(|r| r.ids_consistent && r.retractions == 0));
+    assert_eq!(sut.live().output_tokens, 6 * u64::from(TOKENS));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cumulative_streams_with_retractions_are_counted_by_the_server() {
+    let sim = simulator(StreamFormat::Cumulative, 1.0);
+    let sut = run_and_check(Backend::Sglang, &sim).await;
+    assert!(sut
+        .records()
+        .iter()
+        .all(|r| r.ids_consistent && r.retractions == 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_streams_with_retractions_keep_every_token() {
+    let sim = simulator(StreamFormat::Delta, 1.0);
+    let sut = run_and_check(Backend::Sglang, &sim).await;
+    assert!(sut
+        .records()
+        .iter()
+        .all(|r| r.ids_consistent && r.retractions == 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_api_of_the_simulator_gives_text_and_the_usage_count() {
+    let sim = simulator(StreamFormat::Delta, 0.0);
+    let sut = run_and_check(Backend::Openai, &sim).await;
+    assert!(sut
+        .records()
+        .iter()
+        .all(|r| r.output_tokens == u64::from(TOKENS)));
+}

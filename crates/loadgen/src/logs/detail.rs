@@ -222,10 +222,55 @@ fn origin_of(key: &str, value: &Value<'_>) -> (&'static str, u32) {
     if key.starts_with("result_") || key.starts_with("early_stopping") || key == "num_errors" {
         return ("results.cc", results_line(key));
     }
-    if key == "warning_generic_message" || key == "error_runtime" {
-        return ("issue_query_controller.cc", 482);
+    if let Value::Str(message) = value {
+        if let Some(origin) = message_origin(message) {
+            return origin;
+        }
     }
     ("loadgen.cc", 0)
+}
+
+/// Where LoadGen emits the warnings and errors whose key is generic.
+fn message_origin(message: &str) -> Option<(&'static str, u32)> {
+    const ORIGINS: [(&str, &str, u32); 13] = [
+        ("Found Audit Config file", "loadgen.cc", 1235),
+        ("Test05 flag detected", "loadgen.cc", 1256),
+        (
+            "Ending early: Ran out of generated queries",
+            "loadgen.cc",
+            513,
+        ),
+        ("Ending naturally", "issue_query_controller.cc", 482),
+        (
+            "IssueQueryThread 0 Ending early: Too many",
+            "issue_query_controller.cc",
+            465,
+        ),
+        (
+            "IssueQueryThread 0 Ending early: Max query",
+            "issue_query_controller.cc",
+            504,
+        ),
+        (
+            "IssueQueryThread 0 Ending early: Max test",
+            "issue_query_controller.cc",
+            524,
+        ),
+        ("n_tokens argument missing", "logging.cc", 443),
+        ("Attempted to record a negative", "logging.cc", 447),
+        ("Number of tokens need to be", "logging.cc", 451),
+        (
+            "Attempted to record a sample latency before",
+            "logging.cc",
+            429,
+        ),
+        ("Attempted to record token latency after", "logging.cc", 417),
+        ("Attempted to complete a sample twice", "logging.cc", 0),
+    ];
+    ORIGINS
+        .iter()
+        .find(|(prefix, _, _)| message.starts_with(prefix))
+        .map(|&(_, file, line)| (file, line))
 }
 
 fn version_line(key: &str) -> u32 {
@@ -485,6 +530,33 @@ mod tests {
             0,
         );
         assert!(line.contains("\"value\": 18446744073709551615"), "{line}");
+    }
+
+    #[test]
+    fn generic_keys_name_the_source_line_of_their_message() {
+        let msg = "Found Audit Config file (audit.config). Overriding TestSettings from audit.config file.";
+        let line = one_line(
+            "warning_generic_message",
+            Value::Str(msg),
+            Level::Warning,
+            0,
+        );
+        assert!(
+            line.contains("\"file\": \"loadgen.cc\", \"line_no\": 1235"),
+            "{line}"
+        );
+        let msg = "Ending naturally: Minimum query count and test duration met.";
+        let line = one_line("generic_message", Value::Str(msg), Level::Info, 0);
+        assert!(
+            line.contains("\"file\": \"issue_query_controller.cc\", \"line_no\": 482"),
+            "{line}"
+        );
+        let msg = "Number of tokens need to be greater than 1";
+        let line = one_line("error_runtime", Value::Str(msg), Level::Error, 0);
+        assert!(
+            line.contains("\"file\": \"logging.cc\", \"line_no\": 451"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -320,7 +320,16 @@ impl Test<'_> {
         );
         self.log_stop(&issued, phase).map_err(&werr)?;
         issue::wait_for_completions(&series, issued.samples);
-        let power_end = SystemTime::now();
+        // LoadGen: power_end = power_begin + (last completion − start of issuing).
+        let last_ns = series
+            .samples
+            .iter()
+            .map(|slot| slot.complete_ns.load(Ordering::Acquire))
+            .filter(|&ns| ns != NO_TIME)
+            .max()
+            .unwrap_or(issued.start_ns);
+        let power_end =
+            power_begin + std::time::Duration::from_nanos(last_ns.saturating_sub(issued.start_ns));
         self.log_series_end(&series, power_begin, power_end)
             .map_err(&werr)?;
         self.collect(&series, &issued, phase);

@@ -296,45 +296,7 @@ impl Client {
         endpoint: &mut Option<usize>,
         first_sent: &mut bool,
     ) -> Result<(), Failure> {
-        let first_pick = self.pick(None).ok_or_else(|| {
-            Failure::new(ErrorKind::Connect, "no healthy endpoint left to send to")
-        })?;
-        let mut tried = first_pick;
-        let (i, response, _busy) = loop {
-            *endpoint = Some(tried);
-            let target = &self.inner.targets[tried];
-            let busy = Outstanding(&target.counters);
-            target.counters.outstanding.fetch_add(1, Ordering::Relaxed);
-            target.counters.sent.fetch_add(1, Ordering::Relaxed);
-            match self.post(target, request, deadlines).await {
-                Ok(response) => {
-                    target.counters.failing_in_a_row.store(0, Ordering::Relaxed);
-                    break (tried, response, busy);
-                }
-                Err((failure, retryable)) => {
-                    if failure.kind == ErrorKind::Connect {
-                        target
-                            .counters
-                            .connect_failures
-                            .fetch_add(1, Ordering::Relaxed);
-                        target
-                            .counters
-                            .failing_in_a_row
-                            .fetch_add(1, Ordering::Relaxed);
-                    }
-                    let other = if retryable && tried == first_pick {
-                        self.pick(Some(tried))
-                    } else {
-                        None
-                    };
-                    let Some(other) = other else {
-                        return Err(failure);
-                    };
-                    target.counters.retried_away.fetch_add(1, Ordering::Relaxed);
-                    tried = other;
-                }
-            }
-        };
+        let (i, response, _busy) = self.connect(request, deadlines, endpoint).await?;
         let target = &self.inner.targets[i];
         let url = target.request_uri.to_string();
         let status = response.status();
@@ -354,26 +316,70 @@ impl Client {
         let mut state = ResponseState::new(self.inner.config.backend, i);
         let mut counted = CountingHandler {
             inner: handler,
-            tokens: 0,
-            completed: false,
+            first_sent,
+            tokens: None,
         };
         let result = if is_sse {
             read_stream(&mut body, &mut state, &mut counted, deadlines).await
         } else {
             read_whole(&mut body, &mut state, &mut counted, deadlines).await
         };
-        *first_sent = state.first_sent();
-        let result = result.map_err(|mut f| {
-            f.message = format!("{} ({url})", f.message);
-            f
-        });
-        if counted.completed {
+        if let Some(tokens) = counted.tokens {
             let c = &target.counters;
             c.completed.fetch_add(1, Ordering::Relaxed);
-            c.output_tokens.fetch_add(counted.tokens, Ordering::Relaxed);
+            c.output_tokens.fetch_add(tokens, Ordering::Relaxed);
             drain(&mut body, Duration::from_secs(2).min(deadlines.total_len)).await;
         }
-        result
+        result.map_err(|mut f| {
+            f.message = format!("{} ({url})", f.message);
+            f
+        })
+    }
+
+    /// Posts to the least busy endpoint, and once more to another one when the connection
+    /// failed before any answer. Returns the endpoint, its response and its busy mark.
+    async fn connect(
+        &self,
+        request: &Request,
+        deadlines: &Deadlines,
+        endpoint: &mut Option<usize>,
+    ) -> Result<(usize, hyper::Response<Incoming>, Outstanding<'_>), Failure> {
+        let first_pick = self.pick(None).ok_or_else(|| {
+            Failure::new(ErrorKind::Connect, "no healthy endpoint left to send to")
+        })?;
+        let mut tried = first_pick;
+        loop {
+            *endpoint = Some(tried);
+            let counters = &self.inner.targets[tried].counters;
+            let busy = Outstanding(counters);
+            counters.outstanding.fetch_add(1, Ordering::Relaxed);
+            counters.sent.fetch_add(1, Ordering::Relaxed);
+            match self
+                .post(&self.inner.targets[tried], request, deadlines)
+                .await
+            {
+                Ok(response) => {
+                    counters.failing_in_a_row.store(0, Ordering::Relaxed);
+                    return Ok((tried, response, busy));
+                }
+                Err((failure, retryable)) => {
+                    if failure.kind == ErrorKind::Connect {
+                        counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+                        counters.failing_in_a_row.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let other = if retryable && tried == first_pick {
+                        self.pick(Some(tried))
+                    } else {
+                        None
+                    };
+                    let Some(other) = other else {
+                        return Err(failure);
+                    };
+                    counters.retried_away.fetch_add(1, Ordering::Relaxed);
+                    tried = other;
+                }
+            }
+        }
     }
 
     /// Posts the request body; on error, says whether it may be retried elsewhere (no byte
@@ -418,20 +424,21 @@ impl Client {
     }
 }
 
-/// Counts what a handler completed, for the endpoint's counters.
+/// Notes what a handler was told: whether the first token went out (kept even when the
+/// request is cancelled mid-stream) and the completed token count, for the counters.
 struct CountingHandler<'h, H> {
     inner: &'h mut H,
-    tokens: u64,
-    completed: bool,
+    first_sent: &'h mut bool,
+    tokens: Option<u64>,
 }
 
 impl<H: ResponseHandler> ResponseHandler for CountingHandler<'_, H> {
     fn on_first_token(&mut self, at: std::time::Instant, ids: &[u32], count: u64) {
+        *self.first_sent = true;
         self.inner.on_first_token(at, ids, count);
     }
     fn on_complete(&mut self, completion: &crate::Completion<'_>) {
-        self.tokens = completion.completion_tokens;
-        self.completed = true;
+        self.tokens = Some(completion.completion_tokens);
         self.inner.on_complete(completion);
     }
     fn on_failure(&mut self, failure: Failure) {

@@ -89,10 +89,6 @@ impl ResponseState {
         }
     }
 
-    pub fn first_sent(&self) -> bool {
-        self.first_sent
-    }
-
     /// Applies one JSON chunk that arrived in the read stamped `at`; true when it carried
     /// the first output.
     fn apply(&mut self, data: &[u8], at: Instant) -> Result<bool, Failure> {

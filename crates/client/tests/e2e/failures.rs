@@ -213,24 +213,36 @@ async fn a_server_abort_is_a_server_error() {
 
 #[tokio::test]
 async fn cancel_all_fails_a_request_in_flight_and_every_later_one() {
-    let server =
-        Canned::start(|_| vec![Step::Write(sse_head()), Step::Wait(Arc::new(Notify::new()))]).await;
+    let server = Canned::start(|_| {
+        vec![
+            Step::Write([sse_head(), chunk(&sglang_event(&[4], 1, "null"))].concat()),
+            Step::Wait(Arc::new(Notify::new())),
+        ]
+    })
+    .await;
     let client = client(Backend::Sglang, &[server.url()], |_| {});
-    let recorder = Recorder::default();
+    let first = Arc::new(Notify::new());
+    let recorder = Recorder {
+        on_first: Some(first.clone()),
+        ..Recorder::default()
+    };
     let task = tokio::spawn({
         let (client, recorder) = (client.clone(), recorder.clone());
         async move { client.send(request(true), recorder).await }
     });
-    while server.received.lock().unwrap().is_empty() {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    first.notified().await;
     client.cancel_all();
     task.await.unwrap();
     let failure = recorder.failure();
     assert_eq!(
-        (failure.kind, failure.message.as_str()),
-        (ErrorKind::Cancelled, "cancelled while in flight")
+        (
+            failure.kind,
+            failure.message.as_str(),
+            failure.after_first_token
+        ),
+        (ErrorKind::Cancelled, "cancelled while in flight", true)
     );
+    assert_eq!(recorder.events().len(), 2);
 
     let later = Recorder::default();
     client.send(request(true), later.clone()).await;

@@ -27,7 +27,7 @@ const STYLE: &str = r#"
 header{background:#1d2330;color:#fff;padding:18px 28px}header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#c8cfdb}
 main{padding:8px 28px 40px;max-width:1320px;margin:auto}h2{font-size:17px;margin:28px 0 10px;border-bottom:1px solid var(--line);padding-bottom:4px}
 nav{margin:10px 0 0}nav a{color:#9fc4ff;margin-right:14px;text-decoration:none;font-size:13px}
-.cards{display:flex;flex-wrap:wrap;gap:14px}.card{background:#fff;border:1px solid var(--line);border-left:6px solid var(--ok);border-radius:6px;padding:12px 16px;min-width:260px;flex:1}
+.cards{display:flex;flex-wrap:wrap;gap:14px}.card{background:#fff;border:1px solid var(--line);border-left:6px solid var(--ok);border-radius:6px;padding:12px 16px;min-width:260px;max-width:520px;flex:1}
 .card.invalid{border-left-color:var(--bad)}.card .run{color:var(--muted);font-size:12px}.verdict{font-size:26px;font-weight:700;color:var(--ok)}.invalid .verdict{color:var(--bad)}
 .checks{list-style:none;padding:0;margin:6px 0}.checks li{display:flex;justify-content:space-between;border-bottom:1px dotted var(--line);padding:2px 0}
 .ok{color:var(--ok)}.bad{color:var(--bad);font-weight:600}.reasons ul{margin:4px 0;padding-left:18px}pre{white-space:pre-wrap;margin:4px 0;font-size:12px}
@@ -40,6 +40,9 @@ figcaption{font-weight:600;font-size:13px;margin-bottom:2px}svg.chart{width:100%
 svg text{fill:#4a5365}svg .legend{fill:var(--fg)}svg .grid{stroke:#eceff4}svg .axis,svg .tick{stroke:#9aa3b2}svg .axis-label{fill:var(--muted)}
 svg .marker{stroke:var(--bad);stroke-dasharray:5 3;stroke-width:1.5}svg .marker-label{fill:var(--bad);font-weight:600}
 footer{color:var(--muted);font-size:12px;padding:20px 28px}
+.tiles{display:flex;flex-wrap:wrap;gap:10px;margin-bottom:10px}.tile{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:150px}
+.tile small{display:block;color:var(--muted);font-size:12px}.tile b{font-size:20px}.tile.label{display:flex;align-items:center;font-weight:600;min-width:120px}
+.bar{display:block;height:6px;background:#eceff4;border-radius:3px;margin-top:4px;overflow:hidden}.bar span{display:block;height:100%}.fill-ok{background:var(--ok)}.fill-bad{background:var(--bad)}
 "#;
 
 const SCRIPT: &str = "<script>(function(){var h=document.documentElement,e=[];\
@@ -55,6 +58,7 @@ pub fn render_report(runs: &[(&str, &RunResults)]) -> String {
     let mut html = String::with_capacity(256 * 1024);
     head(&mut html, &prepared);
     let sections = [
+        ("headline", "At a glance", tables::headline(&prepared)),
         ("verdict", "Verdict", tables::verdicts(&prepared)),
         ("constraints", "Constraints", tables::constraints(&prepared)),
         (

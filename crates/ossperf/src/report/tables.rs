@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use super::charts::Prepared;
 use super::fmt::{duration, escape, exact, grouped, human};
-use super::model::{ConstraintOp, Metric, RequestRecord};
+use super::model::{ConstraintOp, Metric, RequestRecord, Unit};
 use super::stats::percentile;
 
 const ERROR_EXAMPLES: usize = 3;
@@ -75,6 +75,58 @@ pub fn verdicts(runs: &[Prepared]) -> String {
         html.push_str("</div>");
     }
     html.push_str("</div>");
+    html
+}
+
+/// A row of headline tiles per run: throughput, each constraint as a filled bar, requests
+/// and failures, so the state of a run reads at a glance.
+pub fn headline(runs: &[Prepared]) -> String {
+    let mut html = String::new();
+    for (i, p) in runs.iter().enumerate() {
+        let _ = write!(
+            html,
+            "<div class=\"tiles\"><div class=\"tile label\"><span class=\"swatch s{}\"></span>{}</div>",
+            i % 8,
+            escape(p.label)
+        );
+        let throughput = p.run.metrics.iter().find(|m| m.unit == Unit::TokensPerS);
+        if let Some(m) = throughput {
+            let _ = write!(
+                html,
+                "<div class=\"tile\"><small>{}</small><b>{}</b></div>",
+                escape(&m.name),
+                escape(&human(m.value, m.unit))
+            );
+        }
+        for m in p.run.metrics.iter().filter(|m| m.constraint.is_some()) {
+            let Some(c) = m.constraint else { continue };
+            let share = if c.limit > 0.0 {
+                m.value / c.limit
+            } else {
+                1.0
+            };
+            let ok = c.holds(m.value);
+            let _ = write!(
+                html,
+                "<div class=\"tile\"><small>{} (limit {})</small><b class=\"{}\">{}</b>\
+                 <span class=\"bar\"><span class=\"{}\" style=\"width:{:.0}%\"></span></span></div>",
+                escape(&m.name),
+                escape(&human(c.limit, m.unit)),
+                if ok { "ok" } else { "bad" },
+                escape(&human(m.value, m.unit)),
+                if ok { "fill-ok" } else { "fill-bad" },
+                (share * 100.0).clamp(0.0, 100.0)
+            );
+        }
+        let failed = p.run.requests.iter().filter(|r| r.error.is_some()).count();
+        let _ = write!(
+            html,
+            "<div class=\"tile\"><small>requests</small><b>{}</b></div>\
+             <div class=\"tile\"><small>failed</small><b class=\"{}\">{failed}</b></div></div>",
+            grouped(p.run.requests.len() as f64),
+            if failed == 0 { "ok" } else { "bad" },
+        );
+    }
     html
 }
 
@@ -331,6 +383,7 @@ pub fn errors(runs: &[Prepared]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::model::Constraint;
     use crate::report::sample;
 
     #[test]
@@ -347,6 +400,18 @@ mod tests {
         assert_eq!(shown, total);
         assert_eq!(html.matches("<tr><td>").count(), 2);
         assert!(html.matches("<li>").count() <= 6);
+    }
+
+    #[test]
+    fn headline_bars_fill_as_the_share_of_each_limit() {
+        let mut run = sample::server_run(10, 1);
+        run.metrics = vec![
+            Metric::new("ttft_p99", 1.5e9, Unit::Ns).with_constraint(Constraint::at_most(3e9)),
+            Metric::new("tpot_p99", 9e7, Unit::Ns).with_constraint(Constraint::at_most(8e7)),
+        ];
+        let html = headline(&[Prepared::new("a", &run)]);
+        assert!(html.contains("<b class=\"ok\">1.5 s</b><span class=\"bar\"><span class=\"fill-ok\" style=\"width:50%\">"));
+        assert!(html.contains("<b class=\"bad\">90 ms</b><span class=\"bar\"><span class=\"fill-bad\" style=\"width:100%\">"));
     }
 
     #[test]

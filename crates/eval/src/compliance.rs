@@ -19,9 +19,9 @@ use crate::{report, score_log, EvalOptions, ReferenceRow, Score};
 /// Reads `*.*.<key> = value` from an audit.config (the part after the last `.` of the key is
 /// matched; an inline `# comment` is dropped). `Ok(None)` when the key is absent.
 pub fn audit_value(path: &Path, key: &str) -> Result<Option<f64>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = std::fs::read_to_string(path).map_err(|cause| Error::Io {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     audit_value_in(&text, path, key)
 }
@@ -71,9 +71,9 @@ pub fn verify_test07(
 ) -> Result<Test07, Error> {
     let score = score_log(log, reference, options)?;
     let mut buf = Vec::new();
-    report::write_text(&score, &mut buf).map_err(|source| Error::Io {
+    report::write_text(&score, &mut buf).map_err(|cause| Error::Io {
         path: PathBuf::from("verify_accuracy.txt"),
-        source,
+        cause,
     })?;
     let mut text = String::from_utf8_lossy(&buf).into_owned();
     let printed = score
@@ -193,7 +193,7 @@ pub fn write_layout(
 ) -> Result<PathBuf, Error> {
     let io = |path: &Path| {
         let path = path.to_owned();
-        move |source| Error::Io { path, source }
+        move |cause| Error::Io { path, cause }
     };
     let dir = out_dir.join(test);
     let acc = dir.join("accuracy");

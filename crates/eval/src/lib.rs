@@ -35,12 +35,12 @@ pub use scorer::{score_log, EvalOptions};
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("cannot access `{path}`: {source}")]
+    #[error("cannot access `{path}`: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The accuracy log does not start like JSON.
     #[error("accuracy log `{path}` is not JSON: expected `[` or `{{`, found `{found}`")]
@@ -51,17 +51,17 @@ pub enum Error {
         found: String,
     },
     /// The accuracy log is malformed JSON or an entry lacks a field.
-    #[error("accuracy log `{path}` entry {entry}: {source}")]
+    #[error("accuracy log `{path}` entry {entry}: {cause}")]
     BadLog {
         /// The log.
         path: PathBuf,
         /// Index of the entry being read.
         entry: usize,
         /// The parser's message, with line and column.
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     /// An entry's `data` is not whole int32 tokens (the reference aborts here too).
-    #[error("accuracy log `{path}` entry {entry} (qsl_idx `{qsl_idx}`): {source}")]
+    #[error("accuracy log `{path}` entry {entry} (qsl_idx `{qsl_idx}`): {cause}")]
     BadData {
         /// The log.
         path: PathBuf,
@@ -70,10 +70,10 @@ pub enum Error {
         /// Its QSL index.
         qsl_idx: u64,
         /// What is wrong with `data`.
-        source: log::HexError,
+        cause: log::HexError,
     },
     /// A token id outside the vocabulary.
-    #[error("accuracy log `{path}` entry {entry} (qsl_idx `{qsl_idx}`): {source}")]
+    #[error("accuracy log `{path}` entry {entry} (qsl_idx `{qsl_idx}`): {cause}")]
     BadToken {
         /// The log.
         path: PathBuf,
@@ -82,7 +82,7 @@ pub enum Error {
         /// Its QSL index.
         qsl_idx: u64,
         /// The tokenizer's message.
-        source: ossperf_harmony::Error,
+        cause: ossperf_harmony::Error,
     },
     /// A sub-dataset name no evaluator handles.
     #[error(

@@ -54,18 +54,18 @@ where
     T: serde::de::DeserializeOwned,
     F: FnMut(usize, T) -> Result<(), Error>,
 {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+    let file = std::fs::File::open(path).map_err(|cause| Error::Io {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     let hashing = HashingReader {
         inner: file,
         hasher: Sha256::new(),
     };
     let mut reader = BufReader::with_capacity(1 << 20, hashing);
-    let first = first_byte(&mut reader).map_err(|source| Error::Io {
+    let first = first_byte(&mut reader).map_err(|cause| Error::Io {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     let mut entries = 0;
     let mut stopped: Option<Error> = None;
@@ -114,15 +114,15 @@ where
     if let Some(err) = stopped {
         return Err(err);
     }
-    parsed.map_err(|source| Error::BadLog {
+    parsed.map_err(|cause| Error::BadLog {
         path: path.to_owned(),
         entry: entries,
-        source,
+        cause,
     })?;
     // Hash whatever trails the JSON (whitespace) too, so the digest is of the whole file.
-    io::copy(&mut reader, &mut io::sink()).map_err(|source| Error::Io {
+    io::copy(&mut reader, &mut io::sink()).map_err(|cause| Error::Io {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     let sha256 = hex::encode(reader.into_inner().hasher.finalize());
     Ok(LogPass { entries, sha256 })

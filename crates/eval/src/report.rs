@@ -45,6 +45,12 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
             }
         )?;
     }
+    for (name, n) in &score.skipped_unscored {
+        writeln!(
+            out,
+            "Skipped entries: {n} of dataset `{name}` (no evaluator)"
+        )?;
+    }
     writeln!(out, "{RULE}\n\nPer-Dataset Breakdown:\n{THIN}")?;
     writeln!(
         out,
@@ -162,6 +168,7 @@ pub fn to_json(score: &Score) -> Value {
             "complete": score.is_complete(),
             "not_evaluable": score.not_evaluable,
             "skipped_out_of_range": score.skipped_out_of_range.len(),
+            "skipped_unscored": score.skipped_unscored,
             "lcb_overruns": score.lcb_overruns,
             "log_sha256": score.log_sha256,
         },

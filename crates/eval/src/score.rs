@@ -112,6 +112,9 @@ pub struct Score {
     /// Entries whose `qsl_idx` is past the reference data (skipped with a warning, as the
     /// reference does; they do not count).
     pub skipped_out_of_range: Vec<u64>,
+    /// Entries skipped because their sub-dataset has no evaluator (only when asked to), by
+    /// lower-cased name.
+    pub skipped_unscored: BTreeMap<String, u64>,
     /// LiveCodeBench entries that could not be run at all (no python3): the score is incomplete.
     pub not_evaluable: usize,
     /// Why entries were not evaluable.

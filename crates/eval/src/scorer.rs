@@ -24,6 +24,9 @@ pub struct EvalOptions {
     pub lcb: LcbOptions,
     /// Keep per-entry results in [`Score::details`].
     pub keep_details: bool,
+    /// Skip (and count in [`Score::skipped_unscored`]) entries whose sub-dataset has no
+    /// evaluator, such as `pubmed_summarization`, instead of stopping as the reference does.
+    pub skip_unscored_datasets: bool,
 }
 
 struct Pending {
@@ -59,26 +62,32 @@ pub fn score_log(
         let dataset = row.dataset.to_lowercase();
         let evaluator = match routes.get(&dataset) {
             Some(e) => *e,
-            None => {
-                let e = route(&dataset)?;
-                routes.insert(dataset.clone(), e);
-                e
-            }
+            None => match route(&dataset) {
+                Ok(e) => {
+                    routes.insert(dataset.clone(), e);
+                    e
+                }
+                Err(Error::UnknownDataset { .. }) if options.skip_unscored_datasets => {
+                    *score.skipped_unscored.entry(dataset).or_default() += 1;
+                    return Ok(());
+                }
+                Err(err) => return Err(err),
+            },
         };
-        decode_tokens(&entry.data, &mut ids).map_err(|source| Error::BadData {
+        decode_tokens(&entry.data, &mut ids).map_err(|cause| Error::BadData {
             path: log.to_owned(),
             entry: entry_no,
             qsl_idx: entry.qsl_idx,
-            source,
+            cause,
         })?;
         bytes.clear();
         tokenizer
             .decode_into(&ids, &mut bytes)
-            .map_err(|source| Error::BadToken {
+            .map_err(|cause| Error::BadToken {
                 path: log.to_owned(),
                 entry: entry_no,
                 qsl_idx: entry.qsl_idx,
-                source,
+                cause,
             })?;
         let text = String::from_utf8_lossy(&bytes);
         let text = py_strip(&text);

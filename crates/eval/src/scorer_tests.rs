@@ -199,7 +199,10 @@ fn livecodebench_code_runs_against_the_sample_tests() {
         ..EvalOptions::default()
     };
     options.lcb.workers = 2;
-    options.lcb.sandbox = sandbox.config().clone();
+    options.lcb.sandbox = crate::lcb::SandboxConfig {
+        uid_base: crate::lcb::sandbox::default_uid_base(),
+        ..sandbox.config().clone()
+    };
     options.lcb.per_test_timeout = std::time::Duration::from_secs(5);
     let score = score_log(
         &log,

@@ -50,9 +50,9 @@ struct Metadata {
 /// The `.jsonl` files of `path`: the file itself, or every `*.jsonl` in the directory in name
 /// order.
 fn files(path: &Path) -> Result<Vec<PathBuf>, Error> {
-    let io = |source| Error::Io {
+    let io = |cause| Error::Io {
         path: path.to_owned(),
-        source,
+        cause,
     };
     if !path.is_dir() {
         return Ok(vec![path.to_owned()]);
@@ -76,9 +76,9 @@ pub fn load_suites(
 ) -> Result<HashMap<String, TestSuite>, Error> {
     let mut found = HashMap::new();
     for file in files(path)? {
-        let io = |source| Error::Io {
+        let io = |cause| Error::Io {
             path: file.clone(),
-            source,
+            cause,
         };
         let reader = BufReader::new(std::fs::File::open(&file).map_err(io)?);
         for (n, line) in reader.lines().enumerate() {

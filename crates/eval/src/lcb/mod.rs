@@ -148,6 +148,7 @@ pub fn run_jobs(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers = options.workers.clamp(1, cores).min(jobs.len().max(1));
     let sandbox = Sandbox::new(options.sandbox.clone());
+    let first_slot = sandbox::reserve_slots(workers as u32);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let verdicts: Mutex<Vec<Option<Verdict>>> = Mutex::new(vec![None; jobs.len()]);
@@ -158,9 +159,13 @@ pub fn run_jobs(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
                 let verdict = match suites.get(&job.question_id) {
-                    Some(suite) => {
-                        run_job(sandbox, slot as u32, job, suite, options.per_test_timeout)
-                    }
+                    Some(suite) => run_job(
+                        sandbox,
+                        first_slot + slot as u32,
+                        job,
+                        suite,
+                        options.per_test_timeout,
+                    ),
                     None => Verdict {
                         passed: false,
                         results: Vec::new(),
@@ -200,7 +205,13 @@ pub fn probe(config: &SandboxConfig) -> Result<Strength, String> {
     }
     let sandbox = Sandbox::new(config.clone());
     let out = sandbox
-        .run(0, &["-c", "print('ok')"], b"", Duration::from_secs(30), 30)
+        .run(
+            sandbox::reserve_slots(1),
+            &["-c", "print('ok')"],
+            b"",
+            Duration::from_secs(30),
+            30,
+        )
         .map_err(|e| {
             format!(
                 "the sandbox could not start `{}`: {e}",

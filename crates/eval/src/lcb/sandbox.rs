@@ -68,10 +68,25 @@ impl Default for SandboxConfig {
     }
 }
 
-/// The first sandbox uid of this process: `1_900_000_000 + (pid mod 100000) · 256`, so two
+/// Sandbox uids per process: worker slots are numbered below this.
+pub const SLOTS_PER_PROCESS: u32 = 4096;
+
+/// The first sandbox uid of this process: `1_900_000_000 + (pid mod 100000) · 4096`, so two
 /// scorers running at once never share (or sweep) each other's sandbox users.
 pub fn default_uid_base() -> u32 {
-    1_900_000_000 + (std::process::id() % 100_000) * 256
+    1_900_000_000 + (std::process::id() % 100_000) * SLOTS_PER_PROCESS
+}
+
+/// Reserves `n` consecutive worker slots no other pool of this process uses (until the
+/// process has used [`SLOTS_PER_PROCESS`] of them), and returns the first.
+pub fn reserve_slots(n: u32) -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let first = NEXT.fetch_add(n, std::sync::atomic::Ordering::Relaxed) % SLOTS_PER_PROCESS;
+    if first + n > SLOTS_PER_PROCESS {
+        0
+    } else {
+        first
+    }
 }
 
 /// The system interpreter: `/usr/bin/python3` or `/usr/local/bin/python3` when present (a
@@ -169,7 +184,10 @@ impl Sandbox {
         wall: Duration,
         cpu_seconds: u64,
     ) -> std::io::Result<RunOutput> {
-        let uid = self.config.uid_base.saturating_add(slot);
+        let uid = self
+            .config
+            .uid_base
+            .saturating_add(slot % SLOTS_PER_PROCESS);
         let mut cmd = Command::new(&self.config.python);
         cmd.arg("-I")
             .args(args)

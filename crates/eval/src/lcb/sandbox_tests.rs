@@ -8,12 +8,10 @@ use super::*;
 /// A full-strength sandbox whose uids no other test uses (tests run in parallel, and each run
 /// sweeps its uid), or `None` with the reason printed.
 pub(crate) fn sandbox_or_skip(test: &str) -> Option<Sandbox> {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let config = SandboxConfig {
         memory_bytes: 512 << 20,
         max_output_bytes: 4096,
-        uid_base: default_uid_base() + 16 * n,
+        uid_base: default_uid_base() + reserve_slots(16),
         ..SandboxConfig::default()
     };
     if !config.python.is_file() {

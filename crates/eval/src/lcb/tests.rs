@@ -19,6 +19,8 @@ fn options() -> Option<LcbOptions> {
         sandbox: SandboxConfig {
             memory_bytes: 1 << 30,
             max_output_bytes: 1 << 20,
+            // run_jobs reserves its own slots above the process's base.
+            uid_base: sandbox::default_uid_base(),
             ..sandbox.config().clone()
         },
     })

@@ -255,7 +255,9 @@ impl Test<'_> {
         let Some(set) = sets.first() else {
             return Err(RunError::EmptyQsl);
         };
+        let clocks = (Instant::now(), SystemTime::now());
         let (series, issued) = self.run_series(set, Phase::Performance)?;
+        self.check_clocks(clocks).map_err(write_err(&detail_path))?;
         let raw = RawResults::collect(&series, &issued, &self.eff);
         let failures = series
             .failures
@@ -268,6 +270,34 @@ impl Test<'_> {
         let body = summary::render(&result, &self.eff, &self.sut.name());
         self.qsl.unload_samples_from_ram(&set.samples);
         Ok(Some((result, body)))
+    }
+
+    /// LoadGen compares its performance clock with the system clock over the performance
+    /// phase (spec §8.7). LoadGen measures both in whole milliseconds, which flags any run
+    /// shorter than a second; this measures in nanoseconds, so only a real drift (e.g. NTP
+    /// slewing the wall clock) is reported, with LoadGen's messages.
+    fn check_clocks(&mut self, (pc_start, sc_start): (Instant, SystemTime)) -> io::Result<()> {
+        let pc = pc_start.elapsed().as_nanos() as f64;
+        let Ok(sc) = sc_start.elapsed().map(|d| d.as_nanos() as f64) else {
+            return Ok(());
+        };
+        if sc <= 0.0 {
+            return Ok(());
+        }
+        let ratio = (pc / sc) as f32;
+        let shown = crate::logs::format::format_g(f64::from(ratio));
+        if !(0.99..=1.01).contains(&ratio) {
+            let message =
+                format!("PerfClock and system_clock differ by more than 1%!  pc_sc_ratio: {shown}");
+            self.detail.error("error_runtime", &message)
+        } else if !(0.999..=1.001).contains(&ratio) {
+            let message = format!(
+                "PerfClock and system_clock differ by more than 0.1%!  pc_sc_ratio: {shown}"
+            );
+            self.detail.warning("warning_generic_message", &message)
+        } else {
+            Ok(())
+        }
     }
 
     /// Loads a set, generates and issues its queries, waits for them and logs the series.

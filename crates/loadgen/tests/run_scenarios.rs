@@ -376,3 +376,129 @@ fn a_declared_audit_config_is_logged_as_loadgens_warning() {
         .summary
         .contains("\n1 warning encountered. See detailed log.\n"));
 }
+
+/// Answers from four worker threads, in whatever order they run.
+struct Threaded {
+    tx: Mutex<Option<std::sync::mpsc::Sender<(QuerySample, Responder)>>>,
+    workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+use std::sync::Mutex;
+
+impl Threaded {
+    fn new() -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<(QuerySample, Responder)>();
+        let rx = std::sync::Arc::new(Mutex::new(rx));
+        let workers = (0..4)
+            .map(|_| {
+                let rx = std::sync::Arc::clone(&rx);
+                std::thread::spawn(move || loop {
+                    let job = rx.lock().unwrap().recv();
+                    let Ok((sample, responder)) = job else { break };
+                    responder.first_token(sample.id, &[1, 2], 1);
+                    responder.complete_at(sample.id, &[1, 2, 3], 4, std::time::Instant::now());
+                })
+            })
+            .collect();
+        Self {
+            tx: Mutex::new(Some(tx)),
+            workers: Mutex::new(workers),
+        }
+    }
+
+    fn stop(&self) {
+        self.tx.lock().unwrap().take();
+        for worker in self.workers.lock().unwrap().drain(..) {
+            worker.join().unwrap();
+        }
+    }
+}
+
+impl SystemUnderTest for Threaded {
+    fn name(&self) -> String {
+        "ThreadedSUT".into()
+    }
+    fn issue_query(&self, samples: &[QuerySample], responder: &Responder) {
+        let tx = self.tx.lock().unwrap();
+        for s in samples {
+            tx.as_ref().unwrap().send((*s, responder.clone())).unwrap();
+        }
+    }
+    fn flush_queries(&self) {}
+}
+
+#[test]
+fn completions_from_many_threads_are_all_counted() {
+    let mut settings = TestSettings::new(Scenario::Server, TestMode::SubmissionRun);
+    settings.server_target_qps = 50_000.0;
+    settings.min_duration_ms = 20;
+    settings.min_query_count = 1000;
+    settings.use_token_latencies = true;
+    let sut = Threaded::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = LogSettings::default();
+    log.log_output.outdir = dir.path().to_path_buf();
+    let report = run_test(&sut, &Qsl, &settings, &log, &RunControl::new()).unwrap();
+    sut.stop();
+    assert_eq!(report.errors, 0);
+    let perf = report.performance.unwrap();
+    assert_eq!(perf.sample_count, perf.query_count);
+    assert_eq!(perf.token_count, Some(4 * perf.query_count as i64));
+    assert_eq!(report.samples.len() as u64, 256 + perf.query_count);
+    let accuracy: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&report.logs.accuracy).unwrap()).unwrap();
+    assert_eq!(accuracy.len(), 256);
+    assert!(accuracy
+        .iter()
+        .all(|r| r["data"] == "010203" && r["token_data"] == "0102"));
+}
+
+/// Completes at once and aborts the run after `after` queries.
+struct Aborting {
+    control: RunControl,
+    after: usize,
+    issued: AtomicUsize,
+}
+
+impl SystemUnderTest for Aborting {
+    fn name(&self) -> String {
+        "AbortingSUT".into()
+    }
+    fn issue_query(&self, samples: &[QuerySample], responder: &Responder) {
+        for s in samples {
+            responder.complete(s.id, &[], 0);
+        }
+        if self.issued.fetch_add(1, Ordering::Relaxed) + 1 == self.after {
+            self.control.abort();
+        }
+    }
+    fn flush_queries(&self) {}
+}
+
+#[test]
+fn an_aborted_performance_run_is_invalid_and_still_reports_what_ran() {
+    let mut settings = TestSettings::new(Scenario::Server, TestMode::PerformanceOnly);
+    settings.server_target_qps = 100_000.0;
+    settings.min_duration_ms = 1_000;
+    let control = RunControl::new();
+    let sut = Aborting {
+        control: control.clone(),
+        after: 50,
+        issued: AtomicUsize::new(0),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = LogSettings::default();
+    log.log_output.outdir = dir.path().to_path_buf();
+    let report = run_test(&sut, &Qsl, &settings, &log, &control).unwrap();
+    assert!(report.aborted);
+    let perf = report.performance.unwrap();
+    assert!(!perf.valid);
+    assert_eq!(perf.query_count, 50);
+    assert_eq!(perf.extra_reasons, [ossperf_loadgen::run::ABORTED]);
+    assert!(report
+        .invalid_reasons
+        .contains(&ossperf_loadgen::run::ABORTED.to_string()));
+    let detail = std::fs::read_to_string(&report.logs.detail).unwrap();
+    assert!(detail.contains("\"key\": \"result_validity\", \"value\": \"INVALID\""));
+    assert!(detail.contains("Run aborted: issued 50 queries before the abort."));
+}

@@ -127,6 +127,30 @@ fn write_err(path: &std::path::Path) -> impl Fn(io::Error) -> RunError + '_ {
     }
 }
 
+/// The four log files, created before anything runs (LoadGen's `LogOutputs`).
+type OpenLogs = (LogPaths, File, DetailLog, AccuracyLog, Option<TraceLog>);
+
+fn open_logs(log: &LogSettings, wall: SystemTime, datetime: &str) -> Result<OpenLogs, RunError> {
+    let paths = LogPaths::new(&log.log_output, datetime);
+    let [summary_file, detail_file, accuracy_file, trace_file] = paths
+        .create()
+        .map_err(|(path, source)| RunError::CreateLog { path, source })?;
+    let detail = DetailLog::new(Box::new(BufWriter::new(detail_file)), Instant::now());
+    let accuracy =
+        AccuracyLog::start(Box::new(accuracy_file)).map_err(write_err(&paths.accuracy))?;
+    let trace = if log.enable_trace {
+        let epoch_us = wall
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros();
+        let out = Box::new(BufWriter::new(trace_file));
+        Some(TraceLog::start(out, epoch_us).map_err(write_err(&paths.trace))?)
+    } else {
+        None
+    };
+    Ok((paths, summary_file, detail, accuracy, trace))
+}
+
 /// Runs a whole test (LoadGen's `StartTest`) and writes its logs.
 pub fn run_test(
     sut: &dyn SystemUnderTest,
@@ -137,26 +161,8 @@ pub fn run_test(
 ) -> Result<TestReport, RunError> {
     let wall = SystemTime::now();
     let datetime = logs::test_datetime(wall);
-    let paths = LogPaths::new(&log.log_output, &datetime);
-    let [summary_file, detail_file, accuracy_file, trace_file] = paths
-        .create()
-        .map_err(|(path, source)| RunError::CreateLog { path, source })?;
-    let origin = Instant::now();
-    let detail = DetailLog::new(Box::new(BufWriter::new(detail_file)), origin);
-    let accuracy =
-        AccuracyLog::start(Box::new(accuracy_file)).map_err(write_err(&paths.accuracy))?;
-    let trace = if log.enable_trace {
-        let epoch_us = wall
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_micros();
-        Some(
-            TraceLog::start(Box::new(BufWriter::new(trace_file)), epoch_us)
-                .map_err(write_err(&paths.trace))?,
-        )
-    } else {
-        None
-    };
+    let (paths, summary_file, detail, accuracy, trace) = open_logs(log, wall, &datetime)?;
+    let origin = detail.origin();
     let named = Instant::now();
     let sut_name = sut.name();
     let sut_name_ns = clock::since(named, Instant::now());

@@ -137,6 +137,11 @@ impl DetailLog {
         self.out.write_all(line.as_bytes())
     }
 
+    /// Time zero of `time_ms` (the test's origin).
+    pub fn origin(&self) -> Instant {
+        self.origin
+    }
+
     /// Errors logged so far (the value of `num_errors`).
     pub fn errors(&self) -> u64 {
         self.errors

@@ -12,7 +12,6 @@ use regex::Regex;
 
 /// The compiled patterns, built once per process.
 struct Patterns {
-    final_section: Regex,
     bold: Regex,
     gpqa_first_letter: Regex,
     gpqa_answer: Regex,
@@ -36,7 +35,6 @@ fn compile(pattern: &str) -> Regex {
 fn patterns() -> &'static Patterns {
     static PATTERNS: OnceLock<Patterns> = OnceLock::new();
     PATTERNS.get_or_init(|| Patterns {
-        final_section: compile(r"(?s)<\|channel\|>final[^<]*<\|message\|>(.*?)(?:<\|return\|>|$)"),
         bold: compile(r"\*\*([^*]+)\*\*"),
         gpqa_first_letter: compile(r"(?i)^[^a-zA-Z]*([A-D])(?:[^a-zA-Z]|$)"),
         gpqa_answer: compile(r"(?i)\b(?:Answer|ANSWER)\s*[:.]?\s*([A-D])\b"),
@@ -52,22 +50,14 @@ fn patterns() -> &'static Patterns {
     })
 }
 
-/// Python's `str.isspace`: Unicode White_Space plus the ASCII separators U+001C–U+001F.
-fn is_py_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
+pub use ossperf_harmony::{extract_final_section, py_strip};
 
-/// Python's `str.strip()` with no argument.
-pub fn py_strip(text: &str) -> &str {
-    text.trim_matches(is_py_space)
-}
-
-/// The reference's `extract_final_section`: the stripped content of the first harmony `final`
-/// message (up to its `<|return|>` or the end of the text), or `None` when there is none, in
-/// which case the reference uses the whole text.
+/// The final section when the text has one (the reference's `extract_final_section(text) !=
+/// text`), else `None`.
 pub fn final_section(text: &str) -> Option<&str> {
-    let caps = patterns().final_section.captures(text)?;
-    caps.get(1).map(|m| py_strip(m.as_str()))
+    let text = py_strip(text);
+    let section = extract_final_section(text);
+    (section != text).then_some(section)
 }
 
 /// The reference's `parse_multiple_choice(text, 'D')`: a letter `A`–`D`, or `None`.

@@ -47,6 +47,10 @@ pub struct EvalArgs {
     /// Keep per-entry results in --output-file
     #[arg(long)]
     pub verbose: bool,
+    /// Skip (and count) entries of sub-datasets with no evaluator, such as the sample's
+    /// `pubmed_summarization` rows, instead of stopping as the reference does
+    #[arg(long)]
+    pub skip_unscored_datasets: bool,
 }
 
 /// Reads the reference data into scoring rows, requiring the `dataset` and `ground_truth`
@@ -88,6 +92,7 @@ pub fn options(args: &EvalArgs) -> EvalOptions {
             sandbox,
         },
         keep_details: args.verbose || args.save_outputs.is_some(),
+        skip_unscored_datasets: args.skip_unscored_datasets,
     }
 }
 

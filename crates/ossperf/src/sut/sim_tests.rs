@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ossperf_client::{Backend, Client, ClientConfig, Endpoint, SamplingParams};
-use ossperf_sim::{Faults, OutputLen, SimConfig, SimHandle, Simulator, StreamFormat, Timing};
+use ossperf_sim::{
+    Faults, Outcome, OutputLen, SimConfig, SimHandle, Simulator, StreamFormat, Timing,
+};
 
 use super::tests::{samples, Call, Recording};
 use super::*;
@@ -15,6 +17,16 @@ use super::*;
 const TOKENS: u32 = 16;
 
 fn simulator(format: StreamFormat, retract_rate: f64) -> SimHandle {
+    simulator_with(
+        format,
+        Faults {
+            retract_rate,
+            ..Faults::default()
+        },
+    )
+}
+
+fn simulator_with(format: StreamFormat, faults: Faults) -> SimHandle {
     Simulator::start(SimConfig {
         timing: Timing::Fixed {
             ttft: Duration::from_millis(5),
@@ -22,21 +34,19 @@ fn simulator(format: StreamFormat, retract_rate: f64) -> SimHandle {
         },
         stream_format: format,
         output_len: OutputLen::Fixed(TOKENS),
-        faults: Faults {
-            retract_rate,
-            ..Faults::default()
-        },
+        faults,
         ..SimConfig::default()
     })
     .unwrap()
 }
 
 /// A SUT whose prompt `i` has `3 + i` tokens, so the simulator's records map back to samples.
-async fn sut(backend: Backend, url: &str) -> GptOssSut {
-    let config = ClientConfig::new(backend, vec![Endpoint::parse(url).unwrap()]);
+async fn sut(backend: Backend, url: &str, max_concurrency: usize) -> GptOssSut {
+    let mut config = ClientConfig::new(backend, vec![Endpoint::parse(url).unwrap()]);
+    config.idle_timeout = Some(Duration::from_secs(1));
     let client = Client::new(config).unwrap();
     assert!(client.health_check().await.unwrap().is_empty());
-    let prompts: Vec<Arc<[u32]>> = (0..6u32)
+    let prompts: Vec<Arc<[u32]>> = (0..20u32)
         .map(|i| Arc::from(vec![200; 3 + i as usize]))
         .collect();
     GptOssSut::new(
@@ -47,14 +57,14 @@ async fn sut(backend: Backend, url: &str) -> GptOssSut {
             name: "sim".into(),
             params: SamplingParams::default(),
             stream: true,
-            max_concurrency: Some(3),
+            max_concurrency: Some(max_concurrency),
         },
     )
 }
 
 /// Runs six samples and checks what LoadGen was told against the simulator's own record.
 async fn run_and_check(backend: Backend, sim: &SimHandle) -> GptOssSut {
-    let sut = sut(backend, &sim.url()).await;
+    let sut = sut(backend, &sim.url(), 3).await;
     let recording = Recording::default();
     sut.issue(&samples(&[0, 1, 2, 3, 4, 5]), &recording);
     let calls = recording.wait_for(6).await;
@@ -128,4 +138,73 @@ async fn the_openai_api_of_the_simulator_gives_text_and_the_usage_count() {
         .records()
         .iter()
         .all(|r| r.output_tokens == u64::from(TOKENS)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_faults_end_each_sample_once_with_the_matching_reason() {
+    let sim = simulator_with(
+        StreamFormat::Delta,
+        Faults {
+            error_rate: 0.2,
+            disconnect_rate: 0.2,
+            malformed_rate: 0.2,
+            stall_rate: 0.2,
+            ..Faults::default()
+        },
+    );
+    // All at once, so the stalled requests time out together.
+    let sut = sut(Backend::Sglang, &sim.url(), 20).await;
+    let recording = Recording::default();
+    let all: Vec<usize> = (0..20).collect();
+    sut.issue(&samples(&all), &recording);
+    let calls = recording.wait_for(20).await;
+    let mut truth = sim.truth();
+    for _ in 0..400 {
+        if truth.len() == 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        truth = sim.truth();
+    }
+    assert_eq!(truth.len(), 20);
+    let mut ends: Vec<u64> = calls
+        .iter()
+        .filter_map(|c| match c {
+            Call::Complete { id, .. } | Call::Fail { id, .. } => Some(*id),
+            Call::First { .. } => None,
+        })
+        .collect();
+    ends.sort_unstable();
+    assert_eq!(ends, (1..=20).collect::<Vec<u64>>());
+    for record in &truth {
+        let id = u64::from(record.prompt_tokens) - 3 + 1;
+        let end = calls.iter().find(
+            |c| matches!(c, Call::Complete { id: i, .. } | Call::Fail { id: i, .. } if *i == id),
+        );
+        let reason = match end {
+            Some(Call::Fail { reason, .. }) => reason.split(':').next().unwrap_or(""),
+            Some(Call::Complete { n_tokens, .. }) => {
+                assert_eq!(*n_tokens, i64::from(TOKENS));
+                "completed"
+            }
+            _ => unreachable!(),
+        };
+        let expected: &[&str] = match record.outcome {
+            // A malformed event does not stop the simulator, which may finish sending first.
+            Outcome::Completed => &["completed", "malformed_stream"],
+            Outcome::Failed(500) => &["http_status"],
+            // A stream can be both cut and malformed; whichever comes first decides.
+            Outcome::Disconnected => &["io", "malformed_stream"],
+            Outcome::Abandoned => &["malformed_stream", "timeout"],
+            Outcome::Failed(_) => &[],
+        };
+        assert!(
+            expected.contains(&reason),
+            "{:?} ended as {reason}",
+            record.outcome
+        );
+    }
+    let failed: u64 = sut.failures().by_kind.iter().map(|(_, n)| n).sum();
+    assert_eq!(failed, sut.live().failed);
+    assert!(failed > 0 && sut.live().completed > 0);
 }

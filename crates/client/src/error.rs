@@ -46,6 +46,14 @@ pub enum ClientError {
         /// The transport error or status.
         reason: String,
     },
+    /// An endpoint answered that it is not ready yet (HTTP 5xx), e.g. still loading weights.
+    #[error("{url} is not ready: {found}")]
+    NotReady {
+        /// The URL that was checked.
+        url: String,
+        /// What it answered.
+        found: String,
+    },
     /// An endpoint answered, but not as the chosen backend's server would.
     #[error("{url} does not look like {expected}: {found}")]
     NotAServer {
@@ -59,6 +67,17 @@ pub enum ClientError {
     /// Every endpoint failed its health check.
     #[error("no healthy endpoint: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     NoHealthyEndpoint(Vec<ClientError>),
+}
+
+impl ClientError {
+    /// Whether waiting may cure it: the server is down or still starting.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Unreachable { .. } | ClientError::NotReady { .. } => true,
+            ClientError::NoHealthyEndpoint(all) => all.iter().all(ClientError::is_transient),
+            _ => false,
+        }
+    }
 }
 
 /// `file:line`, or just `file` for line 0.

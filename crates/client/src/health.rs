@@ -25,6 +25,9 @@ pub struct HealthWarning {
     pub error: ClientError,
 }
 
+/// How often [`Client::wait_until_healthy`] checks again.
+const RECHECK_EVERY: Duration = Duration::from_millis(250);
+
 #[derive(Deserialize)]
 struct ModelInfo {
     model_path: Option<String>,
@@ -79,10 +82,37 @@ impl Client {
         Err(ClientError::NoHealthyEndpoint(errors))
     }
 
+    /// Runs [`Client::health_check`] until every endpoint passes or `within` has passed,
+    /// waiting while the failures are transient (unreachable, not ready). Used right after a
+    /// server was launched.
+    pub async fn wait_until_healthy(
+        &self,
+        within: Duration,
+    ) -> Result<Vec<HealthWarning>, ClientError> {
+        let until = tokio::time::Instant::now() + within;
+        loop {
+            let result = self.health_check().await;
+            let again = match &result {
+                Ok(warnings) => warnings.iter().any(|w| w.error.is_transient()),
+                Err(e) => e.is_transient(),
+            };
+            if !again || tokio::time::Instant::now() + RECHECK_EVERY > until {
+                return result;
+            }
+            tokio::time::sleep(RECHECK_EVERY).await;
+        }
+    }
+
     async fn check_one(&self, i: usize) -> Result<(), ClientError> {
         let target = &self.inner.targets[i];
         let backend = self.inner.config.backend;
         let health = self.get(target, "/health").await?;
+        if health.0.is_server_error() {
+            return Err(ClientError::NotReady {
+                url: target.endpoint.url().to_owned(),
+                found: format!("`GET /health` answered HTTP {}", health.0.as_u16()),
+            });
+        }
         if health.0 != StatusCode::OK {
             return Err(ClientError::NotAServer {
                 url: target.endpoint.url().to_owned(),

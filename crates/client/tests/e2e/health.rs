@@ -135,3 +135,54 @@ async fn when_every_endpoint_is_down_the_error_lists_them_all() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_is_still_starting_is_not_ready_until_it_answers() {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    let server = Canned::start(move |r| {
+        let starting =
+            r.path == "/health" && seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2;
+        if starting {
+            return vec![Step::Write(response(503, "text/plain", "loading"))];
+        }
+        sglang_health(r).unwrap_or_default()
+    })
+    .await;
+    let client = client(Backend::Sglang, &[server.url()], |_| {});
+    assert_eq!(
+        client.health_check().await.unwrap_err().to_string(),
+        format!(
+            "{} is not ready: `GET /health` answered HTTP 503",
+            server.url()
+        )
+    );
+    let warnings = client
+        .wait_until_healthy(std::time::Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert!(warnings.is_empty());
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn waiting_does_not_retry_a_server_of_the_wrong_kind() {
+    let server = Canned::start(|r| match r.path.as_str() {
+        "/health" => vec![Step::Write(response(200, "text/plain", ""))],
+        _ => vec![Step::Write(response(200, "application/json", "{}"))],
+    })
+    .await;
+    let client = client(Backend::Sglang, &[server.url()], |_| {});
+    let err = client
+        .wait_until_healthy(std::time::Duration::from_secs(20))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} does not look like an SGLang server: `GET /get_model_info` answered `{{}}`, expected JSON with `model_path`",
+            server.url()
+        )
+    );
+    assert_eq!(server.paths(), ["/health", "/get_model_info"]);
+}

@@ -186,22 +186,30 @@ pub fn write_report(dir: &Path, results: &RunResults) -> anyhow::Result<PathBuf>
     Ok(path)
 }
 
-/// The label of a result directory: its last path component (`run-1`).
+/// The label of a result directory: its name (`qps-8`), or, for the layout of `ossperf run`
+/// (`<dir>/<scenario>/<performance|accuracy>`), the last three names (`qps-8/server/performance`).
 pub fn run_label(dir: &Path) -> String {
     let dir = if dir.is_file() {
         dir.parent().unwrap_or(dir)
     } else {
         dir
     };
-    dir.canonicalize()
-        .ok()
-        .as_deref()
-        .and_then(Path::file_name)
-        .or_else(|| dir.file_name())
-        .map_or_else(
-            || dir.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
+    let full = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let names: Vec<String> = full
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    let keep = match names.last().map(String::as_str) {
+        Some("performance" | "accuracy") => 3,
+        _ => 1,
+    };
+    match names.len() {
+        0 => dir.display().to_string(),
+        n => names[n.saturating_sub(keep)..].join("/"),
+    }
 }
 
 #[cfg(test)]
@@ -272,5 +280,19 @@ mod tests {
         assert_eq!(path, sub.join("report.html"));
         let html = fs::read_to_string(path).unwrap();
         assert!(html.contains("<title>ossperf report: run-7</title>"));
+    }
+
+    #[test]
+    fn a_run_directory_is_labelled_with_its_scenario_and_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let perf = dir.path().join("qps-8").join("server").join("performance");
+        fs::create_dir_all(&perf).unwrap();
+        assert_eq!(run_label(&perf), "qps-8/server/performance");
+        fs::write(perf.join("results.json"), "{}").unwrap();
+        assert_eq!(
+            run_label(&perf.join("results.json")),
+            "qps-8/server/performance"
+        );
+        assert_eq!(run_label(&dir.path().join("qps-8")), "qps-8");
     }
 }

@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
+use ossperf::report::stats::percentile;
 use ossperf::report::{self, sample, RunResults};
 
 fn ossperf(args: &[&str]) -> Output {
@@ -19,6 +21,49 @@ fn run_dir(parent: &Path, name: &str, results: &RunResults) -> PathBuf {
     std::fs::create_dir(&dir).unwrap();
     report::write_results(&dir, results).unwrap();
     dir
+}
+
+/// A Server run of the bundled sample against the built-in simulator (once per test binary):
+/// its `server/performance` directory, with the MLPerf logs, `results.json` and `report.html`.
+fn bundled_sample_run() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-e2e-run");
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let conf = root.join("user.conf");
+        let lines = "*.Server.target_qps = 40\n*.Server.min_duration = 3000\n";
+        std::fs::write(&conf, lines).unwrap();
+        let out = ossperf(&[
+            "run",
+            "--scenario",
+            "server",
+            "--user-conf",
+            conf.to_str().unwrap(),
+            "--max-new-tokens",
+            "256",
+            "--output-dir",
+            root.to_str().unwrap(),
+        ]);
+        let dir = root.join("server").join("performance");
+        assert!(
+            dir.join("report.html").is_file(),
+            "no report after `ossperf run`:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+}
+
+/// The value after `label` on its line of `mlperf_log_summary.txt`.
+fn summary_value<'a>(summary: &'a str, label: &str) -> &'a str {
+    summary
+        .lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            (key.trim() == label).then(|| value.trim())
+        })
+        .unwrap_or_else(|| panic!("`{label}` is not in the summary"))
 }
 
 /// `(metric name, value)` for every figure the report marks with `data-metric`.
@@ -84,6 +129,75 @@ fn report_of_one_directory_lands_beside_its_results_with_the_same_figures() {
         .map(|s| s.split('"').next().unwrap().parse::<usize>().unwrap())
         .sum();
     assert_eq!(shown_errors, errors);
+}
+
+#[test]
+fn the_report_of_a_run_shows_the_summary_figures_and_its_charts_agree_with_them() {
+    let dir = bundled_sample_run();
+    let summary = std::fs::read_to_string(dir.join("mlperf_log_summary.txt")).unwrap();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let shown = |name: &str| -> f64 {
+        figures(&html)
+            .into_iter()
+            .find(|f| f.0 == name)
+            .unwrap_or_else(|| panic!("`{name}` is not in the report"))
+            .2
+    };
+    for (label, name) in [
+        (
+            "Completed samples per second",
+            "completed_samples_per_second",
+        ),
+        ("Completed tokens per second", "completed_tokens_per_second"),
+        (
+            "Scheduled samples per second",
+            "scheduled_samples_per_second",
+        ),
+    ] {
+        let value = format!("{:.2}", shown(name));
+        assert_eq!(value, summary_value(&summary, label), "{name}");
+    }
+    for (label, name) in [
+        ("99.00 percentile first token latency (ns)", "ttft_p99"),
+        ("99.00 percentile time to output token (ns)", "tpot_p99"),
+        ("99.00 percentile latency (ns)", "latency_p99"),
+        ("50.00 percentile first token latency (ns)", "ttft_p50"),
+        ("Max latency (ns)", "latency_max"),
+    ] {
+        let value = format!("{}", shown(name));
+        assert_eq!(value, summary_value(&summary, label), "{name}");
+    }
+    // The charts are drawn from the records: their percentiles are the summary's.
+    let results = report::load_results(dir).unwrap();
+    let mut ttft: Vec<u64> = results
+        .requests
+        .iter()
+        .filter_map(|r| r.ttft_ns())
+        .collect();
+    let mut tpot: Vec<u64> = results
+        .requests
+        .iter()
+        .filter_map(|r| r.tpot_ns())
+        .collect();
+    ttft.sort_unstable();
+    tpot.sort_unstable();
+    let ttft_p99 = percentile(&ttft, 0.99).unwrap().to_string();
+    let tpot_p99 = percentile(&tpot, 0.99).unwrap().to_string();
+    assert_eq!(
+        ttft_p99,
+        summary_value(&summary, "99.00 percentile first token latency (ns)")
+    );
+    assert_eq!(
+        tpot_p99,
+        summary_value(&summary, "99.00 percentile time to output token (ns)")
+    );
+    let verdict = if results.verdict.valid {
+        "VALID"
+    } else {
+        "INVALID"
+    };
+    assert_eq!(summary_value(&summary, "Result is"), verdict);
+    assert!(html.contains(&format!("data-verdict=\"{verdict}\"")));
 }
 
 #[test]
@@ -183,14 +297,7 @@ fn the_report_loads_in_chromium_without_errors_and_every_chart_has_data() {
         println!("skipped: `{CHROMIUM}` is absent (apt-get install chromium)");
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = run_dir(tmp.path(), "sample-run", &sample::server_run(5_000, 3));
-    let out = ossperf(&["report", dir.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = bundled_sample_run();
     let url = format!("file://{}", dir.join("report.html").display());
     let profile = tempfile::tempdir().unwrap();
     let dumped = chromium(profile.path(), &["--dump-dom"], &url);
@@ -201,7 +308,8 @@ fn the_report_loads_in_chromium_without_errors_and_every_chart_has_data() {
     );
     assert_eq!(html_attribute(&dom, "data-errors"), None, "script errors");
     assert_eq!(html_attribute(&dom, "data-empty-charts"), Some("0"));
-    assert_eq!(html_attribute(&dom, "data-charts"), Some("18"));
+    // 6 latency, 3 per sub-dataset, 6 over time, 2 lengths; the sample run scrapes no metrics.
+    assert_eq!(html_attribute(&dom, "data-charts"), Some("17"));
 
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
     let profile = tempfile::tempdir().unwrap();

@@ -31,7 +31,7 @@ pub struct CostModel {
 impl CostModel {
     /// gpt-oss-120b (MXFP4) on one H100 SXM (3.35 TB/s HBM3). See docs/SIMULATOR.md.
     pub const H100: Self = Self {
-        base_us: 5_000.0,
+        base_us: 7_000.0,
         prefill_token_us: 25.0,
         decode_seq_us: 80.0,
         context_token_us: 0.011,
@@ -40,7 +40,7 @@ impl CostModel {
     /// gpt-oss-120b (MXFP4) on one H200 SXM (4.8 TB/s HBM3e, the same compute as the H100):
     /// the bandwidth-bound terms scaled by 3.35/4.8. See docs/SIMULATOR.md.
     pub const H200: Self = Self {
-        base_us: 3_500.0,
+        base_us: 4_900.0,
         prefill_token_us: 25.0,
         decode_seq_us: 70.0,
         context_token_us: 0.0077,

@@ -27,7 +27,9 @@ use ossperf_client::{
 use ossperf_loadgen::{QuerySample, QuerySampleIndex, Responder, ResponseId, SystemUnderTest};
 use tokio::sync::Semaphore;
 
-pub use stats::{FailureCounts, LiveSnapshot, LiveStats, RequestRecord};
+pub use stats::{
+    FailureCounts, LiveSnapshot, LiveStats, RequestRecord, KEPT_FAILURE_MESSAGES, RECENT_WINDOW,
+};
 
 /// Where prompts come from: the token ids of each QSL index.
 pub trait PromptSource: Send + Sync {

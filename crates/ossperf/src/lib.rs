@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod output;
 pub mod report;
+pub mod runner;
 pub mod sut;
 
 use std::process::ExitCode;

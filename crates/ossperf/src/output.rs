@@ -20,3 +20,16 @@ pub fn info(message: &str) {
 pub fn data(line: &str) {
     println!("{line}");
 }
+
+/// Rewrites the live progress line on stderr (a terminal).
+pub fn progress(line: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "\r\x1b[2K{line}");
+    let _ = err.flush();
+}
+
+/// Ends the live progress line so the next output starts on a fresh line.
+pub fn progress_done() {
+    eprintln!();
+}

@@ -1,12 +1,116 @@
-//! `ossperf run`.
+//! `ossperf run`: benchmark an SGLang or OpenAI-compatible server (or the built-in simulator)
+//! with `run_mlperf.py`'s flags, and write the MLPerf logs, `results.json` and a report.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// The kind of server behind `--server-url`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendArg {
+    /// SGLang's native `/generate` with token ids
+    Sglang,
+    /// OpenAI `/v1/completions` with token-id prompts (vLLM, TensorRT-LLM, SGLang's OpenAI server)
+    #[value(alias = "vllm", alias = "trtllm")]
+    Openai,
+    /// The built-in simulated SGLang server (the default without `--server-url`)
+    Sim,
+}
 
 /// Arguments of `ossperf run`.
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {}
+pub struct RunArgs {
+    /// Scenario, mode and conf files
+    #[command(flatten)]
+    pub conf: crate::cli::conf_args::ConfArgs,
+
+    /// Tokenized dataset (MLCommons parquet, pandas pickle or JSONL) [default: the bundled sample]
+    #[arg(long, value_name = "FILE")]
+    pub input_file: Option<PathBuf>,
+
+    /// Use only the first N rows of the dataset
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_samples: Option<u64>,
+
+    /// Directory for the logs, laid out `<dir>/<scenario>/<performance|accuracy>/`
+    #[arg(long, value_name = "DIR", default_value = "mlperf_results")]
+    pub output_dir: PathBuf,
+
+    /// Server kind [default: `sglang` with `--server-url`, else `sim`]
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendArg>,
+
+    /// Server URL; repeat it to balance over several servers [default: the built-in simulator]
+    #[arg(long, value_name = "URL")]
+    pub server_url: Vec<String>,
+
+    /// The reference's generation_config.json (max_new_tokens, temperature, top_k, top_p)
+    #[arg(long, value_name = "FILE")]
+    pub generation_config: Option<PathBuf>,
+
+    /// Most tokens per answer [default: 10240 for performance, 32768 for accuracy]
+    #[arg(long, alias = "max-tokens", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_new_tokens: Option<u32>,
+
+    /// Sampling temperature (overrides the generation config)
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+
+    /// Top-k, -1 to disable (overrides the generation config)
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub top_k: Option<i32>,
+
+    /// Top-p (overrides the generation config)
+    #[arg(long, value_name = "P")]
+    pub top_p: Option<f64>,
+
+    /// Accepted for compatibility with run_mlperf.py; ossperf needs no worker threads
+    #[arg(long, value_name = "N", hide = true)]
+    pub num_workers: Option<u32>,
+
+    /// Most requests in flight at once in Offline
+    #[arg(long, value_name = "N", default_value_t = 128,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrency: u32,
+
+    /// Per-request timeout in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 1200,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+
+    /// Stream answers (the default in Server and Interactive)
+    #[arg(long, overrides_with = "no_stream")]
+    pub stream: bool,
+
+    /// Do not stream answers (the default in Offline)
+    #[arg(long, overrides_with = "stream")]
+    pub no_stream: bool,
+
+    /// Timing profile of the built-in simulator (without `--server-url`)
+    #[arg(
+        long,
+        value_enum,
+        default_value = "h100",
+        help_heading = "Built-in simulator"
+    )]
+    pub sim_profile: crate::cli::simulate::ProfileArg,
+
+    /// Every simulated answer has exactly N tokens [default: about 1,278 on average]
+    #[arg(long, value_name = "N", help_heading = "Built-in simulator",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub sim_output_len: Option<u32>,
+
+    /// Probability that the simulator answers a known question correctly
+    #[arg(long, value_name = "P", default_value_t = 0.83, help_heading = "Built-in simulator",
+          value_parser = crate::cli::simulate::probability)]
+    pub sim_accuracy: f64,
+
+    /// Accepted for compatibility with run_mlperf.py (`--debug-mode` too)
+    #[arg(long, alias = "debug-mode", hide = true)]
+    pub debug: bool,
+}
 
 /// Runs `ossperf run`.
-pub fn run(_args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`ossperf run` is not built yet")
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    crate::runner::run(args)
 }

@@ -136,7 +136,8 @@ pub struct SimulateArgs {
     pub truth_log: Option<PathBuf>,
 }
 
-fn probability(s: &str) -> Result<f64, String> {
+/// Parses a probability in [0, 1] (a clap value parser).
+pub fn probability(s: &str) -> Result<f64, String> {
     let p: f64 = s
         .parse()
         .map_err(|_| format!("expected a number in [0, 1], got `{s}`"))?;

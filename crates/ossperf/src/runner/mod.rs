@@ -1,0 +1,177 @@
+//! `ossperf run` as a list of stages: resolve the plan → load the dataset → connect to the
+//! servers → run LoadGen with the gpt-oss SUT → write results and the report.
+
+pub mod generation;
+mod plan;
+mod progress;
+mod qsl;
+mod results;
+mod server;
+mod signals;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use ossperf_client::SamplingParams;
+use ossperf_dataset::{Dataset, OpenOptions};
+use ossperf_loadgen::{run_test, LogSettings, RunControl, Scenario, TestReport};
+
+use crate::cli::run::RunArgs;
+use crate::sut::{GptOssSut, SutConfig};
+pub use plan::{RunPlan, Target};
+
+/// Runs `ossperf run` to the end and returns the exit code.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let plan = RunPlan::resolve(args)?;
+    let dataset = load_dataset(&plan)?;
+    std::fs::create_dir_all(&plan.log_dir).with_context(|| {
+        format!(
+            "cannot create the output directory `{}`",
+            plan.log_dir.display()
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let servers = server::connect(&plan, &dataset, &runtime)?;
+    let qsl = qsl::DatasetQsl::new(&dataset);
+    let sut = GptOssSut::new(
+        servers.client.clone(),
+        runtime.handle().clone(),
+        qsl.prompts(),
+        SutConfig {
+            name: "ossperf gpt-oss SUT".to_string(),
+            params: sampling(&plan),
+            stream: plan.stream,
+            max_concurrency: (plan.loaded.settings.scenario == Scenario::Offline)
+                .then_some(plan.max_concurrency),
+        },
+    );
+    let mut control = RunControl::new();
+    if let Some(name) = &plan.audit_name {
+        control = control.with_audit_config(name.clone());
+    }
+    let interrupt = signals::install(runtime.handle(), control.clone(), sut.clone())?;
+    let log = log_settings(&plan);
+    announce(&plan, &dataset);
+    let started_at = ossperf_loadgen::logs::test_datetime(std::time::SystemTime::now());
+    let progress = progress::Progress::start(sut.clone(), limits(&plan));
+    let report = run_test(&sut, &qsl, &plan.loaded.settings, &log, &control);
+    progress.finish();
+    let report = report.context("the run could not complete")?;
+    crate::output::data(report.summary.trim_end());
+    let results = results::build(results::Inputs {
+        report: &report,
+        requests: sut.records(),
+        dataset: &dataset,
+        endpoints: servers
+            .client
+            .endpoint_stats()
+            .into_iter()
+            .map(|e| e.url)
+            .collect(),
+        model_key: plan.model(),
+        started_at,
+    });
+    if let Some(view) = servers.simulator.as_ref().and_then(server::simulator_view) {
+        crate::output::info(&view);
+    }
+    drop(servers);
+    let json = crate::report::write_results(&plan.log_dir, &results)?;
+    let html = crate::report::write_report(&plan.log_dir, &results)?;
+    print_outputs(&report, &[json, html]);
+    Ok(exit_code(&report, interrupt.exit_code()))
+}
+
+fn load_dataset(plan: &RunPlan) -> anyhow::Result<Dataset> {
+    let dataset = match &plan.input_file {
+        Some(path) => {
+            let options = OpenOptions {
+                max_samples: plan.max_samples,
+                ..OpenOptions::default()
+            };
+            ossperf_dataset::open_with(path, &options)?
+        }
+        None => {
+            let sample = ossperf_dataset::bundled_sample()?;
+            match plan.max_samples {
+                Some(n) => sample.max_samples(n),
+                None => sample,
+            }
+        }
+    };
+    anyhow::ensure!(!dataset.is_empty(), "the dataset has no rows");
+    Ok(dataset)
+}
+
+fn sampling(plan: &RunPlan) -> SamplingParams {
+    let g = plan.generation;
+    SamplingParams {
+        max_new_tokens: g.max_new_tokens,
+        temperature: g.temperature,
+        top_p: g.top_p,
+        top_k: g.top_k,
+    }
+}
+
+fn log_settings(plan: &RunPlan) -> LogSettings {
+    let mut log = LogSettings::default();
+    log.log_output.outdir = plan.log_dir.clone();
+    log.enable_trace = false;
+    log
+}
+
+fn limits(plan: &RunPlan) -> Option<progress::Limits> {
+    let s = &plan.loaded.settings;
+    (s.scenario == Scenario::Server && s.use_token_latencies).then(|| progress::Limits {
+        ttft: Duration::from_nanos(s.server_ttft_latency),
+        tpot: Duration::from_nanos(s.server_tpot_latency),
+    })
+}
+
+fn announce(plan: &RunPlan, dataset: &Dataset) {
+    let s = &plan.loaded.settings;
+    let source = plan.input_file.as_ref().map_or_else(
+        || "the bundled sample".to_string(),
+        |p| format!("`{}`", p.display()),
+    );
+    crate::output::info(&format!(
+        "{} {} {} over {} rows of {source}; logs in `{}`",
+        plan.model(),
+        s.scenario.as_str(),
+        s.mode.as_str(),
+        dataset.len(),
+        plan.log_dir.display()
+    ));
+    if plan.demo_conf {
+        crate::output::info(
+            "using ossperf's short demo user.conf for the bundled sample (give --user-conf for your own settings)",
+        );
+    }
+}
+
+fn print_outputs(report: &TestReport, more: &[std::path::PathBuf]) {
+    let logs = &report.logs;
+    crate::output::info("\nwrote:");
+    for path in [&logs.summary, &logs.detail, &logs.accuracy]
+        .into_iter()
+        .chain(more)
+    {
+        crate::output::info(&format!("  {}", path.display()));
+    }
+}
+
+/// 0 when every request succeeded; 1 when some failed (the result is INVALID); 128 + the
+/// signal after Ctrl-C or SIGTERM.
+fn exit_code(report: &TestReport, signal: Option<u8>) -> ExitCode {
+    if let Some(code) = signal {
+        return ExitCode::from(code);
+    }
+    if report.failures.count > 0 {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}

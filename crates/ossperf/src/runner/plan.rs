@@ -1,0 +1,233 @@
+//! Resolves `ossperf run`'s arguments into one plan before anything is sent: every flag is
+//! checked, the conf files are read, the generation config is resolved, and the server
+//! choice is made. A bad input stops here with one clear line (STYLE.md: args ≠ settings).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use ossperf_client::Endpoint;
+use ossperf_loadgen::{reference_settings, ConfFile, LoadedSettings, Scenario, TestMode};
+
+use super::generation::{Generation, GenerationFile, GenerationOverrides};
+use crate::cli::conf_args::ScenarioArg;
+use crate::cli::run::{BackendArg, RunArgs};
+use crate::cli::simulate::ProfileArg;
+use ossperf_sim::{CostModel, Timing};
+
+/// Settings used with the bundled sample when no `--user-conf` is given: short runs sized for
+/// the sample and the simulator, for a first look (not for a submission).
+const DEMO_USER_CONF: &str = include_str!("demo_user.conf");
+
+/// Where the requests go.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// The built-in simulator, started on a loopback port.
+    Simulator(SimOptions),
+    /// Real servers, all speaking one protocol.
+    Servers {
+        /// The protocol.
+        backend: ossperf_client::Backend,
+        /// The servers, balanced by least outstanding requests.
+        endpoints: Vec<Endpoint>,
+    },
+}
+
+/// How the built-in simulator behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct SimOptions {
+    /// Its timing model.
+    pub timing: ossperf_sim::Timing,
+    /// A fixed answer length, or the performance set's mean.
+    pub output_len: Option<u32>,
+    /// Probability of a correct final answer.
+    pub accuracy: f64,
+}
+
+/// Everything a run needs, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// As the user named it (decides the model key and the output directory).
+    pub scenario: ScenarioArg,
+    /// The LoadGen settings, with their provenance.
+    pub loaded: LoadedSettings,
+    /// The audit.config's file name, when one was applied.
+    pub audit_name: Option<String>,
+    /// `None` for the bundled sample.
+    pub input_file: Option<PathBuf>,
+    /// `--max-samples`.
+    pub max_samples: Option<usize>,
+    /// `<output-dir>/<scenario>/<performance|accuracy>/`.
+    pub log_dir: PathBuf,
+    /// Where the requests go.
+    pub target: Target,
+    /// Sampling parameters of every request.
+    pub generation: Generation,
+    /// Whether answers are streamed.
+    pub stream: bool,
+    /// Offline's in-flight limit.
+    pub max_concurrency: usize,
+    /// The per-request deadline.
+    pub timeout: Duration,
+    /// Whether the demo user.conf stands in for a missing `--user-conf`.
+    pub demo_conf: bool,
+}
+
+impl RunPlan {
+    /// Checks and resolves the arguments.
+    pub fn resolve(args: RunArgs) -> anyhow::Result<RunPlan> {
+        let RunArgs {
+            conf,
+            input_file,
+            max_samples,
+            output_dir,
+            backend,
+            server_url,
+            generation_config,
+            max_new_tokens,
+            temperature,
+            top_k,
+            top_p,
+            num_workers: _,
+            max_concurrency,
+            timeout,
+            stream,
+            no_stream,
+            debug: _,
+            sim_profile,
+            sim_output_len,
+            sim_accuracy,
+        } = args;
+
+        if let Some(path) = &input_file {
+            if !path.is_file() {
+                bail!(
+                    "the dataset `{}` does not exist or is not a file",
+                    path.display()
+                );
+            }
+        }
+        let sim = SimOptions {
+            timing: match sim_profile {
+                ProfileArg::H100 => Timing::Batched(CostModel::H100),
+                ProfileArg::H200 => Timing::Batched(CostModel::H200),
+                ProfileArg::Zero => Timing::Zero,
+            },
+            output_len: sim_output_len,
+            accuracy: sim_accuracy,
+        };
+        let target = resolve_target(backend, &server_url, sim)?;
+        let demo_conf = input_file.is_none() && conf.user_conf.is_none();
+        let loaded = load_settings(&conf, demo_conf)?;
+        let accuracy = loaded.settings.mode == TestMode::AccuracyOnly;
+        let file = match &generation_config {
+            Some(path) => GenerationFile::read(path)?,
+            None => GenerationFile::default(),
+        };
+        let overrides = GenerationOverrides {
+            max_new_tokens,
+            temperature,
+            top_k,
+            top_p,
+        };
+        let generation = Generation::resolve(accuracy, file, overrides)
+            .context("invalid generation parameters")?;
+        let mode_dir = if accuracy { "accuracy" } else { "performance" };
+        let stream = match (stream, no_stream) {
+            (true, _) => true,
+            (_, true) => false,
+            _ => loaded.settings.scenario != Scenario::Offline,
+        };
+        let audit_name = conf.audit_config.as_ref().map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        });
+        Ok(RunPlan {
+            scenario: conf.scenario,
+            log_dir: output_dir.join(scenario_dir(conf.scenario)).join(mode_dir),
+            loaded,
+            audit_name,
+            input_file,
+            max_samples: max_samples.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            target,
+            generation,
+            stream,
+            max_concurrency: max_concurrency as usize,
+            timeout: Duration::from_secs(timeout),
+            demo_conf,
+        })
+    }
+
+    /// The conf-file model key.
+    pub fn model(&self) -> &'static str {
+        match self.scenario {
+            ScenarioArg::Interactive => crate::cli::conf_args::MODEL_INTERACTIVE,
+            _ => crate::cli::conf_args::MODEL,
+        }
+    }
+}
+
+/// The directory name of a scenario under `--output-dir`.
+pub fn scenario_dir(scenario: ScenarioArg) -> &'static str {
+    match scenario {
+        ScenarioArg::Offline => "offline",
+        ScenarioArg::Server => "server",
+        ScenarioArg::Interactive => "interactive",
+    }
+}
+
+fn resolve_target(
+    backend: Option<BackendArg>,
+    urls: &[String],
+    sim: SimOptions,
+) -> anyhow::Result<Target> {
+    let backend =
+        match (backend, urls.is_empty()) {
+            (Some(BackendArg::Sim), false) => {
+                bail!("`--backend sim` starts the built-in simulator and takes no `--server-url`")
+            }
+            (Some(BackendArg::Sim), true) | (None, true) => return Ok(Target::Simulator(sim)),
+            (Some(b), true) => bail!(
+            "`--backend {}` needs a `--server-url`; leave both out to use the built-in simulator",
+            if b == BackendArg::Sglang { "sglang" } else { "openai" }
+        ),
+            (Some(BackendArg::Openai), false) => ossperf_client::Backend::Openai,
+            (Some(BackendArg::Sglang) | None, false) => ossperf_client::Backend::Sglang,
+        };
+    let endpoints = urls
+        .iter()
+        .map(|url| Endpoint::parse(url).with_context(|| format!("invalid `--server-url` `{url}`")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Target::Servers { backend, endpoints })
+}
+
+fn load_settings(
+    conf: &crate::cli::conf_args::ConfArgs,
+    demo: bool,
+) -> anyhow::Result<LoadedSettings> {
+    let mlperf = match &conf.mlperf_conf {
+        Some(path) => ConfFile::read(path)?,
+        None => ConfFile::builtin_mlperf()?,
+    };
+    let user = match (&conf.user_conf, demo) {
+        (Some(path), _) => ConfFile::read(path)?,
+        (None, true) => ConfFile::parse("<ossperf demo user.conf>", DEMO_USER_CONF)?,
+        (None, false) => ConfFile::reference_user()?,
+    };
+    let audit = conf
+        .audit_config
+        .as_deref()
+        .map(ConfFile::read)
+        .transpose()?;
+    reference_settings(
+        conf.model(),
+        conf.loadgen_scenario(),
+        conf.mode(),
+        &mlperf,
+        Some(&user),
+        audit.as_ref(),
+    )
+    .with_context(|| format!("cannot resolve the settings of model `{}`", conf.model()))
+}

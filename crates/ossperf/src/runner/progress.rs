@@ -1,0 +1,172 @@
+//! The live progress line: issued and completed samples, tokens per second, running TTFT and
+//! TPOT percentiles against the scenario's limits, and failures. On a terminal it rewrites
+//! one line every half second; otherwise it prints a plain line every ten seconds.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::sut::{GptOssSut, LiveSnapshot};
+
+/// The TTFT and TPOT limits shown next to the running percentiles.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// TTFT p99 limit (Server and Interactive).
+    pub ttft: Duration,
+    /// TPOT p99 limit (Server and Interactive).
+    pub tpot: Duration,
+}
+
+/// A running progress reporter; [`finish`](Progress::finish) stops it.
+pub struct Progress {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    tty: bool,
+}
+
+impl Progress {
+    /// Starts reporting on `sut`'s counters.
+    pub fn start(sut: GptOssSut, limits: Option<Limits>) -> Progress {
+        let tty = stderr_is_terminal();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let started = Instant::now();
+        let thread = std::thread::Builder::new()
+            .name("ossperf-progress".into())
+            .spawn(move || {
+                let period = if tty {
+                    Duration::from_millis(500)
+                } else {
+                    Duration::from_secs(10)
+                };
+                let mut last = (started, 0u64);
+                let mut next = started + period;
+                while !flag.load(Ordering::Acquire) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    let now = Instant::now();
+                    if now < next {
+                        continue;
+                    }
+                    next = now + period;
+                    let snap = sut.live();
+                    let rate = tokens_per_second(last, (now, snap.output_tokens));
+                    last = (now, snap.output_tokens);
+                    let line = format_line(now - started, &snap, rate, limits);
+                    if tty {
+                        crate::output::progress(&line);
+                    } else {
+                        crate::output::info(&line);
+                    }
+                }
+            })
+            .ok();
+        Progress { stop, thread, tty }
+    }
+
+    /// Stops the reporter and clears the live line.
+    pub fn finish(mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        if self.tty {
+            crate::output::progress_done();
+        }
+    }
+}
+
+fn tokens_per_second(before: (Instant, u64), now: (Instant, u64)) -> f64 {
+    let secs = (now.0 - before.0).as_secs_f64();
+    if secs <= 0.0 {
+        return 0.0;
+    }
+    now.1.saturating_sub(before.1) as f64 / secs
+}
+
+/// One progress line.
+pub fn format_line(
+    elapsed: Duration,
+    snap: &LiveSnapshot,
+    tokens_per_second: f64,
+    limits: Option<Limits>,
+) -> String {
+    let mut line = format!(
+        "[{:>6.1}s] issued {}  done {}  failed {}  {:.0} tok/s",
+        elapsed.as_secs_f64(),
+        snap.issued,
+        snap.completed,
+        snap.failed,
+        tokens_per_second
+    );
+    let pair = |p50: Option<Duration>, p99: Option<Duration>, limit: Option<Duration>| {
+        let mut s = format!("p50 {} p99 {}", ms(p50), ms(p99));
+        if let (Some(p99), Some(limit)) = (p99, limit) {
+            let mark = if p99 <= limit { "ok" } else { "OVER" };
+            s.push_str(&format!(" (limit {} {mark})", ms(Some(limit))));
+        }
+        s
+    };
+    if snap.ttft_p50.is_some() {
+        line.push_str("  TTFT ");
+        line.push_str(&pair(snap.ttft_p50, snap.ttft_p99, limits.map(|l| l.ttft)));
+    }
+    if snap.tpot_p50.is_some() {
+        line.push_str("  TPOT ");
+        line.push_str(&pair(snap.tpot_p50, snap.tpot_p99, limits.map(|l| l.tpot)));
+    }
+    line
+}
+
+fn ms(d: Option<Duration>) -> String {
+    match d {
+        None => "-".to_string(),
+        Some(d) if d >= Duration::from_secs(10) => format!("{:.1}s", d.as_secs_f64()),
+        Some(d) => format!("{:.1}ms", d.as_secs_f64() * 1e3),
+    }
+}
+
+fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_shows_counts_rate_and_percentiles_against_limits() {
+        let snap = LiveSnapshot {
+            issued: 40,
+            completed: 30,
+            failed: 1,
+            output_tokens: 9000,
+            ttft_p50: Some(Duration::from_millis(120)),
+            ttft_p99: Some(Duration::from_millis(2500)),
+            tpot_p50: Some(Duration::from_micros(12_500)),
+            tpot_p99: Some(Duration::from_millis(20)),
+        };
+        let limits = Limits {
+            ttft: Duration::from_secs(2),
+            tpot: Duration::from_millis(80),
+        };
+        let line = format_line(Duration::from_millis(12_345), &snap, 1234.4, Some(limits));
+        assert_eq!(
+            line,
+            "[  12.3s] issued 40  done 30  failed 1  1234 tok/s  \
+             TTFT p50 120.0ms p99 2500.0ms (limit 2000.0ms OVER)  \
+             TPOT p50 12.5ms p99 20.0ms (limit 80.0ms ok)"
+        );
+    }
+
+    #[test]
+    fn offline_lines_have_no_latency_part_before_any_first_token() {
+        let snap = LiveSnapshot {
+            issued: 100,
+            ..Default::default()
+        };
+        let line = format_line(Duration::from_secs(1), &snap, 0.0, None);
+        assert_eq!(line, "[   1.0s] issued 100  done 0  failed 0  0 tok/s");
+    }
+}

@@ -1,0 +1,91 @@
+//! Connecting to the servers: start the built-in simulator when no `--server-url` is given,
+//! build the client, and check every endpoint's health before any load is sent.
+
+use anyhow::Context;
+use ossperf_client::{Backend, Client, ClientConfig, Endpoint};
+use ossperf_dataset::Dataset;
+use ossperf_sim::{OutputLen, SimConfig, SimHandle, Simulator};
+
+use super::plan::{RunPlan, SimOptions, Target};
+
+/// The servers of a run: the client, and the simulator when ossperf started one.
+pub struct Servers {
+    /// Sends the requests.
+    pub client: Client,
+    /// The built-in simulator, stopped when this is dropped.
+    pub simulator: Option<SimHandle>,
+}
+
+/// Starts or reaches the servers and checks their health.
+pub fn connect(
+    plan: &RunPlan,
+    dataset: &Dataset,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<Servers> {
+    let (backend, endpoints, simulator) = match &plan.target {
+        Target::Simulator(options) => {
+            let sim = start_simulator(dataset, options)?;
+            let endpoint = Endpoint::parse(&sim.url())?;
+            (Backend::Sglang, vec![endpoint], Some(sim))
+        }
+        Target::Servers { backend, endpoints } => (*backend, endpoints.clone(), None),
+    };
+    let mut config = ClientConfig::new(backend, endpoints);
+    config.concurrency = plan.max_concurrency;
+    config.timeout = plan.timeout;
+    let client = Client::new(config)?;
+    let warnings = runtime
+        .block_on(client.health_check())
+        .context("the server is not ready; no load was sent")?;
+    for warning in warnings {
+        crate::output::warn(&format!(
+            "endpoint {} is left out of the run: {}",
+            warning.endpoint, warning.error
+        ));
+    }
+    Ok(Servers { client, simulator })
+}
+
+fn start_simulator(dataset: &Dataset, options: &SimOptions) -> anyhow::Result<SimHandle> {
+    let solutions = ossperf_sim::bundled_lcb_solutions();
+    let reference = crate::cli::simulate::reference_from_dataset(dataset, solutions);
+    let defaults = SimConfig::default();
+    let config = SimConfig {
+        reference: Some(std::sync::Arc::new(reference)),
+        timing: options.timing,
+        output_len: options
+            .output_len
+            .map_or(defaults.output_len, OutputLen::Fixed),
+        accuracy: options.accuracy,
+        ..defaults
+    };
+    let sim = Simulator::start(config).context("cannot start the built-in simulator")?;
+    crate::output::info(&format!("started the built-in simulator at {}", sim.url()));
+    Ok(sim)
+}
+
+/// The simulator's own view of the run (its send times), printed next to ours.
+pub fn simulator_view(sim: &SimHandle) -> Option<String> {
+    let truth = sim.truth();
+    let mut ttft: Vec<_> = truth.iter().filter_map(|t| t.ttft()).collect();
+    let mut tpot: Vec<_> = truth.iter().filter_map(|t| t.tpot()).collect();
+    if ttft.is_empty() {
+        return None;
+    }
+    ttft.sort_unstable();
+    tpot.sort_unstable();
+    let pick = |v: &[std::time::Duration], p: f64| {
+        v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    let tokens: u64 = truth.iter().map(|t| u64::from(t.completion_tokens)).sum();
+    Some(format!(
+        "the simulator's own view: {} requests, {tokens} tokens; TTFT p50 {:.3} ms p99 {:.3} ms; \
+         TPOT p50 {:.3} ms p99 {:.3} ms",
+        truth.len(),
+        pick(&ttft, 0.5),
+        pick(&ttft, 0.99),
+        pick(&tpot, 0.5),
+        pick(&tpot, 0.99),
+    ))
+}

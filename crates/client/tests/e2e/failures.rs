@@ -64,6 +64,40 @@ async fn a_stream_that_stalls_after_its_first_token_fails_after_the_first_token(
 }
 
 #[tokio::test]
+async fn a_stream_that_trickles_past_the_deadline_hits_the_request_timeout() {
+    let server = Canned::start(|_| {
+        let mut steps = vec![Step::Write(sse_head())];
+        for n in 1..=100u32 {
+            steps.push(Step::Write(chunk(&sglang_event(
+                &[n],
+                u64::from(n),
+                "null",
+            ))));
+            steps.push(Step::Pause(Duration::from_millis(20)));
+        }
+        steps
+    })
+    .await;
+    let client = client(Backend::Sglang, &[server.url()], |c| {
+        c.timeout = Duration::from_millis(300);
+        c.idle_timeout = Some(Duration::from_secs(5));
+    });
+    let recorder = Recorder::default();
+    client.send(request(true), recorder.clone()).await;
+
+    let failure = recorder.failure();
+    assert_eq!(failure.kind, ErrorKind::Timeout);
+    assert!(
+        failure
+            .message
+            .starts_with("request exceeded the 300ms timeout after "),
+        "{}",
+        failure.message
+    );
+    assert!(failure.after_first_token);
+}
+
+#[tokio::test]
 async fn a_refused_connection_is_a_connect_failure_naming_the_url() {
     let addr = refused_port().await;
     let client = client(Backend::Sglang, &[format!("http://{addr}")], |_| {});

@@ -51,6 +51,7 @@ pub(crate) fn issue_all(
     sut: &dyn SystemUnderTest,
     control: &RunControl,
 ) -> Issued {
+    let _precise = crate::sys::PreciseSleeps::new();
     let responder = Responder::new(Arc::clone(series));
     let queries = &generated.queries;
     let coalesce = eff.scenario == Scenario::Server && eff.requested.server_coalesce_queries;

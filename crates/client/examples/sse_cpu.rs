@@ -87,6 +87,19 @@ fn thread_cpu() -> Duration {
     Duration::from_nanos(text.split_whitespace().next().unwrap().parse().unwrap())
 }
 
+#[derive(serde::Deserialize)]
+struct Chunk {
+    output_ids: Vec<u32>,
+    meta_info: Meta,
+}
+
+#[derive(serde::Deserialize)]
+struct Meta {
+    #[allow(dead_code)]
+    completion_tokens: u64,
+    finish_reason: Option<serde::de::IgnoredAny>,
+}
+
 struct Count(Arc<std::sync::atomic::AtomicU64>);
 
 impl ResponseHandler for Count {
@@ -171,6 +184,23 @@ fn main() {
     let sse_cpu = thread_cpu() - cpu0;
     assert_eq!(framed, (requests * events) as u64);
 
+    // SSE framing plus typed JSON like the client's (ids, count, finish; text skipped).
+    let cpu0 = thread_cpu();
+    let mut ids = 0u64;
+    for _ in 0..requests {
+        let mut parser = SseParser::default();
+        for r in &reads {
+            parser.push(r);
+            while let Some(data) = parser.next_event().unwrap() {
+                let chunk: Chunk = serde_json::from_slice(data).unwrap();
+                ids += chunk.output_ids.len() as u64;
+                std::hint::black_box(chunk.meta_info.finish_reason);
+            }
+        }
+    }
+    let json_cpu = thread_cpu() - cpu0;
+    assert_eq!(ids, (requests * events) as u64);
+
     println!("requests {requests}, events/request {events}, events/write {per_write}, concurrency {concurrency}");
     println!(
         "client: {total:.0} events in {:.3} s wall, {:.3} s CPU: {:.3} us CPU/event ({:.0} events/s)",
@@ -182,5 +212,9 @@ fn main() {
     println!(
         "SSE framing alone: {:.3} us CPU/event",
         sse_cpu.as_secs_f64() * 1e6 / total
+    );
+    println!(
+        "SSE framing + typed JSON: {:.3} us CPU/event",
+        json_cpu.as_secs_f64() * 1e6 / total
     );
 }

@@ -42,23 +42,17 @@ pub enum Error {
         /// The cause.
         cause: std::io::Error,
     },
-    /// The accuracy log does not start like JSON.
-    #[error("accuracy log `{path}` is not JSON: expected `[` or `{{`, found `{found}`")]
-    NotJson {
-        /// The log.
-        path: PathBuf,
-        /// The first non-blank character.
-        found: String,
-    },
-    /// The accuracy log is malformed JSON or an entry lacks a field.
-    #[error("accuracy log `{path}` entry {entry}: {cause}")]
+    /// The accuracy log is not JSON, is cut short, or an entry lacks a field.
+    #[error("accuracy log `{path}` is not valid at entry {entry} (line {line}): {reason}")]
     BadLog {
         /// The log.
         path: PathBuf,
         /// Index of the entry being read.
         entry: usize,
-        /// The parser's message, with line and column.
-        cause: serde_json::Error,
+        /// 1-based line where the entry (or the problem) is.
+        line: usize,
+        /// What is wrong.
+        reason: String,
     },
     /// An entry's `data` is not whole int32 tokens (the reference aborts here too).
     #[error("accuracy log `{path}` entry {entry} (qsl_idx `{qsl_idx}`): {cause}")]

@@ -284,6 +284,16 @@ impl Body for SimBody {
             SimBody::Stream(s) => s.is_end_stream(),
         }
     }
+
+    /// Exact for whole bodies, so they go out with `Content-Length` as SGLang's do.
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            SimBody::Full(bytes) => {
+                hyper::body::SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            SimBody::Stream(s) => s.size_hint(),
+        }
+    }
 }
 
 fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<SimBody> {

@@ -349,4 +349,85 @@ mod tests {
             );
         }
     }
+
+    /// POSTs `body` to `/generate` (non-streaming) and returns the decoded output text.
+    fn generate_text(addr: SocketAddr, body: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "POST /generate HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        let json = &raw[raw.find("\r\n\r\n").unwrap() + 4..];
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let ids: Vec<u32> = v["output_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as u32)
+            .collect();
+        ossperf_harmony::tokenizer().decode(&ids).unwrap()
+    }
+
+    #[test]
+    fn the_reference_parsers_find_a_correct_answer_in_share_p_of_the_sample() {
+        use ossperf_eval::extract::{
+            aime_is_correct, gpqa_is_correct, parse_aime, parse_code, parse_gpqa,
+        };
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample.jsonl");
+        let rows: Vec<ReferenceRow> = std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["dataset"] != "pubmed_summarization")
+            .map(|v| ReferenceRow {
+                input_ids: ossperf_harmony::tokenizer().encode(v["question"].as_str().unwrap()),
+                dataset: v["dataset"].as_str().unwrap().into(),
+                ground_truth: v["ground_truth"].as_str().unwrap().into(),
+            })
+            .collect();
+        let solutions = ossperf_sim::bundled_lcb_solutions();
+        let reference = Arc::new(ReferenceSet::new(rows.clone(), solutions.clone()));
+        let sim = ossperf_sim::Simulator::start(SimConfig {
+            timing: Timing::Zero,
+            output_len: OutputLen::Mean(200),
+            reference: Some(reference),
+            accuracy: 0.8,
+            seed: 7,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        let mut correct = 0;
+        for row in &rows {
+            let body = serde_json::json!({"input_ids": row.input_ids, "sampling_params": {"max_new_tokens": 32768}});
+            let text = generate_text(sim.addr(), &body.to_string());
+            let ok = match row.dataset.as_str() {
+                "aime25" => {
+                    parse_aime(&text).is_some_and(|n| aime_is_correct(n, &row.ground_truth))
+                }
+                "gpqa_diamond" => {
+                    parse_gpqa(&text).is_some_and(|c| gpqa_is_correct(c, &row.ground_truth))
+                }
+                _ => {
+                    parse_code(&text).as_deref()
+                        == solutions.get(&row.ground_truth).map(|s| s.trim())
+                }
+            };
+            correct += usize::from(ok);
+        }
+        let truth_correct = sim
+            .truth()
+            .iter()
+            .filter(|t| t.correct == Some(true))
+            .count();
+        assert_eq!(
+            correct, truth_correct,
+            "the reference parsers agree with the simulator's record"
+        );
+        assert_eq!((correct, rows.len()), (48, 62));
+    }
 }

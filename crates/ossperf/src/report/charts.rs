@@ -47,11 +47,15 @@ impl<'a> Prepared<'a> {
     /// Reduces `run`'s records.
     pub fn new(label: &'a str, run: &'a RunResults) -> Prepared<'a> {
         let r = &run.requests;
+        // As in LoadGen, an Offline run has no TTFT or TPOT, even if the client streamed.
+        let tokens = run.scenario != "Offline";
+        let ttft = |x: &RequestRecord| x.ttft_ns().filter(|_| tokens);
+        let tpot = |x: &RequestRecord| x.tpot_ns().filter(|_| tokens);
         let mut datasets: BTreeMap<&str, [Vec<u64>; 3]> = BTreeMap::new();
         for record in r {
             let entry = datasets.entry(record.dataset.as_str()).or_default();
-            entry[0].extend(record.ttft_ns());
-            entry[1].extend(record.tpot_ns());
+            entry[0].extend(ttft(record));
+            entry[1].extend(tpot(record));
             entry[2].push(record.latency_ns());
         }
         for arrays in datasets.values_mut() {
@@ -60,8 +64,8 @@ impl<'a> Prepared<'a> {
         Prepared {
             label,
             run,
-            ttft: sorted(r, RequestRecord::ttft_ns),
-            tpot: sorted(r, RequestRecord::tpot_ns),
+            ttft: sorted(r, ttft),
+            tpot: sorted(r, tpot),
             latency: sorted(r, |x| Some(x.latency_ns())),
             lateness: sorted(r, |x| Some(x.lateness_ns())),
             input: sorted(r, |x| Some(u64::from(x.input_tokens))),
@@ -183,7 +187,7 @@ pub fn latency_section(runs: &[Prepared]) -> Section {
         let sets = per_run(runs, get);
         if sets.is_empty() {
             notes.push(format!(
-                "No {name} data: Offline runs and failed requests have none"
+                "No {name} data: LoadGen measures none in Offline, and failed requests have none"
             ));
             continue;
         }
@@ -446,19 +450,17 @@ mod tests {
     }
 
     #[test]
-    fn a_run_without_first_tokens_gets_notes_instead_of_empty_charts() {
+    fn an_offline_run_gets_notes_instead_of_ttft_and_tpot_charts() {
         let mut run = sample::server_run(100, 1);
-        run.requests
-            .iter_mut()
-            .for_each(|r| r.first_token_ns = None);
+        run.scenario = "Offline".into();
         let prepared = [Prepared::new("a", &run)];
         let section = latency_section(&prepared);
         assert_eq!(section.charts.len(), 2);
         assert_eq!(
             section.notes,
             vec![
-                "No TTFT data: Offline runs and failed requests have none",
-                "No TPOT data: Offline runs and failed requests have none"
+                "No TTFT data: LoadGen measures none in Offline, and failed requests have none",
+                "No TPOT data: LoadGen measures none in Offline, and failed requests have none"
             ]
         );
     }

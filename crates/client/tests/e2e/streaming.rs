@@ -200,3 +200,28 @@ async fn sequential_requests_reuse_one_keep_alive_connection() {
         (3, 3, 6, 0)
     );
 }
+
+#[tokio::test]
+async fn an_sglang_stream_without_output_ids_still_has_a_first_token_and_the_server_count() {
+    let events = [
+        r#"{"text":"a","meta_info":{"finish_reason":null,"completion_tokens":1}}"#,
+        r#"{"text":"abc","meta_info":{"finish_reason":{"type":"stop"},"completion_tokens":3}}"#,
+    ];
+    let server = Canned::start(move |_| {
+        let mut body = sse_head();
+        for e in events {
+            body.extend(chunk(&format!("data: {e}\n\n")));
+        }
+        body.extend(last_chunk());
+        vec![Step::Write(body)]
+    })
+    .await;
+    let client = client(Backend::Sglang, &[server.url()], |_| {});
+    let recorder = Recorder::default();
+    client.send(request(true), recorder.clone()).await;
+
+    let events = recorder.events();
+    assert!(matches!(&events[0], crate::Event::First { ids, count: 1, .. } if ids.is_empty()));
+    let (_, _, done) = recorder.done();
+    assert_eq!((done.ids.len(), done.count, done.consistent), (0, 3, false));
+}

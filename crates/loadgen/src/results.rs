@@ -223,21 +223,7 @@ impl PerformanceResult {
             final_query_issued_s: raw.final_query_issued_s,
             final_query_all_samples_done_s: raw.final_query_all_samples_done_s,
         };
-        let mut metrics = metrics(scenario, token_mode, n, raw.token_count, &latency, &times);
-        if eff.requested.infer_token_latencies {
-            let factor = eff.requested.token_latency_scaling_factor as f64;
-            match scenario {
-                Scenario::Offline => {
-                    metrics.inferred_tokens_per_second =
-                        Some(factor * n as f64 / times.max_latency_s);
-                }
-                Scenario::Server => {
-                    metrics.inferred_completed_tokens_per_second =
-                        Some(factor * (n as f64 - 1.0) / times.final_query_all_samples_done_s);
-                }
-                _ => {}
-            }
-        }
+        let metrics = metrics(eff, n, raw.token_count, &latency, &times);
         let (min_duration_met, min_duration_recommendation) = min_duration(eff, &times);
         let min_queries_met =
             raw.queries_issued >= eff.min_query_count && n as u64 >= eff.min_sample_count;
@@ -245,13 +231,13 @@ impl PerformanceResult {
             perf_constraints(eff, latency.as_ref(), ttft.as_ref(), tpot.as_ref());
         let checks = early_stopping_checks(eff, &raw);
         let early_stopping_met = checks.met;
-        let mut extra_reasons = Vec::new();
-        if failures.count > 0 {
-            extra_reasons.push(failures.reason_line());
-        }
-        if aborted {
-            extra_reasons.push(crate::run::ABORTED.to_string());
-        }
+        let extra_reasons: Vec<String> = [
+            (failures.count > 0).then(|| failures.reason_line()),
+            aborted.then(|| crate::run::ABORTED.to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let valid = min_duration_met
             && min_queries_met
             && perf_constraints_met.unwrap_or(true)
@@ -281,16 +267,8 @@ impl PerformanceResult {
             overlatency_count,
             latency,
             query_latency,
-            ttft: if scenario == Scenario::Offline {
-                None
-            } else {
-                ttft
-            },
-            tpot: if scenario == Scenario::Offline {
-                None
-            } else {
-                tpot
-            },
+            ttft: ttft.filter(|_| scenario != Scenario::Offline),
+            tpot: tpot.filter(|_| scenario != Scenario::Offline),
             token_count: token_mode.then_some(raw.token_count),
             metrics,
             raw_times: times,
@@ -451,13 +429,14 @@ fn perf_constraints(
 }
 
 fn metrics(
-    scenario: Scenario,
-    token_mode: bool,
+    eff: &EffectiveSettings,
     n: usize,
     tokens: i64,
     latency: &Option<LatencyStats>,
     t: &RawTimes,
 ) -> Metrics {
+    let scenario = eff.scenario;
+    let token_mode = eff.requested.use_token_latencies;
     let n_f = n as f64;
     let n_minus_1 = n as f64 - 1.0;
     let tokens_f = tokens as f64;
@@ -484,6 +463,19 @@ fn metrics(
         m.completed_tokens_per_second = Some(tokens_f / t.final_query_all_samples_done_s);
         m.token_throughput_with_loadgen_overhead = Some(tokens_f / t.final_query_issued_s);
         m.token_throughput = Some(tokens_f / (mean_ns * n_f));
+    }
+    if eff.requested.infer_token_latencies {
+        let factor = eff.requested.token_latency_scaling_factor as f64;
+        match scenario {
+            Scenario::Offline => {
+                m.inferred_tokens_per_second = Some(factor * n_f / t.max_latency_s)
+            }
+            Scenario::Server => {
+                m.inferred_completed_tokens_per_second =
+                    Some(factor * n_minus_1 / t.final_query_all_samples_done_s);
+            }
+            _ => {}
+        }
     }
     m
 }

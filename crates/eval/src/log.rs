@@ -52,41 +52,97 @@ where
     T: serde::de::DeserializeOwned,
     F: FnMut(usize, T) -> Result<(), Error>,
 {
-    let io = |cause| Error::Io {
+    let file = std::fs::File::open(path).map_err(|cause| Error::Io {
         path: path.to_owned(),
         cause,
-    };
-    let mut file = std::fs::File::open(path).map_err(io)?;
+    })?;
+    // A reader thread hashes and splits the file while this thread parses and scores: the two
+    // halves take about the same time. The channel is bounded, so memory stays bounded.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(64);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || split_entries(file, &tx));
+        let mut entries = 0;
+        let mut outcome = Ok(());
+        for chunk in rx.iter() {
+            match chunk {
+                Chunk::Entry(line, object) => {
+                    let parsed = serde_json::from_slice::<T>(&object)
+                        .map_err(|e| bad_log(path, entries, line, e.to_string()))
+                        .and_then(|entry| each(entries, entry));
+                    if let Err(err) = parsed {
+                        outcome = Err(err);
+                        break;
+                    }
+                    entries += 1;
+                }
+                Chunk::Failed(line, failure) => {
+                    outcome = Err(match failure {
+                        Failure::Io(cause) => Error::Io {
+                            path: path.to_owned(),
+                            cause,
+                        },
+                        Failure::Syntax(reason) => bad_log(path, entries, line, reason),
+                    });
+                    break;
+                }
+                Chunk::End(sha256) => {
+                    return outcome.map(|()| LogPass { entries, sha256 });
+                }
+            }
+        }
+        // Dropping the receiver stops the reader at its next send.
+        drop(rx);
+        let _ = reader.join();
+        outcome.and(Err(Error::Io {
+            path: path.to_owned(),
+            cause: io::Error::other("the log reader stopped early"),
+        }))
+    })
+}
+
+enum Failure {
+    Io(io::Error),
+    Syntax(String),
+}
+
+enum Chunk {
+    Entry(usize, Vec<u8>),
+    Failed(usize, Failure),
+    End(String),
+}
+
+fn split_entries(mut file: std::fs::File, tx: &std::sync::mpsc::SyncSender<Chunk>) {
     let mut hasher = Sha256::new();
     let mut scanner = Scanner::default();
     let mut chunk = vec![0u8; 1 << 20];
     let mut objects = Vec::new();
-    let mut entries = 0;
     loop {
         let n = match file.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(io(err)),
+            Err(err) => {
+                let _ = tx.send(Chunk::Failed(scanner.line, Failure::Io(err)));
+                return;
+            }
         };
         hasher.update(&chunk[..n]);
-        scanner
-            .feed(&chunk[..n], &mut objects)
-            .map_err(|reason| bad_log(path, entries, scanner.line, reason))?;
+        let fed = scanner.feed(&chunk[..n], &mut objects);
         for (line, object) in objects.drain(..) {
-            let entry: T = serde_json::from_slice(&object)
-                .map_err(|e| bad_log(path, entries, line, e.to_string()))?;
-            each(entries, entry)?;
-            entries += 1;
+            if tx.send(Chunk::Entry(line, object)).is_err() {
+                return;
+            }
+        }
+        if let Err(reason) = fed {
+            let _ = tx.send(Chunk::Failed(scanner.line, Failure::Syntax(reason)));
+            return;
         }
     }
-    scanner
-        .finish()
-        .map_err(|reason| bad_log(path, entries, scanner.line, reason))?;
-    Ok(LogPass {
-        entries,
-        sha256: hex::encode(hasher.finalize()),
-    })
+    let end = match scanner.finish() {
+        Ok(()) => Chunk::End(hex::encode(hasher.finalize())),
+        Err(reason) => Chunk::Failed(scanner.line, Failure::Syntax(reason)),
+    };
+    let _ = tx.send(end);
 }
 
 fn bad_log(path: &Path, entry: usize, line: usize, reason: String) -> Error {
@@ -191,6 +247,11 @@ impl Scanner {
                     self.escaped = true;
                 } else if b == b'"' {
                     self.in_string = false;
+                } else if let Some(k) = memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+                    // Jump over the rest of a long string (the hex `data`) in one step.
+                    i += k;
+                } else {
+                    i = bytes.len();
                 }
                 continue;
             }

@@ -379,7 +379,12 @@ def lcb_records():
             "private_test_cases": _encode_private(private),
             "metadata": json.dumps({"func_name": p["func"]} if functional else {}),
         }
-        solution = {"question_id": p["question_id"], "solution": p["solution"]}
+        code = p["solution"]
+        if "List[" in code and "from typing import" not in code:
+            # LiveCodeBench's preamble has `from typing import *`; importing explicitly keeps the
+            # solution runnable by a harness without that preamble too.
+            code = "from typing import List\n\n" + code
+        solution = {"question_id": p["question_id"], "solution": code}
         out.append((row, tests, solution))
     return out
 

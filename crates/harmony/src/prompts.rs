@@ -5,9 +5,10 @@
 //! two GPQA few-shot examples keep the reference's shape (a user question with options
 //! `A)`–`D)`, then an assistant answer on the `final` channel ending in `Answer: D` and
 //! `Answer: C`) but their text is our own, so the project carries no benchmark content.
-//! Prompts built here therefore match the reference token for token for AIME, LiveCodeBench
-//! and summarization, and differ from it only in the GPQA examples. Real MLPerf datasets ship
-//! their tokens and are sent unchanged (§2.6); this module only builds our own sample set.
+//! For AIME, LiveCodeBench and summarization the conversation is therefore the one
+//! `harmonize_inputs.py` builds (whether the frozen v4 files used exactly that script is
+//! unverified, §2.3); for GPQA only the examples' text differs. Real MLPerf datasets ship their
+//! tokens and are sent unchanged (§2.6); this module builds users' and our own datasets.
 
 use crate::error::Error;
 use crate::render::{render_for_completion, Message, ReasoningEffort, Role, SystemContent};

@@ -54,3 +54,17 @@ fn the_skipping_decode_drops_exactly_the_special_tokens() {
         "analysisthinkassistantfinalB"
     );
 }
+
+#[test]
+fn long_whitespace_runs_encode_and_round_trip() {
+    let tok = tokenizer();
+    for text in [
+        " ".repeat(20_000),
+        "\n".repeat(10_000) + "x",
+        "a ".repeat(5_000) + &"\t".repeat(10_000),
+    ] {
+        let ids = tok.encode(&text);
+        assert_eq!(tok.decode(&ids).unwrap(), text);
+        assert_eq!(tok.encode_with_special_tokens(&text), ids);
+    }
+}

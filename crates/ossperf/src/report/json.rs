@@ -25,10 +25,12 @@ pub fn write_results(dir: &Path, results: &RunResults) -> anyhow::Result<PathBuf
     let file = fs::File::create(&partial)
         .with_context(|| format!("cannot create `{}`", partial.display()))?;
     let mut out = BufWriter::new(file);
-    write_json(results, &mut out)
-        .and_then(|()| out.flush())
-        .with_context(|| format!("cannot write `{}`", partial.display()))?;
+    let written = write_json(results, &mut out).and_then(|()| out.flush());
     drop(out);
+    if let Err(err) = written {
+        let _ = fs::remove_file(&partial);
+        return Err(err).with_context(|| format!("cannot write `{}`", partial.display()));
+    }
     fs::rename(&partial, &path).with_context(|| {
         format!(
             "cannot rename `{}` to `{}`",

@@ -8,13 +8,13 @@
 //! tokenizes. Nothing here is built per request except a few integers.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use ossperf_harmony::{special, tokenizer};
 
 use crate::config::{OutputLen, SimConfig};
 use crate::reference::{ReferenceSet, Task};
-use crate::rng::Rng;
+use crate::rng::{hash_ids, Rng};
 
 /// The reasoning text cycled through the analysis channel. ASCII only, so any token boundary
 /// is a character boundary, and free of anything the scorers parse (no `\boxed`, no "answer").
@@ -84,6 +84,8 @@ pub struct AnswerBank {
     /// Per reference row: (correct, wrong) final parts, or `None` for free-text rows.
     tails: Vec<Option<Tails>>,
     reference: Option<Arc<ReferenceSet>>,
+    /// How many times each prompt (by hash) has been answered.
+    seen: Mutex<HashMap<u64, u32>>,
 }
 
 struct Interner {
@@ -156,6 +158,7 @@ impl AnswerBank {
             ret,
             tails,
             reference,
+            seen: Mutex::new(HashMap::new()),
         }
     }
 
@@ -193,11 +196,23 @@ impl AnswerBank {
             .collect()
     }
 
-    /// Plans the answer to request number `request` with prompt `ids`, capped at `max_new`.
-    pub fn plan(&self, config: &SimConfig, request: u64, ids: &[u32], max_new: u32) -> Answer {
+    /// Plans the answer to a request with prompt `ids`, capped at `max_new`.
+    ///
+    /// Every random choice is keyed by the seed, the prompt and how many times this prompt was
+    /// seen before, not by arrival order: the same run gives the same answers at any concurrency.
+    pub fn plan(&self, config: &SimConfig, ids: &[u32], max_new: u32) -> Answer {
         let row = self.reference.as_ref().and_then(|set| set.find(ids));
         let known = row.and_then(|i| self.tails.get(i)?.as_ref());
-        let mut rng = Rng::keyed(config.seed, request, 1);
+        let prompt = hash_ids(ids);
+        let nth = match self.seen.lock() {
+            Ok(mut seen) => {
+                let n = seen.entry(prompt).or_insert(0);
+                *n += 1;
+                u64::from(*n - 1)
+            }
+            Err(_) => 0,
+        };
+        let mut rng = Rng::keyed(config.seed ^ prompt, nth, 1);
         let (tail, correct) = match known {
             Some((right, wrong)) => {
                 let ok = rng.chance(config.accuracy);
@@ -288,7 +303,7 @@ mod tests {
             output_len: OutputLen::Fixed(120),
             ..SimConfig::default()
         };
-        let a = bank.plan(&cfg, 0, &[1, 2, 3], 10_240);
+        let a = bank.plan(&cfg, &[1, 2, 3], 10_240);
         assert_eq!(a.len, 120);
         assert_eq!(a.finish, Finish::Stop(special::RETURN));
         let t = text(&bank, &a);
@@ -308,7 +323,7 @@ mod tests {
             output_len: OutputLen::Fixed(4),
             ..SimConfig::default()
         };
-        let a = bank.plan(&cfg, 0, &[1], 100);
+        let a = bank.plan(&cfg, &[1], 100);
         assert_eq!((a.len, a.finish), (4, Finish::Stop(special::RETURN)));
         assert_eq!(text(&bank, &a), "<|channel|>analysis<|message|><|return|>");
     }
@@ -320,7 +335,7 @@ mod tests {
             output_len: OutputLen::Fixed(500),
             ..SimConfig::default()
         };
-        let a = bank.plan(&cfg, 0, &[1], 5);
+        let a = bank.plan(&cfg, &[1], 5);
         assert_eq!((a.len, a.finish), (5, Finish::Length(5)));
         assert_eq!(
             &bank.ids(&a)[..3],
@@ -336,11 +351,32 @@ mod tests {
             ..SimConfig::default()
         };
         let lens: Vec<u32> = (0..200)
-            .map(|r| bank.plan(&cfg, r, &[1], 10_240).len)
+            .map(|_| bank.plan(&cfg, &[1], 10_240).len)
             .collect();
         assert!(lens.iter().all(|&n| (639..=1917).contains(&n)));
         let mean = lens.iter().sum::<u32>() as f64 / 200.0;
         assert!((mean - 1278.0).abs() < 60.0, "{mean}");
+    }
+
+    #[test]
+    fn answers_depend_on_the_prompt_and_its_repeat_not_on_arrival_order() {
+        let cfg = SimConfig {
+            output_len: OutputLen::Mean(1000),
+            ..SimConfig::default()
+        };
+        let (one, two) = (AnswerBank::new(None), AnswerBank::new(None));
+        let a = [
+            one.plan(&cfg, &[1], 10_240).len,
+            one.plan(&cfg, &[2], 10_240).len,
+            one.plan(&cfg, &[1], 10_240).len,
+        ];
+        let b = [
+            two.plan(&cfg, &[2], 10_240).len,
+            two.plan(&cfg, &[1], 10_240).len,
+            two.plan(&cfg, &[1], 10_240).len,
+        ];
+        assert_eq!((a[0], a[1], a[2]), (b[1], b[0], b[2]));
+        assert_ne!(a[0], a[2], "a repeat gets its own draw");
     }
 
     #[test]
@@ -369,7 +405,7 @@ mod tests {
             ..SimConfig::default()
         };
         let ends = |ids: &[u32]| {
-            let a = bank.plan(&cfg, 0, ids, 10_240);
+            let a = bank.plan(&cfg, ids, 10_240);
             assert_eq!(a.correct, Some(true));
             text(&bank, &a)
         };
@@ -380,7 +416,7 @@ mod tests {
             accuracy: 0.0,
             ..cfg
         };
-        let a = bank.plan(&wrong, 0, &[11], 10_240);
+        let a = bank.plan(&wrong, &[11], 10_240);
         assert_eq!(a.correct, Some(false));
         assert!(text(&bank, &a).ends_with("Answer: A<|return|>"));
     }

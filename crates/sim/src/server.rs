@@ -438,7 +438,7 @@ async fn generate(
     let mut rng = Rng::keyed(shared.config.seed, seq, 2);
     let answer = shared
         .bank
-        .plan(&shared.config, seq, &request.ids, request.max_new);
+        .plan(&shared.config, &request.ids, request.max_new);
     let rid = response_id(&request.rid, api, shared.config.seed, seq);
     let created = shared.started_unix + shared.started.elapsed().as_secs();
     shared.stats.active.fetch_add(1, Ordering::Relaxed);

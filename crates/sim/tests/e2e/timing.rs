@@ -36,11 +36,10 @@ fn fixed_timing_truth_never_beats_the_planned_ttft_and_tpot() {
         "{:?}",
         t.ttft()
     );
-    assert!(
-        t.tpot().unwrap() >= Duration::from_millis(10),
-        "{:?}",
-        t.tpot()
-    );
+    // The last of six tokens leaves no earlier than TTFT + 5 TPOT after arrival. (The measured
+    // TPOT itself may be below 10 ms when the first token left late.)
+    let last = t.finished.unwrap() - t.arrived;
+    assert!(last >= Duration::from_millis(100), "{last:?}");
 }
 
 #[test]

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::clock;
+
+mod peak;
 use crate::generate::{
     generate_queries, loadable_sets, AccuracyLogSampler, GenerateError, LoadableSet, Phase,
 };
@@ -62,9 +64,9 @@ pub enum RunError {
     EmptyQsl,
 }
 
-/// Logged (and reported) when the mode is FindPeakPerformance, which ossperf does not run.
+/// Logged (and reported) when FindPeakPerformance is requested outside the Server scenario.
 pub const FIND_PEAK_UNSUPPORTED: &str =
-    "FindPeakPerformance is not supported by ossperf; use `ossperf tune` or a fixed target QPS.";
+    "FindPeakPerformance is only supported in the Server scenario.";
 
 /// The reason line of an aborted run.
 pub const ABORTED: &str = "The run was aborted before every query was issued.";
@@ -118,6 +120,8 @@ struct Test<'a> {
     records: Vec<SampleRecord>,
     failures: FailureSummary,
     aborted: bool,
+    /// Reasons the run is not a result beyond LoadGen's checks (e.g. FindPeak refused).
+    notes: Vec<String>,
 }
 
 fn write_err(path: &std::path::Path) -> impl Fn(io::Error) -> RunError + '_ {
@@ -191,6 +195,7 @@ pub fn run_test(
         records: Vec::new(),
         failures: FailureSummary::default(),
         aborted: false,
+        notes: Vec::new(),
     };
     let header = log_settings::Header {
         datetime: &datetime,
@@ -245,11 +250,8 @@ impl Test<'_> {
                 self.qsl.unload_samples_from_ram(&set.samples);
             }
         }
-        if mode == TestMode::FindPeakPerformance {
-            self.detail
-                .error("error_invalid_test_settings", FIND_PEAK_UNSUPPORTED)
-                .map_err(write_err(&detail_path))?;
-            return Ok(None);
+        if mode == TestMode::FindPeakPerformance && !self.aborted {
+            return self.find_peak();
         }
         if !matches!(mode, TestMode::SubmissionRun | TestMode::PerformanceOnly) || self.aborted {
             return Ok(None);
@@ -257,13 +259,32 @@ impl Test<'_> {
         self.detail
             .log("generic_message", Value::Str("Starting performance mode"))
             .map_err(write_err(&detail_path))?;
+        let result = self.performance_series()?;
+        Ok(Some(self.report_result(result)?))
+    }
+
+    /// Logs a performance result's detail keys and renders its summary body.
+    fn report_result(
+        &mut self,
+        result: PerformanceResult,
+    ) -> Result<(PerformanceResult, String), RunError> {
+        summary::log_detail(&mut self.detail, &result, &self.eff)
+            .map_err(write_err(&self.paths.detail))?;
+        let body = summary::render(&result, &self.eff, &self.sut.name());
+        Ok((result, body))
+    }
+
+    /// One performance series at the current effective settings: load the first set, issue,
+    /// wait, compute the result, unload.
+    fn performance_series(&mut self) -> Result<PerformanceResult, RunError> {
         let sets = loadable_sets(&self.eff, self.qsl.total_sample_count(), Phase::Performance);
         let Some(set) = sets.first() else {
             return Err(RunError::EmptyQsl);
         };
         let clocks = (Instant::now(), SystemTime::now());
         let (series, issued) = self.run_series(set, Phase::Performance)?;
-        self.check_clocks(clocks).map_err(write_err(&detail_path))?;
+        self.check_clocks(clocks)
+            .map_err(write_err(&self.paths.detail))?;
         let raw = RawResults::collect(&series, &issued, &self.eff);
         let failures = series
             .failures
@@ -271,11 +292,8 @@ impl Test<'_> {
             .map(|f| f.clone())
             .unwrap_or_default();
         let result = PerformanceResult::compute(raw, &self.eff, &failures, self.aborted);
-        summary::log_detail(&mut self.detail, &result, &self.eff)
-            .map_err(write_err(&detail_path))?;
-        let body = summary::render(&result, &self.eff, &self.sut.name());
         self.qsl.unload_samples_from_ram(&set.samples);
-        Ok(Some((result, body)))
+        Ok(result)
     }
 
     /// LoadGen compares its performance clock with the system clock over the performance
@@ -532,9 +550,7 @@ impl Test<'_> {
         if self.aborted {
             invalid_reasons.push(ABORTED.to_string());
         }
-        if self.eff.mode == TestMode::FindPeakPerformance {
-            invalid_reasons.push(FIND_PEAK_UNSUPPORTED.to_string());
-        }
+        invalid_reasons.extend(self.notes.iter().cloned());
         invalid_reasons
     }
 

@@ -287,8 +287,8 @@ fn coalescing_hands_every_due_query_to_the_sut_in_one_call() {
 }
 
 #[test]
-fn find_peak_performance_is_refused_in_the_logs_and_the_report() {
-    let mut settings = stream_settings(Scenario::Server);
+fn find_peak_performance_outside_server_is_refused_in_the_logs_and_the_report() {
+    let mut settings = stream_settings(Scenario::Offline);
     settings.mode = TestMode::FindPeakPerformance;
     let sut = Holding::default();
     let (report, detail, _) = run_holding(&sut, &settings);
@@ -298,10 +298,72 @@ fn find_peak_performance_is_refused_in_the_logs_and_the_report() {
         report.invalid_reasons,
         [ossperf_loadgen::run::FIND_PEAK_UNSUPPORTED]
     );
-    assert!(detail.contains("\"key\": \"error_invalid_test_settings\""));
+    assert!(detail.contains("\"key\": \"error_invalid_config\""));
     assert!(report
         .summary
         .ends_with("1 ERROR encountered. See detailed log.\n"));
+}
+
+/// A single server with a fixed service time, simulated: each sample completes at
+/// `max(arrival, previous completion) + service` (reported with `complete_at`), so latency
+/// explodes once the offered QPS exceeds `1 / service`.
+struct Queue {
+    service: std::time::Duration,
+    free_at: Mutex<Option<std::time::Instant>>,
+}
+
+impl SystemUnderTest for Queue {
+    fn name(&self) -> String {
+        "QueueSUT".into()
+    }
+    fn issue_query(&self, samples: &[QuerySample], responder: &Responder) {
+        let now = std::time::Instant::now();
+        let mut free_at = self.free_at.lock().unwrap();
+        for s in samples {
+            let start = free_at.map_or(now, |t| t.max(now));
+            let done = start + self.service;
+            *free_at = Some(done);
+            responder.complete_at(s.id, &[], 0, done);
+        }
+    }
+    fn flush_queries(&self) {
+        *self.free_at.lock().unwrap() = None;
+    }
+}
+
+#[test]
+fn find_peak_performance_searches_server_qps_and_reports_the_peak_run() {
+    let mut settings = TestSettings::new(Scenario::Server, TestMode::FindPeakPerformance);
+    settings.server_target_qps = 500.0;
+    settings.server_target_latency_ns = 50_000_000;
+    settings.min_duration_ms = 0;
+    settings.min_query_count = 100;
+    settings.server_find_peak_qps_decimals_of_precision = 0;
+    let sut = Queue {
+        service: std::time::Duration::from_millis(1),
+        free_at: Mutex::new(None),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = LogSettings::default();
+    log.log_output.outdir = dir.path().to_path_buf();
+    log.enable_trace = false;
+    let report = run_test(&sut, &Qsl, &settings, &log, &RunControl::new()).unwrap();
+    let perf = report.performance.unwrap();
+    assert_eq!(perf.perf_constraints_met, Some(true));
+    // Capacity is 1000 QPS; 100 queries at 4000 QPS queue for 75 ms (> 50 ms), so the peak is
+    // found between the base and 4000.
+    let peak = report.settings.target_qps;
+    assert!((500.0..4000.0).contains(&peak), "{peak}");
+    let detail = std::fs::read_to_string(&report.logs.detail).unwrap();
+    assert!(detail.contains("\"value\": \"Starting FindPeakPerformance mode\""));
+    assert!(detail.contains(
+        "FindPeakPerformance: Check validity of the base settings field: target_qps : 500"
+    ));
+    assert!(detail.contains("FindPeakPerformance: Found peak performance field: target_qps : "));
+    assert!(report.summary.contains("Mode     : FindPeakPerformance\n"));
+    assert!(report
+        .summary
+        .contains("  Performance constraints satisfied : Yes\n"));
 }
 
 #[test]

@@ -108,11 +108,13 @@ pub enum ErrorKind {
     ServerError,
     /// The request was cancelled (Ctrl-C) before it finished.
     Cancelled,
+    /// The harness could not build the request (e.g. no prompt for a sample index).
+    Internal,
 }
 
 impl ErrorKind {
     /// Every kind, in a fixed order (for counters and reports).
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Connect,
         ErrorKind::HttpStatus,
         ErrorKind::Timeout,
@@ -121,6 +123,7 @@ impl ErrorKind {
         ErrorKind::Protocol,
         ErrorKind::ServerError,
         ErrorKind::Cancelled,
+        ErrorKind::Internal,
     ];
 
     /// A short stable name, e.g. `timeout`, for reports and JSON.
@@ -134,6 +137,7 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::ServerError => "server_error",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -148,6 +152,7 @@ impl ErrorKind {
             ErrorKind::Protocol => 5,
             ErrorKind::ServerError => 6,
             ErrorKind::Cancelled => 7,
+            ErrorKind::Internal => 8,
         }
     }
 }

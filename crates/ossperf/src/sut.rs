@@ -176,7 +176,7 @@ impl GptOssSut {
         };
         let Some(prompt) = shared.prompts.prompt(sample.index) else {
             handler.on_failure(Failure::new(
-                ErrorKind::Protocol,
+                ErrorKind::Internal,
                 format!("no prompt for QSL index `{}`", sample.index),
             ));
             return;

@@ -267,7 +267,7 @@ async fn an_unknown_qsl_index_fails_at_once() {
         recording.wait_for(1).await,
         [Call::Fail {
             id: 1,
-            reason: "protocol: no prompt for QSL index `9`".into()
+            reason: "internal: no prompt for QSL index `9`".into()
         }]
     );
 }

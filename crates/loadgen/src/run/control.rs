@@ -1,0 +1,82 @@
+//! The run's public handles: [`RunControl`] (abort, audit.config) and [`RunError`].
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::generate::GenerateError;
+
+/// Why a test could not run or its logs could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A log file could not be created.
+    #[error("cannot create log file `{}`: {source}", path.display())]
+    CreateLog {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A log file could not be written.
+    #[error("cannot write log file `{}`: {source}", path.display())]
+    WriteLog {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// Query generation refused the settings.
+    #[error("cannot generate queries: {0}")]
+    Generate(#[from] GenerateError),
+    /// The settings produce no query at all (LoadGen crashes here; spec §12).
+    #[error("the settings generate `0` queries for a loaded set of `{loaded}` samples; expected at least 1 (is `performance_sample_count_override` larger than the QSL?)")]
+    NoQueries {
+        /// Samples in the loaded set.
+        loaded: usize,
+    },
+    /// The QSL is empty.
+    #[error("the QSL reports `0` samples; expected at least 1")]
+    EmptyQsl,
+}
+
+/// Logged (and reported) when FindPeakPerformance is requested outside the Server scenario.
+pub const FIND_PEAK_UNSUPPORTED: &str =
+    "FindPeakPerformance is only supported in the Server scenario.";
+
+/// The reason line of an aborted run.
+pub const ABORTED: &str = "The run was aborted before every query was issued.";
+
+/// Stops a running test from another thread (Ctrl-C) and says which audit.config, if any,
+/// the settings already include.
+#[derive(Debug, Clone, Default)]
+pub struct RunControl {
+    aborted: Arc<AtomicBool>,
+    pub(super) audit_config: Option<String>,
+}
+
+impl RunControl {
+    /// A control that never aborts on its own.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stops issuing; the run then waits for issued samples and writes its logs.
+    pub fn abort(&self) {
+        self.aborted.store(true, Ordering::Release);
+    }
+
+    /// Whether [`abort`](Self::abort) was called.
+    pub fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::Acquire)
+    }
+
+    /// Declares that the settings passed to [`run_test`](crate::run_test) already include the audit.config
+    /// named `name` (read with model `*`, as LoadGen reads it); the detail log then carries
+    /// LoadGen's warning about it.
+    pub fn with_audit_config(mut self, name: impl Into<String>) -> Self {
+        self.audit_config = Some(name.into());
+        self
+    }
+}

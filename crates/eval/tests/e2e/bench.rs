@@ -91,13 +91,15 @@ fn bench_scoring_4395_entries_of_2000_tokens() {
     write_bench_log(path, 4395, 2000);
     let reference = reference(4395);
     ossperf_harmony::tokenizer();
+    let cpu = cpu_seconds();
     let start = Instant::now();
     let score = score_log(path, &reference, &EvalOptions::default()).unwrap();
     let took = start.elapsed();
+    let cpu = cpu_seconds() - cpu;
     assert_eq!(score.total_correct(), 4395);
     let mb = std::fs::metadata(path).unwrap().len() as f64 / 1e6;
     println!(
-        "FIGURE scoring 4395 x 2000-token entries ({mb:.0} MB log): {:.3} s",
+        "FIGURE scoring 4395 x 2000-token entries ({mb:.0} MB log): {:.3} s wall, {cpu:.2} s CPU",
         took.as_secs_f64()
     );
     let _ = std::fs::remove_file(path);

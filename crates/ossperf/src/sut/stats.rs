@@ -102,15 +102,19 @@ fn push_bounded(window: &mut VecDeque<Duration>, value: Duration) {
     window.push_back(value);
 }
 
-/// The `q`-quantile (0..=1) of `values` by nearest rank.
-fn quantile(values: &VecDeque<Duration>, q: f64) -> Option<Duration> {
-    if values.is_empty() {
+/// The `q`-quantile (0..=1) of sorted `values` by nearest rank.
+fn quantile(sorted: &[Duration], q: f64) -> Option<Duration> {
+    if sorted.is_empty() {
         return None;
     }
-    let mut sorted: Vec<Duration> = values.iter().copied().collect();
-    sorted.sort_unstable();
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     Some(sorted[rank - 1])
+}
+
+fn sorted(values: &VecDeque<Duration>) -> Vec<Duration> {
+    let mut out: Vec<Duration> = values.iter().copied().collect();
+    out.sort_unstable();
+    out
 }
 
 impl LiveStats {
@@ -154,16 +158,21 @@ impl LiveStats {
 
     /// The counters and running percentiles now.
     pub fn snapshot(&self) -> LiveSnapshot {
-        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        // Copy under the lock, sort outside it: completions never wait for a sort.
+        let (ttft, tpot) = {
+            let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+            (recent.ttft.clone(), recent.tpot.clone())
+        };
+        let (ttft, tpot) = (sorted(&ttft), sorted(&tpot));
         LiveSnapshot {
             issued: self.issued.load(Ordering::Relaxed),
             completed: self.completed.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             output_tokens: self.output_tokens.load(Ordering::Relaxed),
-            ttft_p50: quantile(&recent.ttft, 0.5),
-            ttft_p99: quantile(&recent.ttft, 0.99),
-            tpot_p50: quantile(&recent.tpot, 0.5),
-            tpot_p99: quantile(&recent.tpot, 0.99),
+            ttft_p50: quantile(&ttft, 0.5),
+            ttft_p99: quantile(&ttft, 0.99),
+            tpot_p50: quantile(&tpot, 0.5),
+            tpot_p99: quantile(&tpot, 0.99),
         }
     }
 

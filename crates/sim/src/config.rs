@@ -44,6 +44,9 @@ pub struct SimConfig {
     pub faults: Faults,
     /// Append one JSON line of ground-truth timing per finished request to this file.
     pub truth_log: Option<PathBuf>,
+    /// Also record when every streamed frame left and how many tokens it completed
+    /// ([`crate::TruthRecord::sends`]), for checking inter-token latency measurements.
+    pub record_sends: bool,
 }
 
 impl Default for SimConfig {
@@ -64,6 +67,7 @@ impl Default for SimConfig {
             seed: 0,
             faults: Faults::default(),
             truth_log: None,
+            record_sends: false,
         }
     }
 }

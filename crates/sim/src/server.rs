@@ -453,7 +453,7 @@ async fn generate(
     };
     if rng.chance(faults.error_rate) {
         let status = faults.status();
-        job.record(0, None, None, Outcome::Failed(status));
+        job.record(0, None, None, Outcome::Failed(status), Vec::new());
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return Ok(json(
             code,
@@ -516,14 +516,19 @@ async fn finish_whole(
     let ready = std::future::poll_fn(|cx| source.poll_until(cx, total, total)).await;
     let now = Instant::now();
     if ready.is_none() || faults.cut_at.is_some() {
-        job.record(0, None, None, Outcome::Disconnected);
+        job.record(0, None, None, Outcome::Disconnected, Vec::new());
         return Err(Cut);
     }
     let mut body = job.full_body();
     if faults.malformed_at.is_some() {
         body.truncate(body.len() / 2);
     }
-    job.record(total, Some(now), Some(now), Outcome::Completed);
+    let sends = if job.shared.config.record_sends {
+        vec![(now, total)]
+    } else {
+        Vec::new()
+    };
+    job.record(total, Some(now), Some(now), Outcome::Completed, sends);
     Ok(respond(StatusCode::OK, "application/json", body))
 }
 

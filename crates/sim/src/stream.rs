@@ -158,6 +158,7 @@ impl Job {
         first: Option<Instant>,
         finished: Option<Instant>,
         outcome: Outcome,
+        sends: Vec<(Instant, u32)>,
     ) {
         self.shared.record(TruthRecord {
             seq: self.seq,
@@ -169,6 +170,7 @@ impl Job {
             finished: finished.map(Instant::into_std),
             row: self.answer.row,
             correct: self.answer.correct,
+            sends: sends.into_iter().map(|(t, n)| (t.into_std(), n)).collect(),
             outcome,
         });
     }
@@ -204,6 +206,7 @@ pub struct GenStream {
     events: u32,
     retractions: u32,
     first_sent: Option<Instant>,
+    sends: Vec<(Instant, u32)>,
     done: bool,
     cut: bool,
     /// After a cut, a short pause so hyper flushes what was sent before the connection drops.
@@ -223,6 +226,7 @@ impl GenStream {
             events: 0,
             retractions: 0,
             first_sent: None,
+            sends: Vec::new(),
             done: false,
             cut: false,
             cut_timer: None,
@@ -306,7 +310,9 @@ impl GenStream {
     fn finish(&mut self, outcome: Outcome, at: Option<Instant>) {
         if !self.closed {
             self.closed = true;
-            self.job.record(self.emitted, self.first_sent, at, outcome);
+            let sends = std::mem::take(&mut self.sends);
+            self.job
+                .record(self.emitted, self.first_sent, at, outcome, sends);
         }
     }
 }
@@ -349,6 +355,11 @@ impl Body for GenStream {
             return Poll::Pending;
         }
         let now = Instant::now();
+        if this.job.shared.config.record_sends
+            && this.sends.last().map(|s| s.1) != Some(this.emitted)
+        {
+            this.sends.push((now, this.emitted));
+        }
         if this.first_sent.is_none() && this.events > 0 {
             this.first_sent = Some(now);
         }

@@ -53,6 +53,9 @@ pub struct TruthRecord {
     pub correct: Option<bool>,
     /// How it ended.
     pub outcome: Outcome,
+    /// With `record_sends`: when each streamed frame was handed to the connection and the
+    /// `completion_tokens` it brought the stream to. Empty otherwise.
+    pub sends: Vec<(Instant, u32)>,
 }
 
 impl TruthRecord {
@@ -71,7 +74,7 @@ impl TruthRecord {
     /// Writes one JSON line; times are microseconds since `start`.
     pub fn write_jsonl(&self, start: Instant, out: &mut impl Write) -> std::io::Result<()> {
         let us = |t: Option<Instant>| t.map(|t| t.duration_since(start).as_micros() as u64);
-        let line = serde_json::json!({
+        let mut line = serde_json::json!({
             "seq": self.seq,
             "rid": self.rid,
             "outcome": self.outcome.name(),
@@ -86,6 +89,11 @@ impl TruthRecord {
             "row": self.row,
             "correct": self.correct,
         });
+        if !self.sends.is_empty() {
+            let sends: Vec<(Option<u64>, u32)> =
+                self.sends.iter().map(|&(t, n)| (us(Some(t)), n)).collect();
+            line["sends_us"] = serde_json::json!(sends);
+        }
         writeln!(out, "{line}")
     }
 }
@@ -108,6 +116,7 @@ mod tests {
             row: None,
             correct: Some(true),
             outcome: Outcome::Completed,
+            sends: Vec::new(),
         };
         assert_eq!(r.ttft(), Some(Duration::from_millis(50)));
         assert_eq!(r.tpot(), Some(Duration::from_millis(10)));

@@ -134,6 +134,10 @@ pub struct SimulateArgs {
     /// Write the true TTFT/TPOT of every request as JSON Lines
     #[arg(long, value_name = "FILE")]
     pub truth_log: Option<PathBuf>,
+
+    /// Also log when every streamed chunk left (`sends_us` in the truth log)
+    #[arg(long, requires = "truth_log")]
+    pub record_sends: bool,
 }
 
 /// Parses a probability in [0, 1] (a clap value parser).
@@ -216,6 +220,7 @@ pub fn config(args: &SimulateArgs) -> anyhow::Result<SimConfig> {
             exit_after: args.exit_after,
         },
         truth_log: args.truth_log.clone(),
+        record_sends: args.record_sends,
     })
 }
 

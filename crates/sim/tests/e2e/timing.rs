@@ -103,3 +103,31 @@ fn the_truth_log_has_one_json_line_per_request() {
         .iter()
         .all(|l| l["outcome"] == "completed" && l["completion_tokens"] == 3));
 }
+
+#[test]
+fn record_sends_keeps_each_frames_time_and_token_count() {
+    let timing = Timing::Fixed {
+        ttft: Duration::from_millis(5),
+        tpot: Duration::from_millis(2),
+    };
+    let sim = start(SimConfig {
+        timing,
+        output_len: OutputLen::Fixed(12),
+        stream_interval: 5,
+        record_sends: true,
+        ..SimConfig::default()
+    });
+    post(
+        sim.addr(),
+        "/generate",
+        r#"{"input_ids":[1],"stream":true}"#,
+    );
+    let t = &sim.truth()[0];
+    let counts: Vec<u32> = t.sends.iter().map(|s| s.1).collect();
+    assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+    assert_eq!((counts.first(), counts.last()), (Some(&1), Some(&12)));
+    assert_eq!(
+        (t.sends[0].0, t.sends.last().map(|s| s.0)),
+        (t.first_token.unwrap(), t.finished)
+    );
+}

@@ -28,7 +28,8 @@ use ossperf_loadgen::{QuerySample, QuerySampleIndex, Responder, ResponseId, Syst
 use tokio::sync::Semaphore;
 
 pub use stats::{
-    FailureCounts, LiveSnapshot, LiveStats, RequestRecord, KEPT_FAILURE_MESSAGES, RECENT_WINDOW,
+    endpoint_figures, EndpointFigures, FailureCounts, LiveSnapshot, LiveStats, RequestRecord,
+    KEPT_FAILURE_MESSAGES, RECENT_WINDOW,
 };
 
 /// Where prompts come from: the token ids of each QSL index.

@@ -71,6 +71,62 @@ pub struct LiveSnapshot {
     pub tpot_p99: Option<Duration>,
 }
 
+/// What one endpoint did in a run, from the SUT's records (issue #8: per-endpoint figures).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointFigures {
+    /// The endpoint's index in the configured list.
+    pub endpoint: usize,
+    /// Requests it completed.
+    pub completed: u64,
+    /// Requests that failed on it.
+    pub failed: u64,
+    /// Output tokens it generated (server counts).
+    pub output_tokens: u64,
+    /// Median time to first token of its completed requests.
+    pub ttft_p50: Option<Duration>,
+    /// 99th percentile time to first token.
+    pub ttft_p99: Option<Duration>,
+    /// Median time per output token (requests with more than one token).
+    pub tpot_p50: Option<Duration>,
+    /// 99th percentile time per output token.
+    pub tpot_p99: Option<Duration>,
+}
+
+/// The time per output token of one completed record: `(latency − ttft) / (tokens − 1)`.
+fn tpot(record: &RequestRecord) -> Option<Duration> {
+    let (ttft, latency) = (record.ttft?, record.latency?);
+    let per = u32::try_from(record.output_tokens.checked_sub(1).filter(|&n| n > 0)?).ok()?;
+    Some(latency.saturating_sub(ttft) / per)
+}
+
+/// Per-endpoint figures for endpoints `0..endpoints` (records without an endpoint are left out).
+pub fn endpoint_figures(records: &[RequestRecord], endpoints: usize) -> Vec<EndpointFigures> {
+    (0..endpoints)
+        .map(|endpoint| {
+            let mine: Vec<&RequestRecord> = records
+                .iter()
+                .filter(|r| r.endpoint == Some(endpoint))
+                .collect();
+            let done: Vec<&RequestRecord> =
+                mine.iter().copied().filter(|r| r.error.is_none()).collect();
+            let mut ttft: Vec<Duration> = done.iter().filter_map(|r| r.ttft).collect();
+            let mut tpots: Vec<Duration> = done.iter().filter_map(|r| tpot(r)).collect();
+            ttft.sort_unstable();
+            tpots.sort_unstable();
+            EndpointFigures {
+                endpoint,
+                completed: done.len() as u64,
+                failed: (mine.len() - done.len()) as u64,
+                output_tokens: done.iter().map(|r| r.output_tokens).sum(),
+                ttft_p50: quantile(&ttft, 0.5),
+                ttft_p99: quantile(&ttft, 0.99),
+                tpot_p50: quantile(&tpots, 0.5),
+                tpot_p99: quantile(&tpots, 0.99),
+            }
+        })
+        .collect()
+}
+
 #[derive(Default)]
 struct Recent {
     ttft: VecDeque<Duration>,
@@ -126,12 +182,10 @@ impl LiveStats {
         self.completed.fetch_add(1, Ordering::Relaxed);
         self.output_tokens
             .fetch_add(record.output_tokens, Ordering::Relaxed);
-        if let (Some(ttft), Some(latency)) = (record.ttft, record.latency) {
+        if let Some(ttft) = record.ttft {
             let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
             push_bounded(&mut recent.ttft, ttft);
-            if record.output_tokens > 1 {
-                let per = latency.saturating_sub(ttft)
-                    / (record.output_tokens - 1).min(u64::from(u32::MAX)) as u32;
+            if let Some(per) = tpot(&record) {
                 push_bounded(&mut recent.tpot, per);
             }
         }
@@ -234,6 +288,57 @@ mod tests {
         assert_eq!(snap.ttft_p99, Some(Duration::from_millis(99)));
         assert_eq!(snap.tpot_p50, Some(Duration::from_millis(50)));
         assert_eq!(snap.tpot_p99, Some(Duration::from_millis(99)));
+    }
+
+    #[test]
+    fn figures_are_split_by_endpoint_and_failures_left_out_of_latencies() {
+        let records = [
+            RequestRecord {
+                endpoint: Some(1),
+                ..record(11, 10, 110)
+            },
+            RequestRecord {
+                endpoint: Some(1),
+                ..record(5, 30, 70)
+            },
+            record(3, 2, 6),
+            RequestRecord {
+                endpoint: Some(1),
+                error: Some((ErrorKind::Io, "reset".into())),
+                ..record(0, 50, 0)
+            },
+        ];
+        let figures = endpoint_figures(&records, 3);
+        assert_eq!(
+            figures[0],
+            EndpointFigures {
+                endpoint: 0,
+                completed: 1,
+                failed: 0,
+                output_tokens: 3,
+                ttft_p50: Some(Duration::from_millis(2)),
+                ttft_p99: Some(Duration::from_millis(2)),
+                tpot_p50: Some(Duration::from_millis(2)),
+                tpot_p99: Some(Duration::from_millis(2)),
+            }
+        );
+        assert_eq!(
+            (
+                figures[1].completed,
+                figures[1].failed,
+                figures[1].output_tokens
+            ),
+            (2, 1, 16)
+        );
+        assert_eq!(figures[1].ttft_p50, Some(Duration::from_millis(10)));
+        assert_eq!(figures[1].tpot_p99, Some(Duration::from_millis(10)));
+        assert_eq!(
+            figures[2],
+            EndpointFigures {
+                endpoint: 2,
+                ..EndpointFigures::default()
+            }
+        );
     }
 
     #[test]

@@ -169,3 +169,49 @@ pub fn run(cmd: ComplianceCommand) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_audit_configs_give_the_spec_thresholds_and_flags_override_them() {
+        let t07 = threshold(None, None, TEST07_AUDIT, "test07_accuracy_threshold").unwrap();
+        assert_eq!(t07, 60.698);
+        let min = threshold(None, None, TEST09_AUDIT, "test09_min_output_tokens").unwrap();
+        let max = threshold(None, None, TEST09_AUDIT, "test09_max_output_tokens").unwrap();
+        assert_eq!((min, max), (1150.38, 1406.02));
+        assert_eq!(
+            threshold(Some(50.0), None, TEST07_AUDIT, "test07_accuracy_threshold").unwrap(),
+            50.0
+        );
+        let err = threshold(None, None, TEST09_AUDIT, "test07_accuracy_threshold").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no `test07_accuracy_threshold`: pass it on the command line or in --audit-config"
+        );
+    }
+
+    #[test]
+    fn test09_writes_the_checker_layout_and_fails_an_out_of_range_mean() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        std::fs::create_dir_all(&run).unwrap();
+        let entry = format!(
+            "{{\"qsl_idx\": 0, \"data\": \"{}\"}}",
+            "01000000".repeat(10)
+        );
+        std::fs::write(run.join("mlperf_log_accuracy.json"), format!("[{entry}]")).unwrap();
+        let out = dir.path().join("out");
+        assert!(!test09(&run, None, None, None, &out).unwrap());
+        let text = std::fs::read_to_string(out.join("TEST09/verify_output_len.txt")).unwrap();
+        assert!(
+            text.ends_with("Min check pass: False\nMax check pass: True\nTEST FAIL\n"),
+            "{text}"
+        );
+        assert!(out
+            .join("TEST09/accuracy/mlperf_log_accuracy.json")
+            .is_file());
+        assert!(test09(&run, None, Some(5.0), Some(10.0), &out).unwrap());
+    }
+}

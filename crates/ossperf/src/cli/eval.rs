@@ -143,3 +143,54 @@ fn write_outputs(path: &Path, score: &Score) -> anyhow::Result<()> {
     out.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_data_without_ground_truth_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ref.jsonl");
+        std::fs::write(
+            &path,
+            "{\"input_tokens\": [1, 2], \"dataset\": \"aime25\"}\n",
+        )
+        .unwrap();
+        let err = load_reference(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "reference data `{}` has no `ground_truth` column: expected the columns \
+                 `dataset` and `ground_truth`",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn reference_rows_keep_file_order_and_null_ground_truths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ref.jsonl");
+        std::fs::write(
+            &path,
+            "{\"input_tokens\": [1], \"dataset\": \"aime25\", \"ground_truth\": \"7\"}\n\
+             {\"input_tokens\": [2], \"dataset\": \"gpqa_diamond\", \"ground_truth\": null}\n",
+        )
+        .unwrap();
+        let rows = load_reference(&path).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ReferenceRow {
+                    dataset: "aime25".into(),
+                    ground_truth: Some("7".into())
+                },
+                ReferenceRow {
+                    dataset: "gpqa_diamond".into(),
+                    ground_truth: None
+                },
+            ]
+        );
+    }
+}

@@ -18,13 +18,14 @@ use tokio::sync::watch;
 
 use crate::request::encode_body;
 use crate::response::{drain, read_stream, read_whole, Deadlines, ResponseState};
+use crate::stamp::{ReadClock, StampingConnector};
 use crate::{Backend, ClientError, Endpoint, ErrorKind, Failure, Request, ResponseHandler};
 
 /// After this many connection failures in a row an endpoint counts as down: it is chosen
 /// only when every other endpoint is down too, until a request to it succeeds again.
 pub const DOWN_AFTER_CONNECT_FAILURES: u32 = 3;
 
-pub(crate) type HttpClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
+pub(crate) type HttpClient = hyper_util::client::legacy::Client<StampingConnector, Full<Bytes>>;
 
 /// How to reach the servers.
 #[derive(Debug, Clone)]
@@ -177,7 +178,7 @@ impl Client {
             .pool_max_idle_per_host(config.concurrency.max(1))
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_timer(TokioTimer::new())
-            .build(connector);
+            .build(StampingConnector::new(connector));
         let (cancel, _) = watch::channel(false);
         Ok(Client {
             inner: Arc::new(Inner {
@@ -305,6 +306,7 @@ impl Client {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
+        let clock = response.extensions().get::<ReadClock>().cloned();
         let mut body = response.into_body();
         if status != StatusCode::OK {
             let text = error_body(&mut body, deadlines).await;
@@ -320,9 +322,23 @@ impl Client {
             tokens: None,
         };
         let result = if is_sse {
-            read_stream(&mut body, &mut state, &mut counted, deadlines).await
+            read_stream(
+                &mut body,
+                &mut state,
+                &mut counted,
+                deadlines,
+                clock.as_ref(),
+            )
+            .await
         } else {
-            read_whole(&mut body, &mut state, &mut counted, deadlines).await
+            read_whole(
+                &mut body,
+                &mut state,
+                &mut counted,
+                deadlines,
+                clock.as_ref(),
+            )
+            .await
         };
         if let Some(tokens) = counted.tokens {
             let c = &target.counters;

@@ -40,6 +40,7 @@ mod health;
 mod request;
 mod response;
 pub mod sse;
+mod stamp;
 mod wire;
 
 pub use client::{Client, ClientConfig, EndpointStats, DOWN_AFTER_CONNECT_FAILURES};

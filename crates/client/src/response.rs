@@ -1,6 +1,7 @@
 //! Reading one response body and turning it into events. The rule of the hot path lives here:
-//! each body frame is stamped with `Instant::now()` the moment it arrives, before any parsing,
-//! and that instant is what the first-token and completion events carry. Everything else
+//! each body frame is stamped the moment it arrives, before any parsing, with its
+//! connection's latest socket read (see `stamp`), and that instant is what the first-token
+//! and completion events carry. Everything else
 //! (SSE framing, JSON, token bookkeeping) happens after the stamp.
 
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use hyper::body::Incoming;
 
 use crate::accum::TokenAccumulator;
 use crate::sse::SseParser;
+use crate::stamp::{frame_instant, ReadClock};
 use crate::wire::{parse_chunk, Finish, FinishReason};
 use crate::{Backend, ErrorKind, Failure};
 
@@ -189,6 +191,7 @@ impl ResponseState {
 async fn next_frame(
     body: &mut Incoming,
     d: &Deadlines,
+    clock: Option<&ReadClock>,
     tokens: u64,
 ) -> Result<Option<(Bytes, Instant)>, Failure> {
     loop {
@@ -215,7 +218,7 @@ async fn next_frame(
                 ))
             }
         };
-        let at = Instant::now();
+        let at = frame_instant(clock, Instant::now());
         match frame {
             None => return Ok(None),
             Some(Err(e)) => return Err(body_error(&e)),
@@ -254,10 +257,11 @@ pub(crate) async fn read_stream<H: ResponseHandler>(
     state: &mut ResponseState,
     handler: &mut H,
     d: &Deadlines,
+    clock: Option<&ReadClock>,
 ) -> Result<(), Failure> {
     let mut parser = SseParser::default();
     loop {
-        let frame = next_frame(body, d, state.tokens()).await?;
+        let frame = next_frame(body, d, clock, state.tokens()).await?;
         let at = match &frame {
             Some((bytes, at)) => {
                 parser.push(bytes);
@@ -313,10 +317,11 @@ pub(crate) async fn read_whole<H: ResponseHandler>(
     state: &mut ResponseState,
     handler: &mut H,
     d: &Deadlines,
+    clock: Option<&ReadClock>,
 ) -> Result<(), Failure> {
     let mut buf = Vec::new();
     let mut end = Instant::now();
-    while let Some((bytes, at)) = next_frame(body, d, 0).await? {
+    while let Some((bytes, at)) = next_frame(body, d, clock, 0).await? {
         end = at;
         if buf.len() + bytes.len() > MAX_BODY_BYTES {
             return Err(Failure::new(

@@ -225,3 +225,58 @@ async fn an_sglang_stream_without_output_ids_still_has_a_first_token_and_the_ser
     let (_, _, done) = recorder.done();
     assert_eq!((done.ids.len(), done.count, done.consistent), (0, 3, false));
 }
+
+/// Blocks its worker thread in `on_first_token`, as a busy runtime would delay the task.
+struct SlowFirst {
+    recorder: Recorder,
+    woke: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+}
+
+impl ossperf_client::ResponseHandler for SlowFirst {
+    fn on_first_token(&mut self, at: std::time::Instant, ids: &[u32], count: u64) {
+        self.recorder.on_first_token(at, ids, count);
+        std::thread::sleep(Duration::from_secs(1));
+        *self.woke.lock().unwrap() = Some(std::time::Instant::now());
+    }
+    fn on_complete(&mut self, c: &ossperf_client::Completion<'_>) {
+        self.recorder.on_complete(c);
+    }
+    fn on_failure(&mut self, f: ossperf_client::Failure) {
+        self.recorder.on_failure(f);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_is_stamped_at_its_socket_read_even_when_the_task_wakes_late() {
+    let server = Canned::start(|_| {
+        vec![
+            Step::Write([sse_head(), chunk(&sglang_event(&[10], 1, "null"))].concat()),
+            Step::Write(
+                [
+                    chunk(&sglang_event(&[11], 2, r#"{"type":"stop"}"#)),
+                    chunk("data: [DONE]\n\n"),
+                    last_chunk(),
+                ]
+                .concat(),
+            ),
+        ]
+    })
+    .await;
+    let client = client(Backend::Sglang, &[server.url()], |_| {});
+    let handler = SlowFirst {
+        recorder: Recorder::default(),
+        woke: Default::default(),
+    };
+    let (recorder, woke) = (handler.recorder.clone(), handler.woke.clone());
+    client.send(request(true), handler).await;
+
+    let (_, _, done) = recorder.done();
+    let woke = woke.lock().unwrap().unwrap();
+    // The end was read by hyper's connection task while this task slept.
+    assert!(
+        done.at < woke,
+        "stamped {:?} after the task woke",
+        done.at - woke
+    );
+    assert!(done.at >= server.writes.lock().unwrap()[1]);
+}

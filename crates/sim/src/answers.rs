@@ -220,9 +220,11 @@ impl AnswerBank {
             }
             None => (self.generic.clone(), None),
         };
+        let own = || row.and_then(|i| self.reference.as_ref()?.rows().get(i)?.output_len);
         let target = match config.output_len {
             OutputLen::Fixed(n) => n,
             OutputLen::Mean(m) => rng.between(m / 2, m + m / 2),
+            OutputLen::FromData(m) => own().unwrap_or_else(|| rng.between(m / 2, m + m / 2)),
         };
         let frame = (self.prefix.len() + self.bridge.len() + tail.len()) as u32;
         // A scored answer needs its whole final part; free text may be cut to any length.
@@ -380,22 +382,42 @@ mod tests {
     }
 
     #[test]
+    fn lengths_from_data_use_the_rows_own_length_else_the_mean() {
+        let row = ReferenceRow {
+            input_ids: vec![3, 4],
+            dataset: "pubmed_summarization".into(),
+            ground_truth: String::new(),
+            output_len: Some(777),
+        };
+        let bank = bank_with(vec![row], &[]);
+        let cfg = SimConfig {
+            output_len: OutputLen::FromData(100),
+            ..SimConfig::default()
+        };
+        assert_eq!(bank.plan(&cfg, &[3, 4], 10_240).len, 777);
+        assert!((50..=150).contains(&bank.plan(&cfg, &[9], 10_240).len));
+    }
+
+    #[test]
     fn known_rows_get_the_form_their_scorer_parses() {
         let rows = vec![
             ReferenceRow {
                 input_ids: vec![10],
                 dataset: "aime25".into(),
                 ground_truth: "70".into(),
+                output_len: None,
             },
             ReferenceRow {
                 input_ids: vec![11],
                 dataset: "gpqa_diamond".into(),
                 ground_truth: "D".into(),
+                output_len: None,
             },
             ReferenceRow {
                 input_ids: vec![12],
                 dataset: "livecodebench_v6".into(),
                 ground_truth: "q1".into(),
+                output_len: None,
             },
         ];
         let bank = bank_with(rows, &[("q1", "print(input())")]);

@@ -106,6 +106,9 @@ pub enum OutputLen {
     Fixed(u32),
     /// Lengths drawn uniformly from `[mean/2, 3·mean/2]`, so their mean is `mean`.
     Mean(u32),
+    /// Each reference row's own output length ([`crate::ReferenceRow::output_len`], from a
+    /// column of the dataset); prompts without one are drawn as [`OutputLen::Mean`] of this.
+    FromData(u32),
 }
 
 /// Faults to inject. Rates are probabilities per `/generate` or `/v1/completions` request,

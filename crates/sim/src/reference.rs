@@ -20,6 +20,8 @@ pub struct ReferenceRow {
     pub dataset: String,
     /// AIME: the integer; GPQA: the letter; LiveCodeBench: the question id.
     pub ground_truth: String,
+    /// The reference answer's length in tokens, when the dataset has it.
+    pub output_len: Option<u32>,
 }
 
 /// What kind of answer a row wants, by the scorer's routing (spec §4.1: substring match).
@@ -155,6 +157,7 @@ mod tests {
             input_ids: ids.to_vec(),
             dataset: dataset.into(),
             ground_truth: truth.into(),
+            output_len: None,
         }
     }
 

@@ -83,6 +83,11 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "M", default_value_t = ossperf_sim::REFERENCE_MEAN_OUTPUT)]
     pub output_mean: u32,
 
+    /// Use each reference row's own output length (a length column of --reference-data),
+    /// drawing the others as --output-mean
+    #[arg(long, requires = "reference_data", conflicts_with = "output_len")]
+    pub output_from_data: bool,
+
     /// A dataset whose rows' ground truth the simulator answers (parquet, pickle or JSONL)
     #[arg(long, value_name = "FILE")]
     pub reference_data: Option<PathBuf>,
@@ -152,7 +157,35 @@ pub fn probability(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The rows of `dataset` as the simulator's reference, with LiveCodeBench `solutions`.
+/// Columns that hold a reference answer's length (accuracy spec §1.3), in order of preference.
+const LENGTH_COLUMNS: [&str; 9] = [
+    "output_len",
+    "output_length",
+    "num_output_tokens",
+    "target_len",
+    "output_token_ids",
+    "target_token_ids",
+    "output_tokens",
+    "expected_output_token_ids",
+    "tok_output_len",
+];
+
+/// Row `i`'s reference output length from the first length column `dataset` has.
+fn output_len(dataset: &ossperf_dataset::Dataset, i: usize) -> Option<u32> {
+    use ossperf_dataset::Column;
+    let column = LENGTH_COLUMNS
+        .iter()
+        .find_map(|name| dataset.column(name))?;
+    let len = match column {
+        Column::Int(v) => v.get(i).copied().flatten()?,
+        Column::IntList(v) => v.get(i)?.as_ref()?.len() as i64,
+        _ => return None,
+    };
+    u32::try_from(len).ok()
+}
+
+/// The rows of `dataset` as the simulator's reference, with LiveCodeBench `solutions` and each
+/// row's reference output length when the dataset has a length column.
 pub fn reference_from_dataset(
     dataset: &ossperf_dataset::Dataset,
     solutions: HashMap<String, String>,
@@ -162,6 +195,7 @@ pub fn reference_from_dataset(
             input_ids: dataset.tokens(i).to_vec(),
             dataset: dataset.sub_dataset(i).unwrap_or_default().to_string(),
             ground_truth: dataset.ground_truth(i).unwrap_or_default().to_string(),
+            output_len: output_len(dataset, i),
         })
         .collect();
     ReferenceSet::new(rows, solutions)
@@ -202,9 +236,11 @@ pub fn config(args: &SimulateArgs) -> anyhow::Result<SimConfig> {
             StreamOutputArg::Delta => StreamFormat::Delta,
             StreamOutputArg::Cumulative => StreamFormat::Cumulative,
         },
-        output_len: args
-            .output_len
-            .map_or(OutputLen::Mean(args.output_mean), OutputLen::Fixed),
+        output_len: match (args.output_len, args.output_from_data) {
+            (Some(n), _) => OutputLen::Fixed(n),
+            (None, true) => OutputLen::FromData(args.output_mean),
+            (None, false) => OutputLen::Mean(args.output_mean),
+        },
         reference,
         accuracy: args.accuracy,
         seed: args.seed,
@@ -336,6 +372,8 @@ mod tests {
             "{err}"
         );
         assert!(Cli::try_parse_from(["ossperf", "simulate", "--ttft-ms", "5"]).is_err());
+        assert!(Cli::try_parse_from(["ossperf", "simulate", "--output-from-data"]).is_err());
+        assert!(Cli::try_parse_from(["ossperf", "simulate", "--record-sends"]).is_err());
     }
 
     #[test]
@@ -393,6 +431,7 @@ mod tests {
                 input_ids: ossperf_harmony::tokenizer().encode(v["question"].as_str().unwrap()),
                 dataset: v["dataset"].as_str().unwrap().into(),
                 ground_truth: v["ground_truth"].as_str().unwrap().into(),
+                output_len: None,
             })
             .collect();
         let solutions = ossperf_sim::bundled_lcb_solutions();

@@ -24,6 +24,7 @@ fn sample_rows() -> Vec<ReferenceRow> {
                 input_ids: tokenizer().encode(question),
                 dataset: v["dataset"].as_str().unwrap().into(),
                 ground_truth: v["ground_truth"].as_str().unwrap().into(),
+                output_len: None,
             }
         })
         .collect()

@@ -11,7 +11,7 @@ use crate::extract::{
     aime_is_correct, gpqa_is_correct, parse_aime, parse_code, parse_gpqa, py_strip,
 };
 use crate::lcb::{self, LcbJob, LcbOptions};
-use crate::log::{decode_tokens, for_each_entry};
+use crate::log::{decode_tokens, for_each_entry, LogEntry};
 use crate::score::{route, DatasetCount, EntryResult, Evaluator, ReferenceRow, Score};
 use crate::Error;
 
@@ -29,8 +29,19 @@ pub struct EvalOptions {
     pub skip_unscored_datasets: bool,
 }
 
-struct Pending {
-    result: EntryResult,
+/// The state of one pass over a log.
+struct Pass<'a> {
+    log: &'a Path,
+    reference: &'a [ReferenceRow],
+    options: &'a EvalOptions,
+    score: Score,
+    /// One result per scored entry, in log order; LiveCodeBench ones are completed later.
+    results: Vec<EntryResult>,
+    /// LiveCodeBench programs to run, with the index of their result.
+    jobs: Vec<(usize, LcbJob)>,
+    routes: BTreeMap<String, Evaluator>,
+    ids: Vec<u32>,
+    bytes: Vec<u8>,
 }
 
 /// Scores the accuracy log at `log` against `reference` (row `i` is QSL index `i`).
@@ -44,52 +55,87 @@ pub fn score_log(
     reference: &[ReferenceRow],
     options: &EvalOptions,
 ) -> Result<Score, Error> {
-    let tokenizer = ossperf_harmony::tokenizer();
-    let mut score = Score::default();
-    let mut pending: Vec<Pending> = Vec::new();
-    let mut jobs: Vec<(usize, LcbJob)> = Vec::new();
-    let mut routes: BTreeMap<String, Evaluator> = BTreeMap::new();
-    let mut ids = Vec::new();
-    let mut bytes = Vec::new();
-    let pass = for_each_entry(log, |entry_no, entry| {
-        let Some(row) = usize::try_from(entry.qsl_idx)
+    let mut pass = Pass {
+        log,
+        reference,
+        options,
+        score: Score::default(),
+        results: Vec::new(),
+        jobs: Vec::new(),
+        routes: BTreeMap::new(),
+        ids: Vec::new(),
+        bytes: Vec::new(),
+    };
+    let read = for_each_entry(log, |entry_no, entry| pass.entry(entry_no, &entry))?;
+    let Pass {
+        mut score,
+        mut results,
+        jobs,
+        ..
+    } = pass;
+    score.entries_read = read.entries;
+    score.log_sha256 = read.sha256;
+    run_lcb(&mut results, jobs, options, &mut score)?;
+    for result in results {
+        let count: &mut DatasetCount = score.per_dataset.entry(result.dataset.clone()).or_default();
+        count.total += 1;
+        count.correct += u64::from(result.is_correct);
+        if options.keep_details {
+            score.details.push(result);
+        }
+    }
+    Ok(score)
+}
+
+impl Pass<'_> {
+    /// The evaluator of a lower-cased dataset name; `None` to skip the entry.
+    fn evaluator(&mut self, dataset: &str) -> Result<Option<Evaluator>, Error> {
+        if let Some(e) = self.routes.get(dataset) {
+            return Ok(Some(*e));
+        }
+        match route(dataset) {
+            Ok(e) => {
+                self.routes.insert(dataset.to_owned(), e);
+                Ok(Some(e))
+            }
+            Err(Error::UnknownDataset { .. }) if self.options.skip_unscored_datasets => {
+                let skipped = self.score.skipped_unscored.entry(dataset.to_owned());
+                *skipped.or_default() += 1;
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    fn entry(&mut self, entry_no: usize, entry: &LogEntry) -> Result<(), Error> {
+        let row = usize::try_from(entry.qsl_idx)
             .ok()
-            .and_then(|i| reference.get(i))
-        else {
-            score.skipped_out_of_range.push(entry.qsl_idx);
+            .and_then(|i| self.reference.get(i));
+        let Some(row) = row else {
+            self.score.skipped_out_of_range.push(entry.qsl_idx);
             return Ok(());
         };
         let dataset = row.dataset.to_lowercase();
-        let evaluator = match routes.get(&dataset) {
-            Some(e) => *e,
-            None => match route(&dataset) {
-                Ok(e) => {
-                    routes.insert(dataset.clone(), e);
-                    e
-                }
-                Err(Error::UnknownDataset { .. }) if options.skip_unscored_datasets => {
-                    *score.skipped_unscored.entry(dataset).or_default() += 1;
-                    return Ok(());
-                }
-                Err(err) => return Err(err),
-            },
+        let Some(evaluator) = self.evaluator(&dataset)? else {
+            return Ok(());
         };
-        decode_tokens(&entry.data, &mut ids).map_err(|cause| Error::BadData {
+        let (log, qsl_idx) = (self.log, entry.qsl_idx);
+        decode_tokens(&entry.data, &mut self.ids).map_err(|cause| Error::BadData {
             path: log.to_owned(),
             entry: entry_no,
-            qsl_idx: entry.qsl_idx,
+            qsl_idx,
             cause,
         })?;
-        bytes.clear();
-        tokenizer
-            .decode_into(&ids, &mut bytes)
+        self.bytes.clear();
+        ossperf_harmony::tokenizer()
+            .decode_into(&self.ids, &mut self.bytes)
             .map_err(|cause| Error::BadToken {
                 path: log.to_owned(),
                 entry: entry_no,
-                qsl_idx: entry.qsl_idx,
+                qsl_idx,
                 cause,
             })?;
-        let text = String::from_utf8_lossy(&bytes);
+        let text = String::from_utf8_lossy(&self.bytes);
         let text = py_strip(&text);
         let gt = row.ground_truth.as_deref();
         let (is_correct, extracted, details) = match evaluator {
@@ -101,56 +147,41 @@ pub fn score_log(
             }),
             Evaluator::LiveCodeBench => {
                 let code = parse_code(text);
-                let details = match (&code, gt) {
-                    (None, _) => "No code extracted from model output".to_owned(),
-                    (Some(_), None) => "No ground truth available".to_owned(),
-                    (Some(c), Some(_)) if c.is_empty() => {
-                        "No code or question_id provided".to_owned()
-                    }
-                    (Some(c), Some(q)) => {
-                        jobs.push((
-                            pending.len(),
-                            LcbJob {
-                                question_id: q.to_owned(),
-                                code: c.clone(),
-                            },
-                        ));
-                        "pending".to_owned()
-                    }
-                };
+                let details = lcb_details(code.as_deref(), gt);
+                if let (Some(c), Some(q), None) = (&code, gt, &details) {
+                    let job = LcbJob {
+                        question_id: q.to_owned(),
+                        code: c.clone(),
+                    };
+                    self.jobs.push((self.results.len(), job));
+                }
                 let shown = code.map(|c| c.chars().take(200).collect());
-                (false, shown, details)
+                (false, shown, details.unwrap_or_default())
             }
         };
-        let result = EntryResult {
+        self.results.push(EntryResult {
             seq_id: entry.seq_id,
-            qsl_idx: entry.qsl_idx,
+            qsl_idx,
             dataset,
             is_correct,
             extracted_answer: extracted,
             ground_truth: gt.map(String::from),
             evaluation_details: details,
-            token_count: ids.len(),
+            token_count: self.ids.len(),
             model_output_preview: text.chars().take(200).collect(),
-        };
-        pending.push(Pending { result });
+        });
         Ok(())
-    })?;
-    score.entries_read = pass.entries;
-    score.log_sha256 = pass.sha256;
-    run_lcb(&mut pending, jobs, options, &mut score)?;
-    for p in pending {
-        let count: &mut DatasetCount = score
-            .per_dataset
-            .entry(p.result.dataset.clone())
-            .or_default();
-        count.total += 1;
-        count.correct += u64::from(p.result.is_correct);
-        if options.keep_details {
-            score.details.push(p.result);
-        }
     }
-    Ok(score)
+}
+
+/// Why a LiveCodeBench entry is not run (the reference's messages), or `None` when it is.
+fn lcb_details(code: Option<&str>, ground_truth: Option<&str>) -> Option<String> {
+    match (code, ground_truth) {
+        (None, _) => Some("No code extracted from model output".to_owned()),
+        (Some(_), None) => Some("No ground truth available".to_owned()),
+        (Some(""), Some(_)) => Some("No code or question_id provided".to_owned()),
+        (Some(_), Some(_)) => None,
+    }
 }
 
 /// The reference's `evaluate_single_entry` outcome for a parsed answer.
@@ -178,7 +209,7 @@ fn grade(
 }
 
 fn run_lcb(
-    pending: &mut [Pending],
+    results: &mut [EntryResult],
     jobs: Vec<(usize, LcbJob)>,
     options: &EvalOptions,
     score: &mut Score,
@@ -194,7 +225,7 @@ fn run_lcb(
     if let Err(reason) = lcb::probe(&options.lcb.sandbox) {
         score.not_evaluable = jobs.len();
         for (i, _) in &jobs {
-            pending[*i].result.evaluation_details = format!("Not evaluable: {reason}");
+            results[*i].evaluation_details = format!("Not evaluable: {reason}");
         }
         score.not_evaluable_reason = Some(reason);
         return Ok(());
@@ -202,7 +233,7 @@ fn run_lcb(
     let (slots, only_jobs): (Vec<usize>, Vec<LcbJob>) = jobs.into_iter().unzip();
     let verdicts = lcb::run_jobs(&only_jobs, &suites, &options.lcb, &|_| {});
     for (slot, verdict) in slots.into_iter().zip(verdicts) {
-        let result = &mut pending[slot].result;
+        let result = &mut results[slot];
         result.is_correct = verdict.passed;
         result.evaluation_details = verdict.detail;
         score.lcb_overruns += usize::from(verdict.overrun);

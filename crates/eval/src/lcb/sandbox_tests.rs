@@ -128,7 +128,7 @@ fn a_memory_bomb_gets_a_memory_error() {
         return;
     };
     let code = "a = []\ntry:\n    while True: a.append(bytearray(10**7))\nexcept MemoryError:\n    a.clear(); print('MemoryError')\n";
-    let out = run(&sb, 4, code, 20);
+    let out = run(&sb, 4, code, 120);
     assert_eq!(out.exit, Exit::Code(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "MemoryError\n");
 }
@@ -143,7 +143,7 @@ fn a_network_connection_is_refused_even_to_the_hosts_loopback() {
     let code = format!(
         "import socket\nfor host in ['127.0.0.1', '1.1.1.1']:\n    try:\n        socket.create_connection((host, {port}), timeout=2); print('connected')\n    except OSError as e:\n        print(e.errno)\n"
     );
-    let out = run(&sb, 5, &code, 10);
+    let out = run(&sb, 5, &code, 120);
     assert_eq!(out.exit, Exit::Code(0));
     // 101 is ENETUNREACH: the private network namespace has no usable interface.
     assert_eq!(String::from_utf8_lossy(&out.stdout), "101\n101\n");
@@ -158,7 +158,7 @@ fn writes_outside_the_working_directory_never_reach_the_host() {
     let code = format!(
         "import os\nfor p in ['{marker}', '../../ossperf-escape-up', '/var/tmp/ossperf-escape', '/root/ossperf-escape', '/etc/ossperf-escape']:\n    try:\n        open(p, 'w').write('x'); print('wrote', p)\n    except OSError as e:\n        print('denied', e.errno)\n"
     );
-    let out = run(&sb, 6, &code, 10);
+    let out = run(&sb, 6, &code, 120);
     assert_eq!(out.exit, Exit::Code(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
@@ -198,7 +198,7 @@ fn a_large_file_is_stopped_by_the_file_size_limit() {
         return;
     };
     let code = "try:\n    open('big', 'wb').write(b'x' * (100 << 20)); print('wrote')\nexcept OSError as e:\n    print(e.errno)\n";
-    let out = run(&sb, 8, code, 20);
+    let out = run(&sb, 8, code, 120);
     // 27 is EFBIG (the file limit is 64 MiB); SIGXFSZ is ignored by Python.
     assert_eq!(String::from_utf8_lossy(&out.stdout), "27\n");
 }

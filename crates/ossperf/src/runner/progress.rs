@@ -1,5 +1,5 @@
 //! The live progress line: issued and completed samples, tokens per second, running TTFT and
-//! TPOT percentiles against the scenario's limits, and failures. On a terminal it rewrites
+//! TPOT percentiles (p99 as a gauge against the scenario's limits), and failures. On a terminal it rewrites
 //! one line every half second; otherwise it prints a plain line every ten seconds.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::report::fmt::duration;
+use crate::report::gauge::gauge;
 use crate::sut::{GptOssSut, LiveSnapshot};
 
 /// The TTFT and TPOT limits shown next to the running percentiles.
@@ -99,31 +101,24 @@ pub fn format_line(
         snap.failed,
         tokens_per_second
     );
-    let pair = |p50: Option<Duration>, p99: Option<Duration>, limit: Option<Duration>| {
-        let mut s = format!("p50 {} p99 {}", ms(p50), ms(p99));
-        if let (Some(p99), Some(limit)) = (p99, limit) {
-            let mark = if p99 <= limit { "ok" } else { "OVER" };
-            s.push_str(&format!(" (limit {} {mark})", ms(Some(limit))));
+    let part = |name: &str, p50: Option<Duration>, p99: Option<Duration>, limit: Option<Duration>| {
+        let p50 = format!("{name} p50 {}", show(p50));
+        match (p99, limit) {
+            (Some(p99), Some(limit)) => format!("  {p50}  {}", gauge(&format!("{name} p99"), p99, limit)),
+            _ => format!("  {p50} p99 {}", show(p99)),
         }
-        s
     };
     if snap.ttft_p50.is_some() {
-        line.push_str("  TTFT ");
-        line.push_str(&pair(snap.ttft_p50, snap.ttft_p99, limits.map(|l| l.ttft)));
+        line.push_str(&part("TTFT", snap.ttft_p50, snap.ttft_p99, limits.map(|l| l.ttft)));
     }
     if snap.tpot_p50.is_some() {
-        line.push_str("  TPOT ");
-        line.push_str(&pair(snap.tpot_p50, snap.tpot_p99, limits.map(|l| l.tpot)));
+        line.push_str(&part("TPOT", snap.tpot_p50, snap.tpot_p99, limits.map(|l| l.tpot)));
     }
     line
 }
 
-fn ms(d: Option<Duration>) -> String {
-    match d {
-        None => "-".to_string(),
-        Some(d) if d >= Duration::from_secs(10) => format!("{:.1}s", d.as_secs_f64()),
-        Some(d) => format!("{:.1}ms", d.as_secs_f64() * 1e3),
-    }
+fn show(d: Option<Duration>) -> String {
+    d.map_or_else(|| "-".to_string(), |d| duration(d.as_nanos() as f64))
 }
 
 fn stderr_is_terminal() -> bool {
@@ -154,9 +149,9 @@ mod tests {
         let line = format_line(Duration::from_millis(12_345), &snap, 1234.4, Some(limits));
         assert_eq!(
             line,
-            "[  12.3s] issued 40  done 30  failed 1  1234 tok/s  \
-             TTFT p50 120.0ms p99 2500.0ms (limit 2000.0ms OVER)  \
-             TPOT p50 12.5ms p99 20.0ms (limit 80.0ms ok)"
+            "[  12.3s] issued 40  done 30  failed 1  1234 tok/s  TTFT p50 120 ms  \
+             TTFT p99 2.5 s/2 s ▕██████████▏ 125% OVER  TPOT p50 12.5 ms  \
+             TPOT p99 20 ms/80 ms ▕███░░░░░░░▏ 25%"
         );
     }
 

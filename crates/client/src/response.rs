@@ -120,9 +120,12 @@ impl ResponseState {
         if chunk.prompt_tokens.is_some() {
             self.prompt_tokens = chunk.prompt_tokens;
         }
-        // Ids, text, or a count: a server that sends no ids still says tokens were generated.
-        let has_output =
-            !self.acc.ids().is_empty() || !self.text.is_empty() || self.acc.count() > 0;
+        // Ids, text, a count or an OpenAI choice: a server that sends no ids still shows that
+        // tokens were generated.
+        let has_output = !self.acc.ids().is_empty()
+            || !self.text.is_empty()
+            || self.acc.count() > 0
+            || chunk.step;
         let first = !self.first_sent && has_output;
         match chunk.finish {
             Some(Finish::Abort(message)) => {

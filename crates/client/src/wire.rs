@@ -29,6 +29,9 @@ pub(crate) struct Chunk<'a> {
     pub text: Option<Cow<'a, str>>,
     pub finish: Option<Finish>,
     pub error: Option<String>,
+    /// An OpenAI chunk with a choice: a generation step, so at least one token, even when
+    /// its text is empty (a special token, or half of a multi-byte character).
+    pub step: bool,
 }
 
 /// A finish reason as the wire gave it.
@@ -136,6 +139,7 @@ pub(crate) fn parse_chunk(backend: Backend, data: &[u8]) -> Result<Chunk<'_>, se
                 text: None,
                 finish,
                 error: raw.error.map(error_text),
+                step: false,
             })
         }
         Backend::Openai => {
@@ -147,6 +151,7 @@ pub(crate) fn parse_chunk(backend: Backend, data: &[u8]) -> Result<Chunk<'_>, se
                 ..Chunk::default()
             };
             if let Some(choice) = raw.choices.into_iter().next() {
+                chunk.step = true;
                 chunk.ids = choice.token_ids;
                 chunk.text = choice.text.map(|t| t.0);
                 chunk.finish = choice.finish_reason.map(|f| finish_from(&f, None));

@@ -280,3 +280,39 @@ async fn a_frame_is_stamped_at_its_socket_read_even_when_the_task_wakes_late() {
     );
     assert!(done.at >= server.writes.lock().unwrap()[1]);
 }
+
+#[tokio::test]
+async fn a_text_only_openai_stream_has_its_first_token_at_the_first_choice_even_with_empty_text() {
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let gate = release.clone();
+    let server = Canned::start(move |_| {
+        vec![
+            Step::Write(
+                [sse_head(), chunk(r#"data: {"choices":[{"index":0,"text":"","finish_reason":null}]}"#), chunk("\n\n")]
+                    .concat(),
+            ),
+            Step::Wait(gate.clone()),
+            Step::Write(
+                [
+                    chunk("data: {\"choices\":[{\"index\":0,\"text\":\"analysis\",\"finish_reason\":\"stop\"}]}\n\n"),
+                    chunk("data: {\"choices\":[],\"usage\":{\"completion_tokens\":2}}\n\ndata: [DONE]\n\n"),
+                    last_chunk(),
+                ]
+                .concat(),
+            ),
+        ]
+    })
+    .await;
+    let client = client(Backend::Openai, &[server.url()], |_| {});
+    let recorder = Recorder {
+        on_first: Some(release),
+        ..Recorder::default()
+    };
+    client.send(request(true), recorder.clone()).await;
+
+    let (first_at, first_ids, done) = recorder.done();
+    let writes = server.writes.lock().unwrap().clone();
+    assert!(first_at < writes[1]);
+    assert_eq!(first_ids, [] as [u32; 0]);
+    assert_eq!((done.count, done.text.as_str()), (2, "analysis"));
+}

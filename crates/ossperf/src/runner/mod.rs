@@ -25,68 +25,135 @@ pub use plan::{RunPlan, Target};
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let plan = RunPlan::resolve(args)?;
     let dataset = load_dataset(&plan)?;
-    std::fs::create_dir_all(&plan.log_dir).with_context(|| {
-        format!(
-            "cannot create the output directory `{}`",
-            plan.log_dir.display()
-        )
-    })?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let servers = server::connect(&plan, &dataset, &runtime)?;
-    let qsl = qsl::DatasetQsl::new(&dataset);
-    let sut = GptOssSut::new(
-        servers.client.clone(),
-        runtime.handle().clone(),
-        qsl.prompts(),
-        SutConfig {
-            name: "ossperf gpt-oss SUT".to_string(),
-            params: sampling(&plan),
-            stream: plan.stream,
-            max_concurrency: (plan.loaded.settings.scenario == Scenario::Offline)
-                .then_some(plan.max_concurrency),
-        },
-    );
-    let mut control = RunControl::new();
-    if let Some(name) = &plan.audit_name {
-        control = control.with_audit_config(name.clone());
-    }
-    let interrupt = signals::install(runtime.handle(), control.clone(), sut.clone())?;
-    let log = log_settings(&plan);
+    let session = Session::open(&plan, &dataset)?;
     announce(&plan, &dataset);
-    let started_at = ossperf_loadgen::logs::test_datetime(std::time::SystemTime::now());
-    let progress = progress::Progress::start(sut.clone(), limits(&plan));
-    let report = run_test(&sut, &qsl, &plan.loaded.settings, &log, &control);
-    progress.finish();
-    let report = report.context("the run could not complete")?;
-    crate::output::data(report.summary.trim_end());
-    let results = results::build(results::Inputs {
-        report: &report,
-        requests: sut.records(),
-        dataset: &dataset,
-        endpoints: servers
-            .client
-            .endpoint_stats()
-            .into_iter()
-            .map(|e| e.url)
-            .collect(),
-        model_key: plan.model(),
-        started_at,
-    });
-    if let Some(view) = servers.simulator.as_ref().and_then(server::simulator_view) {
+    let outcome = session.execute(&plan, &dataset, true)?;
+    crate::output::data(outcome.report.summary.trim_end());
+    if let Some(view) = session.simulator_view() {
         crate::output::info(&view);
     }
-    drop(servers);
-    let json = crate::report::write_results(&plan.log_dir, &results)?;
-    let html = crate::report::write_report(&plan.log_dir, &results)?;
-    print_outputs(&report, &[json, html]);
-    Ok(exit_code(&report, interrupt.exit_code()))
+    print_outputs(&outcome.files);
+    Ok(exit_code(&outcome.report, outcome.interrupted))
 }
 
-fn load_dataset(plan: &RunPlan) -> anyhow::Result<Dataset> {
+/// What one executed test produced.
+pub struct Outcome {
+    /// LoadGen's report.
+    pub report: TestReport,
+    /// The result model, as written to `results.json`.
+    pub results: crate::report::RunResults,
+    /// Every file written: the MLPerf logs, `results.json`, `report.html`.
+    pub files: Vec<std::path::PathBuf>,
+    /// The exit code of the signal that stopped the run, if one did.
+    pub interrupted: Option<u8>,
+}
+
+/// The servers and the runtime of a run; several tests can run in one session (`tune`).
+pub struct Session {
+    runtime: tokio::runtime::Runtime,
+    servers: server::Servers,
+}
+
+impl Session {
+    /// Starts the runtime, then starts or reaches the servers and checks their health.
+    pub fn open(plan: &RunPlan, dataset: &Dataset) -> anyhow::Result<Session> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let servers = server::connect(plan, dataset, &runtime)?;
+        Ok(Session { runtime, servers })
+    }
+
+    /// Runs one LoadGen test with `plan`'s settings and writes its logs, `results.json` and
+    /// `report.html` into `plan.log_dir`. `progress` shows the live line.
+    pub fn execute(
+        &self,
+        plan: &RunPlan,
+        dataset: &Dataset,
+        progress: bool,
+    ) -> anyhow::Result<Outcome> {
+        std::fs::create_dir_all(&plan.log_dir).with_context(|| {
+            format!(
+                "cannot create the output directory `{}`",
+                plan.log_dir.display()
+            )
+        })?;
+        let qsl = qsl::DatasetQsl::new(dataset);
+        let sut = GptOssSut::new(
+            self.servers.client.clone(),
+            self.runtime.handle().clone(),
+            qsl.prompts(),
+            SutConfig {
+                name: "ossperf gpt-oss SUT".to_string(),
+                params: sampling(plan),
+                stream: plan.stream,
+                max_concurrency: (plan.loaded.settings.scenario == Scenario::Offline)
+                    .then_some(plan.max_concurrency),
+            },
+        );
+        let mut control = RunControl::new();
+        if let Some(name) = &plan.audit_name {
+            control = control.with_audit_config(name.clone());
+        }
+        let interrupt = signals::install(self.runtime.handle(), control.clone(), sut.clone())?;
+        let started_at = ossperf_loadgen::logs::test_datetime(std::time::SystemTime::now());
+        let live = progress.then(|| progress::Progress::start(sut.clone(), limits(plan)));
+        let report = run_test(
+            &sut,
+            &qsl,
+            &plan.loaded.settings,
+            &log_settings(plan),
+            &control,
+        );
+        if let Some(live) = live {
+            live.finish();
+        }
+        let report = report.context("the run could not complete")?;
+        let results = results::build(results::Inputs {
+            report: &report,
+            requests: sut.records(),
+            dataset,
+            endpoints: self
+                .servers
+                .client
+                .endpoint_stats()
+                .into_iter()
+                .map(|e| e.url)
+                .collect(),
+            model_key: plan.model(),
+            started_at,
+        });
+        let json = crate::report::write_results(&plan.log_dir, &results)?;
+        let html = crate::report::write_report(&plan.log_dir, &results)?;
+        let logs = &report.logs;
+        let files = vec![
+            logs.summary.clone(),
+            logs.detail.clone(),
+            logs.accuracy.clone(),
+            json,
+            html,
+        ];
+        Ok(Outcome {
+            interrupted: interrupt.exit_code(),
+            report,
+            results,
+            files,
+        })
+    }
+
+    /// The built-in simulator's own view of everything it served, when ossperf started one.
+    pub fn simulator_view(&self) -> Option<String> {
+        self.servers
+            .simulator
+            .as_ref()
+            .and_then(server::simulator_view)
+    }
+}
+
+/// Reads the dataset the plan names (or the bundled sample), keeping `--max-samples` rows.
+pub fn load_dataset(plan: &RunPlan) -> anyhow::Result<Dataset> {
     let dataset = match &plan.input_file {
         Some(path) => {
             let options = OpenOptions {
@@ -153,13 +220,9 @@ fn announce(plan: &RunPlan, dataset: &Dataset) {
     }
 }
 
-fn print_outputs(report: &TestReport, more: &[std::path::PathBuf]) {
-    let logs = &report.logs;
+fn print_outputs(files: &[std::path::PathBuf]) {
     crate::output::info("\nwrote:");
-    for path in [&logs.summary, &logs.detail, &logs.accuracy]
-        .into_iter()
-        .chain(more)
-    {
+    for path in files {
         crate::output::info(&format!("  {}", path.display()));
     }
 }

@@ -101,18 +101,31 @@ pub fn format_line(
         snap.failed,
         tokens_per_second
     );
-    let part = |name: &str, p50: Option<Duration>, p99: Option<Duration>, limit: Option<Duration>| {
-        let p50 = format!("{name} p50 {}", show(p50));
-        match (p99, limit) {
-            (Some(p99), Some(limit)) => format!("  {p50}  {}", gauge(&format!("{name} p99"), p99, limit)),
-            _ => format!("  {p50} p99 {}", show(p99)),
-        }
-    };
+    let part =
+        |name: &str, p50: Option<Duration>, p99: Option<Duration>, limit: Option<Duration>| {
+            let p50 = format!("{name} p50 {}", show(p50));
+            match (p99, limit) {
+                (Some(p99), Some(limit)) => {
+                    format!("  {p50}  {}", gauge(&format!("{name} p99"), p99, limit))
+                }
+                _ => format!("  {p50} p99 {}", show(p99)),
+            }
+        };
     if snap.ttft_p50.is_some() {
-        line.push_str(&part("TTFT", snap.ttft_p50, snap.ttft_p99, limits.map(|l| l.ttft)));
+        line.push_str(&part(
+            "TTFT",
+            snap.ttft_p50,
+            snap.ttft_p99,
+            limits.map(|l| l.ttft),
+        ));
     }
     if snap.tpot_p50.is_some() {
-        line.push_str(&part("TPOT", snap.tpot_p50, snap.tpot_p99, limits.map(|l| l.tpot)));
+        line.push_str(&part(
+            "TPOT",
+            snap.tpot_p50,
+            snap.tpot_p99,
+            limits.map(|l| l.tpot),
+        ));
     }
     line
 }

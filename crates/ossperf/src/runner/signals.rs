@@ -8,14 +8,22 @@ use ossperf_loadgen::RunControl;
 
 use crate::sut::GptOssSut;
 
-/// Which signal, if any, stopped the run.
-#[derive(Clone, Default)]
-pub struct Interrupt(Arc<AtomicI32>);
+/// Which signal, if any, stopped the run. Dropping it stops listening.
+pub struct Interrupt {
+    signal: Arc<AtomicI32>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Interrupt {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
 
 impl Interrupt {
     /// The signal number that stopped the run, if one did.
     pub fn signal(&self) -> Option<i32> {
-        match self.0.load(Ordering::Acquire) {
+        match self.signal.load(Ordering::Acquire) {
             0 => None,
             n => Some(n),
         }
@@ -34,7 +42,7 @@ pub fn install(
     sut: GptOssSut,
 ) -> anyhow::Result<Interrupt> {
     use tokio::signal::unix::{signal, SignalKind};
-    let interrupt = Interrupt::default();
+    let signal_number = Arc::new(AtomicI32::new(0));
     let mut sigint = {
         let _guard = runtime.enter();
         signal(SignalKind::interrupt())?
@@ -43,14 +51,14 @@ pub fn install(
         let _guard = runtime.enter();
         signal(SignalKind::terminate())?
     };
-    let state = interrupt.clone();
-    runtime.spawn(async move {
+    let state = signal_number.clone();
+    let listener = runtime.spawn(async move {
         loop {
             let number = tokio::select! {
                 _ = sigint.recv() => libc::SIGINT,
                 _ = sigterm.recv() => libc::SIGTERM,
             };
-            if state.0.swap(number, Ordering::AcqRel) != 0 {
+            if state.swap(number, Ordering::AcqRel) != 0 {
                 crate::output::warn("interrupted again: exiting without waiting");
                 std::process::exit(128 + number);
             }
@@ -62,5 +70,8 @@ pub fn install(
             sut.cancel_all();
         }
     });
-    Ok(interrupt)
+    Ok(Interrupt {
+        signal: signal_number,
+        listener,
+    })
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `ossperf` binary against the built-in simulator over loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
-mod run;
 mod report;
+mod run;

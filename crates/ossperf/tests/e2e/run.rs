@@ -62,7 +62,14 @@ fn metric(results: &Value, name: &str) -> f64 {
 fn an_offline_run_on_the_builtin_simulator_is_valid_and_writes_every_output() {
     let dir = ossperf_testkit::temp_dir();
     let out = ossperf(
-        &["--sim-profile", "zero", "--sim-output-len", "16", "--max-samples", "20"],
+        &[
+            "--sim-profile",
+            "zero",
+            "--sim-output-len",
+            "16",
+            "--max-samples",
+            "20",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -70,38 +77,70 @@ fn an_offline_run_on_the_builtin_simulator_is_valid_and_writes_every_output() {
     assert!(stdout.contains("Scenario : Offline"), "{}", text(&out));
     assert!(stdout.contains("Result is : VALID"), "{}", text(&out));
     let logs = log_dir(dir.path(), "offline", "performance");
-    for file in ["mlperf_log_summary.txt", "mlperf_log_detail.txt", "report.html"] {
+    for file in [
+        "mlperf_log_summary.txt",
+        "mlperf_log_detail.txt",
+        "report.html",
+    ] {
         assert!(logs.join(file).is_file(), "missing {file}\n{}", text(&out));
     }
-    assert_eq!(json(&logs.join("mlperf_log_accuracy.json")), serde_json::json!([]));
+    assert_eq!(
+        json(&logs.join("mlperf_log_accuracy.json")),
+        serde_json::json!([])
+    );
     let results = json(&logs.join("results.json"));
     assert_eq!(results["scenario"], "Offline");
     assert_eq!(results["verdict"]["valid"], true);
     let requests = results["requests"].as_array().expect("requests");
     assert_eq!(requests.len() as f64, metric(&results, "samples"));
-    let tokens: f64 = requests.iter().map(|r| r["output_tokens"].as_f64().unwrap_or(0.0)).sum();
-    assert_eq!(tokens, metric(&results, "output_tokens"), "per-request tokens add up to the summary's");
+    let tokens: f64 = requests
+        .iter()
+        .map(|r| r["output_tokens"].as_f64().unwrap_or(0.0))
+        .sum();
+    assert_eq!(
+        tokens,
+        metric(&results, "output_tokens"),
+        "per-request tokens add up to the summary's"
+    );
 }
 
 #[test]
 fn an_accuracy_run_logs_every_sample_once_with_its_output_tokens() {
     let dir = ossperf_testkit::temp_dir();
     let out = ossperf(
-        &["--accuracy", "--sim-profile", "zero", "--sim-output-len", "12", "--max-samples", "30"],
+        &[
+            "--accuracy",
+            "--sim-profile",
+            "zero",
+            "--sim-output-len",
+            "12",
+            "--max-samples",
+            "30",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
     let log = json(&log_dir(dir.path(), "offline", "accuracy").join("mlperf_log_accuracy.json"));
     let entries = log.as_array().expect("a JSON array");
-    let mut seen: Vec<u64> = entries.iter().map(|e| e["qsl_idx"].as_u64().expect("qsl_idx")).collect();
+    let mut seen: Vec<u64> = entries
+        .iter()
+        .map(|e| e["qsl_idx"].as_u64().expect("qsl_idx"))
+        .collect();
     seen.sort_unstable();
-    assert_eq!(seen, (0..30).collect::<Vec<u64>>(), "each sample exactly once");
+    assert_eq!(
+        seen,
+        (0..30).collect::<Vec<u64>>(),
+        "each sample exactly once"
+    );
     for entry in entries {
         let hex = entry["data"].as_str().expect("data");
         assert_eq!(hex.len(), 12 * 8, "12 little-endian int32 tokens: {entry}");
         assert_eq!(entry["token_count"], 12);
         // The simulator's answers end with <|return|> (200002 = 0x00030d42).
-        assert!(hex.ends_with("420D0300") || hex.ends_with("420d0300"), "{entry}");
+        assert!(
+            hex.ends_with("420D0300") || hex.ends_with("420d0300"),
+            "{entry}"
+        );
     }
 }
 
@@ -111,7 +150,16 @@ fn a_server_run_balances_two_endpoints_and_streams_through_sglang() {
     let b = ossperf_testkit::sim();
     let dir = ossperf_testkit::temp_dir();
     let out = ossperf(
-        &["--scenario", "server", "--server-url", &a.url(), "--server-url", &b.url(), "--max-samples", "20"],
+        &[
+            "--scenario",
+            "server",
+            "--server-url",
+            &a.url(),
+            "--server-url",
+            &b.url(),
+            "--max-samples",
+            "20",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -119,9 +167,15 @@ fn a_server_run_balances_two_endpoints_and_streams_through_sglang() {
     assert_eq!(results["endpoints"].as_array().map(Vec::len), Some(2));
     let (served_a, served_b) = (a.truth().len(), b.truth().len());
     assert_eq!(served_a + served_b, 40, "every query answered once");
-    assert!(served_a > 0 && served_b > 0, "both endpoints used: {served_a} / {served_b}");
+    assert!(
+        served_a > 0 && served_b > 0,
+        "both endpoints used: {served_a} / {served_b}"
+    );
     let requests = results["requests"].as_array().expect("requests");
-    assert!(requests.iter().all(|r| r["first_token_ns"].is_u64()), "streamed first tokens");
+    assert!(
+        requests.iter().all(|r| r["first_token_ns"].is_u64()),
+        "streamed first tokens"
+    );
 }
 
 #[test]
@@ -129,23 +183,51 @@ fn the_openai_backend_runs_against_an_openai_compatible_server() {
     let sim = ossperf_testkit::sim();
     let dir = ossperf_testkit::temp_dir();
     let out = ossperf(
-        &["--backend", "openai", "--server-url", &sim.url(), "--max-samples", "10"],
+        &[
+            "--backend",
+            "openai",
+            "--server-url",
+            &sim.url(),
+            "--max-samples",
+            "10",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Result is : VALID"), "{}", text(&out));
-    assert_eq!(sim.truth().len(), 100, "Offline issues min_query_count samples");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Result is : VALID"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        sim.truth().len(),
+        100,
+        "Offline issues min_query_count samples"
+    );
 }
 
 #[test]
 fn server_ttft_and_tpot_agree_with_the_simulators_own_times() {
     let sim = ossperf_testkit::sim_with(SimConfig {
-        timing: Timing::Fixed { ttft: Duration::from_millis(50), tpot: Duration::from_millis(10) },
+        timing: Timing::Fixed {
+            ttft: Duration::from_millis(50),
+            tpot: Duration::from_millis(10),
+        },
         output_len: OutputLen::Fixed(8),
         ..ossperf_testkit::zero_config(8)
     });
     let dir = ossperf_testkit::temp_dir();
-    let out = ossperf(&["--scenario", "server", "--server-url", &sim.url(), "--max-samples", "20"], dir.path());
+    let out = ossperf(
+        &[
+            "--scenario",
+            "server",
+            "--server-url",
+            &sim.url(),
+            "--max-samples",
+            "20",
+        ],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", text(&out));
     let results = json(&log_dir(dir.path(), "server", "performance").join("results.json"));
     let median = |mut v: Vec<Duration>| {
@@ -156,8 +238,14 @@ fn server_ttft_and_tpot_agree_with_the_simulators_own_times() {
     let true_ttft = median(truth.iter().filter_map(|t| t.ttft()).collect());
     let true_tpot = median(truth.iter().filter_map(|t| t.tpot()).collect());
     let (ttft, tpot) = (metric(&results, "ttft_p50"), metric(&results, "tpot_p50"));
-    assert!((ttft - true_ttft).abs() < 1e6, "TTFT p50 {ttft} ns vs the simulator's {true_ttft} ns");
-    assert!((tpot - true_tpot).abs() < 1e6, "TPOT p50 {tpot} ns vs the simulator's {true_tpot} ns");
+    assert!(
+        (ttft - true_ttft).abs() < 1e6,
+        "TTFT p50 {ttft} ns vs the simulator's {true_ttft} ns"
+    );
+    assert!(
+        (tpot - true_tpot).abs() < 1e6,
+        "TPOT p50 {tpot} ns vs the simulator's {true_tpot} ns"
+    );
 }
 
 #[test]
@@ -167,16 +255,38 @@ fn bad_input_is_one_clear_error_before_any_load_is_sent() {
     std::fs::write(&config, r#"{"max_new_tokens": 10, "temprature": 1.0}"#).expect("write");
     let config = config.to_string_lossy().into_owned();
     let cases: [(&[&str], &str); 4] = [
-        (&["--server-url", "http://127.0.0.1:9"], "http://127.0.0.1:9"),
-        (&["--input-file", "/nonexistent/data.parquet"], "`/nonexistent/data.parquet` does not exist"),
-        (&["--generation-config", &config], "unknown key `temprature`"),
-        (&["--backend", "sim", "--server-url", "http://127.0.0.1:9"], "takes no `--server-url`"),
+        (
+            &["--server-url", "http://127.0.0.1:9"],
+            "http://127.0.0.1:9",
+        ),
+        (
+            &["--input-file", "/nonexistent/data.parquet"],
+            "`/nonexistent/data.parquet` does not exist",
+        ),
+        (
+            &["--generation-config", &config],
+            "unknown key `temprature`",
+        ),
+        (
+            &["--backend", "sim", "--server-url", "http://127.0.0.1:9"],
+            "takes no `--server-url`",
+        ),
     ];
     for (args, expected) in cases {
         let out = ossperf(args, dir.path());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}\n{}", text(&out));
-        assert!(stderr.contains(expected), "{args:?}: expected `{expected}`\n{}", text(&out));
-        assert!(!dir.path().join("out").join("offline").join("performance").join("mlperf_log_summary.txt").exists());
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected `{expected}`\n{}",
+            text(&out)
+        );
+        assert!(!dir
+            .path()
+            .join("out")
+            .join("offline")
+            .join("performance")
+            .join("mlperf_log_summary.txt")
+            .exists());
     }
 }

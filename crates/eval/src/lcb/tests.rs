@@ -68,10 +68,11 @@ fn hostile_programs_fail_their_item_and_the_batch_goes_on() {
     let hostile = [
         "while True: pass",
         "import os\nwhile True:\n    try: os.fork()\n    except OSError: pass",
+        "n = int(input())\nexit()",
         "a = bytearray(1 << 40)",
         "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=1)\nprint(6)",
         "import io\nio.open('/etc/ossperf-escape', 'w').write('x')\nprint(6)",
-        "import sys\nwhile True: sys.stdout.write('x' * 65536)",
+        "import sys\nwhile True: sys.__stdout__.write('x' * 65536)",
         "print(6",
         "n = int(input())\nprint(n)",
     ];
@@ -88,13 +89,14 @@ fn hostile_programs_fail_their_item_and_the_batch_goes_on() {
         .iter()
         .map(|v| *v.results.last().unwrap())
         .collect();
-    // loop: time limit; fork bomb: time limit; memory bomb: runtime error; network and write:
-    // runtime error; endless output: time limit; syntax: compile error; wrong: wrong answer.
-    assert_eq!(last, vec![-3, -3, -4, -4, -4, -3, -4, -2, 1]);
+    // loop: time limit; fork bomb: runtime error (`os.fork` is disabled, as in the reference);
+    // memory bomb, network and write: runtime error; endless output: time limit; syntax:
+    // compile error; wrong: wrong answer.
+    assert_eq!(last, vec![-3, -4, -4, -4, -4, -4, -3, -4, -2, 1]);
     let passed: Vec<bool> = verdicts.iter().map(|v| v.passed).collect();
     assert_eq!(
         passed,
-        vec![false, false, false, false, false, false, false, false, true]
+        vec![false, false, false, false, false, false, false, false, false, true]
     );
     assert!(!Path::new("/etc/ossperf-escape").exists());
 }

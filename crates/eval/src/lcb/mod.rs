@@ -8,7 +8,7 @@
 //! batch takes over 1,200 s; here every item has its own limit and an overrun is a failed item
 //! (counted in [`crate::Score::lcb_overruns`]). The reference sets no memory limit; here it is
 //! [`SandboxConfig::memory_bytes`] (4 GiB by default). Like the reference, the runner disables
-//! `exit`, `os.fork`, `os.system`, `subprocess.Popen` and the rest of its reliability guard
+//! `quit`, `os.fork`, `os.system`, `subprocess.Popen` and the rest of its reliability guard
 //! before the program runs, so such programs fail here as there; the sandbox, not the guard, is
 //! what contains hostile code.
 

@@ -199,7 +199,7 @@ def guard():
     import subprocess
 
     faulthandler.disable()
-    builtins.exit = None
+    # lcb_runner leaves `exit` alone (it raises SystemExit, which the tests catch).
     builtins.quit = None
     for name in (
         "kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid",

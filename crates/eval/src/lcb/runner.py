@@ -3,7 +3,9 @@
 #
 # Semantics follow the reference's lcb_runner testing rules (accuracy-spec 4.4): stdin programs
 # are wrapped into one function after the import preamble, call-based ones are called with JSON
-# arguments; each test has its own alarm; the first failure stops the run. Result codes:
+# arguments; each test has its own alarm; the first failure stops the run. As there, stdin is
+# a StringIO per call (no `.buffer`; `readline` drops the newline) and the reliability guard
+# disables os.fork, os.system and friends before the program runs. Result codes:
 # 1 pass, -2 wrong answer, -3 time limit, -4 runtime error (a compile error gives [-4]).
 #
 # Protocol: one JSON object on stdin {code, inputs, outputs, fn_name, timeout}; one JSON object
@@ -87,46 +89,42 @@ def lines_equal(got, want):
     return True
 
 
-def fake_stdin(text):
-    return io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8")
+def stdin_patches(given):
+    """The reference's per-call stdin: `sys.stdin` is a StringIO of the input whose `readline`
+    returns the next line without its newline (StopIteration past the end), `readlines` the
+    lines split on newline, `read` the whole input; any `open()` reads the input. Names bound
+    at import time (`from sys import stdin`) keep the process's empty stdin, as there."""
+    from unittest.mock import mock_open, patch
+
+    lines = iter(given.split("\n"))
+    return [
+        patch("builtins.open", mock_open(read_data=given)),
+        patch("sys.stdin", io.StringIO(given)),
+        patch("sys.stdin.readline", lambda *args: next(lines)),
+        patch("sys.stdin.readlines", lambda *args: given.split("\n")),
+        patch("sys.stdin.read", lambda *args: given),
+    ]
 
 
-class Feeder:
-    """The program's stdin: one object for the whole run (so `from sys import stdin` works),
-    refilled with each test's input. `open()` of anything also serves the input, as the
-    reference's mock does."""
+def run_stdin(namespace, inputs, outputs, timeout):
+    import contextlib
 
-    def __init__(self):
-        self.text = ""
-        self.cur = fake_stdin("")
-
-    def reset(self, text):
-        self.text = text
-        self.cur = fake_stdin(text)
-
-    def open(self, *args, **kwargs):
-        return fake_stdin(self.text)
-
-    def __getattr__(self, name):
-        return getattr(self.cur, name)
-
-    def __iter__(self):
-        return iter(self.cur)
-
-
-def run_stdin(namespace, feeder, inputs, outputs, timeout):
     func = namespace.get("wrapped_function")
+    if func is None:
+        return [-4], "no wrapped_function"
     results = []
     for given, want in zip(inputs, outputs):
-        feeder.reset(given)
         captured = io.StringIO()
         sys.stdout = captured
         signal.alarm(timeout)
         try:
-            try:
-                func()
-            except SystemExit:
-                pass
+            with contextlib.ExitStack() as stack:
+                for p in stdin_patches(given):
+                    stack.enter_context(p)
+                try:
+                    func()
+                except SystemExit:
+                    pass
             signal.alarm(0)
         except Timeout:
             results.append(-3)
@@ -230,21 +228,18 @@ def main():
     signal.signal(signal.SIGALRM, on_alarm)
     code, fn_name, timeout = payload["code"], payload.get("fn_name"), int(payload["timeout"])
     inputs, outputs = payload["inputs"], payload["outputs"]
-    feeder = Feeder()
-    sys.stdin = feeder
-    builtins.open = feeder.open
     if fn_name is None:
         source = wrap_stdin_program(inline_main(code))
     else:
         source = PREAMBLE + "\n" + code
-    namespace = {"__name__": "__ossperf_solution__"}
+    namespace = {"__name__": "tmp_sol"}
     guard()
     signal.alarm(timeout)
     try:
         exec(compile(source, "<solution>", "exec"), namespace)
         signal.alarm(0)
         if fn_name is None:
-            results, detail = run_stdin(namespace, feeder, inputs, outputs, timeout)
+            results, detail = run_stdin(namespace, inputs, outputs, timeout)
         else:
             results, detail = run_call(namespace, code, fn_name, inputs, outputs, timeout)
     except Timeout:

@@ -48,13 +48,20 @@ fn suites(jobs: &[LcbJob]) -> HashMap<String, TestSuite> {
 }
 
 #[test]
-fn every_bundled_reference_solution_passes_all_its_tests() {
+fn every_bundled_solution_passes_except_the_one_reading_stdin_buffer_as_in_the_reference() {
     let Some(options) = options() else { return };
     let jobs = solutions();
     assert_eq!(jobs.len(), 12);
     let verdicts = run_jobs(&jobs, &suites(&jobs), &options, &|_| {});
     for (job, v) in jobs.iter().zip(&verdicts) {
-        assert!(v.passed, "{}: {v:?}", job.question_id);
+        if job.question_id == "ossperf_s05" {
+            // lcb_runner replaces sys.stdin by a StringIO, which has no `.buffer`: a program
+            // reading `sys.stdin.buffer` fails there, so it fails here.
+            assert_eq!(v.results, vec![-4]);
+            assert_eq!(v.detail, "runtime error on test 1: AttributeError");
+        } else {
+            assert!(v.passed, "{}: {v:?}", job.question_id);
+        }
     }
 }
 

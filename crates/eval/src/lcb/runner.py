@@ -89,26 +89,37 @@ def lines_equal(got, want):
     return True
 
 
-def stdin_patches(given):
-    """The reference's per-call stdin: `sys.stdin` is a StringIO of the input whose `readline`
-    returns the next line without its newline (StopIteration past the end), `readlines` the
-    lines split on newline, `read` the whole input; any `open()` reads the input. Names bound
-    at import time (`from sys import stdin`) keep the process's empty stdin, as there."""
-    from unittest.mock import mock_open, patch
+class StdinFor:
+    """The reference's per-call stdin, without unittest.mock (whose import costs more than most
+    programs take): `sys.stdin` is a StringIO of the input whose `readline` returns the next line
+    without its newline (StopIteration past the end), `readlines` the lines split on newline and
+    `read` the whole input; any `open()` reads the input. Names bound at import time (`from sys
+    import stdin`) keep the process's empty stdin, as there."""
 
-    lines = iter(given.split("\n"))
-    return [
-        patch("builtins.open", mock_open(read_data=given)),
-        patch("sys.stdin", io.StringIO(given)),
-        patch("sys.stdin.readline", lambda *args: next(lines)),
-        patch("sys.stdin.readlines", lambda *args: given.split("\n")),
-        patch("sys.stdin.read", lambda *args: given),
-    ]
+    def __init__(self, given):
+        lines = iter(given.split("\n"))
+        self.fake = io.StringIO(given)
+        self.fake.readline = lambda *args: next(lines)
+        self.fake.readlines = lambda *args: given.split("\n")
+        self.fake.read = lambda *args: given
+        self.given = given
+
+    def __enter__(self):
+        import builtins
+
+        self.saved = (sys.stdin, builtins.open)
+        sys.stdin = self.fake
+        builtins.open = lambda *args, **kwargs: io.StringIO(self.given)
+        return self
+
+    def __exit__(self, *exc):
+        import builtins
+
+        sys.stdin, builtins.open = self.saved
+        return False
 
 
 def run_stdin(namespace, inputs, outputs, timeout):
-    import contextlib
-
     func = namespace.get("wrapped_function")
     if func is None:
         return [-4], "no wrapped_function"
@@ -118,9 +129,7 @@ def run_stdin(namespace, inputs, outputs, timeout):
         sys.stdout = captured
         signal.alarm(timeout)
         try:
-            with contextlib.ExitStack() as stack:
-                for p in stdin_patches(given):
-                    stack.enter_context(p)
+            with StdinFor(given):
                 try:
                     func()
                 except SystemExit:

@@ -207,7 +207,7 @@ PROBLEMS = [
         "solution": "import sys\n"
                     "from itertools import accumulate\n\n"
                     "def main():\n"
-                    "    data = sys.stdin.buffer.read().split()\n"
+                    "    data = sys.stdin.read().split()\n"
                     "    n, q = int(data[0]), int(data[1])\n"
                     "    pre = [0] + list(accumulate(int(x) for x in data[2:2 + n]))\n"
                     "    out = []\n"

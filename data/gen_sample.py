@@ -40,8 +40,9 @@ def _cases(tests):
 
 def _run_stdin(code, case):
     """Runs a stdin program in this process (our own solutions only) with stdin and stdout
-    swapped for buffers; `sys.stdin.buffer` works too."""
-    stdin = io.TextIOWrapper(io.BytesIO(case["input"].encode()), encoding="utf-8")
+    swapped for text buffers. Like lcb_runner's stdin mock, there is no `sys.stdin.buffer`, so a
+    solution that needs it fails here as it would be scored."""
+    stdin = io.StringIO(case["input"])
     stdout = io.StringIO()
     saved = sys.stdin
     sys.stdin = stdin

@@ -7,7 +7,9 @@ pub mod cli;
 pub mod output;
 pub mod report;
 pub mod runner;
+pub mod serve;
 pub mod sut;
+pub mod tune;
 
 use std::process::ExitCode;
 

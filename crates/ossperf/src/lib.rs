@@ -9,7 +9,6 @@ pub mod report;
 pub mod runner;
 pub mod serve;
 pub mod sut;
-pub mod tune;
 
 use std::process::ExitCode;
 

@@ -9,6 +9,7 @@ pub mod report;
 pub mod runner;
 pub mod serve;
 pub mod sut;
+pub mod tune;
 
 use std::process::ExitCode;
 

@@ -5,3 +5,4 @@ mod cli;
 mod report;
 mod run;
 mod serve;
+mod tune;

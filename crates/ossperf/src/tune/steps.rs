@@ -1,0 +1,389 @@
+//! The phases of a search on an open [`Tuner`]: the Offline throughput measurement, the Server
+//! probes, the confirmation run and the closing outputs.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use ossperf_loadgen::{Scenario, TestSettings};
+
+use super::record::{self, Kind, Run, Summary};
+use super::search::{round_rate, Search, Step};
+use super::{conf, sizing, Options, Tuner};
+use crate::runner::RunPlan;
+
+/// How a search ended, before the confirmation.
+struct Ending {
+    found: Option<f64>,
+    lowest_failed: Option<f64>,
+    outcome: String,
+}
+
+/// The conf-file scenario name of the answer's key.
+fn conf_scenario(plan: &RunPlan) -> &'static str {
+    match plan.loaded.settings.scenario {
+        Scenario::Offline => "Offline",
+        _ => "Server",
+    }
+}
+
+/// The start rate: `--start-qps`, else the `target_qps` the user's conf fixes (said aloud),
+/// else none (a throughput measurement decides). Offline always measures.
+pub(super) fn start_rate(plan: &RunPlan, options: &Options) -> anyhow::Result<Option<f64>> {
+    let fixed = options
+        .user_conf_text
+        .as_deref()
+        .and_then(|text| conf::fixed_rate(text, plan.model(), conf_scenario(plan)));
+    let offline = plan.loaded.settings.scenario == Scenario::Offline;
+    if let Some(fixed) = &fixed {
+        let path = options
+            .user_conf_path
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string());
+        let then = if offline {
+            "tune measures the throughput and writes its own value"
+        } else if options.start_qps.is_some() {
+            "tune searches anyway, from `--start-qps`"
+        } else {
+            "tune searches anyway and starts from it"
+        };
+        crate::output::info(&format!(
+            "`{path}` line {} already sets `{} = {}`; {then} (the written user.conf replaces it)",
+            fixed.line, fixed.key, fixed.qps
+        ));
+    }
+    if offline {
+        return Ok(None);
+    }
+    Ok(options.start_qps.or(fixed.map(|f| f.qps)))
+}
+
+/// The settings of a probe at `qps`: the submission's, with the early-stopping size and a
+/// steady-state duration floor.
+fn probe_settings(
+    plan: &RunPlan,
+    options: &Options,
+    qps: f64,
+    mean_latency: Option<Duration>,
+) -> TestSettings {
+    let mut s = plan.loaded.settings.clone();
+    let queries = sizing::probe_queries(
+        s.server_target_latency_percentile,
+        options.probe_overlatency,
+    );
+    s.server_target_qps = qps;
+    s.min_query_count = queries;
+    s.performance_sample_count_override = queries;
+    s.min_duration_ms = sizing::steady_state_ms(mean_latency, plan.loaded.settings.min_duration_ms);
+    s
+}
+
+/// Refuses a `--max-time` shorter than the first probe's arrivals at `start`.
+pub(super) fn check_budget(
+    plan: &RunPlan,
+    options: &Options,
+    rows: usize,
+    start: f64,
+) -> anyhow::Result<()> {
+    let Some(max) = options.max_time else {
+        return Ok(());
+    };
+    let settings = probe_settings(plan, options, start, None);
+    let first = sizing::schedule(&settings, rows)?;
+    if first.last_arrival > max {
+        bail!(
+            "`--max-time {}s` is too short for even one probe: a probe at `{start}` queries/s \
+             issues `{}` queries over `{:.0}s` (early stopping needs `{}` at p99); give a longer \
+             `--max-time` or a higher `--start-qps`; no load was sent",
+            max.as_secs_f64(),
+            first.samples,
+            first.last_arrival.as_secs_f64(),
+            settings.min_query_count
+        );
+    }
+    Ok(())
+}
+
+impl Tuner {
+    /// Offline: the sustained samples per second, then the `target_qps` that fills the
+    /// submission's minimum duration.
+    pub(super) fn offline(&mut self) -> anyhow::Result<ExitCode> {
+        let (measured, interrupted) = self.measure()?;
+        if let Some(code) = interrupted {
+            return self.interrupted(code);
+        }
+        let Some(rate) = measured
+            .samples_per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+        else {
+            bail!(
+                "the throughput measurement completed no samples; see `{}`",
+                measured.dir.display()
+            );
+        };
+        // Rounded down: a lower target_qps issues no fewer samples per second of duration.
+        let qps = round_rate(rate * 0.9995);
+        let mut settings = self.plan.loaded.settings.clone();
+        settings.offline_expected_qps = qps;
+        let submission = sizing::schedule(&settings, self.dataset.len())?;
+        let expected = Duration::from_secs_f64(submission.samples as f64 / rate);
+        crate::output::info(&format!(
+            "measured {rate:.3} samples/s; at `target_qps = {qps}` a submission run issues {} \
+             samples and should last about {:.0} s (min_duration {:.0} s)",
+            submission.samples,
+            expected.as_secs_f64(),
+            settings.min_duration_ms as f64 / 1e3
+        ));
+        let ending = Ending {
+            found: Some(qps),
+            lowest_failed: None,
+            outcome: format!("measured {rate:.3} samples/s"),
+        };
+        self.confirm_and_finish(ending, settings, expected)
+    }
+
+    /// Server and Interactive: bracket, bisect, confirm.
+    pub(super) fn server(&mut self) -> anyhow::Result<ExitCode> {
+        let start = match self.options.start_qps {
+            Some(start) => start,
+            None => {
+                let (measured, interrupted) = self.measure()?;
+                if let Some(code) = interrupted {
+                    return self.interrupted(code);
+                }
+                let rate = measured
+                    .samples_per_second
+                    .filter(|r| r.is_finite() && *r > 0.0)
+                    .with_context(|| {
+                        format!(
+                            "the throughput measurement completed no samples; see `{}`",
+                            measured.dir.display()
+                        )
+                    })?;
+                crate::output::info(&format!(
+                    "starting from the measured Offline throughput, {rate:.3} samples/s"
+                ));
+                check_budget(&self.plan, &self.options, self.dataset.len(), rate)?;
+                rate
+            }
+        };
+        let mut search = Search::new(start, self.options.precision, self.options.max_qps);
+        let ending = loop {
+            let qps = match search.next() {
+                Step::Probe(qps) => qps,
+                step => break ending_of(step, self.options.precision),
+            };
+            let (mean, tail) = self.latest_latencies();
+            let settings = probe_settings(&self.plan, &self.options, qps, mean);
+            let arrivals = sizing::schedule(&settings, self.dataset.len())?.last_arrival;
+            if !self.fits(arrivals + tail) {
+                break Ending {
+                    found: search.best(),
+                    lowest_failed: None,
+                    outcome: format!(
+                        "--max-time ran out before the probe at {qps} (about {:.0} s)",
+                        (arrivals + tail).as_secs_f64()
+                    ),
+                };
+            }
+            let name = format!("probe-{:02}", self.runs.len() + 1);
+            let (run, interrupted) = self.execute(Kind::Probe, &name, Some(qps), settings)?;
+            if let Some(code) = interrupted {
+                return self.interrupted(code);
+            }
+            search.record(qps, run.valid);
+        };
+        let mut settings = self.plan.loaded.settings.clone();
+        let expected = match ending.found {
+            Some(found) => {
+                settings.server_target_qps = found;
+                let (_, tail) = self.latest_latencies();
+                sizing::schedule(&settings, self.dataset.len())?.last_arrival + tail
+            }
+            None => Duration::ZERO,
+        };
+        self.confirm_and_finish(ending, settings, expected)
+    }
+
+    /// A short Offline run: the sustained samples per second at `--max-concurrency`.
+    fn measure(&mut self) -> anyhow::Result<(Run, Option<u8>)> {
+        let mut s = self.plan.loaded.settings.clone();
+        let samples = (4 * self.plan.max_concurrency).max(64) as u64;
+        s.scenario = Scenario::Offline;
+        s.offline_expected_qps = 1.0;
+        s.min_duration_ms = 0;
+        s.min_query_count = samples;
+        s.performance_sample_count_override = samples;
+        crate::output::info(&format!(
+            "measuring the sustained throughput: {samples} samples at up to {} in flight",
+            self.plan.max_concurrency
+        ));
+        self.execute(Kind::Measure, "measure", None, s)
+    }
+
+    /// The confirmation run (unless skipped or out of time), then the outputs.
+    fn confirm_and_finish(
+        &mut self,
+        ending: Ending,
+        settings: TestSettings,
+        expected: Duration,
+    ) -> anyhow::Result<ExitCode> {
+        let mut confirmed = None;
+        let mut note = String::new();
+        if let Some(found) = ending.found.filter(|_| self.options.confirm) {
+            if self.fits(expected) {
+                let (run, interrupted) =
+                    self.execute(Kind::Confirm, "confirm", Some(found), settings)?;
+                if let Some(code) = interrupted {
+                    return self.interrupted(code);
+                }
+                confirmed = Some(run.valid);
+                if !run.valid {
+                    note = format!("the confirmation run at {found} was INVALID: {}", run.why);
+                }
+            } else {
+                note = format!(
+                    "no confirmation run: it needs about {:.0} s and --max-time has less left",
+                    expected.as_secs_f64()
+                );
+            }
+        }
+        self.finish(ending, confirmed, &note)
+    }
+
+    /// Writes the user.conf and `tune.json`, prints the table and the closing note.
+    fn finish(
+        &mut self,
+        ending: Ending,
+        confirmed: Option<bool>,
+        note: &str,
+    ) -> anyhow::Result<ExitCode> {
+        let key = conf::target_key(self.plan.model(), conf_scenario(&self.plan));
+        let elapsed = self.started.elapsed();
+        let probes = self.runs.iter().filter(|r| r.kind == Kind::Probe).count();
+        let user_conf = match ending.found {
+            Some(found) => {
+                let mut comment = format!(
+                    "found by ossperf tune: {}; {probes} probes, {:.0} s",
+                    ending.outcome,
+                    elapsed.as_secs_f64()
+                );
+                if !note.is_empty() {
+                    comment.push('\n');
+                    comment.push_str(note);
+                }
+                let text = conf::tuned_conf(
+                    self.options.user_conf_text.as_deref(),
+                    &key,
+                    found,
+                    &comment,
+                );
+                conf::write(&self.options.user_conf_out, &text)?;
+                Some(self.options.user_conf_out.clone())
+            }
+            None => None,
+        };
+        let summary = self.summary(&ending, &key, confirmed, user_conf.clone());
+        let json = record::write_summary(&self.dir, &summary)?;
+        for row in record::table(&self.runs) {
+            crate::output::data(&row);
+        }
+        if !note.is_empty() {
+            crate::output::warn(note);
+        }
+        let Some(found) = ending.found else {
+            crate::output::error(&format!(
+                "no target_qps found: {}; {probes} probes in {:.0} s; see `{}`",
+                ending.outcome,
+                elapsed.as_secs_f64(),
+                json.display()
+            ));
+            return Ok(ExitCode::from(1));
+        };
+        crate::output::info(&format!(
+            "found `{key} = {found}` ({}) after {probes} probes in {:.0} s; precision {} %",
+            ending.outcome,
+            elapsed.as_secs_f64(),
+            self.options.precision * 100.0
+        ));
+        if let Some(path) = &user_conf {
+            crate::output::info(&format!(
+                "wrote `{}` and `{}`",
+                path.display(),
+                json.display()
+            ));
+        }
+        Ok(if confirmed == Some(false) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+
+    fn summary(
+        &self,
+        ending: &Ending,
+        key: &str,
+        confirmed: Option<bool>,
+        user_conf: Option<std::path::PathBuf>,
+    ) -> Summary {
+        Summary {
+            schema_version: record::SCHEMA_VERSION,
+            scenario: super::scenario_name(self.plan.scenario).to_string(),
+            key: key.to_string(),
+            precision: self.options.precision,
+            probe_queries: sizing::probe_queries(
+                self.plan.loaded.settings.server_target_latency_percentile,
+                self.options.probe_overlatency,
+            ),
+            found_qps: ending.found,
+            lowest_failed_qps: ending.lowest_failed,
+            outcome: ending.outcome.clone(),
+            confirmed,
+            total_seconds: self.started.elapsed().as_secs_f64(),
+            user_conf,
+            runs: self.runs.clone(),
+        }
+    }
+
+    /// Ctrl-C or SIGTERM stopped a run: keep what was found, exit with the signal's code.
+    fn interrupted(&mut self, code: u8) -> anyhow::Result<ExitCode> {
+        let ending = Ending {
+            found: None,
+            lowest_failed: None,
+            outcome: "interrupted".to_string(),
+        };
+        let key = conf::target_key(self.plan.model(), conf_scenario(&self.plan));
+        let summary = self.summary(&ending, &key, None, None);
+        record::write_summary(&self.dir, &summary)?;
+        Ok(ExitCode::from(code))
+    }
+}
+
+fn ending_of(step: Step, precision: f64) -> Ending {
+    match step {
+        Step::Found { lower, upper } => Ending {
+            found: Some(lower),
+            lowest_failed: Some(upper),
+            outcome: format!(
+                "{lower} passed, {upper} failed, within {} %",
+                precision * 100.0
+            ),
+        },
+        Step::AtCeiling(lower) => Ending {
+            found: Some(lower),
+            lowest_failed: None,
+            outcome: format!("every probe up to --max-qps passed; the peak is at least {lower}"),
+        },
+        Step::NonePassed(upper) => Ending {
+            found: None,
+            lowest_failed: Some(upper),
+            outcome: format!("no probe passed, down to {upper} queries/s"),
+        },
+        Step::Probe(qps) => Ending {
+            found: None,
+            lowest_failed: None,
+            outcome: format!("the search stopped before probing {qps}"),
+        },
+    }
+}

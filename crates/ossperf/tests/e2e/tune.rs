@@ -1,0 +1,147 @@
+//! `ossperf tune` end to end: searches against simulators over loopback, and bad input that
+//! must stop before any load. Assertions are about the structure of the answer (the found rate
+//! is the highest VALID probe, every file is written), never about timings.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use ossperf_testkit::ossperf_sim::{CostModel, OutputLen, SimConfig, Timing};
+use serde_json::Value;
+
+/// Short runs over the bundled sample: no long minimum durations.
+const FAST_CONF: &str = "\
+gpt-oss-120b.*.performance_sample_count_override = 0
+gpt-oss-120b.Offline.min_duration = 1000
+gpt-oss-120b.Server.min_duration = 1000
+gpt-oss-120b.Server.ttft_latency = 400
+gpt-oss-120b-interactive.Server.min_duration = 1000
+";
+
+fn tune(args: &[&str], dir: &Path, conf: &str) -> Output {
+    let path = dir.join("user.conf");
+    std::fs::write(&path, conf).expect("write user.conf");
+    Command::new(env!("CARGO_BIN_EXE_ossperf"))
+        .arg("tune")
+        .args(args)
+        .arg("--user-conf")
+        .arg(&path)
+        .arg("--output-dir")
+        .arg(dir.join("out"))
+        .output()
+        .expect("run ossperf")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn json(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The value of `key` in a conf text (the last line wins, as in LoadGen).
+fn conf_value(conf: &str, key: &str) -> Option<f64> {
+    conf.lines()
+        .rev()
+        .filter_map(|l| {
+            l.strip_prefix(key)?
+                .trim()
+                .strip_prefix('=')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .next()
+}
+
+/// A server of 8 running requests whose every step costs 10 ms: 4-token answers take about
+/// 50 ms, so it serves about 160 queries/s and queues beyond.
+fn small_batched_server() -> SimConfig {
+    SimConfig {
+        timing: Timing::Batched(CostModel {
+            base_us: 10_000.0,
+            prefill_token_us: 0.0,
+            decode_seq_us: 0.0,
+            context_token_us: 0.0,
+        }),
+        max_running_requests: 8,
+        output_len: OutputLen::Fixed(4),
+        ..SimConfig::default()
+    }
+}
+
+#[test]
+fn a_server_search_reports_its_highest_valid_probe_and_writes_every_output() {
+    let sim = ossperf_testkit::sim_with(small_batched_server());
+    let dir = ossperf_testkit::temp_dir();
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--start-qps",
+        "120",
+        "--precision",
+        "50%",
+        "--probe-overlatency",
+        "0",
+        "--no-confirm",
+    ];
+    let out = tune(&args, dir.path(), FAST_CONF);
+    let tune_dir = dir.path().join("out/tune/server");
+    let summary = json(&tune_dir.join("tune.json"));
+    let runs = summary["runs"].as_array().expect("runs");
+    assert!(!runs.is_empty(), "{}", text(&out));
+    assert_eq!(summary["probe_queries"], 459);
+    for run in runs {
+        assert_eq!(run["kind"], "probe");
+        let results = json(&Path::new(run["dir"].as_str().unwrap()).join("results.json"));
+        assert_eq!(results["scenario"], "Server");
+        assert_eq!(results["verdict"]["valid"], run["valid"]);
+        assert!(run["samples"].as_u64().unwrap() >= 459, "{run}");
+    }
+    let passed: Vec<f64> = runs
+        .iter()
+        .filter(|r| r["valid"] == true)
+        .map(|r| r["target_qps"].as_f64().unwrap())
+        .collect();
+    let highest_pass = passed
+        .iter()
+        .copied()
+        .fold(None, |m: Option<f64>, q| Some(m.map_or(q, |m| m.max(q))));
+    assert_eq!(
+        summary["found_qps"].as_f64(),
+        highest_pass,
+        "{}",
+        text(&out)
+    );
+    let Some(found) = highest_pass else {
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        return;
+    };
+    assert!(out.status.success(), "{}", text(&out));
+    let failed = summary["lowest_failed_qps"]
+        .as_f64()
+        .expect("a failure above");
+    assert!(failed > found && failed <= found * 1.5, "{}", text(&out));
+    let conf = std::fs::read_to_string(tune_dir.join("user.conf")).unwrap();
+    assert_eq!(
+        conf_value(&conf, "gpt-oss-120b.Server.target_qps"),
+        Some(found)
+    );
+    assert!(
+        conf.starts_with(FAST_CONF),
+        "the user's lines come first:\n{conf}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), runs.len() + 1, "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("found `gpt-oss-120b.Server.target_qps = {found}`")));
+}

@@ -43,6 +43,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     pub server_url: Vec<String>,
 
+    /// File of server URLs, one per line (`#` starts a comment); adds to `--server-url`
+    #[arg(long, value_name = "FILE")]
+    pub endpoints_file: Option<PathBuf>,
+
     /// The reference's generation_config.json (max_new_tokens, temperature, top_k, top_p)
     #[arg(long, value_name = "FILE")]
     pub generation_config: Option<PathBuf>,

@@ -217,12 +217,58 @@ pub enum ConstraintOp {
     AtLeast,
 }
 
-/// An inference endpoint the client sent requests to.
+/// An inference endpoint the client sent requests to, with the client's own counts for it.
+/// The counts default to zero when reading a file written before they existed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// Its base URL (`http://127.0.0.1:30000`).
     pub url: String,
+    /// False when the start-up health check took it out of the run.
+    #[serde(default = "in_rotation")]
+    pub healthy: bool,
+    /// True when it ended the run down: its last connections in a row could not be made.
+    #[serde(default)]
+    pub down: bool,
+    /// Requests sent to it (a retry counts on the endpoint it went to).
+    #[serde(default)]
+    pub sent: u64,
+    /// Requests it completed.
+    #[serde(default)]
+    pub completed: u64,
+    /// Requests that failed on it.
+    #[serde(default)]
+    pub failed: u64,
+    /// Requests whose connection to it failed before any answer, retried on another endpoint.
+    #[serde(default)]
+    pub retried_away: u64,
+    /// Connections to it that could not be made.
+    #[serde(default)]
+    pub connect_failures: u64,
+    /// Output tokens it generated, as it counted them.
+    #[serde(default)]
+    pub output_tokens: u64,
+}
+
+fn in_rotation() -> bool {
+    true
+}
+
+impl Default for Endpoint {
+    /// An endpoint with no URL, in rotation, that did nothing.
+    fn default() -> Endpoint {
+        Endpoint {
+            url: String::new(),
+            healthy: true,
+            down: false,
+            sent: 0,
+            completed: 0,
+            failed: 0,
+            retried_away: 0,
+            connect_failures: 0,
+            output_tokens: 0,
+        }
+    }
 }
 
 /// One sample: when it was due, issued, answered, and what it carried.

@@ -120,9 +120,11 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
         endpoints: vec![
             Endpoint {
                 url: "http://127.0.0.1:30000".into(),
+                ..Endpoint::default()
             },
             Endpoint {
                 url: "http://127.0.0.1:30001".into(),
+                ..Endpoint::default()
             },
         ],
         server_metrics: scraped(&requests),

@@ -6,6 +6,7 @@ mod plan;
 mod progress;
 mod qsl;
 mod results;
+mod scrape;
 mod server;
 mod signals;
 
@@ -29,6 +30,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     announce(&plan, &dataset);
     let outcome = session.execute(&plan, &dataset, true)?;
     crate::output::data(outcome.report.summary.trim_end());
+    print_endpoints(&outcome.results.endpoints);
     if let Some(view) = session.simulator_view() {
         crate::output::info(&view);
     }
@@ -100,6 +102,13 @@ impl Session {
         let interrupt = signals::install(self.runtime.handle(), control.clone(), sut.clone())?;
         let started_at = ossperf_loadgen::logs::test_datetime(std::time::SystemTime::now());
         let live = progress.then(|| progress::Progress::start(sut.clone(), limits(plan)));
+        let counts_before = self.servers.client.endpoint_stats();
+        let scraper = scrape::Scraper::start(
+            self.runtime.handle(),
+            self.servers.client.config().endpoints.clone(),
+            std::time::Instant::now(),
+            Duration::from_secs(1),
+        );
         let report = run_test(
             &sut,
             &qsl,
@@ -110,21 +119,17 @@ impl Session {
         if let Some(live) = live {
             live.finish();
         }
+        let server_metrics = scraper.finish(&self.runtime);
         let report = report.context("the run could not complete")?;
-        let results = results::build(results::Inputs {
+        let mut results = results::build(results::Inputs {
             report: &report,
             requests: sut.records(),
             dataset,
-            endpoints: self
-                .servers
-                .client
-                .endpoint_stats()
-                .into_iter()
-                .map(|e| e.url)
-                .collect(),
+            endpoints: results::counts_since(&counts_before, self.servers.client.endpoint_stats()),
             model_key: plan.model(),
             started_at,
         });
+        results.server_metrics = server_metrics;
         let json = crate::report::write_results(&plan.log_dir, &results)?;
         let html = crate::report::write_report(&plan.log_dir, &results)?;
         let logs = &report.logs;
@@ -218,6 +223,46 @@ fn announce(plan: &RunPlan, dataset: &Dataset) {
             "using ossperf's short demo user.conf for the bundled sample (give --user-conf for your own settings)",
         );
     }
+}
+
+/// One line per endpoint after the summary when there are several, or when one had trouble.
+fn print_endpoints(endpoints: &[crate::report::Endpoint]) {
+    let trouble = endpoints
+        .iter()
+        .any(|e| !e.healthy || e.down || e.failed > 0 || e.retried_away > 0);
+    if endpoints.len() < 2 && !trouble {
+        return;
+    }
+    crate::output::data("\nPer endpoint:");
+    for line in endpoint_lines(endpoints) {
+        crate::output::data(&line);
+    }
+}
+
+/// `  [i] url: sent, completed, failed, retried elsewhere, tokens; what happened to it`.
+fn endpoint_lines(endpoints: &[crate::report::Endpoint]) -> Vec<String> {
+    endpoints
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let state = if !e.healthy {
+                "left out: failed the start-up health check".to_string()
+            } else if e.down {
+                format!(
+                    "DOWN at the end: {} connection(s) could not be made; its requests went to the others",
+                    e.connect_failures
+                )
+            } else if e.connect_failures > 0 {
+                format!("up, after {} failed connection(s)", e.connect_failures)
+            } else {
+                "up".to_string()
+            };
+            format!(
+                "  [{i}] {}: sent {}, completed {}, failed {}, retried elsewhere {}, {} output tokens; {state}",
+                e.url, e.sent, e.completed, e.failed, e.retried_away, e.output_tokens
+            )
+        })
+        .collect()
 }
 
 fn print_outputs(files: &[std::path::PathBuf]) {

@@ -83,6 +83,7 @@ impl RunPlan {
             output_dir,
             backend,
             server_url,
+            endpoints_file,
             generation_config,
             max_new_tokens,
             temperature,
@@ -116,7 +117,7 @@ impl RunPlan {
             output_len: sim_output_len,
             accuracy: sim_accuracy,
         };
-        let target = resolve_target(backend, &server_url, sim)?;
+        let target = resolve_target(backend, &server_url, endpoints_file.as_deref(), sim)?;
         let demo_conf = input_file.is_none() && conf.user_conf.is_none();
         let loaded = load_settings(&conf, demo_conf)?;
         let accuracy = loaded.settings.mode == TestMode::AccuracyOnly;
@@ -181,25 +182,33 @@ pub fn scenario_dir(scenario: ScenarioArg) -> &'static str {
 fn resolve_target(
     backend: Option<BackendArg>,
     urls: &[String],
+    endpoints_file: Option<&std::path::Path>,
     sim: SimOptions,
 ) -> anyhow::Result<Target> {
-    let backend =
-        match (backend, urls.is_empty()) {
-            (Some(BackendArg::Sim), false) => {
-                bail!("`--backend sim` starts the built-in simulator and takes no `--server-url`")
-            }
-            (Some(BackendArg::Sim), true) | (None, true) => return Ok(Target::Simulator(sim)),
-            (Some(b), true) => bail!(
+    let from_file = match endpoints_file {
+        Some(path) => ossperf_client::read_endpoints_file(path)
+            .with_context(|| format!("invalid `--endpoints-file` `{}`", path.display()))?,
+        None => Vec::new(),
+    };
+    let backend = match (backend, urls.is_empty() && from_file.is_empty()) {
+        (Some(BackendArg::Sim), false) => {
+            bail!("`--backend sim` starts the built-in simulator and takes no `--server-url` or `--endpoints-file`")
+        }
+        (Some(BackendArg::Sim), true) | (None, true) => return Ok(Target::Simulator(sim)),
+        (Some(b), true) => {
+            bail!(
             "`--backend {}` needs a `--server-url`; leave both out to use the built-in simulator",
             if b == BackendArg::Sglang { "sglang" } else { "openai" }
-        ),
-            (Some(BackendArg::Openai), false) => ossperf_client::Backend::Openai,
-            (Some(BackendArg::Sglang) | None, false) => ossperf_client::Backend::Sglang,
-        };
-    let endpoints = urls
+        )
+        }
+        (Some(BackendArg::Openai), false) => ossperf_client::Backend::Openai,
+        (Some(BackendArg::Sglang) | None, false) => ossperf_client::Backend::Sglang,
+    };
+    let mut endpoints = urls
         .iter()
         .map(|url| Endpoint::parse(url).with_context(|| format!("invalid `--server-url` `{url}`")))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    endpoints.extend(from_file);
     Ok(Target::Servers { backend, endpoints })
 }
 

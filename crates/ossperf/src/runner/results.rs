@@ -22,8 +22,8 @@ pub struct Inputs<'a> {
     pub requests: Vec<SutRecord>,
     /// The dataset, for sub-dataset names.
     pub dataset: &'a Dataset,
-    /// The servers' base URLs, by endpoint index.
-    pub endpoints: Vec<String>,
+    /// The client's counts for each server, by endpoint index.
+    pub endpoints: Vec<ossperf_client::EndpointStats>,
     /// The conf-file model key.
     pub model_key: &'a str,
     /// When the run started, RFC 3339.
@@ -85,11 +85,44 @@ pub fn build(inputs: Inputs<'_>) -> RunResults {
         endpoints: inputs
             .endpoints
             .into_iter()
-            .map(|url| Endpoint { url })
+            .map(|e| Endpoint {
+                url: e.url,
+                healthy: e.healthy,
+                down: e.down,
+                sent: e.sent,
+                completed: e.completed,
+                failed: e.failed,
+                retried_away: e.retried_away,
+                connect_failures: e.connect_failures,
+                output_tokens: e.output_tokens,
+            })
             .collect(),
         requests,
         server_metrics: Vec::new(),
     }
+}
+
+/// The client's counts of one test: `after` less `before`, since a session's client serves
+/// several tests (`tune`); the states (healthy, down) are `after`'s.
+pub fn counts_since(
+    before: &[ossperf_client::EndpointStats],
+    after: Vec<ossperf_client::EndpointStats>,
+) -> Vec<ossperf_client::EndpointStats> {
+    after
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut e)| {
+            if let Some(b) = before.get(i) {
+                e.sent = e.sent.saturating_sub(b.sent);
+                e.completed = e.completed.saturating_sub(b.completed);
+                e.failed = e.failed.saturating_sub(b.failed);
+                e.retried_away = e.retried_away.saturating_sub(b.retried_away);
+                e.output_tokens = e.output_tokens.saturating_sub(b.output_tokens);
+                e.connect_failures = e.connect_failures.saturating_sub(b.connect_failures);
+            }
+            e
+        })
+        .collect()
 }
 
 fn verdict(report: &TestReport) -> Verdict {

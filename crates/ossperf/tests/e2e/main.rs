@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod endpoints;
 mod report;
 mod run;
 mod serve;

@@ -1,0 +1,226 @@
+//! Samples what the servers say about themselves while a test runs: each endpoint's
+//! Prometheus `/metrics`, once a second, into [`MetricSeries`] for `results.json` and the
+//! report. It runs on its own task with its own connections (never the benchmark client's
+//! pool), keeps only the gauges that explain a run (running and queued requests, KV-cache
+//! usage, generation throughput, cache hit rate; SGLang's and vLLM's names), and stops asking
+//! an endpoint whose `/metrics` is missing, so a server without metrics costs one request.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use ossperf_client::Endpoint;
+use tokio::sync::oneshot;
+
+use crate::report::{MetricPoint, MetricSeries};
+
+/// The metrics kept, SGLang's then vLLM's.
+pub const KEPT: &[&str] = &[
+    "sglang:num_running_reqs",
+    "sglang:num_queue_reqs",
+    "sglang:token_usage",
+    "sglang:gen_throughput",
+    "sglang:cache_hit_rate",
+    "sglang:num_used_tokens",
+    "vllm:num_requests_running",
+    "vllm:num_requests_waiting",
+    "vllm:gpu_cache_usage_perc",
+    "vllm:kv_cache_usage_perc",
+    "vllm:gpu_prefix_cache_hit_rate",
+    "vllm:generation_tokens_total",
+];
+
+/// How long one scrape may take before it is skipped.
+const SCRAPE_LIMIT: Duration = Duration::from_millis(900);
+
+/// A running scraper; [`Scraper::finish`] stops it and returns its series.
+pub struct Scraper {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Vec<MetricSeries>>,
+}
+
+impl Scraper {
+    /// Starts scraping `endpoints` every `every` on `runtime`; times count from `start`.
+    pub fn start(
+        runtime: &tokio::runtime::Handle,
+        endpoints: Vec<Endpoint>,
+        start: Instant,
+        every: Duration,
+    ) -> Scraper {
+        let (stop, stopped) = oneshot::channel();
+        let task = runtime.spawn(scrape_until(endpoints, start, every, stopped));
+        Scraper { stop, task }
+    }
+
+    /// Takes one last sample, stops, and returns every series in endpoint then name order.
+    pub fn finish(self, runtime: &tokio::runtime::Runtime) -> Vec<MetricSeries> {
+        let _ = self.stop.send(());
+        runtime.block_on(self.task).unwrap_or_default()
+    }
+}
+
+async fn scrape_until(
+    endpoints: Vec<Endpoint>,
+    start: Instant,
+    every: Duration,
+    mut stopped: oneshot::Receiver<()>,
+) -> Vec<MetricSeries> {
+    let targets: Vec<Option<(String, String)>> = endpoints.iter().map(target).collect();
+    let mut live: Vec<bool> = targets.iter().map(Option::is_some).collect();
+    let mut series: BTreeMap<(u32, String), Vec<MetricPoint>> = BTreeMap::new();
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let last = tokio::select! {
+            _ = ticker.tick() => false,
+            _ = &mut stopped => true,
+        };
+        for (i, t) in targets.iter().enumerate() {
+            let Some((authority, path)) = t else { continue };
+            if !live[i] {
+                continue;
+            }
+            let answer = crate::serve::http::get(authority, path, SCRAPE_LIMIT).await;
+            let t_ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            match answer {
+                Ok(a) if a.status == 200 => {
+                    for (name, value) in parse(&String::from_utf8_lossy(&a.body)) {
+                        series
+                            .entry((i as u32, name))
+                            .or_default()
+                            .push(MetricPoint { t_ns, value });
+                    }
+                }
+                // No metrics page (404, or not HTTP): stop asking; a refused or slow
+                // connection may be a passing outage, so keep trying.
+                Ok(_) => live[i] = false,
+                Err(_) => {}
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    series
+        .into_iter()
+        .map(|((endpoint, name), points)| MetricSeries {
+            name,
+            endpoint,
+            points,
+        })
+        .collect()
+}
+
+/// The `host:port` and path of an endpoint's `/metrics`.
+fn target(endpoint: &Endpoint) -> Option<(String, String)> {
+    let uri = endpoint.uri("/metrics").ok()?;
+    let authority = uri.authority()?.to_string();
+    let path = uri.path_and_query().map_or("/metrics", |p| p.as_str());
+    Some((authority, path.to_string()))
+}
+
+/// Reads the kept metrics from a Prometheus text page. A metric with several label sets (one
+/// per data-parallel rank or model) is summed, except ratios, which are averaged.
+pub fn parse(page: &str) -> Vec<(String, f64)> {
+    let mut found: BTreeMap<&str, (f64, u32)> = BTreeMap::new();
+    for line in page.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, rest) = match line.find(['{', ' ', '\t']) {
+            Some(at) => line.split_at(at),
+            None => continue,
+        };
+        let Some(&kept) = KEPT.iter().find(|k| **k == name) else {
+            continue;
+        };
+        let rest = match rest.strip_prefix('{') {
+            Some(labels) => match closing_brace(labels) {
+                Some(end) => &labels[end + 1..],
+                None => continue,
+            },
+            None => rest,
+        };
+        let Some(value) = rest.split_whitespace().next().and_then(parse_value) else {
+            continue;
+        };
+        let entry = found.entry(kept).or_insert((0.0, 0));
+        entry.0 += value;
+        entry.1 += 1;
+    }
+    found
+        .into_iter()
+        .map(|(name, (sum, n))| {
+            let value = if is_ratio(name) {
+                sum / f64::from(n.max(1))
+            } else {
+                sum
+            };
+            (name.to_string(), value)
+        })
+        .collect()
+}
+
+fn is_ratio(name: &str) -> bool {
+    name.ends_with("token_usage") || name.ends_with("_perc") || name.ends_with("hit_rate")
+}
+
+/// The index of the `}` that closes a label set, skipping braces inside quoted values.
+fn closing_brace(labels: &str) -> Option<usize> {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in labels.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '}' if !quoted => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn parse_value(text: &str) -> Option<f64> {
+    let value = match text {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        other => other.parse().ok()?,
+    };
+    value.is_finite().then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_gauges_are_read_with_labels_summed_and_ratios_averaged() {
+        let page = "\
+# HELP sglang:num_running_reqs The number of running requests.
+# TYPE sglang:num_running_reqs gauge
+sglang:num_running_reqs{model_name=\"m\",dp_rank=\"0\"} 3
+sglang:num_running_reqs{model_name=\"m\",dp_rank=\"1\"} 4.0
+sglang:token_usage{dp_rank=\"0\"} 0.25
+sglang:token_usage{dp_rank=\"1\"} 0.75
+sglang:prompt_tokens_total{model_name=\"m\"} 99
+vllm:kv_cache_usage_perc{engine=\"0\",note=\"a } brace\"} 0.5 1700000000000
+vllm:num_requests_waiting 2
+vllm:num_requests_running{x=\"y\"} NaN
+";
+        assert_eq!(
+            parse(page),
+            vec![
+                ("sglang:num_running_reqs".to_string(), 7.0),
+                ("sglang:token_usage".to_string(), 0.5),
+                ("vllm:kv_cache_usage_perc".to_string(), 0.5),
+                ("vllm:num_requests_waiting".to_string(), 2.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_page_without_kept_metrics_gives_nothing() {
+        assert!(parse("up 1\n# comment\nbroken{\n").is_empty());
+    }
+}

@@ -6,7 +6,7 @@
 //! own settings and directory, so every probe leaves MLPerf logs and a `results.json`. Probes
 //! are sized from LoadGen's early-stopping arithmetic ([`sizing`]); the rates come from a pure
 //! search ([`search`]); the answer is written as a user.conf ([`conf`]) and `tune.json`
-//! ([`record`]). Bad input stops before any load: see [`Tuner::open`].
+//! ([`record`]). Bad input stops before any load.
 
 pub mod conf;
 pub mod record;

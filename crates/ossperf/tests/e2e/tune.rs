@@ -145,3 +145,164 @@ fn a_server_search_reports_its_highest_valid_probe_and_writes_every_output() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("found `gpt-oss-120b.Server.target_qps = {found}`")));
 }
+
+#[test]
+fn an_offline_tune_writes_the_measured_rate_as_target_qps_and_confirms_it() {
+    let dir = ossperf_testkit::temp_dir();
+    let sim = ossperf_testkit::sim_with(small_batched_server());
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "offline",
+        "--server-url",
+        &url,
+        "--max-concurrency",
+        "8",
+    ];
+    let out = tune(&args, dir.path(), FAST_CONF);
+    assert!(out.status.success(), "{}", text(&out));
+    let tune_dir = dir.path().join("out/tune/offline");
+    let summary = json(&tune_dir.join("tune.json"));
+    let runs = summary["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 2, "{}", text(&out));
+    assert_eq!(runs[0]["kind"], "measure");
+    assert_eq!(runs[0]["samples"], 64);
+    assert_eq!(runs[1]["kind"], "confirm");
+    assert_eq!(runs[1]["valid"], true, "{}", text(&out));
+    assert_eq!(summary["confirmed"], true);
+    let found = summary["found_qps"].as_f64().expect("found_qps");
+    assert!(found > 0.0 && found <= runs[0]["samples_per_second"].as_f64().unwrap());
+    assert_eq!(runs[1]["target_qps"].as_f64(), Some(found));
+    let conf = std::fs::read_to_string(tune_dir.join("user.conf")).unwrap();
+    assert_eq!(
+        conf_value(&conf, "gpt-oss-120b.Offline.target_qps"),
+        Some(found)
+    );
+    for run in runs {
+        let results = Path::new(run["dir"].as_str().unwrap()).join("results.json");
+        assert_eq!(json(&results)["scenario"], "Offline");
+    }
+}
+
+#[test]
+fn a_conf_that_fixes_target_qps_is_said_aloud_and_becomes_the_start_of_an_interactive_search() {
+    let dir = ossperf_testkit::temp_dir();
+    let conf = format!("{FAST_CONF}gpt-oss-120b-interactive.Server.target_qps = 150\n");
+    let out_conf = dir.path().join("tuned.conf");
+    let args = [
+        "--scenario",
+        "interactive",
+        "--sim-profile",
+        "zero",
+        "--sim-output-len",
+        "4",
+        "--max-qps",
+        "150",
+        "--no-confirm",
+        "--output",
+        out_conf.to_str().unwrap(),
+    ];
+    let out = tune(&args, dir.path(), &conf);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "user.conf` line 6 already sets `gpt-oss-120b-interactive.Server.target_qps = 150`; \
+             tune searches anyway and starts from it"
+        ),
+        "{}",
+        text(&out)
+    );
+    let summary = json(&dir.path().join("out/tune/interactive/tune.json"));
+    assert_eq!(summary["runs"][0]["target_qps"], 150.0, "{}", text(&out));
+    assert_eq!(summary["key"], "gpt-oss-120b-interactive.Server.target_qps");
+    if let Some(found) = summary["found_qps"].as_f64() {
+        let written = std::fs::read_to_string(&out_conf).unwrap();
+        assert!(written.contains(
+            "# (replaced by ossperf tune) gpt-oss-120b-interactive.Server.target_qps = 150\n"
+        ));
+        assert_eq!(
+            conf_value(&written, "gpt-oss-120b-interactive.Server.target_qps"),
+            Some(found)
+        );
+    }
+}
+
+/// A loopback URL where nothing listens.
+fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn an_unreachable_server_stops_the_search_before_any_load() {
+    let dir = ossperf_testkit::temp_dir();
+    let url = dead_url();
+    let out = tune(
+        &[
+            "--scenario",
+            "server",
+            "--server-url",
+            &url,
+            "--start-qps",
+            "5",
+        ],
+        dir.path(),
+        FAST_CONF,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the server is not ready; no load was sent"),
+        "{}",
+        text(&out)
+    );
+    assert!(!dir.path().join("out/tune/server/probe-01").exists());
+}
+
+#[test]
+fn a_max_time_too_short_for_one_probe_is_refused_before_connecting() {
+    let dir = ossperf_testkit::temp_dir();
+    let url = dead_url();
+    let args = [
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--start-qps",
+        "10",
+        "--max-time",
+        "20s",
+    ];
+    let out = tune(&args, dir.path(), FAST_CONF);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "`--max-time 20s` is too short for even one probe: a probe at `10` queries/s \
+             issues `679` queries over `"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert!(stderr.contains("no load was sent"), "{}", text(&out));
+    assert!(!stderr.contains("not ready"), "{}", text(&out));
+}
+
+#[test]
+fn tune_refuses_accuracy_mode() {
+    let dir = ossperf_testkit::temp_dir();
+    let out = tune(
+        &["--scenario", "server", "--accuracy"],
+        dir.path(),
+        FAST_CONF,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`ossperf tune` searches performance runs; drop `--accuracy`"),
+        "{}",
+        text(&out)
+    );
+}

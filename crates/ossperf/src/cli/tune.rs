@@ -27,7 +27,7 @@ pub struct TuneArgs {
     #[arg(long, help_heading = "Search")]
     pub no_confirm: bool,
 
-    /// Where to write the tuned user.conf [default: `<output-dir>/tune/<scenario>/user.conf`]
+    /// Where to write the tuned user.conf (by default `<output-dir>/tune/<scenario>/user.conf`)
     #[arg(long, value_name = "FILE", help_heading = "Search")]
     pub output: Option<PathBuf>,
 

@@ -105,15 +105,26 @@ fn an_offline_run_on_the_builtin_simulator_is_valid_and_writes_every_output() {
 }
 
 #[test]
-fn an_accuracy_run_logs_every_sample_once_with_its_output_tokens() {
+fn an_accuracy_run_logs_every_sample_once_with_its_exact_output_tokens() {
+    let dataset = ossperf_dataset::bundled_sample()
+        .expect("the bundled sample")
+        .max_samples(30);
+    let reference = ossperf::cli::simulate::reference_from_dataset(
+        &dataset,
+        ossperf_testkit::ossperf_sim::bundled_lcb_solutions(),
+    );
+    let config = SimConfig {
+        reference: Some(std::sync::Arc::new(reference)),
+        accuracy: 1.0,
+        ..ossperf_testkit::zero_config(12)
+    };
+    let sim = ossperf_testkit::sim_with(config.clone());
     let dir = ossperf_testkit::temp_dir();
     let out = ossperf(
         &[
             "--accuracy",
-            "--sim-profile",
-            "zero",
-            "--sim-output-len",
-            "12",
+            "--server-url",
+            &sim.url(),
             "--max-samples",
             "30",
         ],
@@ -132,14 +143,29 @@ fn an_accuracy_run_logs_every_sample_once_with_its_output_tokens() {
         (0..30).collect::<Vec<u64>>(),
         "each sample exactly once"
     );
+    let bank = sim.bank();
     for entry in entries {
-        let hex = entry["data"].as_str().expect("data");
-        assert_eq!(hex.len(), 12 * 8, "12 little-endian int32 tokens: {entry}");
-        assert_eq!(entry["token_count"], 12);
-        // The simulator's answers end with <|return|> (200002 = 0x00030d42).
-        assert!(
-            hex.ends_with("420D0300") || hex.ends_with("420d0300"),
-            "{entry}"
+        let row = entry["qsl_idx"].as_u64().expect("qsl_idx") as usize;
+        let answer = bank.plan(&config, dataset.tokens(row), 32_768);
+        let expected: String = bank
+            .ids(&answer)
+            .iter()
+            .map(|id| {
+                id.to_le_bytes()
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<String>()
+            })
+            .collect();
+        assert_eq!(
+            entry["data"].as_str().map(str::to_uppercase),
+            Some(expected.clone()),
+            "row {row}"
+        );
+        assert_eq!(
+            entry["token_count"].as_u64(),
+            Some(expected.len() as u64 / 8),
+            "row {row}"
         );
     }
 }
@@ -289,4 +315,52 @@ fn bad_input_is_one_clear_error_before_any_load_is_sent() {
             .join("mlperf_log_summary.txt")
             .exists());
     }
+}
+
+#[test]
+fn an_accuracy_run_scores_within_binomial_error_of_the_simulators_accuracy() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: python3 is not installed, so LiveCodeBench answers cannot be run");
+        return;
+    }
+    let dir = ossperf_testkit::temp_dir();
+    let out = ossperf(
+        &[
+            "--accuracy",
+            "--sim-profile",
+            "zero",
+            "--sim-accuracy",
+            "0.8",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let log = log_dir(dir.path(), "offline", "accuracy").join("mlperf_log_accuracy.json");
+    let eval = Command::new(env!("CARGO_BIN_EXE_ossperf"))
+        .arg("eval")
+        .arg("--mlperf-log")
+        .arg(&log)
+        .arg("--reference-data")
+        .arg(data.join("sample.parquet"))
+        .arg("--lcb-tests")
+        .arg(data.join("sample_lcb_tests.jsonl"))
+        .arg("--skip-unscored-datasets")
+        .output()
+        .expect("run ossperf eval");
+    assert!(eval.status.success(), "{}", text(&eval));
+    let stdout = String::from_utf8_lossy(&eval.stdout);
+    let score: f64 = stdout
+        .lines()
+        .find_map(|l| l.split("'exact_match': ").nth(1))
+        .and_then(|v| v.trim_end_matches(['}', ',', ' ']).parse().ok())
+        .unwrap_or_else(|| panic!("no exact_match line\n{}", text(&eval)));
+    // 62 scored rows (25 AIME, 25 GPQA, 12 LiveCodeBench) at p = 0.8: sigma = 5.1 points.
+    let sigma = (0.8f64 * 0.2 / 62.0).sqrt() * 100.0;
+    assert!(
+        (score - 80.0).abs() <= 3.0 * sigma,
+        "score {score} vs 80 ± {:.1}\n{}",
+        3.0 * sigma,
+        text(&eval)
+    );
 }

@@ -69,6 +69,11 @@ impl Search {
         self.lower
     }
 
+    /// The lowest rate that failed so far.
+    pub fn lowest_failure(&self) -> Option<f64> {
+        self.upper
+    }
+
     /// The next step.
     pub fn next(&self) -> Step {
         match (self.lower, self.upper) {

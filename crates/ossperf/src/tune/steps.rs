@@ -1,6 +1,7 @@
 //! The phases of a search on an open [`Tuner`]: the Offline throughput measurement, the Server
 //! probes, the confirmation run and the closing outputs.
 
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -146,52 +147,14 @@ impl Tuner {
     pub(super) fn server(&mut self) -> anyhow::Result<ExitCode> {
         let start = match self.options.start_qps {
             Some(start) => start,
-            None => {
-                let (measured, interrupted) = self.measure()?;
-                if let Some(code) = interrupted {
-                    return self.interrupted(code);
-                }
-                let rate = measured
-                    .samples_per_second
-                    .filter(|r| r.is_finite() && *r > 0.0)
-                    .with_context(|| {
-                        format!(
-                            "the throughput measurement completed no samples; see `{}`",
-                            measured.dir.display()
-                        )
-                    })?;
-                crate::output::info(&format!(
-                    "starting from the measured Offline throughput, {rate:.3} samples/s"
-                ));
-                check_budget(&self.plan, &self.options, self.dataset.len(), rate)?;
-                rate
-            }
+            None => match self.measured_start()? {
+                ControlFlow::Continue(rate) => rate,
+                ControlFlow::Break(code) => return self.interrupted(code),
+            },
         };
-        let mut search = Search::new(start, self.options.precision, self.options.max_qps);
-        let ending = loop {
-            let qps = match search.next() {
-                Step::Probe(qps) => qps,
-                step => break ending_of(step, self.options.precision),
-            };
-            let (mean, tail) = self.latest_latencies();
-            let settings = probe_settings(&self.plan, &self.options, qps, mean);
-            let arrivals = sizing::schedule(&settings, self.dataset.len())?.last_arrival;
-            if !self.fits(arrivals + tail) {
-                break Ending {
-                    found: search.best(),
-                    lowest_failed: None,
-                    outcome: format!(
-                        "--max-time ran out before the probe at {qps} (about {:.0} s)",
-                        (arrivals + tail).as_secs_f64()
-                    ),
-                };
-            }
-            let name = format!("probe-{:02}", self.runs.len() + 1);
-            let (run, interrupted) = self.execute(Kind::Probe, &name, Some(qps), settings)?;
-            if let Some(code) = interrupted {
-                return self.interrupted(code);
-            }
-            search.record(qps, run.valid);
+        let ending = match self.search(start)? {
+            ControlFlow::Continue(ending) => ending,
+            ControlFlow::Break(code) => return self.interrupted(code),
         };
         let mut settings = self.plan.loaded.settings.clone();
         let expected = match ending.found {
@@ -203,6 +166,70 @@ impl Tuner {
             None => Duration::ZERO,
         };
         self.confirm_and_finish(ending, settings, expected)
+    }
+
+    /// The start rate from a throughput measurement; then the `--max-time` check for a probe.
+    fn measured_start(&mut self) -> anyhow::Result<ControlFlow<u8, f64>> {
+        let (measured, interrupted) = self.measure()?;
+        if let Some(code) = interrupted {
+            return Ok(ControlFlow::Break(code));
+        }
+        let rate = measured
+            .samples_per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .with_context(|| {
+                format!(
+                    "the throughput measurement completed no samples; see `{}`",
+                    measured.dir.display()
+                )
+            })?;
+        crate::output::info(&format!(
+            "starting from the measured Offline throughput, {rate:.3} samples/s"
+        ));
+        check_budget(&self.plan, &self.options, self.dataset.len(), rate)?;
+        Ok(ControlFlow::Continue(rate))
+    }
+
+    /// The probes: bracket and bisect from `start` until the search ends or time runs out.
+    fn search(&mut self, start: f64) -> anyhow::Result<ControlFlow<u8, Ending>> {
+        let mut search = Search::new(start, self.options.precision, self.options.max_qps);
+        loop {
+            let qps = match search.next() {
+                Step::Probe(qps) => qps,
+                step => {
+                    return Ok(ControlFlow::Continue(ending_of(
+                        step,
+                        self.options.precision,
+                    )))
+                }
+            };
+            let (mean, tail) = self.latest_latencies();
+            let settings = probe_settings(&self.plan, &self.options, qps, mean);
+            let schedule = sizing::schedule(&settings, self.dataset.len())?;
+            let estimate = schedule.last_arrival + tail;
+            if !self.fits(estimate) {
+                return Ok(ControlFlow::Continue(Ending {
+                    found: search.best(),
+                    lowest_failed: search.lowest_failure(),
+                    outcome: format!(
+                        "--max-time ran out before the probe at {qps} (about {:.0} s)",
+                        estimate.as_secs_f64()
+                    ),
+                }));
+            }
+            let index = self.runs.len() + 1;
+            crate::output::info(&format!(
+                "probe {index:>2}: {qps} qps, {} queries over {:.0} s, then the drain",
+                schedule.samples,
+                schedule.last_arrival.as_secs_f64()
+            ));
+            let name = format!("probe-{index:02}");
+            let (run, interrupted) = self.execute(Kind::Probe, &name, Some(qps), settings)?;
+            if let Some(code) = interrupted {
+                return Ok(ControlFlow::Break(code));
+            }
+            search.record(qps, run.valid);
+        }
     }
 
     /// A short Offline run: the sustained samples per second at `--max-concurrency`.

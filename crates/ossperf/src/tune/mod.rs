@@ -166,9 +166,14 @@ impl Tuner {
             .is_none_or(|max| self.started.elapsed() + estimate <= max)
     }
 
-    /// The mean and tail latency of the latest run that measured them.
+    /// The mean and tail latency of the latest Server run (an Offline measurement's latencies
+    /// include the wait for a free slot, so they say nothing about a probe).
     fn latest_latencies(&self) -> (Option<Duration>, Duration) {
-        let last = self.runs.iter().rev().find(|r| r.mean_latency.is_some());
+        let last = self
+            .runs
+            .iter()
+            .rev()
+            .find(|r| r.kind != Kind::Measure && r.mean_latency.is_some());
         (
             last.and_then(|r| r.mean_latency),
             last.and_then(|r| r.tail_latency).unwrap_or_default(),

@@ -8,7 +8,7 @@
 //!
 //! A probe must also outlast the requests themselves: a batch fills up over about one request
 //! latency, so a probe shorter than a few latencies measures a half-empty server. The probe's
-//! minimum duration is therefore a multiple of the mean latency seen in the previous run.
+//! minimum duration is therefore a multiple of the mean latency seen in the previous probe.
 
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use anyhow::Context;
 use ossperf_loadgen::early_stopping::Finder;
 use ossperf_loadgen::{generate_queries, loadable_sets, EffectiveSettings, Phase, TestSettings};
 
-/// A probe lasts at least this many mean request latencies (of the previous run).
+/// A probe lasts at least this many mean request latencies (of the previous probe).
 pub const STEADY_STATE_LATENCIES: f64 = 3.0;
 
 /// The fewest queries for which early stopping at percentile `p` passes with `overlatency`

@@ -3,7 +3,8 @@
 //! report. It runs on its own task with its own connections (never the benchmark client's
 //! pool), keeps only the gauges that explain a run (running and queued requests, KV-cache
 //! usage, generation throughput, cache hit rate; SGLang's and vLLM's names), and stops asking
-//! an endpoint whose `/metrics` is missing, so a server without metrics costs one request.
+//! an endpoint whose `/metrics` is missing (404), so a server without metrics costs one
+//! request.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -74,13 +75,21 @@ async fn scrape_until(
             _ = ticker.tick() => false,
             _ = &mut stopped => true,
         };
+        // Every endpoint at once, so a slow one delays no other's sample.
+        let mut round = tokio::task::JoinSet::new();
         for (i, t) in targets.iter().enumerate() {
-            let Some((authority, path)) = t else { continue };
-            if !live[i] {
+            let Some((authority, path)) = t.clone() else {
                 continue;
+            };
+            if live[i] {
+                round.spawn(async move {
+                    let answer = crate::serve::http::get(&authority, &path, SCRAPE_LIMIT).await;
+                    (i, answer)
+                });
             }
-            let answer = crate::serve::http::get(authority, path, SCRAPE_LIMIT).await;
-            let t_ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        }
+        let t_ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        while let Some(Ok((i, answer))) = round.join_next().await {
             match answer {
                 Ok(a) if a.status == 200 => {
                     for (name, value) in parse(&String::from_utf8_lossy(&a.body)) {
@@ -90,10 +99,10 @@ async fn scrape_until(
                             .push(MetricPoint { t_ns, value });
                     }
                 }
-                // No metrics page (404, or not HTTP): stop asking; a refused or slow
+                // No metrics page: stop asking. An error status, a refused or a slow
                 // connection may be a passing outage, so keep trying.
-                Ok(_) => live[i] = false,
-                Err(_) => {}
+                Ok(a) if a.status == 404 => live[i] = false,
+                Ok(_) | Err(_) => {}
             }
         }
         if last {

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# The client-overhead suite of issue #6 (docs/PERFORMANCE.md): builds ossperf, the minimal
+# client (bench/minclient) and the loadgen/client bench programs in release, runs each
+# measurement against `ossperf simulate` on loopback, and prints one table: figure, value,
+# target, and the ratio to the minimal client where there is one.
+#
+# Usage: bench/run.sh [--quick]
+#   --quick   smaller runs (under two minutes on an idle 2-core machine once built); reuses
+#             binaries already built in $CARGO_TARGET_DIR instead of building
+# CPU time is the ossperf process's user + system time and peak RSS its maximum resident set,
+# both from /usr/bin/time. A missed target never fails the script: timings are for the record.
+# Only loopback is used. The work files go to a temporary directory removed on exit.
+set -euo pipefail
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target/release"
+mintarget="$target/minclient"
+ossperf="${OSSPERF:-$bin/ossperf}"
+minclient="$mintarget/release/minclient"
+figures="$mintarget/release/figures"
+null_sut="$bin/examples/null_sut"
+acclog="$bin/examples/accuracy_log"
+sse_cpu="$bin/examples/sse_cpu"
+
+build() {
+    cargo build --release -q -p ossperf
+    cargo build --release -q -p ossperf-loadgen --example null_sut --example accuracy_log
+    cargo build --release -q -p ossperf-client --example sse_cpu
+    (cd bench/minclient && CARGO_TARGET_DIR="$mintarget" cargo build --release -q --offline)
+}
+if [ "$quick" = 0 ] || ! [ -x "$ossperf" ] || ! [ -x "$minclient" ] || ! [ -x "$figures" ] \
+    || ! [ -x "$null_sut" ] || ! [ -x "$acclog" ] || ! [ -x "$sse_cpu" ]; then
+    build
+fi
+
+work="$(mktemp -d)"
+sim_pid=""
+cleanup() {
+    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n 20000 2>/dev/null || true
+
+# Sizes: full, quick.
+if [ "$quick" = 1 ]; then
+    off_n=3000; s100_n=100; s1k_n=1000; err_ms=4000; mem_n=5000; acc_mb=256
+else
+    off_n=20000; s100_n=500; s1k_n=3000; err_ms=15000; mem_n=5000; acc_mb=1024
+fi
+stream_len=1000
+
+rows=()   # the table: "figure|value|target|ratio"
+row() { rows+=("$1|$2|$3|${4:-}"); }
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+# Datasets, written as JSONL and converted by ossperf (no Python). Every row of `small` has
+# its own prompt length (1000 + row), which joins results to the simulator's truth.
+awk 'BEGIN { for (i = 0; i < 512; i++) { printf "{\"input_tokens\":["; n = 1000 + i;
+    for (j = 0; j < n; j++) printf "%s%d", (j ? "," : ""), 1000 + (i * 131 + j * 7) % 150000;
+    printf "],\"dataset\":\"gpqa\",\"ground_truth\":\"A\"}\n" } }' > "$work/small.jsonl"
+awk 'BEGIN { for (i = 0; i < 6396; i++) { printf "{\"input_tokens\":["; n = 800 + (i * 37) % 600;
+    for (j = 0; j < n; j++) printf "%s%d", (j ? "," : ""), 1000 + (i * 131 + j * 7) % 150000;
+    printf "],\"dataset\":\"gpqa\",\"ground_truth\":\"A\"}\n" } }' > "$work/big.jsonl"
+"$ossperf" dataset convert "$work/small.jsonl" "$work/small.parquet" > /dev/null
+"$ossperf" dataset convert "$work/big.jsonl" "$work/big.parquet" > /dev/null
+
+port=$(( 20000 + RANDOM % 20000 ))
+url="http://127.0.0.1:$port"
+# start_sim ARGS...: the simulator on $port, waiting until it answers.
+start_sim() {
+    "$ossperf" simulate --host 127.0.0.1 --port "$port" --max-running-requests 6000 "$@" \
+        > "$work/sim.log" 2>&1 &
+    sim_pid=$!
+    for _ in $(seq 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "bench: the simulator did not start on port $port:" >&2
+    cat "$work/sim.log" >&2
+    return 1
+}
+stop_sim() { kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; }
+
+# conf NAME SCENARIO LINES...: a user.conf for the gpt-oss-120b key.
+conf() {
+    local file="$work/$1.conf" scenario="$2"
+    shift 2
+    : > "$file"
+    for l in "performance_sample_count_override = 512" "$@"; do
+        echo "gpt-oss-120b.$scenario.$l" >> "$file"
+    done
+    echo "$file"
+}
+# ossperf_run NAME ARGS...: `ossperf run` under /usr/bin/time; leaves wall, cpu (s) and rss (MB).
+ossperf_run() {
+    local name="$1"
+    shift
+    /usr/bin/time -f "%e %U %S %M" -o "$work/$name.time" "$ossperf" run --server-url "$url" \
+        --output-dir "$work/$name" "$@" > "$work/$name.out" 2>&1 || {
+        echo "bench: ossperf run $name failed:" >&2; tail -5 "$work/$name.out" >&2; }
+    read -r wall user sys rss < "$work/$name.time"
+    cpu=$(echo "$user + $sys" | bc -l)
+    rss=$(( rss / 1024 ))
+}
+summary() { grep -m1 "^$2" "$work/$1"/*/performance/mlperf_log_summary.txt | awk -F': ' '{print $2}'; }
+mintime() {
+    /usr/bin/time -f "%e %U %S %M" -o "$work/min.time" "$minclient" "$@" > "$work/min.out"
+    read -r mwall muser msys _ < "$work/min.time"
+    mcpu=$(echo "$muser + $msys" | bc -l)
+}
+fmt() { printf "%.${2:-1}f" "$1"; }
+
+# 1. Offline throughput: non-streaming, 128 output tokens, zero profile.
+start_sim --profile zero --output-len 128
+l=$(load)
+c=$(conf offline Offline "min_query_count = $off_n" "min_duration = 1000" "target_qps = 1")
+ossperf_run offline --scenario offline --user-conf "$c" --input-file "$work/small.parquet" \
+    --max-new-tokens 128 --no-stream --max-concurrency 128
+rate=$(summary offline "Samples per second")
+mintime "$url" "$work/small.jsonl" "$off_n" 128 128
+mrate=$(awk '/^rate/ {print $2}' "$work/min.out")
+row "offline samples/s (load $l)" "$(fmt "$rate")" ">= 80% of minimal" "$(fmt "$(echo "$rate / $mrate" | bc -l)" 2)"
+row "offline CPU us/request" "$(fmt "$(echo "$cpu * 1e6 / $off_n" | bc -l)")" "<= 20" \
+    "$(fmt "$(echo "$cpu / $mcpu" | bc -l)" 2)"
+row "minimal client samples/s, CPU us/request" "$(fmt "$mrate"), $(fmt "$(echo "$mcpu * 1e6 / $off_n" | bc -l)")" "" ""
+stop_sim
+
+# 2. Streaming throughput: one token per SSE event, zero profile, 100 and 1,000 streams.
+start_sim --profile zero --output-len "$stream_len"
+for spec in "100 $s100_n" "1000 $s1k_n"; do
+    set -- $spec
+    l=$(load)
+    c=$(conf "stream$1" Offline "min_query_count = $2" "min_duration = 1000" "target_qps = 1")
+    ossperf_run "stream$1" --scenario offline --user-conf "$c" --input-file "$work/small.parquet" \
+        --max-new-tokens "$stream_len" --stream --max-concurrency "$1"
+    events=$(( $2 * stream_len ))
+    eps=$(summary "stream$1" "Tokens per second")
+    mintime "$url" "$work/small.jsonl" "$2" "$1" "$stream_len" stream
+    meps=$(awk '/^events_per_s/ {print $2}' "$work/min.out")
+    row "stream $1: events/s (load $l)" "$(fmt "$eps" 0)" ">= 1e6 (one core)" "$(fmt "$(echo "$eps / $meps" | bc -l)" 2)"
+    row "stream $1: CPU us/event" "$(fmt "$(echo "$cpu * 1e6 / $events" | bc -l)" 3)" "<= 1 (packed)" \
+        "$(fmt "$(echo "$cpu / $mcpu" | bc -l)" 2)"
+    row "stream $1: ossperf peak RSS MB" "$rss" "" ""
+done
+stop_sim
+# Packed events, the client alone on one thread (crates/client/examples/sse_cpu.rs).
+l=$(load)
+packed=$("$sse_cpu" 200 2000 16 2>&1 | tail -3 | tr '\n' ' ')
+row "packed SSE, client crate alone (load $l)" "$packed" "<= 1 us/event" ""
+
+# 3. Measurement error: TTFT 50 ms, TPOT 10 ms, 100 tokens, ~1,000 concurrent streams.
+start_sim --ttft-ms 50 --tpot-ms 10 --output-len 100 --truth-log "$work/truth.jsonl"
+l=$(load)
+c=$(conf error Server "target_qps = 960" "min_duration = $err_ms" "min_query_count = 1")
+ossperf_run error --scenario server --user-conf "$c" --input-file "$work/small.parquet" \
+    --max-new-tokens 100 --stream
+stop_sim
+if err=$("$figures" error "$work"/error/*/performance/results.json "$work/truth.jsonl"); then
+    row "TTFT error ms mean/p99/std (load $l)" "$(echo "$err" | awk '/^ttft/ {print $3"/"$5"/"$7}')" "p99 <= 0.5" ""
+    row "TPOT error ms mean/p99/std" "$(echo "$err" | awk '/^tpot/ {print $3"/"$5"/"$7}')" "std <= 0.1" ""
+    late=$("$figures" lateness "$work"/error/*/performance/results.json)
+    row "issue lateness us p50/p99/max, 960 QPS with 1,000 streams" "$(echo "$late" | awk '{print $3"/"$5"/"$7}')" "" ""
+else
+    row "measurement error" "not measured (see above)" "" ""
+fi
+
+# 4. Scheduling: null-SUT issue lateness (crates/loadgen/bench/null_sut.rs).
+for spec in "1000 3000" "10000 3000" "100000 1000"; do
+    set -- $spec
+    l=$(load)
+    late=$("$null_sut" lateness "$1" "$2" | tr '\n' ' ')
+    target=""
+    [ "$1" = 10000 ] && target="p99 <= 20"
+    row "lateness $1 QPS null SUT (load $l)" "$late" "$target" ""
+done
+
+# 5. Memory and start-up.
+start_sim --ttft-ms 1000 --tpot-ms 10 --output-len 100
+l=$(load)
+c=$(conf mem Offline "min_query_count = $mem_n" "min_duration = 1000" "target_qps = 1")
+ossperf_run mem --scenario offline --user-conf "$c" --input-file "$work/small.parquet" \
+    --max-new-tokens 100 --stream --max-concurrency "$mem_n"
+row "peak RSS MB, $mem_n streams (load $l)" "$rss" "<= 100" ""
+stop_sim
+start_sim --profile zero --output-len 1
+c=$(conf one Offline "min_query_count = 1" "min_duration = 0" "target_qps = 1")
+ossperf_run one --scenario offline --user-conf "$c" --input-file "$work/small.parquet" --max-new-tokens 1
+small_wall=$wall small_rss=$rss
+row "start to exit, 1-query run, 512-row set: s, MB" "$small_wall, $small_rss" "" ""
+cbig="$work/big.conf"
+sed 's/= 512/= 6396/' "$c" > "$cbig"
+ossperf_run big --scenario offline --user-conf "$cbig" --input-file "$work/big.parquet" --max-new-tokens 1
+row "6,396 x ~1,100-token set: 1-query run s, peak RSS MB" "$wall, $rss" "" ""
+row "  load time (difference to the 512-row run) s" "$(fmt "$(echo "$wall - $small_wall" | bc -l)" 2)" "" ""
+stop_sim
+l=$(load)
+acc=$("$acclog" "$work/acc.json" "$acc_mb")
+rm -f "$work/acc.json"
+row "accuracy log (load $l)" "$(echo "$acc" | awk '{print $2" MB, "$6" MB/s, peak RSS "$8" MB"}')" ">= 500 MB/s, flat" ""
+
+echo
+echo "ossperf client-overhead suite ($([ "$quick" = 1 ] && echo quick || echo full)), $(nproc) cores, $(date -u +%FT%TZ)"
+printf '%s\n' "${rows[@]}" | column -t -s '|' -N "figure,value,target,ratio to minimal"
+exit 0

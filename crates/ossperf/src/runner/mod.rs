@@ -101,7 +101,8 @@ impl Session {
         }
         let interrupt = signals::install(self.runtime.handle(), control.clone(), sut.clone())?;
         let started_at = ossperf_loadgen::logs::test_datetime(std::time::SystemTime::now());
-        let live = progress.then(|| progress::Progress::start(sut.clone(), limits(plan)));
+        let live =
+            progress.then(|| progress::Progress::start(sut.clone(), limits(plan), plan.stream));
         let counts_before = self.servers.client.endpoint_stats();
         let scraper = scrape::Scraper::start(
             self.runtime.handle(),

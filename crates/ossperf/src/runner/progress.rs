@@ -29,7 +29,9 @@ pub struct Progress {
 
 impl Progress {
     /// Starts reporting on `sut`'s counters.
-    pub fn start(sut: GptOssSut, limits: Option<Limits>) -> Progress {
+    /// Without streaming the first token arrives with the whole answer, so the line shows the
+    /// latency instead of TTFT and TPOT.
+    pub fn start(sut: GptOssSut, limits: Option<Limits>, streaming: bool) -> Progress {
         let tty = stderr_is_terminal();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
@@ -54,7 +56,7 @@ impl Progress {
                     let snap = sut.live();
                     let rate = tokens_per_second(last, (now, snap.output_tokens));
                     last = (now, snap.output_tokens);
-                    let line = format_line(now - started, &snap, rate, limits);
+                    let line = format_line(now - started, &snap, rate, limits, streaming);
                     if tty {
                         crate::output::progress(&line);
                     } else {
@@ -92,6 +94,7 @@ pub fn format_line(
     snap: &LiveSnapshot,
     tokens_per_second: f64,
     limits: Option<Limits>,
+    streaming: bool,
 ) -> String {
     let mut line = format!(
         "[{:>6.1}s] issued {}  done {}  failed {}  {:.0} tok/s",
@@ -111,6 +114,12 @@ pub fn format_line(
                 _ => format!("  {p50} p99 {}", show(p99)),
             }
         };
+    if !streaming {
+        if snap.ttft_p50.is_some() {
+            line.push_str(&part("latency", snap.ttft_p50, snap.ttft_p99, None));
+        }
+        return line;
+    }
     if snap.ttft_p50.is_some() {
         line.push_str(&part(
             "TTFT",
@@ -159,7 +168,13 @@ mod tests {
             ttft: Duration::from_secs(2),
             tpot: Duration::from_millis(80),
         };
-        let line = format_line(Duration::from_millis(12_345), &snap, 1234.4, Some(limits));
+        let line = format_line(
+            Duration::from_millis(12_345),
+            &snap,
+            1234.4,
+            Some(limits),
+            true,
+        );
         assert_eq!(
             line,
             "[  12.3s] issued 40  done 30  failed 1  1234 tok/s  TTFT p50 120 ms  \
@@ -174,7 +189,25 @@ mod tests {
             issued: 100,
             ..Default::default()
         };
-        let line = format_line(Duration::from_secs(1), &snap, 0.0, None);
+        let line = format_line(Duration::from_secs(1), &snap, 0.0, None, false);
         assert_eq!(line, "[   1.0s] issued 100  done 0  failed 0  0 tok/s");
+    }
+
+    #[test]
+    fn without_streaming_the_line_shows_latency_not_ttft_and_tpot() {
+        let snap = LiveSnapshot {
+            issued: 100,
+            completed: 40,
+            ttft_p50: Some(Duration::from_secs(16)),
+            ttft_p99: Some(Duration::from_secs(20)),
+            tpot_p50: Some(Duration::ZERO),
+            tpot_p99: Some(Duration::ZERO),
+            ..Default::default()
+        };
+        let line = format_line(Duration::from_secs(20), &snap, 4257.0, None, false);
+        assert_eq!(
+            line,
+            "[  20.0s] issued 100  done 40  failed 0  4257 tok/s  latency p50 16 s p99 20 s"
+        );
     }
 }

@@ -79,6 +79,15 @@ pub fn simulator_view(sim: &SimHandle) -> Option<String> {
             .map_or(0.0, |d| d.as_secs_f64() * 1e3)
     };
     let tokens: u64 = truth.iter().map(|t| u64::from(t.completion_tokens)).sum();
+    if tpot.iter().all(|d| d.is_zero()) {
+        // Whole answers: the first token left with the last one.
+        return Some(format!(
+            "the simulator's own view: {} requests, {tokens} tokens; latency p50 {:.3} ms p99 {:.3} ms",
+            truth.len(),
+            pick(&ttft, 0.5),
+            pick(&ttft, 0.99),
+        ));
+    }
     Some(format!(
         "the simulator's own view: {} requests, {tokens} tokens; TTFT p50 {:.3} ms p99 {:.3} ms; \
          TPOT p50 {:.3} ms p99 {:.3} ms",

@@ -60,6 +60,12 @@ fn conf_value(conf: &str, key: &str) -> Option<f64> {
         .next()
 }
 
+/// `x` to 4 significant digits, as tune rounds its rates.
+fn round4(x: f64) -> f64 {
+    let scale = 10f64.powi(3 - x.log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
 /// A server of 8 running requests whose every step costs 10 ms: 4-token answers take about
 /// 50 ms, so it serves about 160 queries/s and queues beyond.
 fn small_batched_server() -> SimConfig {
@@ -77,7 +83,7 @@ fn small_batched_server() -> SimConfig {
 }
 
 #[test]
-fn a_server_search_reports_its_highest_valid_probe_and_writes_every_output() {
+fn a_server_search_from_a_measured_start_reports_its_highest_valid_probe_and_writes_every_output() {
     let sim = ossperf_testkit::sim_with(small_batched_server());
     let dir = ossperf_testkit::temp_dir();
     let url = sim.url();
@@ -86,8 +92,8 @@ fn a_server_search_reports_its_highest_valid_probe_and_writes_every_output() {
         "server",
         "--server-url",
         &url,
-        "--start-qps",
-        "120",
+        "--max-concurrency",
+        "16",
         "--precision",
         "50%",
         "--probe-overlatency",
@@ -98,8 +104,14 @@ fn a_server_search_reports_its_highest_valid_probe_and_writes_every_output() {
     let tune_dir = dir.path().join("out/tune/server");
     let summary = json(&tune_dir.join("tune.json"));
     let runs = summary["runs"].as_array().expect("runs");
-    assert!(!runs.is_empty(), "{}", text(&out));
+    assert!(runs.len() >= 2, "{}", text(&out));
     assert_eq!(summary["probe_queries"], 459);
+    assert_eq!(runs[0]["kind"], "measure");
+    let measured = runs[0]["samples_per_second"]
+        .as_f64()
+        .expect("a measured rate");
+    assert_eq!(runs[1]["target_qps"].as_f64(), Some(round4(measured)));
+    let runs = &runs[1..];
     for run in runs {
         assert_eq!(run["kind"], "probe");
         let results = json(&Path::new(run["dir"].as_str().unwrap()).join("results.json"));
@@ -141,7 +153,7 @@ fn a_server_search_reports_its_highest_valid_probe_and_writes_every_output() {
         "the user's lines come first:\n{conf}"
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().count(), runs.len() + 1, "{}", text(&out));
+    assert_eq!(stdout.lines().count(), runs.len() + 2, "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("found `gpt-oss-120b.Server.target_qps = {found}`")));
 }

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
             if ossperf::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            ossperf::output::error(&format!("{err:#}"));
+            ossperf::output::error(&ossperf::error_message(&err));
             ExitCode::from(2)
         }
     }

@@ -264,13 +264,21 @@ fn server_ttft_and_tpot_agree_with_the_simulators_own_times() {
     let true_ttft = median(truth.iter().filter_map(|t| t.ttft()).collect());
     let true_tpot = median(truth.iter().filter_map(|t| t.tpot()).collect());
     let (ttft, tpot) = (metric(&results, "ttft_p50"), metric(&results, "tpot_p50"));
-    assert!(
-        (ttft - true_ttft).abs() < 1e6,
-        "TTFT p50 {ttft} ns vs the simulator's {true_ttft} ns"
-    );
+    // TPOT is timed between two reads of one stream: it must agree within 1 ms. TTFT also
+    // holds the request's trip to the server (before the simulator's clock starts), which a
+    // debug build on a busy CI machine can stretch to a few ms; the release figures (0.1 to
+    // 0.9 ms) are in docs/PERFORMANCE.md.
     assert!(
         (tpot - true_tpot).abs() < 1e6,
         "TPOT p50 {tpot} ns vs the simulator's {true_tpot} ns"
+    );
+    assert!(
+        ttft >= true_ttft,
+        "TTFT p50 {ttft} ns is under the simulator's {true_ttft} ns"
+    );
+    assert!(
+        ttft - true_ttft < 10e6,
+        "TTFT p50 {ttft} ns vs the simulator's {true_ttft} ns"
     );
 }
 

@@ -229,6 +229,41 @@ vllm:num_requests_running{x=\"y\"} NaN
     }
 
     #[test]
+    fn an_endpoint_without_a_metrics_page_is_asked_once() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let asked = std::thread::spawn(move || {
+            listener.set_nonblocking(false).unwrap();
+            let mut count = 0;
+            if let Ok((mut socket, _)) = listener.accept() {
+                count += 1;
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf);
+                let _ = socket.write_all(b"HTTP/1.0 404 Not Found\r\n\r\nno such page");
+            }
+            listener.set_nonblocking(true).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            count + usize::from(listener.accept().is_ok())
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let endpoint = Endpoint::parse(&url).unwrap();
+        let scraper = Scraper::start(
+            runtime.handle(),
+            vec![endpoint],
+            Instant::now(),
+            Duration::from_millis(20),
+        );
+        std::thread::sleep(Duration::from_millis(150));
+        assert!(scraper.finish(&runtime).is_empty());
+        assert_eq!(asked.join().unwrap(), 1);
+    }
+
+    #[test]
     fn a_page_without_kept_metrics_gives_nothing() {
         assert!(parse("up 1\n# comment\nbroken{\n").is_empty());
     }

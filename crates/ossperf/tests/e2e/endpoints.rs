@@ -172,3 +172,35 @@ fn a_bad_line_in_the_endpoints_file_is_named_with_its_line_number() {
         text(&out)
     );
 }
+
+#[test]
+fn an_endpoint_that_fails_the_health_check_is_left_out_and_reported() {
+    let sim = ossperf_testkit::sim();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let dir = ossperf_testkit::temp_dir();
+    let out = run(
+        dir.path(),
+        &["--server-url", &sim.url(), "--server-url", &closed],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: endpoint 1 is left out of the run"),
+        "{}",
+        text(&out)
+    );
+    let results = results(dir.path());
+    let left_out = &results["endpoints"][1];
+    assert_eq!(left_out["healthy"], false);
+    assert_eq!(count(left_out, "sent"), 0);
+    assert_eq!(count(&results["endpoints"][0], "completed"), 60);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = format!(
+        "  [1] {closed}: sent 0, completed 0, failed 0, retried elsewhere 0, 0 output tokens; \
+         left out: failed the start-up health check"
+    );
+    assert!(stdout.contains(&line), "{line}\n{}", text(&out));
+}

@@ -99,11 +99,20 @@ impl Search {
 
 /// A rate rounded to 4 significant digits, so probes and the user.conf read cleanly.
 pub fn round_rate(qps: f64) -> f64 {
+    to_4_digits(qps, f64::round)
+}
+
+/// A rate rounded up to 4 significant digits.
+pub fn ceil_rate(qps: f64) -> f64 {
+    to_4_digits(qps, f64::ceil)
+}
+
+fn to_4_digits(qps: f64, round: fn(f64) -> f64) -> f64 {
     if !(qps > 0.0 && qps.is_finite()) {
         return qps;
     }
     let scale = 10f64.powi(3 - qps.log10().floor() as i32);
-    (qps * scale).round() / scale
+    round(qps * scale) / scale
 }
 
 #[cfg(test)]
@@ -172,5 +181,6 @@ mod tests {
         assert_eq!(round_rate(5.31249), 5.312);
         assert_eq!(round_rate(1234.56), 1235.0);
         assert_eq!(round_rate(0.0123456), 0.01235);
+        assert_eq!(ceil_rate(591.701), 591.8);
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use ossperf_loadgen::{Scenario, TestSettings};
 
 use super::record::{self, Kind, Run, Summary};
-use super::search::{round_rate, Search, Step};
+use super::search::{ceil_rate, Search, Step};
 use super::{conf, sizing, Options, Tuner};
 use crate::runner::RunPlan;
 
@@ -122,8 +122,10 @@ impl Tuner {
                 measured.dir.display()
             );
         };
-        // Rounded down: a lower target_qps issues no fewer samples per second of duration.
-        let qps = round_rate(rate * 0.9995);
+        // Rounded up: LoadGen issues 1.1 × min_duration × target_qps samples, so the run lasts
+        // its min_duration while the real rate stays below 1.1 × target_qps; more only
+        // lengthens it.
+        let qps = ceil_rate(rate);
         let mut settings = self.plan.loaded.settings.clone();
         settings.offline_expected_qps = qps;
         let submission = sizing::schedule(&settings, self.dataset.len())?;

@@ -62,6 +62,8 @@ struct Tuner {
     dir: PathBuf,
     started: Instant,
     runs: Vec<Run>,
+    /// Each run's result model with its label, for the overlay report.
+    results: Vec<(String, crate::report::RunResults)>,
 }
 
 impl Tuner {
@@ -130,6 +132,7 @@ impl Tuner {
             dir,
             started: Instant::now(),
             runs: Vec::new(),
+            results: Vec::new(),
         })
     }
 
@@ -155,8 +158,28 @@ impl Tuner {
             &plan.log_dir,
         );
         crate::output::info(&run.line());
+        let label = match qps {
+            Some(qps) => format!("{name} · {qps} qps"),
+            None => name.to_string(),
+        };
+        self.results.push((label, outcome.results));
         self.runs.push(run.clone());
         Ok((run, outcome.interrupted))
+    }
+
+    /// Writes `report.html` over every run so far: latency against load, one colour per run.
+    fn write_overlay(&self) -> anyhow::Result<Option<PathBuf>> {
+        if self.results.is_empty() {
+            return Ok(None);
+        }
+        let path = self.dir.join(crate::report::REPORT_FILE);
+        let pairs: Vec<(&str, &crate::report::RunResults)> = self
+            .results
+            .iter()
+            .map(|(label, results)| (label.as_str(), results))
+            .collect();
+        crate::report::write_report_to(&path, &pairs)?;
+        Ok(Some(path))
     }
 
     /// Whether a run expected to take `estimate` still fits in `--max-time`.

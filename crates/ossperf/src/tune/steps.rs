@@ -314,8 +314,12 @@ impl Tuner {
         };
         let summary = self.summary(&ending, &key, confirmed, user_conf.clone());
         let json = record::write_summary(&self.dir, &summary)?;
+        let overlay = self.write_overlay()?;
         for row in record::table(&self.runs) {
             crate::output::data(&row);
+        }
+        if let Some(path) = &overlay {
+            crate::output::info(&format!("every run overlaid in `{}`", path.display()));
         }
         if !note.is_empty() {
             crate::output::warn(note);
@@ -385,6 +389,7 @@ impl Tuner {
         let key = conf::target_key(self.plan.model(), conf_scenario(&self.plan));
         let summary = self.summary(&ending, &key, None, None);
         record::write_summary(&self.dir, &summary)?;
+        self.write_overlay()?;
         Ok(ExitCode::from(code))
     }
 }

@@ -149,6 +149,7 @@ fn a_server_search_from_a_measured_start_reports_its_highest_valid_probe_and_wri
     if let (Some(failed), true) = (failed, bracketed) {
         assert!(failed > found && failed <= found * 1.5, "{}", text(&out));
     }
+    assert!(tune_dir.join("report.html").is_file(), "{}", text(&out));
     let conf = std::fs::read_to_string(tune_dir.join("user.conf")).unwrap();
     assert_eq!(
         conf_value(&conf, "gpt-oss-120b.Server.target_qps"),

@@ -181,15 +181,18 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
 }
 
 fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
-    let format = Format::from_extension(&args.output);
-    let ds = ossperf_dataset::open(&args.input)?;
-    match format {
-        Some(Format::Parquet) => ossperf_dataset::write_parquet(&ds, &args.output)?,
-        Some(Format::Jsonl) => ossperf_dataset::write_jsonl(&ds, &args.output)?,
+    let format = match Format::from_extension(&args.output) {
+        Some(f @ (Format::Parquet | Format::Jsonl)) => f,
         _ => anyhow::bail!(
             "`{}`: expected an output file ending in `.parquet` or `.jsonl`",
             args.output.display()
         ),
+    };
+    let ds = ossperf_dataset::open(&args.input)?;
+    if format == Format::Parquet {
+        ossperf_dataset::write_parquet(&ds, &args.output)?;
+    } else {
+        ossperf_dataset::write_jsonl(&ds, &args.output)?;
     }
     output::info(&format!(
         "wrote {} rows to {}",
@@ -202,6 +205,62 @@ fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn build_then_convert_to_jsonl_and_back_keeps_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let questions = dir.path().join("q.jsonl");
+        std::fs::write(
+            &questions,
+            "{\"dataset\":\"aime25\",\"question\":\"What is 6 times 7?\",\"ground_truth\":\"42\"}\n\
+             {\"dataset\":\"pubmed_summarization\",\"question\":\"Summarize this.\"}\n",
+        )
+        .unwrap();
+        let built = dir.path().join("built.parquet");
+        build(&BuildArgs {
+            input: questions,
+            output: built.clone(),
+            reasoning_effort: Effort::Low,
+        })
+        .unwrap();
+        let jsonl = dir.path().join("rows.jsonl");
+        convert(&ConvertArgs {
+            input: built.clone(),
+            output: jsonl.clone(),
+        })
+        .unwrap();
+        let back = dir.path().join("back.parquet");
+        convert(&ConvertArgs {
+            input: jsonl,
+            output: back.clone(),
+        })
+        .unwrap();
+        let (a, b) = (
+            ossperf_dataset::open(&built).unwrap(),
+            ossperf_dataset::open(&back).unwrap(),
+        );
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.tokens(1), b.tokens(1));
+        assert_eq!(b.sub_dataset(1), Some("pubmed_summarization"));
+        assert_eq!(b.ground_truth(0), Some("42"));
+        let expected =
+            ossperf_harmony::render_prompt("aime25", "What is 6 times 7?", ReasoningEffort::Low)
+                .unwrap();
+        assert_eq!(b.tokens(0), expected.as_slice());
+    }
+
+    #[test]
+    fn convert_refuses_an_output_of_unknown_format() {
+        let err = convert(&ConvertArgs {
+            input: PathBuf::from("in.parquet"),
+            output: PathBuf::from("out.csv"),
+        })
+        .unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "`out.csv`: expected an output file ending in `.parquet` or `.jsonl`"
+        );
+    }
 
     #[test]
     fn inspect_reports_counts_columns_and_lengths() {

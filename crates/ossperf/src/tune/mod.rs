@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::ensure;
+use anyhow::{ensure, Context};
 use ossperf_dataset::Dataset;
 use ossperf_loadgen::TestSettings;
 
@@ -119,7 +119,7 @@ impl Tuner {
             steps::check_budget(&plan, &options, dataset.len(), start)?;
         }
         std::fs::create_dir_all(&dir)
-            .map_err(|e| anyhow::anyhow!("cannot create the directory `{}`: {e}", dir.display()))?;
+            .with_context(|| format!("cannot create the directory `{}`", dir.display()))?;
         let session = Session::open(&plan, &dataset)?;
         Ok(Tuner {
             plan,

@@ -126,7 +126,11 @@ async fn supervise(spec: &LaunchSpec, ready_within: Duration) -> anyhow::Result<
                 }
                 Err(waited) => {
                     forward(group, libc::SIGTERM);
-                    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+                    let waited_out =
+                        tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+                    if waited_out.is_err() {
+                        forward(group, libc::SIGKILL);
+                    }
                     bail!(
                         "`GET /health` on `{authority}` did not answer 200 within {waited:?}; \
                          the server was stopped (give it longer with `--ready-timeout`)"

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// Records argv as JSON to `$FAKE_ARGV`; `FAKE_MODE=exit` exits at once with `$FAKE_EXIT`;
 /// `once` answers one `/health` then exits with `$FAKE_EXIT`; `serve` serves until SIGTERM,
-/// which it records next to the argv file.
+/// which it records next to the argv file; `sick` serves like `serve` but `/health` answers 503.
 const FAKE_SERVER: &str = r#"
 import json, os, signal, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -24,7 +24,8 @@ args = sys.argv[1:]
 port = int(args[args.index("--port") + 1])
 class Health(BaseHTTPRequestHandler):
     def do_GET(self):
-        self.send_response(200 if self.path == "/health" else 404)
+        ok = self.path == "/health" and mode != "sick"
+        self.send_response(200 if ok else 503)
         self.end_headers()
     def log_message(self, *a):
         pass
@@ -330,6 +331,34 @@ fn sigterm_is_forwarded_to_the_server_and_ossperf_exits_with_it() {
     }
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
+    let signal = std::fs::read_to_string(dir.path().join("argv.json.signal")).unwrap();
+    assert_eq!(signal, libc::SIGTERM.to_string());
+}
+
+#[test]
+fn a_server_that_never_becomes_healthy_is_stopped_after_the_ready_timeout() {
+    let dir = ossperf_testkit::temp_dir();
+    fake_engines(dir.path());
+    let port = free_port().to_string();
+    let args = [
+        "sglang",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--ready-timeout",
+        "1",
+    ];
+    let out = serve(dir.path(), "sick", &args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "`GET /health` on `127.0.0.1:{port}` did not answer 200 within 1s; the server was \
+             stopped (give it longer with `--ready-timeout`)"
+        )),
+        "{}",
+        text(&out)
+    );
     let signal = std::fs::read_to_string(dir.path().join("argv.json.signal")).unwrap();
     assert_eq!(signal, libc::SIGTERM.to_string());
 }

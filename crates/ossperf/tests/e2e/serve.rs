@@ -362,3 +362,58 @@ fn a_server_that_never_becomes_healthy_is_stopped_after_the_ready_timeout() {
     let signal = std::fs::read_to_string(dir.path().join("argv.json.signal")).unwrap();
     assert_eq!(signal, libc::SIGTERM.to_string());
 }
+
+#[test]
+fn vllm_gets_tensor_parallelism_the_stream_interval_the_reference_speculation_and_extra_args() {
+    let dir = ossperf_testkit::temp_dir();
+    fake_engines(dir.path());
+    let port = free_port().to_string();
+    let args = [
+        "vllm",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--tp",
+        "8",
+        "--stream-interval",
+        "10",
+        "--speculative",
+        "--",
+        "--kv-cache-dtype",
+        "fp8",
+    ];
+    let out = serve(dir.path(), "once", &args).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let mut expected = words(&format!(
+        "--model openai/gpt-oss-120b --host 127.0.0.1 --port {port} --data-parallel-size 1 \
+         --tensor-parallel-size 8 --max-num-seqs 512 --gpu-memory-utilization 0.85 \
+         --enable-chunked-prefill --max-num-batched-tokens 16384 --stream-interval 10 \
+         --speculative-config"
+    ));
+    expected.push(
+        r#"{"method":"eagle3","model":"nvidia/gpt-oss-120b-Eagle3-long-context","num_speculative_tokens":3}"#
+            .to_string(),
+    );
+    expected.extend(words("--kv-cache-dtype fp8"));
+    assert_eq!(recorded_argv(dir.path()), expected);
+}
+
+#[test]
+fn eagle_path_and_speculative_cannot_be_given_together() {
+    let dir = ossperf_testkit::temp_dir();
+    let out = serve(
+        dir.path(),
+        "once",
+        &["sglang", "--eagle-path", "/d", "--speculative", "--dry-run"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the argument '--eagle-path <PATH>' cannot be used with '--speculative'"),
+        "{}",
+        text(&out)
+    );
+}

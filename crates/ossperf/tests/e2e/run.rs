@@ -115,7 +115,6 @@ fn an_accuracy_run_logs_every_sample_once_with_its_exact_output_tokens() {
     );
     let config = SimConfig {
         reference: Some(std::sync::Arc::new(reference)),
-        accuracy: 1.0,
         ..ossperf_testkit::zero_config(12)
     };
     let sim = ossperf_testkit::sim_with(config.clone());
@@ -143,7 +142,9 @@ fn an_accuracy_run_logs_every_sample_once_with_its_exact_output_tokens() {
         (0..30).collect::<Vec<u64>>(),
         "each sample exactly once"
     );
-    let bank = sim.bank();
+    // A fresh bank plans what the simulator planned: its choices are keyed by the seed, the
+    // prompt and how often that prompt was seen (once each in accuracy mode).
+    let bank = ossperf_testkit::ossperf_sim::AnswerBank::new(config.reference.clone());
     for entry in entries {
         let row = entry["qsl_idx"].as_u64().expect("qsl_idx") as usize;
         let answer = bank.plan(&config, dataset.tokens(row), 32_768);

@@ -30,7 +30,7 @@ pub enum ScenarioArg {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConfArgs {
     /// Scenario (interactive = a Server run under the model key `gpt-oss-120b-interactive`)
-    #[arg(long, value_enum, default_value = "offline")]
+    #[arg(long, visible_alias = "mode", value_enum, default_value = "offline")]
     pub scenario: ScenarioArg,
     /// Accuracy mode (every sample once, all outputs logged) instead of performance mode
     #[arg(long)]

@@ -1,9 +1,12 @@
 //! End-to-end tests: the real `ossperf` binary against the built-in simulator over loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bad_input;
 mod cli;
 mod endpoints;
+mod faults;
 mod report;
 mod run;
+mod signals;
 mod serve;
 mod tune;

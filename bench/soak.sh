@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The soak of issue #9: one million Offline queries against `ossperf simulate --profile zero`
+# on loopback, with the ossperf client's resident memory sampled every second throughout.
+# Memory should be flat after warm-up (LoadGen allocates every query's state before issuing).
+# Not a CI test: it runs for minutes. Prints peak and final RSS, the run's exit status and
+# where the samples are; docs/RELIABILITY.md has the last figures.
+#
+# Usage: bench/soak.sh [QUERIES] ; OSSPERF=path/to/ossperf to use another binary.
+# Keeps its work directory (logs, rss.csv) and prints its path.
+set -euo pipefail
+queries=${1:-1000000}
+ossperf=${OSSPERF:-${CARGO_TARGET_DIR:-target}/release/ossperf}
+[ -x "$ossperf" ] || cargo build --release -p ossperf
+work=$(mktemp -d -t ossperf-soak-XXXXXX)
+port=$(( 20000 + RANDOM % 20000 ))
+
+"$ossperf" simulate --profile zero --output-len 8 --host 127.0.0.1 --port "$port" \
+  >"$work/sim.log" 2>&1 &
+sim=$!
+trap 'kill "$sim" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+cat >"$work/user.conf" <<EOF
+gpt-oss-120b.*.performance_sample_count_override = 0
+gpt-oss-120b.Offline.min_duration = 0
+gpt-oss-120b.Offline.min_query_count = $queries
+EOF
+
+"$ossperf" run --server-url "http://127.0.0.1:$port" --user-conf "$work/user.conf" \
+  --max-new-tokens 8 --output-dir "$work/out" >"$work/run.out" 2>"$work/run.err" &
+run=$!
+echo "seconds,rss_kib" >"$work/rss.csv"
+start=$(date +%s)
+peak=0
+last=0
+while kill -0 "$run" 2>/dev/null; do
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$run/status" 2>/dev/null || true)
+  if [ -n "$rss" ]; then
+    last=$rss
+    (( rss > peak )) && peak=$rss
+    echo "$(( $(date +%s) - start )),$rss" >>"$work/rss.csv"
+  fi
+  sleep 1
+done
+status=0
+wait "$run" || status=$?
+end=$(date +%s)
+
+echo "queries: $queries"
+echo "exit status: $status"
+echo "duration: $(( end - start )) s"
+echo "samples: $(( $(wc -l <"$work/rss.csv") - 1 ))"
+echo "peak RSS: $(( peak / 1024 )) MiB"
+echo "final RSS (last sample before exit): $(( last / 1024 )) MiB"
+# RSS over time in ten steps, to see whether it is flat after warm-up.
+awk -F, 'NR > 1 { t[NR] = $1; r[NR] = $2; n = NR }
+  END { step = int((n - 1) / 10); if (step < 1) step = 1;
+        for (i = 2; i <= n; i += step) printf "  t=%ss rss=%d MiB\n", t[i], r[i] / 1024 }' \
+  "$work/rss.csv"
+grep -E "Result is|Samples per second|samples failed" "$work/out/offline/performance/mlperf_log_summary.txt" || true
+echo "work directory: $work"

@@ -48,21 +48,36 @@ fn suites(jobs: &[LcbJob]) -> HashMap<String, TestSuite> {
 }
 
 #[test]
-fn every_bundled_solution_passes_except_the_one_reading_stdin_buffer_as_in_the_reference() {
+fn every_bundled_solution_passes_its_tests() {
     let Some(options) = options() else { return };
     let jobs = solutions();
     assert_eq!(jobs.len(), 12);
     let verdicts = run_jobs(&jobs, &suites(&jobs), &options, &|_| {});
     for (job, v) in jobs.iter().zip(&verdicts) {
-        if job.question_id == "ossperf_s05" {
-            // lcb_runner replaces sys.stdin by a StringIO, which has no `.buffer`: a program
-            // reading `sys.stdin.buffer` fails there, so it fails here.
-            assert_eq!(v.results, vec![-4]);
-            assert_eq!(v.detail, "runtime error on test 1: AttributeError");
-        } else {
-            assert!(v.passed, "{}: {v:?}", job.question_id);
-        }
+        assert!(v.passed, "{}: {v:?}", job.question_id);
     }
+}
+
+#[test]
+fn a_program_reading_stdin_buffer_fails_as_in_the_reference() {
+    let Some(options) = options() else { return };
+    // lcb_runner replaces sys.stdin by a StringIO, which has no `.buffer`: a program reading
+    // `sys.stdin.buffer` fails there, so it fails here.
+    let job = LcbJob {
+        question_id: "ossperf_s01".into(),
+        code: "import sys\ndata = sys.stdin.buffer.read().split()\nprint(len(data))".into(),
+    };
+    let verdicts = run_jobs(
+        std::slice::from_ref(&job),
+        &suites(std::slice::from_ref(&job)),
+        &options,
+        &|_| {},
+    );
+    assert_eq!(verdicts[0].results, vec![-4]);
+    assert_eq!(
+        verdicts[0].detail,
+        "runtime error on test 1: AttributeError"
+    );
 }
 
 #[test]
@@ -77,7 +92,7 @@ fn hostile_programs_fail_their_item_and_the_batch_goes_on() {
         "import os\nwhile True:\n    try: os.fork()\n    except OSError: pass",
         "n = int(input())\nexit()",
         "a = bytearray(1 << 40)",
-        "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=1)\nprint(6)",
+        "import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=1)\nprint(6)",
         "import io\nio.open('/etc/ossperf-escape', 'w').write('x')\nprint(6)",
         "import sys\nwhile True: sys.__stdout__.write('x' * 65536)",
         "print(6",

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::util::text;
 use serde_json::Value;
 
 /// A Server run of 60 queries at 100 per second over the QSL's own sample count.
@@ -27,15 +28,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .arg(dir.join("out"))
         .output()
         .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn results(dir: &Path) -> Value {

@@ -10,3 +10,4 @@ mod run;
 mod signals;
 mod serve;
 mod tune;
+mod util;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::util::{json, text};
 use ossperf_testkit::ossperf_sim::{OutputLen, SimConfig, Timing};
 use serde_json::Value;
 
@@ -32,22 +33,8 @@ fn ossperf(args: &[&str], dir: &Path) -> Output {
         .expect("run ossperf")
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn log_dir(dir: &Path, scenario: &str, mode: &str) -> PathBuf {
     dir.join("out").join(scenario).join(mode)
-}
-
-fn json(path: &Path) -> Value {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
 fn metric(results: &Value, name: &str) -> f64 {

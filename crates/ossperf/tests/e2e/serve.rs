@@ -2,9 +2,10 @@
 //! temporary `PYTHONPATH` that record the arguments they were launched with and serve
 //! `/health` with Python's http.server.
 
+use crate::util::text;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Records argv as JSON to `$FAKE_ARGV`; `FAKE_MODE=exit` exits at once with `$FAKE_EXIT`;
@@ -74,15 +75,6 @@ fn serve(dir: &Path, mode: &str, args: &[&str]) -> Command {
         .env("FAKE_ARGV", dir.join("argv.json"))
         .env("FAKE_MODE", mode);
     cmd
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn recorded_argv(dir: &Path) -> Vec<String> {

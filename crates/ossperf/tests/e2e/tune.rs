@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::util::{json, text};
 use ossperf_testkit::ossperf_sim::{CostModel, OutputLen, SimConfig, Timing};
-use serde_json::Value;
 
 /// Short runs over the bundled sample: no long minimum durations.
 const FAST_CONF: &str = "\
@@ -29,20 +29,6 @@ fn tune(args: &[&str], dir: &Path, conf: &str) -> Output {
         .arg(dir.join("out"))
         .output()
         .expect("run ossperf")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn json(path: &Path) -> Value {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
 /// The value of `key` in a conf text (the last line wins, as in LoadGen).

@@ -29,9 +29,10 @@ pub enum ComplianceCommand {
 /// Arguments of `ossperf compliance test07`.
 #[derive(Debug, clap::Args)]
 pub struct Test07Args {
-    /// The audit run's result directory (with mlperf_log_accuracy.json)
-    #[arg(short = 'c', long, value_name = "DIR")]
-    pub compliance_dir: PathBuf,
+    /// The audit run's result directory (with mlperf_log_accuracy.json); without it, the audit
+    /// run is made first with the `ossperf run` flags given after `--`
+    #[arg(short = 'c', long, value_name = "DIR", required_unless_present = "run")]
+    pub compliance_dir: Option<PathBuf>,
     /// Where to write TEST07/ (the submission's compliance directory)
     #[arg(short = 'o', long, value_name = "DIR", default_value = ".")]
     pub output_dir: PathBuf,
@@ -44,20 +45,30 @@ pub struct Test07Args {
     /// The threshold, overriding the audit.config
     #[arg(long, value_name = "PCT")]
     pub accuracy_threshold: Option<f64>,
+    /// `ossperf run` flags for the audit run (e.g. `-- --scenario offline --server-url URL
+    /// --input-file acc_eval_compliance_gpqa.parquet --user-conf user.conf`); the audit.config
+    /// is added, and Offline loads every row of the compliance set (its 990-sample override)
+    #[arg(last = true, value_name = "RUN FLAGS")]
+    pub run: Vec<String>,
 }
 
 /// Arguments of `ossperf compliance test09`.
 #[derive(Debug, clap::Args)]
 pub struct Test09Args {
-    /// The audit run's result directory (with mlperf_log_accuracy.json)
-    #[arg(short = 'c', long, value_name = "DIR")]
-    pub compliance_dir: PathBuf,
+    /// The audit run's result directory (with mlperf_log_accuracy.json); without it, the audit
+    /// run is made first with the `ossperf run` flags given after `--`
+    #[arg(short = 'c', long, value_name = "DIR", required_unless_present = "run")]
+    pub compliance_dir: Option<PathBuf>,
     /// Where to write TEST09/ (the submission's compliance directory)
     #[arg(short = 'o', long, value_name = "DIR", default_value = ".")]
     pub output_dir: PathBuf,
     /// The audit.config to read the bounds from (default: the shipped one)
     #[arg(long, value_name = "FILE")]
     pub audit_config: Option<PathBuf>,
+    /// `ossperf run` flags for the audit run (e.g. `-- --scenario offline --server-url URL
+    /// --input-file perf_eval_ref.parquet --user-conf user.conf`); the audit.config is added
+    #[arg(last = true, value_name = "RUN FLAGS")]
+    pub run: Vec<String>,
     /// The lower bound on the mean, overriding the audit.config
     #[arg(long, value_name = "TOKENS")]
     pub min_output_tokens: Option<f64>,
@@ -145,18 +156,98 @@ pub fn test09(
     Ok(verdict.passed)
 }
 
+/// Makes the audit run of `test` with `ossperf run`'s `flags` plus the audit.config (the one
+/// given, else the shipped one, written beside the results) and returns its log directory.
+pub fn audit_run(
+    test: &str,
+    flags: &[String],
+    audit: Option<&Path>,
+    shipped: &str,
+    out_dir: &Path,
+) -> anyhow::Result<PathBuf> {
+    use crate::runner::{load_dataset, RunPlan, Session};
+    use clap::Parser as _;
+
+    let audit = match audit {
+        Some(path) => path.to_path_buf(),
+        None => {
+            std::fs::create_dir_all(out_dir)
+                .with_context(|| format!("cannot create `{}`", out_dir.display()))?;
+            let path = out_dir.join(format!("{test}-audit.config"));
+            std::fs::write(&path, shipped)
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+            path
+        }
+    };
+    let argv = ["ossperf", "run"]
+        .into_iter()
+        .map(String::from)
+        .chain(flags.iter().cloned());
+    let argv = argv.chain(["--audit-config".to_string(), audit.display().to_string()]);
+    let cli = crate::Cli::try_parse_from(argv)
+        .map_err(|e| anyhow::anyhow!("the audit run's flags: {}", e.to_string().trim_end()))?;
+    let crate::cli::Command::Run(args) = cli.command else {
+        anyhow::bail!("the audit run's flags must be `ossperf run` flags");
+    };
+    let mut plan = RunPlan::resolve(args)?;
+    let dataset = load_dataset(&plan)?;
+    if test == "TEST07" && plan.loaded.settings.scenario == ossperf_loadgen::Scenario::Offline {
+        // performance_issue_unique issues each loaded sample once: load all 990 rows.
+        plan.loaded.settings.performance_sample_count_override = dataset.len() as u64;
+    }
+    let session = Session::open(&plan, &dataset)?;
+    output::info(&format!(
+        "{test}: the audit run, logs in `{}`",
+        plan.log_dir.display()
+    ));
+    let outcome = session.execute(&plan, &dataset, true)?;
+    output::data(outcome.report.summary.trim_end());
+    Ok(plan.log_dir)
+}
+
+fn run_dir(
+    given: Option<PathBuf>,
+    test: &str,
+    flags: &[String],
+    audit: Option<&Path>,
+    shipped: &str,
+    out_dir: &Path,
+) -> anyhow::Result<PathBuf> {
+    match given {
+        Some(dir) if flags.is_empty() => Ok(dir),
+        Some(_) => {
+            anyhow::bail!("give either `--compliance-dir` or run flags after `--`, not both")
+        }
+        None => audit_run(test, flags, audit, shipped, out_dir),
+    }
+}
+
 /// Runs `ossperf compliance`: exit 0 on TEST PASS, 1 on TEST FAIL.
 pub fn run(cmd: ComplianceCommand) -> anyhow::Result<ExitCode> {
     let passed = match cmd {
         ComplianceCommand::Test07(a) => test07(
-            &a.compliance_dir,
+            &run_dir(
+                a.compliance_dir,
+                "TEST07",
+                &a.run,
+                a.audit_config.as_deref(),
+                TEST07_AUDIT,
+                &a.output_dir,
+            )?,
             &a.reference_data,
             a.audit_config.as_deref(),
             a.accuracy_threshold,
             &a.output_dir,
         )?,
         ComplianceCommand::Test09(a) => test09(
-            &a.compliance_dir,
+            &run_dir(
+                a.compliance_dir,
+                "TEST09",
+                &a.run,
+                a.audit_config.as_deref(),
+                TEST09_AUDIT,
+                &a.output_dir,
+            )?,
             a.audit_config.as_deref(),
             a.min_output_tokens,
             a.max_output_tokens,

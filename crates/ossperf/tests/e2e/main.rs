@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod compliance;
 mod endpoints;
 mod faults;
 mod report;

@@ -53,11 +53,8 @@ pub fn sse(data: &[u8]) {
     for chunk in body.chunks(step) {
         parser.push(chunk);
         given += chunk.len();
-        loop {
-            match parser.next_event() {
-                Ok(Some(event)) => assert!(event.len() <= given, "an event longer than the input"),
-                Ok(None) | Err(_) => break,
-            }
+        while let Ok(Some(event)) = parser.next_event() {
+            assert!(event.len() <= given, "an event longer than the input");
         }
     }
     parser.finish();

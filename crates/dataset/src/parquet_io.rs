@@ -48,7 +48,32 @@ fn arrow_error(file: &Path, e: arrow_schema::ArrowError) -> DatasetError {
 }
 
 /// Reads a parquet dataset from any chunk reader (a file's bytes, or the bundled sample).
+/// Reads a parquet dataset. The parquet crate panics on some damaged files instead of
+/// returning an error (found by fuzzing, issue #9: negative column ranges in the footer,
+/// shift overflows in a damaged page); column ranges are checked first, and any other panic
+/// of the reader is reported as a damaged file like the crate's own errors.
 pub(crate) fn read<R: ChunkReader + 'static>(
+    file: &Path,
+    reader: R,
+    options: &OpenOptions,
+) -> Result<Dataset> {
+    let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_unguarded(file, reader, options)
+    }));
+    guarded.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the parquet reader failed".to_owned());
+        Err(parquet_error(
+            file,
+            parquet::errors::ParquetError::General(what),
+        ))
+    })
+}
+
+fn read_unguarded<R: ChunkReader + 'static>(
     file: &Path,
     reader: R,
     options: &OpenOptions,
@@ -56,6 +81,24 @@ pub(crate) fn read<R: ChunkReader + 'static>(
     let builder = ParquetRecordBatchReaderBuilder::try_new(reader)
         .map_err(|e| parquet_error(file, e))?
         .with_batch_size(BATCH_ROWS);
+    for group in builder.metadata().row_groups() {
+        for column in group.columns() {
+            let start = column
+                .dictionary_page_offset()
+                .unwrap_or_else(|| column.data_page_offset());
+            if start < 0 || column.compressed_size() < 0 {
+                return Err(parquet_error(
+                    file,
+                    parquet::errors::ParquetError::General(format!(
+                        "column `{}` has a negative byte range (start `{start}`, length `{}`); \
+                         expected a footer with non-negative offsets",
+                        column.column_path(),
+                        column.compressed_size()
+                    )),
+                ));
+            }
+        }
+    }
     let schema = builder.schema().clone();
     let names = schema.fields().iter().map(|f| f.name().as_str());
     let token_name = token_column(file, names)?;

@@ -354,3 +354,30 @@ fn a_full_disk_is_a_clear_error_and_no_partial_results_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn parquet_files_that_crashed_the_fuzzer_are_clear_errors() {
+    // Issue #9: the parquet crate panicked on these (negative column ranges in the footer,
+    // a shift overflow in a damaged page); each is now a damaged-file error.
+    let dir = ossperf_testkit::temp_dir();
+    let regressions =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/dataset_parquet");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&regressions).expect("the committed crash inputs") {
+        let input = dir.path().join("crash.parquet");
+        std::fs::copy(entry.expect("an entry").path(), &input).expect("copy");
+        let input = input.to_string_lossy().into_owned();
+        let ran = run(&["--input-file", &input], dir.path());
+        assert_eq!(ran.status.code(), Some(2), "{}", ran.text());
+        assert!(
+            ran.stderr.contains("is not a readable parquet file"),
+            "{}",
+            ran.text()
+        );
+        if ran.stderr.contains("negative byte range") {
+            ran.assert_no_panic();
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 5);
+}

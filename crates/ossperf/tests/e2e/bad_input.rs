@@ -353,6 +353,13 @@ fn a_full_disk_is_a_clear_error_and_no_partial_results_file() {
         stderr.contains("No space left on device") || stderr.contains("os error 28"),
         "{stderr}"
     );
+    let results = mount_point.join("offline/accuracy/results.json");
+    if let Ok(text) = std::fs::read_to_string(&results) {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+            "a results.json that exists is whole"
+        );
+    }
 }
 
 #[test]

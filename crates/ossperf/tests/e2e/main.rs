@@ -8,7 +8,7 @@ mod endpoints;
 mod faults;
 mod report;
 mod run;
-mod signals;
 mod serve;
+mod signals;
 mod tune;
 mod util;

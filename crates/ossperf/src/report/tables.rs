@@ -315,21 +315,30 @@ pub fn endpoints(runs: &[Prepared]) -> String {
             latency.sort_unstable();
             ttft.sort_unstable();
             let failed = mine.iter().filter(|r| r.error.is_some()).count();
+            let state = match (endpoint.healthy, endpoint.down) {
+                (false, _) => "left out (health check)",
+                (true, true) => "down",
+                (true, false) => "up",
+            };
             let _ = write!(
                 rows,
-                "<tr><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{failed}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<tr><td>{}</td><td><code>{}</code></td><td>{state}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{failed}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 escape(p.label),
                 escape(&endpoint.url),
                 mine.len(),
+                endpoint.retried_away,
+                endpoint.output_tokens,
                 pct(&latency, 0.5),
                 pct(&ttft, 0.99),
             );
         }
     }
     format!(
-        "<table><thead><tr><th>run</th><th>endpoint</th><th>requests</th><th>failed</th>\
-         <th>latency p50</th><th>TTFT p99</th></tr></thead><tbody>{rows}</tbody></table>"
+        "<table><thead><tr><th>run</th><th>endpoint</th><th>state</th><th>requests</th>\
+         <th>failed</th><th>retried elsewhere</th><th>output tokens</th><th>latency p50</th>\
+         <th>TTFT p99</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 }
 

@@ -225,13 +225,14 @@ impl Test<'_> {
     /// LoadGen compares its performance clock with the system clock over the performance
     /// phase (spec §8.7). LoadGen measures both in whole milliseconds, which flags any run
     /// shorter than a second; this measures in nanoseconds, so only a real drift (e.g. NTP
-    /// slewing the wall clock) is reported, with LoadGen's messages.
+    /// slewing the wall clock) is reported, with LoadGen's messages. Under a second, the gap
+    /// between reading the two clocks alone can exceed 0.1 %, so shorter phases are not judged.
     fn check_clocks(&mut self, (pc_start, sc_start): (Instant, SystemTime)) -> io::Result<()> {
         let pc = pc_start.elapsed().as_nanos() as f64;
         let Ok(sc) = sc_start.elapsed().map(|d| d.as_nanos() as f64) else {
             return Ok(());
         };
-        if sc <= 0.0 {
+        if sc < 1e9 {
             return Ok(());
         }
         let ratio = (pc / sc) as f32;

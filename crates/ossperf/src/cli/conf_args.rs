@@ -74,13 +74,21 @@ impl ConfArgs {
 
     /// Reads the conf files and resolves the settings like the reference harness.
     pub fn load(&self) -> anyhow::Result<LoadedSettings> {
+        self.load_with_default_user(ConfFile::reference_user)
+    }
+
+    /// Like [`load`](Self::load), with `default_user` standing in for a missing `--user-conf`.
+    pub fn load_with_default_user(
+        &self,
+        default_user: impl FnOnce() -> Result<ConfFile, ossperf_loadgen::ConfError>,
+    ) -> anyhow::Result<LoadedSettings> {
         let mlperf = match &self.mlperf_conf {
             Some(path) => ConfFile::read(path)?,
             None => ConfFile::builtin_mlperf()?,
         };
         let user = match &self.user_conf {
             Some(path) => ConfFile::read(path)?,
-            None => ConfFile::reference_user()?,
+            None => default_user()?,
         };
         let audit = self
             .audit_config

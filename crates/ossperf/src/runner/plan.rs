@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use ossperf_client::Endpoint;
-use ossperf_loadgen::{reference_settings, ConfFile, LoadedSettings, Scenario, TestMode};
+use ossperf_loadgen::{ConfFile, LoadedSettings, Scenario, TestMode};
 
 use super::generation::{Generation, GenerationFile, GenerationOverrides};
 use crate::cli::conf_args::ScenarioArg;
@@ -119,7 +119,13 @@ impl RunPlan {
         };
         let target = resolve_target(backend, &server_url, endpoints_file.as_deref(), sim)?;
         let demo_conf = input_file.is_none() && conf.user_conf.is_none();
-        let loaded = load_settings(&conf, demo_conf)?;
+        let loaded = if demo_conf {
+            conf.load_with_default_user(|| {
+                ConfFile::parse("<ossperf demo user.conf>", DEMO_USER_CONF)
+            })?
+        } else {
+            conf.load()?
+        };
         let accuracy = loaded.settings.mode == TestMode::AccuracyOnly;
         let file = match &generation_config {
             Some(path) => GenerationFile::read(path)?,
@@ -210,33 +216,4 @@ fn resolve_target(
         .collect::<anyhow::Result<Vec<_>>>()?;
     endpoints.extend(from_file);
     Ok(Target::Servers { backend, endpoints })
-}
-
-fn load_settings(
-    conf: &crate::cli::conf_args::ConfArgs,
-    demo: bool,
-) -> anyhow::Result<LoadedSettings> {
-    let mlperf = match &conf.mlperf_conf {
-        Some(path) => ConfFile::read(path)?,
-        None => ConfFile::builtin_mlperf()?,
-    };
-    let user = match (&conf.user_conf, demo) {
-        (Some(path), _) => ConfFile::read(path)?,
-        (None, true) => ConfFile::parse("<ossperf demo user.conf>", DEMO_USER_CONF)?,
-        (None, false) => ConfFile::reference_user()?,
-    };
-    let audit = conf
-        .audit_config
-        .as_deref()
-        .map(ConfFile::read)
-        .transpose()?;
-    reference_settings(
-        conf.model(),
-        conf.loadgen_scenario(),
-        conf.mode(),
-        &mlperf,
-        Some(&user),
-        audit.as_ref(),
-    )
-    .with_context(|| format!("cannot resolve the settings of model `{}`", conf.model()))
 }

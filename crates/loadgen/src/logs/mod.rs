@@ -10,6 +10,9 @@ pub mod settings;
 pub mod summary;
 pub mod trace;
 
+#[cfg(test)]
+mod test_sink;
+
 use std::fs::File;
 use std::io;
 use std::path::PathBuf;

@@ -272,8 +272,8 @@ impl Tuner {
                     expected.as_secs_f64()
                 );
                 if let Some(failed) = failed_full {
-                    // The answer stands one step below a full-length failure, unconfirmed.
-                    confirmed = None;
+                    // The answer stands one step below a full-length failure, unconfirmed
+                    // (`confirmed` stays false: no full-length run passed).
                     ending.lowest_failed = Some(failed);
                     ending.outcome = format!(
                         "{failed} failed at full length; {found} is one step below, unconfirmed"

@@ -21,6 +21,7 @@ use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 /// Stamps older than this are taken for a wall-clock step and dropped.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const MAX_AGE: Duration = Duration::from_secs(60);
 
 /// Asks the kernel to timestamp the packets `stream` receives.
@@ -113,6 +114,7 @@ fn recv(stream: &TcpStream, buf: &mut [MaybeUninit<u8>]) -> io::Result<(usize, O
 }
 
 /// The [`Instant`] of a wall-clock time, by its distance to the wall clock now.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn to_instant(sec: i64, nsec: i64) -> Option<Instant> {
     let (now, wall) = clocks();
     let at = UNIX_EPOCH + Duration::new(u64::try_from(sec).ok()?, u32::try_from(nsec).ok()?);
@@ -122,6 +124,7 @@ fn to_instant(sec: i64, nsec: i64) -> Option<Instant> {
 
 /// The monotonic and the wall clock at one instant: read between two monotonic reads, retried
 /// when a preemption split them, so the pair is good to microseconds.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn clocks() -> (Instant, SystemTime) {
     let mut pair = (Instant::now(), SystemTime::now());
     for _ in 0..3 {

@@ -165,6 +165,8 @@ struct QueueState {
 struct Batch {
     samples: Vec<QuerySample>,
     next: usize,
+    /// The record slot of `samples[0]`.
+    first_slot: usize,
     reporter: SharedReporter,
     issued_at: Instant,
 }
@@ -172,6 +174,7 @@ struct Batch {
 /// One sample taken from the queue.
 struct Job {
     sample: QuerySample,
+    slot: usize,
     reporter: SharedReporter,
     issued_at: Instant,
     /// The queue was closed: fail it without sending.
@@ -203,13 +206,14 @@ impl IssueQueue {
         let state = &mut *guard;
         while let Some(batch) = state.batches.front_mut() {
             if let Some(&sample) = batch.samples.get(batch.next) {
-                batch.next += 1;
                 let job = Job {
                     sample,
+                    slot: batch.first_slot + batch.next,
                     reporter: batch.reporter.clone(),
                     issued_at: batch.issued_at,
                     cancelled: state.closed,
                 };
+                batch.next += 1;
                 if batch.next == batch.samples.len() {
                     state.batches.pop_front();
                 }
@@ -286,17 +290,25 @@ impl GptOssSut {
         if samples.is_empty() {
             return;
         }
-        self.shared.stats.issued(samples.len() as u64);
+        let first_slot = self.shared.stats.issued(samples);
         let issued_at = Instant::now();
         let Some(queue) = &self.shared.queue else {
-            for &sample in samples {
-                self.send_now(sample, issued_at, reporter.clone());
+            for (k, &sample) in samples.iter().enumerate() {
+                let handler = SampleHandler::new(
+                    sample,
+                    first_slot + k,
+                    issued_at,
+                    reporter.clone(),
+                    &self.shared,
+                );
+                self.send_now(handler);
             }
             return;
         };
         let batch = Batch {
             samples: samples.to_vec(),
             next: 0,
+            first_slot,
             reporter: SharedReporter(Arc::new(reporter.clone())),
             issued_at,
         };
@@ -308,8 +320,9 @@ impl GptOssSut {
                 }
             }
             Err(batch) => {
-                for sample in batch.samples {
-                    SampleHandler::new(sample, issued_at, batch.reporter.clone(), &self.shared)
+                for (k, sample) in batch.samples.into_iter().enumerate() {
+                    let reporter = batch.reporter.clone();
+                    SampleHandler::new(sample, first_slot + k, issued_at, reporter, &self.shared)
                         .cancel_unsent();
                 }
             }
@@ -317,8 +330,7 @@ impl GptOssSut {
     }
 
     /// Server and Interactive: the request leaves from a task of its own at once.
-    fn send_now<R: Reporter>(&self, sample: QuerySample, issued_at: Instant, reporter: R) {
-        let mut handler = SampleHandler::new(sample, issued_at, reporter, &self.shared);
+    fn send_now<R: Reporter>(&self, mut handler: SampleHandler<R>) {
         let Some(request) = self.shared.request(&mut handler) else {
             return;
         };
@@ -335,7 +347,8 @@ async fn send_queued(shared: Arc<Shared>) {
         return;
     };
     while let Some(job) = queue.pop() {
-        let mut handler = SampleHandler::new(job.sample, job.issued_at, job.reporter, &shared);
+        let mut handler =
+            SampleHandler::new(job.sample, job.slot, job.issued_at, job.reporter, &shared);
         if job.cancelled {
             handler.cancel_unsent();
             // A million cancelled samples must not hold a worker from the rest of the run.
@@ -394,6 +407,8 @@ pub fn token_bytes(ids: &[u32]) -> Vec<u8> {
 /// Answers one sample.
 struct SampleHandler<R> {
     sample: QuerySample,
+    /// Its record slot in the stats.
+    slot: usize,
     issued_at: Instant,
     first_at: Option<Instant>,
     input_tokens: usize,
@@ -404,12 +419,14 @@ struct SampleHandler<R> {
 impl<R: Reporter> SampleHandler<R> {
     fn new(
         sample: QuerySample,
+        slot: usize,
         issued_at: Instant,
         reporter: R,
         shared: &Arc<Shared>,
     ) -> SampleHandler<R> {
         SampleHandler {
             sample,
+            slot,
             issued_at,
             first_at: None,
             input_tokens: 0,
@@ -451,15 +468,18 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
         self.reporter
             .complete_at(self.sample.id, &token_bytes(c.output_ids), n, c.at);
         let first = self.first_at.unwrap_or(c.at);
-        self.shared.stats.completed(&Finished {
-            output_tokens: c.completion_tokens,
-            endpoint: Some(c.endpoint),
-            ttft: Some(first.saturating_duration_since(self.issued_at)),
-            latency: Some(c.at.saturating_duration_since(self.issued_at)),
-            retractions: c.retractions,
-            ids_consistent: c.consistent,
-            ..self.finished()
-        });
+        self.shared.stats.completed(
+            self.slot,
+            &Finished {
+                output_tokens: c.completion_tokens,
+                endpoint: Some(c.endpoint),
+                ttft: Some(first.saturating_duration_since(self.issued_at)),
+                latency: Some(c.at.saturating_duration_since(self.issued_at)),
+                retractions: c.retractions,
+                ids_consistent: c.consistent,
+                ..self.finished()
+            },
+        );
     }
 
     fn on_failure(&mut self, failure: Failure) {
@@ -473,6 +493,8 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
             error: Some(failure.kind),
             ..self.finished()
         };
-        self.shared.stats.failed(&finished, &failure.message);
+        self.shared
+            .stats
+            .failed(self.slot, &finished, &failure.message);
     }
 }

@@ -1,6 +1,10 @@
 //! Live counters for the progress line and the per-request records the report wants. Counts
 //! are atomics; the recent TTFT/TPOT window and the records take one small mutex per finished
 //! request, after the client has stamped its reads, so nothing here sits on the read path.
+//!
+//! Each issued sample gets its 32-byte record slot when LoadGen issues it, as LoadGen itself
+//! allocates every sample's state before issuing: in Offline that is all of them at the start,
+//! so memory does not grow while the run goes on (the soak of issue #9).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ossperf_client::ErrorKind;
-use ossperf_loadgen::{QuerySampleIndex, ResponseId};
+use ossperf_loadgen::{QuerySample, QuerySampleIndex, ResponseId};
 
 /// How many recent completions the running percentiles look at.
 pub const RECENT_WINDOW: usize = 2048;
@@ -64,6 +68,8 @@ pub struct RequestRecord {
 }
 
 const NONE32: u32 = u32::MAX;
+/// The outcome of a slot whose sample has not finished (no error kind has this index).
+const PENDING: u8 = 0x7f;
 const NONE16: u16 = u16::MAX;
 const INCONSISTENT: u8 = 0x80;
 
@@ -102,6 +108,22 @@ impl RequestRecord {
                 kind | INCONSISTENT
             },
         }
+    }
+
+    /// The slot of an issued sample that has not finished.
+    fn pending(sample: &QuerySample) -> RequestRecord {
+        RequestRecord {
+            outcome: PENDING,
+            ..RequestRecord::new(&Finished {
+                response_id: sample.id,
+                qsl_index: sample.index,
+                ..Finished::default()
+            })
+        }
+    }
+
+    fn is_pending(&self) -> bool {
+        self.outcome & !INCONSISTENT == PENDING
     }
 
     /// LoadGen's id of the sample.
@@ -270,6 +292,7 @@ pub struct LiveStats {
     output_tokens: AtomicU64,
     recent: Mutex<Recent>,
     failures: Mutex<Failures>,
+    /// One slot per issued sample, in issue order.
     records: Mutex<Vec<RequestRecord>>,
 }
 
@@ -296,11 +319,20 @@ fn sorted(values: &VecDeque<Duration>) -> Vec<Duration> {
 }
 
 impl LiveStats {
-    pub(crate) fn issued(&self, samples: u64) {
-        self.issued.fetch_add(samples, Ordering::Relaxed);
+    /// Counts `samples` and gives each its record slot; returns the first slot's index (the
+    /// others follow in order).
+    pub(crate) fn issued(&self, samples: &[QuerySample]) -> usize {
+        self.issued
+            .fetch_add(samples.len() as u64, Ordering::Relaxed);
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let first = records.len();
+        // Written now, not just reserved, so the pages are resident from the start.
+        records.extend(samples.iter().map(RequestRecord::pending));
+        first
     }
 
-    pub(crate) fn completed(&self, f: &Finished) {
+    /// A completed request, in the slot `issued` gave it.
+    pub(crate) fn completed(&self, slot: usize, f: &Finished) {
         self.completed.fetch_add(1, Ordering::Relaxed);
         self.output_tokens
             .fetch_add(f.output_tokens, Ordering::Relaxed);
@@ -311,11 +343,11 @@ impl LiveStats {
                 push_bounded(&mut recent.tpot, per);
             }
         }
-        self.push(f);
+        self.store(slot, f);
     }
 
     /// A failed request: counted by kind, its message kept only among the first few.
-    pub(crate) fn failed(&self, f: &Finished, message: &str) {
+    pub(crate) fn failed(&self, slot: usize, f: &Finished, message: &str) {
         self.failed.fetch_add(1, Ordering::Relaxed);
         if let Some(kind) = f.error {
             let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -324,15 +356,16 @@ impl LiveStats {
                 failures.first.push(format!("{kind}: {message}"));
             }
         }
-        self.push(f);
+        self.store(slot, f);
     }
 
-    fn push(&self, f: &Finished) {
+    fn store(&self, slot: usize, f: &Finished) {
         let record = RequestRecord::new(f);
-        self.records
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(record);
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        match records.get_mut(slot) {
+            Some(place) => *place = record,
+            None => records.push(record),
+        }
     }
 
     /// The counters and running percentiles now.
@@ -368,12 +401,15 @@ impl LiveStats {
         }
     }
 
-    /// Every finished request so far.
+    /// Every finished request so far, in issue order.
     pub fn records(&self) -> Vec<RequestRecord> {
         self.records
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .iter()
+            .filter(|r| !r.is_pending())
+            .copied()
+            .collect()
     }
 }
 
@@ -400,9 +436,9 @@ mod tests {
     fn percentiles_are_nearest_rank_over_the_recent_window() {
         let stats = LiveStats::default();
         for i in 1..=100 {
-            stats.issued(1);
+            let slot = stats.issued(&[QuerySample { id: i, index: 0 }]);
             // TTFT i ms; 11 tokens over (10 i) ms after it: TPOT i ms.
-            stats.completed(&record(11, i, 11 * i));
+            stats.completed(slot, &record(11, i, 11 * i));
         }
         let snap = stats.snapshot();
         assert_eq!(
@@ -480,7 +516,7 @@ mod tests {
                 error: Some(kind),
                 ..record(0, 0, 0)
             };
-            stats.failed(&f, &format!("m{i}"));
+            stats.failed(i, &f, &format!("m{i}"));
         }
         let failures = stats.failures();
         assert_eq!(
@@ -573,5 +609,34 @@ mod tests {
                 true
             )
         );
+    }
+
+    #[test]
+    fn each_issued_sample_has_a_slot_and_only_finished_ones_are_records() {
+        let stats = LiveStats::default();
+        let samples = [7, 8, 9].map(|id| QuerySample { id, index: 2 });
+        assert_eq!(stats.issued(&samples), 0);
+        assert_eq!(stats.issued(&[QuerySample { id: 10, index: 3 }]), 3);
+        assert_eq!(stats.records(), []);
+        let done = |response_id| Finished {
+            response_id,
+            ..record(4, 1, 2)
+        };
+        stats.completed(2, &done(9));
+        stats.failed(
+            0,
+            &Finished {
+                error: Some(ErrorKind::Io),
+                ..done(7)
+            },
+            "reset",
+        );
+        let ids: Vec<(u64, Option<ErrorKind>)> = stats
+            .records()
+            .iter()
+            .map(|r| (r.response_id(), r.error()))
+            .collect();
+        assert_eq!(ids, [(7, Some(ErrorKind::Io)), (9, None)]);
+        assert_eq!(stats.snapshot().issued, 4);
     }
 }

@@ -70,6 +70,8 @@ pub(crate) struct ResponseState {
     backend: Backend,
     endpoint: usize,
     acc: TokenAccumulator,
+    /// The latest chunk's output ids (reused, so parsing a chunk allocates nothing).
+    ids: Vec<u32>,
     text: String,
     saw_ids: bool,
     first_sent: bool,
@@ -83,6 +85,7 @@ impl ResponseState {
             backend,
             endpoint,
             acc: TokenAccumulator::new(),
+            ids: Vec::new(),
             text: String::new(),
             saw_ids: false,
             first_sent: false,
@@ -94,7 +97,7 @@ impl ResponseState {
     /// Applies one JSON chunk that arrived in the read stamped `at`; true when it carried
     /// the first output.
     fn apply(&mut self, data: &[u8], at: Instant) -> Result<bool, Failure> {
-        let chunk = parse_chunk(self.backend, data).map_err(|e| {
+        let chunk = parse_chunk(self.backend, data, &mut self.ids).map_err(|e| {
             let shown = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
             Failure::new(
                 ErrorKind::MalformedStream,
@@ -107,10 +110,9 @@ impl ResponseState {
                 format!("server error: {message}"),
             ));
         }
-        let ids = chunk.ids.as_deref().unwrap_or(&[]);
-        self.saw_ids |= chunk.ids.is_some();
-        if chunk.ids.is_some() || chunk.count.is_some() {
-            self.acc.apply(ids, chunk.count);
+        self.saw_ids |= chunk.has_ids;
+        if chunk.has_ids || chunk.count.is_some() {
+            self.acc.apply(&self.ids, chunk.count);
         }
         if !self.saw_ids {
             if let Some(text) = &chunk.text {

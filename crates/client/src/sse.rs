@@ -87,7 +87,7 @@ impl SseParser {
         loop {
             let from = self.start + self.cursor;
             let rest = &self.buf[from..];
-            let Some(i) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
+            let Some(i) = memchr::memchr2(b'\n', b'\r', rest) else {
                 if self.eof && !rest.is_empty() {
                     // The last line had no terminator: take it as a full line.
                     self.handle_line(from, from + rest.len(), rest.len());

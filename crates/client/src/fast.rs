@@ -335,21 +335,22 @@ impl<'a> Cur<'a> {
         self.string().map(Some)
     }
 
-    /// A non-negative integer without fraction or exponent that fits `u64`.
+    /// A non-negative integer without fraction or exponent that fits `u64`, in one pass.
     fn u64(&mut self) -> Option<u64> {
-        let digits = self.b[self.i..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let text = &self.b[self.i..self.i + digits];
-        if digits == 0 || (digits > 1 && text[0] == b'0') {
+        let start = self.i;
+        let mut v: u64 = 0;
+        while let Some(&byte) = self.b.get(self.i) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(digit))?;
+            self.i += 1;
+        }
+        let digits = self.i - start;
+        if digits == 0 || (digits > 1 && self.b[start] == b'0') {
             return None;
         }
-        let mut v: u64 = 0;
-        for &d in text {
-            v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-        }
-        self.i += digits;
         match self.b.get(self.i) {
             Some(b'.' | b'e' | b'E') => None,
             _ => Some(v),

@@ -267,10 +267,11 @@ pub(crate) async fn read_stream<H: ResponseHandler>(
     let mut parser = SseParser::default();
     loop {
         let frame = next_frame(body, d, clock, state.tokens()).await?;
-        let at = match &frame {
+        let ended = frame.is_none();
+        let at = match frame {
             Some((bytes, at)) => {
-                parser.push(bytes);
-                *at
+                parser.push_bytes(bytes);
+                at
             }
             None => {
                 parser.finish();
@@ -291,7 +292,7 @@ pub(crate) async fn read_stream<H: ResponseHandler>(
                 return state.complete(at, handler);
             }
         }
-        if frame.is_none() {
+        if ended {
             if state.finish.is_some() {
                 return state.complete(at, handler);
             }

@@ -209,18 +209,25 @@ struct Cur<'a> {
 }
 
 impl<'a> Cur<'a> {
+    #[inline(always)]
     fn ws(&mut self) {
+        // The usual case first: servers send no whitespace, and every token starts above it.
+        if self.b.get(self.i).is_some_and(|&b| b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
             self.i += 1;
         }
     }
 
     /// The next byte after whitespace, not consumed.
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
         self.ws();
         self.b.get(self.i).copied()
     }
 
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> Option<()> {
         (self.peek()? == byte).then(|| self.i += 1)
     }
@@ -250,11 +257,7 @@ impl<'a> Cur<'a> {
             return Some(());
         }
         loop {
-            self.eat(b'"')?;
-            let (key, plain) = self.raw_string()?;
-            if !plain {
-                return None;
-            }
+            let key = self.key()?;
             self.eat(b':')?;
             self.ws();
             field(self, key)?;
@@ -269,22 +272,51 @@ impl<'a> Cur<'a> {
         }
     }
 
+    /// Moves over bytes that cannot end a plain run in a string (see [`special`]) and
+    /// returns the one it stopped at, or `None` at the end of the input. Eight bytes at a
+    /// time: most strings are short (keys, ids, a token's text).
+    #[inline(always)]
+    fn plain_run(&mut self) -> Option<u8> {
+        while let Some(word) = self.b.get(self.i..self.i + 8) {
+            let mask = special(u64::from_le_bytes(word.try_into().ok()?));
+            if mask != 0 {
+                self.i += (mask.trailing_zeros() / 8) as usize;
+                return Some(self.b[self.i]);
+            }
+            self.i += 8;
+        }
+        while let Some(&byte) = self.b.get(self.i) {
+            if byte == b'"' || byte == b'\\' || !(0x20..0x80).contains(&byte) {
+                return Some(byte);
+            }
+            self.i += 1;
+        }
+        None
+    }
+
+    /// A key: a string without escapes or non-ASCII bytes (others are left to serde).
+    #[inline(always)]
+    fn key(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let start = self.i;
+        match self.plain_run()? {
+            b'"' => {
+                self.i += 1;
+                Some(&self.b[start..self.i - 1])
+            }
+            _ => None,
+        }
+    }
+
     /// The rest of a string whose opening quote was consumed: its raw bytes and whether they
     /// are plain (no escape). Escapes, control characters and UTF-8 are checked as serde
-    /// does. Eight bytes at a time: the strings are short (keys, ids, a token's text).
+    /// does.
+    #[inline]
     fn raw_string(&mut self) -> Option<(&'a [u8], bool)> {
         let start = self.i;
         let (mut escaped, mut high) = (false, false);
         loop {
-            if let Some(word) = self.b.get(self.i..self.i + 8) {
-                let mask = special(u64::from_le_bytes(word.try_into().ok()?));
-                if mask == 0 {
-                    self.i += 8;
-                    continue;
-                }
-                self.i += (mask.trailing_zeros() / 8) as usize;
-            }
-            match *self.b.get(self.i)? {
+            match self.plain_run()? {
                 b'"' => break,
                 b'\\' => {
                     escaped = true;
@@ -301,8 +333,8 @@ impl<'a> Cur<'a> {
                     }
                 }
                 0..=0x1f => return None,
-                byte => {
-                    high |= byte >= 0x80;
+                _ => {
+                    high = true;
                     self.i += 1;
                 }
             }
@@ -515,6 +547,7 @@ impl<'a> Cur<'a> {
 /// The high bit of each byte of `word` (little-endian) that may end a plain run in a string:
 /// `"`, `\\`, a control character or a non-ASCII byte. The lowest flagged byte is exact
 /// (bytes above it may be flagged by a borrow), which is all `raw_string` uses.
+#[inline(always)]
 fn special(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;

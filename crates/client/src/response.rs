@@ -325,19 +325,31 @@ pub(crate) async fn read_whole<H: ResponseHandler>(
     d: &Deadlines,
     clock: Option<&ReadClock>,
 ) -> Result<(), Failure> {
-    let mut buf = Vec::new();
+    // A body that comes in one frame (most do) is parsed where it is; later frames are
+    // gathered behind it.
+    let mut first = Bytes::new();
+    let mut rest = Vec::new();
     let mut end = Instant::now();
     while let Some((bytes, at)) = next_frame(body, d, clock, 0).await? {
         end = at;
-        if buf.len() + bytes.len() > MAX_BODY_BYTES {
+        if first.len() + rest.len() + bytes.len() > MAX_BODY_BYTES {
             return Err(Failure::new(
                 ErrorKind::MalformedStream,
                 format!("response body larger than `{MAX_BODY_BYTES}` bytes"),
             ));
         }
-        buf.extend_from_slice(&bytes);
+        if first.is_empty() && rest.is_empty() {
+            first = bytes;
+        } else {
+            if rest.is_empty() {
+                rest.reserve(2 * (first.len() + bytes.len()));
+                rest.extend_from_slice(&first);
+            }
+            rest.extend_from_slice(&bytes);
+        }
     }
-    state.apply(&buf, end)?;
+    let whole = if rest.is_empty() { &first[..] } else { &rest[..] };
+    state.apply(whole, end)?;
     state.complete(end, handler)
 }
 

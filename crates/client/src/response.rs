@@ -292,6 +292,7 @@ pub(crate) async fn read_stream<H: ResponseHandler>(
                 return state.complete(at, handler);
             }
         }
+        parser.release();
         if ended {
             if state.finish.is_some() {
                 return state.complete(at, handler);
@@ -348,7 +349,11 @@ pub(crate) async fn read_whole<H: ResponseHandler>(
             rest.extend_from_slice(&bytes);
         }
     }
-    let whole = if rest.is_empty() { &first[..] } else { &rest[..] };
+    let whole = if rest.is_empty() {
+        &first[..]
+    } else {
+        &rest[..]
+    };
     state.apply(whole, end)?;
     state.complete(end, handler)
 }

@@ -87,6 +87,15 @@ impl SseParser {
         }
     }
 
+    /// Lets go of the latest read, copying what is pending of it (an event cut by the read's
+    /// end). Call it before waiting for the next read: hyper can reuse its read buffer only
+    /// once no slice of it is held.
+    pub fn release(&mut self) {
+        if self.in_frame {
+            self.keep_pending();
+        }
+    }
+
     /// Moves the pending bytes to the front of `buf`.
     fn keep_pending(&mut self) {
         if self.in_frame {
@@ -239,6 +248,7 @@ mod tests {
             out.extend(events(&mut copied));
             in_place.push_bytes(bytes::Bytes::copy_from_slice(chunk));
             out_in_place.extend(events(&mut in_place));
+            in_place.release();
         }
         copied.finish();
         out.extend(events(&mut copied));
@@ -332,6 +342,20 @@ mod tests {
         assert_eq!(parser.next_event().unwrap(), Some(&b"two"[..]));
         assert_eq!(parser.next_event().unwrap(), None);
         assert_eq!(parser.buf.capacity(), 0);
+    }
+
+    #[test]
+    fn a_released_read_keeps_only_its_cut_event() {
+        let mut parser = SseParser::default();
+        parser.push_bytes(bytes::Bytes::from_static(b"data: one\n\ndata: t"));
+        assert_eq!(parser.next_event().unwrap(), Some(&b"one"[..]));
+        assert_eq!(parser.next_event().unwrap(), None);
+        parser.release();
+        assert!(!parser.in_frame);
+        assert!(parser.frame.is_empty());
+        assert_eq!(parser.pending(), b"data: t");
+        parser.push_bytes(bytes::Bytes::from_static(b"wo\n\n"));
+        assert_eq!(parser.next_event().unwrap(), Some(&b"two"[..]));
     }
 
     #[test]

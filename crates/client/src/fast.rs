@@ -451,55 +451,16 @@ impl<'a> Cur<'a> {
         }
     }
 
-    /// Skips one value, checking its syntax.
+    /// Skips one value, checking its syntax. Scalars (what servers send in the fields the
+    /// client does not read) are handled here, inline; objects and arrays out of line.
+    #[inline(always)]
     fn skip(&mut self, depth: u32) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
         match self.peek()? {
             b'"' => {
                 self.i += 1;
                 self.raw_string().map(drop)
             }
-            b'{' => {
-                self.i += 1;
-                if self.peek()? == b'}' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.eat(b'"')?;
-                    self.raw_string()?;
-                    self.eat(b':')?;
-                    self.skip(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                self.i += 1;
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.skip(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
+            b'{' | b'[' => self.skip_nested(depth),
             b't' => self.lit(b"true"),
             b'f' => self.lit(b"false"),
             b'n' => self.lit(b"null"),
@@ -507,7 +468,53 @@ impl<'a> Cur<'a> {
         }
     }
 
+    /// Skips an object or an array (the cursor is at its opening bracket).
+    #[inline(never)]
+    fn skip_nested(&mut self, depth: u32) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        if self.b[self.i] == b'{' {
+            self.i += 1;
+            if self.peek()? == b'}' {
+                self.i += 1;
+                return Some(());
+            }
+            loop {
+                self.eat(b'"')?;
+                self.raw_string()?;
+                self.eat(b':')?;
+                self.skip(depth + 1)?;
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b'}' => {
+                        self.i += 1;
+                        return Some(());
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.i += 1;
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.skip(depth + 1)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// Skips a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    #[inline(always)]
     fn number(&mut self) -> Option<()> {
         if self.b.get(self.i) == Some(&b'-') {
             self.i += 1;
@@ -534,13 +541,13 @@ impl<'a> Cur<'a> {
         Some(())
     }
 
+    #[inline(always)]
     fn digits(&mut self) -> usize {
-        let n = self.b[self.i..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        self.i += n;
-        n
+        let start = self.i;
+        while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+        self.i - start
     }
 }
 

@@ -426,6 +426,16 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_left_to_serde() {
+        for depth in [10, 63, 64, 65, 200] {
+            let value = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+            let event = format!(r#"{{"meta_info":{{"x":{value},"completion_tokens":1}}}}"#);
+            let taken = agree(Backend::Sglang, event.as_bytes());
+            assert_eq!(taken, depth <= 64, "depth {depth}");
+        }
+    }
+
+    #[test]
     fn duplicate_fields_are_left_to_serde() {
         for (backend, event) in [
             (Backend::Sglang, r#"{"output_ids":[1],"output_ids":[2]}"#),

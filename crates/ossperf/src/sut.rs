@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use ossperf_client::{
-    Client, Completion, ErrorKind, Failure, Request, ResponseHandler, SamplingParams,
+    Client, Completion, ErrorKind, Failure, Prompt, Request, ResponseHandler, SamplingParams,
 };
 use ossperf_loadgen::{QuerySample, QuerySampleIndex, Responder, ResponseId, SystemUnderTest};
 
@@ -34,23 +34,31 @@ pub use stats::{
     RequestRecord, KEPT_FAILURE_MESSAGES, RECENT_WINDOW,
 };
 
-/// Where prompts come from: the token ids of each QSL index.
+/// Where prompts come from: the token ids of each QSL index. A source that keeps its
+/// [`Prompt`]s lets each one's request body be encoded once for the whole run.
 pub trait PromptSource: Send + Sync {
     /// The prompt of `index`, or `None` when the index is out of range.
-    fn prompt(&self, index: QuerySampleIndex) -> Option<Arc<[u32]>>;
+    fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt>;
 }
 
-impl PromptSource for Vec<Arc<[u32]>> {
-    fn prompt(&self, index: QuerySampleIndex) -> Option<Arc<[u32]>> {
+impl PromptSource for Vec<Prompt> {
+    fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt> {
         self.get(index).cloned()
+    }
+}
+
+/// Plain id lists (tests): a new [`Prompt`] each time, so bodies are encoded every time.
+impl PromptSource for Vec<Arc<[u32]>> {
+    fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt> {
+        self.get(index).map(|ids| Prompt::from(&ids[..]))
     }
 }
 
 /// Wraps a closure as a [`PromptSource`].
 pub struct PromptFn<F>(pub F);
 
-impl<F: Fn(QuerySampleIndex) -> Option<Arc<[u32]>> + Send + Sync> PromptSource for PromptFn<F> {
-    fn prompt(&self, index: QuerySampleIndex) -> Option<Arc<[u32]>> {
+impl<F: Fn(QuerySampleIndex) -> Option<Prompt> + Send + Sync> PromptSource for PromptFn<F> {
+    fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt> {
         (self.0)(index)
     }
 }
@@ -375,7 +383,7 @@ impl Shared {
         };
         handler.input_tokens = prompt.len();
         let request = Request {
-            input_ids: prompt,
+            prompt,
             params: shared.config.params,
             stream: shared.config.stream,
         };

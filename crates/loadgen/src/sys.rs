@@ -35,6 +35,21 @@ pub(crate) fn thread_id() -> u64 {
     u64::from(std::process::id())
 }
 
+/// The calling thread's `pthread_t`: what libstdc++'s `std::hash<std::thread::id>` yields,
+/// which LoadGen prints as an issue thread's "thread ID".
+#[cfg(unix)]
+pub(crate) fn pthread_id() -> u64 {
+    // SAFETY: `pthread_self` has no preconditions and cannot fail.
+    let id = unsafe { libc::pthread_self() };
+    id as u64
+}
+
+/// The calling thread's id where there is no `pthread_t`.
+#[cfg(not(unix))]
+pub(crate) fn pthread_id() -> u64 {
+    thread_id()
+}
+
 /// While alive, the calling thread's sleeps end on time (Linux timer slack of 1 ns) and its
 /// wake-ups preempt sooner (a [`SHORT_SLICE_NS`]); both are restored on drop.
 #[derive(Debug)]

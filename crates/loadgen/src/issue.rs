@@ -64,7 +64,7 @@ pub(crate) struct Issued {
 pub(crate) struct Registered {
     /// Its index, 0..N.
     pub(crate) index: usize,
-    /// The thread ID LoadGen prints (the `pthread_t`).
+    /// The thread ID LoadGen prints (libstdc++'s hash of the `pthread_t`).
     pub(crate) thread_id: u64,
     /// The OS thread id, for the detail line's `tid`.
     pub(crate) tid: u64,
@@ -252,7 +252,7 @@ fn issue_on_threads(ctx: &Strided<'_>, register: &mut dyn FnMut(Registered)) -> 
                 scope.spawn(move || {
                     let _ = tx.send(Registered {
                         index,
-                        thread_id: crate::sys::pthread_id(),
+                        thread_id: crate::sys::std_thread_id_hash(),
                         tid: crate::sys::thread_id(),
                         at: Instant::now(),
                     });

@@ -267,7 +267,11 @@ fn issue_on_threads(ctx: &Strided<'_>, register: &mut dyn FnMut(Registered)) -> 
         registered.into_iter().for_each(&mut *register);
         let _ = ctx.start.set(Instant::now());
         ready.wait();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        // A SUT that panics in `issue_query` panics the run, as on the caller's thread.
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     });
     let start = ctx.start.get().copied().unwrap_or_else(Instant::now);
     Issued {

@@ -35,6 +35,39 @@ pub(crate) fn thread_id() -> u64 {
     u64::from(std::process::id())
 }
 
+/// The "thread ID" LoadGen prints for an issue thread: libstdc++'s
+/// `std::hash<std::thread::id>`, its 64-bit Murmur-style byte hash (`_Hash_bytes`, seed
+/// 0xc70f6907) of the thread's `pthread_t`.
+pub(crate) fn std_thread_id_hash() -> u64 {
+    hash_word(pthread_id())
+}
+
+/// libstdc++'s `_Hash_bytes` over the 8 bytes of one word, with its default seed.
+fn hash_word(word: u64) -> u64 {
+    const MUL: u64 = (0xc6a4_a793 << 32) + 0x5bd1_e995;
+    const SEED: u64 = 0xc70f_6907;
+    let shift_mix = |v: u64| v ^ (v >> 47);
+    let mut hash = SEED ^ 8u64.wrapping_mul(MUL);
+    hash ^= shift_mix(word.wrapping_mul(MUL)).wrapping_mul(MUL);
+    hash = hash.wrapping_mul(MUL);
+    hash = shift_mix(hash).wrapping_mul(MUL);
+    shift_mix(hash)
+}
+
+/// The calling thread's `pthread_t`.
+#[cfg(unix)]
+fn pthread_id() -> u64 {
+    // SAFETY: `pthread_self` has no preconditions and cannot fail.
+    let id = unsafe { libc::pthread_self() };
+    id as u64
+}
+
+/// The calling thread's id where there is no `pthread_t`.
+#[cfg(not(unix))]
+fn pthread_id() -> u64 {
+    thread_id()
+}
+
 /// While alive, the calling thread's sleeps end on time (Linux timer slack of 1 ns) and its
 /// wake-ups preempt sooner (a [`SHORT_SLICE_NS`]); both are restored on drop.
 #[derive(Debug)]
@@ -136,6 +169,12 @@ impl Drop for PreciseSleeps {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thread_id_hash_is_libstdcxx_hash_of_the_pthread() {
+        // pthread_self() and std::hash<std::thread::id> printed by a g++ 13 build.
+        assert_eq!(hash_word(140_268_752_405_568), 14_716_265_450_266_745_856);
+    }
 
     #[test]
     fn lgamma_of_small_integers_is_the_log_of_a_factorial() {

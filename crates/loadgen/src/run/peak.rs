@@ -64,7 +64,7 @@ impl Test<'_> {
             self.eff = base.clone();
             self.eff.target_qps = qps;
             self.eff.requested.server_target_qps = qps;
-            let result = self.performance_series()?;
+            let result = self.performance_series(false)?;
             let passed = result.perf_constraints_met.unwrap_or(false);
             if self.aborted {
                 best = best.or(Some((result, qps)));

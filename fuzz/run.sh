@@ -31,12 +31,9 @@ if [ -z "$engine" ]; then
 fi
 sanitizer=${OSSPERF_FUZZ_SANITIZER:-address}
 
-# "<files> files, <KiB> KiB" of a corpus directory.
+# "<files> files, <bytes> B" of a corpus directory (content bytes, not disk blocks).
 corpus_size() {
-  local files kib
-  files=$(find "$1" -type f | wc -l)
-  kib=$(du -sk "$1" | cut -f1)
-  echo "$files files, $kib KiB"
+  find "$1" -type f -printf '%s\n' | awk '{ n++; b += $1 } END { printf "%d files, %d B", n, b }'
 }
 
 status=0

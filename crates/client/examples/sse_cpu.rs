@@ -4,7 +4,9 @@
 //! thread's single-threaded runtime, so this thread's CPU time (from
 //! `/proc/thread-self/schedstat`, Linux) is the whole client: hyper's connection tasks, SSE
 //! framing, JSON, token accounting and the handler. Run with
-//! `cargo run --release -p ossperf-client --example sse_cpu [requests] [events] [per_write]`.
+//! `cargo run --release -p ossperf-client --example sse_cpu [requests] [events] [per_write]
+//! [--client-only]`; `--client-only` measures the client alone (for callgrind:
+//! `valgrind --tool=callgrind --separate-threads=yes`, then the main thread's count).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use ossperf_client::sse::SseParser;
 use ossperf_client::{
-    Backend, Client, ClientConfig, Completion, Endpoint, Failure, Request, ResponseHandler,
+    Backend, Client, ClientConfig, Completion, Endpoint, Failure, Prompt, Request, ResponseHandler,
     SamplingParams,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -114,10 +116,11 @@ impl ResponseHandler for Count {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse().unwrap())
-        .collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `--client-only` skips the framing and JSON comparisons (for callgrind counts).
+    let client_only = args.iter().any(|a| a == "--client-only");
+    args.retain(|a| a != "--client-only");
+    let args: Vec<usize> = args.iter().map(|a| a.parse().unwrap()).collect();
     let requests = args.first().copied().unwrap_or(200);
     let events = args.get(1).copied().unwrap_or(1000);
     let per_write = args.get(2).copied().unwrap_or(100);
@@ -135,10 +138,13 @@ fn main() {
         config.concurrency = concurrency;
         let client = Client::new(config).unwrap();
         let request = Request {
-            input_ids: Arc::from(vec![1u32; 1024]),
+            prompt: Prompt::from(vec![1u32; 1024]),
             params: SamplingParams::default(),
             stream: true,
         };
+        let send = client.send(request.clone(), Count(tokens.clone()));
+        println!("send future: {} bytes", std::mem::size_of_val(&send));
+        drop(send);
         let (start, cpu0) = (Instant::now(), thread_cpu());
         let mut tasks = tokio::task::JoinSet::new();
         for k in 0..concurrency {
@@ -158,6 +164,18 @@ fn main() {
         tokens.load(std::sync::atomic::Ordering::Relaxed),
         (requests * events) as u64
     );
+
+    println!("requests {requests}, events/request {events}, events/write {per_write}, concurrency {concurrency}");
+    println!(
+        "client: {total:.0} events in {:.3} s wall, {:.3} s CPU: {:.3} us CPU/event ({:.0} events/s)",
+        wall.as_secs_f64(),
+        cpu.as_secs_f64(),
+        cpu.as_secs_f64() * 1e6 / total,
+        total / wall.as_secs_f64()
+    );
+    if client_only {
+        return;
+    }
 
     // The SSE framing alone, over the same bytes.
     let body: Vec<u8> = writes[1..writes.len() - 1]
@@ -201,14 +219,6 @@ fn main() {
     let json_cpu = thread_cpu() - cpu0;
     assert_eq!(ids, (requests * events) as u64);
 
-    println!("requests {requests}, events/request {events}, events/write {per_write}, concurrency {concurrency}");
-    println!(
-        "client: {total:.0} events in {:.3} s wall, {:.3} s CPU: {:.3} us CPU/event ({:.0} events/s)",
-        wall.as_secs_f64(),
-        cpu.as_secs_f64(),
-        cpu.as_secs_f64() * 1e6 / total,
-        total / wall.as_secs_f64()
-    );
     println!(
         "SSE framing alone: {:.3} us CPU/event",
         sse_cpu.as_secs_f64() * 1e6 / total

@@ -16,7 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::watch;
 
-use crate::request::encode_body;
+use crate::request::body_for;
 use crate::response::{drain, read_stream, read_whole, Deadlines, ResponseState};
 use crate::stamp::{ReadClock, StampingConnector};
 use crate::{Backend, ClientError, Endpoint, ErrorKind, Failure, Request, ResponseHandler};
@@ -413,7 +413,7 @@ impl Client {
         request: &Request,
         deadlines: &Deadlines,
     ) -> Result<hyper::Response<Incoming>, (Failure, bool)> {
-        let body = encode_body(
+        let body = body_for(
             self.inner.config.backend,
             request,
             target.model.get().map(String::as_str),
@@ -422,7 +422,7 @@ impl Client {
             .method(Method::POST)
             .uri(target.request_uri.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .body(Full::new(Bytes::from(body)))
+            .body(Full::new(body))
             .map_err(|e| {
                 (
                     Failure::new(ErrorKind::Protocol, format!("building the request: {e}")),

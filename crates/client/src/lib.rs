@@ -9,13 +9,12 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), ossperf_client::ClientError> {
-//! use std::sync::Arc;
-//! use ossperf_client::{Backend, Client, ClientConfig, Endpoint, Request, SamplingParams};
+//! use ossperf_client::{Backend, Client, ClientConfig, Endpoint, Prompt, Request, SamplingParams};
 //!
 //! let endpoints = vec![Endpoint::parse("http://localhost:30000")?];
 //! let client = Client::new(ClientConfig::new(Backend::Sglang, endpoints))?;
 //! client.health_check().await?;
-//! let request = Request { input_ids: Arc::from(vec![1, 2, 3]), params: SamplingParams::default(), stream: true };
+//! let request = Request { prompt: Prompt::from(vec![1, 2, 3]), params: SamplingParams::default(), stream: true };
 //! # struct H; impl ossperf_client::ResponseHandler for H {
 //! #   fn on_first_token(&mut self, _: std::time::Instant, _: &[u32], _: u64) {}
 //! #   fn on_complete(&mut self, _: &ossperf_client::Completion<'_>) {}
@@ -36,6 +35,7 @@ pub mod accum;
 mod client;
 mod endpoint;
 mod error;
+mod fast;
 mod health;
 mod request;
 mod response;
@@ -47,6 +47,6 @@ pub use client::{Client, ClientConfig, EndpointStats, DOWN_AFTER_CONNECT_FAILURE
 pub use endpoint::{parse_endpoints, read_endpoints_file, Backend, Endpoint};
 pub use error::{ClientError, ErrorKind, Failure};
 pub use health::HealthWarning;
-pub use request::{Request, SamplingParams};
+pub use request::{Prompt, Request, SamplingParams};
 pub use response::{Completion, ResponseHandler};
 pub use wire::FinishReason;

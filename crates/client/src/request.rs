@@ -1,8 +1,10 @@
-//! What one request asks for, and its JSON body for each backend. The prompt is shared
-//! (`Arc<[u32]>`): issuing a query never copies token ids, it only writes them into the body.
+//! What one request asks for, and its JSON body for each backend. A [`Prompt`] is shared and
+//! keeps its encoded body: a prompt sent again with the same settings (every query of a run)
+//! is neither copied nor encoded again, and the body goes to hyper as the same `Bytes`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use serde::Serialize;
 
 use crate::Backend;
@@ -32,11 +34,75 @@ impl Default for SamplingParams {
     }
 }
 
+/// A prompt's token ids (already harmony-rendered). Cheap to clone: clones share the ids
+/// and the request body encoded for them on first use.
+#[derive(Clone)]
+pub struct Prompt(Arc<PromptInner>);
+
+struct PromptInner {
+    ids: Box<[u32]>,
+    /// The body of the first request sent with this prompt, and what it was encoded for.
+    body: OnceLock<Encoded>,
+}
+
+struct Encoded {
+    backend: Backend,
+    model: Option<Box<str>>,
+    params: SamplingParams,
+    stream: bool,
+    bytes: Bytes,
+}
+
+impl Prompt {
+    /// A prompt of `ids`.
+    pub fn new(ids: impl Into<Box<[u32]>>) -> Prompt {
+        Prompt(Arc::new(PromptInner {
+            ids: ids.into(),
+            body: OnceLock::new(),
+        }))
+    }
+
+    /// The token ids.
+    pub fn ids(&self) -> &[u32] {
+        &self.0.ids
+    }
+
+    /// The number of tokens.
+    pub fn len(&self) -> usize {
+        self.0.ids.len()
+    }
+
+    /// Whether there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.0.ids.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Prompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prompt")
+            .field("tokens", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<Vec<u32>> for Prompt {
+    fn from(ids: Vec<u32>) -> Prompt {
+        Prompt::new(ids)
+    }
+}
+
+impl From<&[u32]> for Prompt {
+    fn from(ids: &[u32]) -> Prompt {
+        Prompt::new(ids)
+    }
+}
+
 /// One generation request.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// The prompt's token ids (already harmony-rendered).
-    pub input_ids: Arc<[u32]>,
+    /// The prompt.
+    pub prompt: Prompt,
     /// How to sample.
     pub params: SamplingParams,
     /// Whether to ask for a server-sent-event stream.
@@ -80,15 +146,45 @@ struct StreamOptions {
     include_usage: bool,
 }
 
+/// The request body for `backend`, encoded once per prompt: the first body is kept with the
+/// prompt and returned (shared, not copied) whenever the same settings ask again; other
+/// settings are encoded each time.
+pub(crate) fn body_for(backend: Backend, request: &Request, model: Option<&str>) -> Bytes {
+    let kept = &request.prompt.0.body;
+    let fits = |e: &Encoded| {
+        e.backend == backend
+            && e.model.as_deref() == model
+            && e.params == request.params
+            && e.stream == request.stream
+    };
+    if let Some(e) = kept.get().filter(|e| fits(e)) {
+        return e.bytes.clone();
+    }
+    let bytes = Bytes::from(encode_body(backend, request, model));
+    let e = kept.get_or_init(|| Encoded {
+        backend,
+        model: model.map(Box::from),
+        params: request.params,
+        stream: request.stream,
+        bytes: bytes.clone(),
+    });
+    if fits(e) {
+        e.bytes.clone()
+    } else {
+        bytes
+    }
+}
+
 /// The request body for `backend`. For OpenAI servers `model` names the served model (found
 /// by the health check); `top_k` is sent only when it is enabled, and `return_token_ids`
 /// asks vLLM for the generated ids (servers that ignore it answer with text only).
-pub(crate) fn encode_body(backend: Backend, request: &Request, model: Option<&str>) -> Vec<u8> {
+fn encode_body(backend: Backend, request: &Request, model: Option<&str>) -> Vec<u8> {
     let p = &request.params;
+    let ids = request.prompt.ids();
     // Writing to a Vec cannot fail, and the structs hold only numbers and strings.
     let encoded = match backend {
         Backend::Sglang => serde_json::to_vec(&SglangBody {
-            input_ids: &request.input_ids,
+            input_ids: ids,
             sampling_params: SglangSampling {
                 max_new_tokens: p.max_new_tokens,
                 temperature: p.temperature,
@@ -99,7 +195,7 @@ pub(crate) fn encode_body(backend: Backend, request: &Request, model: Option<&st
         }),
         Backend::Openai => serde_json::to_vec(&OpenaiBody {
             model,
-            prompt: &request.input_ids,
+            prompt: ids,
             max_tokens: p.max_new_tokens,
             temperature: p.temperature,
             top_p: p.top_p,
@@ -120,7 +216,7 @@ mod tests {
 
     fn request(stream: bool) -> Request {
         Request {
-            input_ids: Arc::from(vec![1u32, 2, 3]),
+            prompt: Prompt::from(vec![1u32, 2, 3]),
             params: SamplingParams::default(),
             stream,
         }
@@ -150,6 +246,37 @@ mod tests {
         assert_eq!(
             String::from_utf8(body).unwrap(),
             r#"{"model":"gpt-oss-120b","prompt":[1,2,3],"max_tokens":10240,"temperature":1.0,"top_p":1.0,"stream":true,"stream_options":{"include_usage":true},"return_token_ids":true}"#
+        );
+    }
+
+    #[test]
+    fn a_prompt_keeps_its_first_body_and_encodes_other_settings_afresh() {
+        let first = request(true);
+        let body = body_for(Backend::Sglang, &first, None);
+        let again = body_for(Backend::Sglang, &first.clone(), None);
+        // The same bytes, not a copy.
+        assert_eq!(body.as_ptr(), again.as_ptr());
+        assert_eq!(body, encode_body(Backend::Sglang, &first, None));
+        let mut other = first.clone();
+        other.stream = false;
+        other.params.max_new_tokens = 5;
+        for (backend, model) in [
+            (Backend::Sglang, None),
+            (Backend::Openai, Some("m")),
+            (Backend::Openai, Some("n")),
+        ] {
+            for request in [&first, &other] {
+                assert_eq!(
+                    body_for(backend, request, model),
+                    encode_body(backend, request, model),
+                    "{backend:?} {model:?} {:?}",
+                    request.params
+                );
+            }
+        }
+        assert_eq!(
+            body_for(Backend::Sglang, &first, None).as_ptr(),
+            body.as_ptr()
         );
     }
 }

@@ -70,6 +70,8 @@ pub(crate) struct ResponseState {
     backend: Backend,
     endpoint: usize,
     acc: TokenAccumulator,
+    /// The latest chunk's output ids (reused, so parsing a chunk allocates nothing).
+    ids: Vec<u32>,
     text: String,
     saw_ids: bool,
     first_sent: bool,
@@ -83,6 +85,7 @@ impl ResponseState {
             backend,
             endpoint,
             acc: TokenAccumulator::new(),
+            ids: Vec::new(),
             text: String::new(),
             saw_ids: false,
             first_sent: false,
@@ -94,7 +97,7 @@ impl ResponseState {
     /// Applies one JSON chunk that arrived in the read stamped `at`; true when it carried
     /// the first output.
     fn apply(&mut self, data: &[u8], at: Instant) -> Result<bool, Failure> {
-        let chunk = parse_chunk(self.backend, data).map_err(|e| {
+        let chunk = parse_chunk(self.backend, data, &mut self.ids).map_err(|e| {
             let shown = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
             Failure::new(
                 ErrorKind::MalformedStream,
@@ -107,10 +110,9 @@ impl ResponseState {
                 format!("server error: {message}"),
             ));
         }
-        let ids = chunk.ids.as_deref().unwrap_or(&[]);
-        self.saw_ids |= chunk.ids.is_some();
-        if chunk.ids.is_some() || chunk.count.is_some() {
-            self.acc.apply(ids, chunk.count);
+        self.saw_ids |= chunk.has_ids;
+        if chunk.has_ids || chunk.count.is_some() {
+            self.acc.apply(&self.ids, chunk.count);
         }
         if !self.saw_ids {
             if let Some(text) = &chunk.text {
@@ -265,10 +267,11 @@ pub(crate) async fn read_stream<H: ResponseHandler>(
     let mut parser = SseParser::default();
     loop {
         let frame = next_frame(body, d, clock, state.tokens()).await?;
-        let at = match &frame {
+        let ended = frame.is_none();
+        let at = match frame {
             Some((bytes, at)) => {
-                parser.push(bytes);
-                *at
+                parser.push_bytes(bytes);
+                at
             }
             None => {
                 parser.finish();
@@ -289,7 +292,8 @@ pub(crate) async fn read_stream<H: ResponseHandler>(
                 return state.complete(at, handler);
             }
         }
-        if frame.is_none() {
+        parser.release();
+        if ended {
             if state.finish.is_some() {
                 return state.complete(at, handler);
             }
@@ -322,19 +326,35 @@ pub(crate) async fn read_whole<H: ResponseHandler>(
     d: &Deadlines,
     clock: Option<&ReadClock>,
 ) -> Result<(), Failure> {
-    let mut buf = Vec::new();
+    // A body that comes in one frame (most do) is parsed where it is; later frames are
+    // gathered behind it.
+    let mut first = Bytes::new();
+    let mut rest = Vec::new();
     let mut end = Instant::now();
     while let Some((bytes, at)) = next_frame(body, d, clock, 0).await? {
         end = at;
-        if buf.len() + bytes.len() > MAX_BODY_BYTES {
+        if first.len() + rest.len() + bytes.len() > MAX_BODY_BYTES {
             return Err(Failure::new(
                 ErrorKind::MalformedStream,
                 format!("response body larger than `{MAX_BODY_BYTES}` bytes"),
             ));
         }
-        buf.extend_from_slice(&bytes);
+        if first.is_empty() && rest.is_empty() {
+            first = bytes;
+        } else {
+            if rest.is_empty() {
+                rest.reserve(2 * (first.len() + bytes.len()));
+                rest.extend_from_slice(&first);
+            }
+            rest.extend_from_slice(&bytes);
+        }
     }
-    state.apply(&buf, end)?;
+    let whole = if rest.is_empty() {
+        &first[..]
+    } else {
+        &rest[..]
+    };
+    state.apply(whole, end)?;
     state.complete(end, handler)
 }
 

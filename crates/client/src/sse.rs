@@ -23,12 +23,17 @@ pub enum SseError {
     },
 }
 
-/// Incremental SSE parser. Feed reads with [`push`](SseParser::push), then take events
-/// with [`next_event`](SseParser::next_event) until it returns `None`.
+/// Incremental SSE parser. Feed reads with [`push`](SseParser::push) or
+/// [`push_bytes`](SseParser::push_bytes), then take events with
+/// [`next_event`](SseParser::next_event) until it returns `None`.
 #[derive(Debug)]
 pub struct SseParser {
+    /// Bytes kept across reads (an event cut by a read), when `in_frame` is false.
     buf: Vec<u8>,
-    /// Start of the pending (not yet dispatched) event in `buf`.
+    /// The latest read, parsed in place while nothing from earlier reads is pending.
+    frame: bytes::Bytes,
+    in_frame: bool,
+    /// Start of the pending (not yet dispatched) event in the source.
     start: usize,
     /// Where line scanning resumes, relative to `start`.
     cursor: usize,
@@ -49,7 +54,9 @@ impl SseParser {
     /// A parser that refuses events longer than `max_event` bytes.
     pub fn new(max_event: usize) -> SseParser {
         SseParser {
-            buf: Vec::with_capacity(4096),
+            buf: Vec::new(),
+            frame: bytes::Bytes::new(),
+            in_frame: false,
             start: 0,
             cursor: 0,
             data: Vec::new(),
@@ -59,16 +66,59 @@ impl SseParser {
         }
     }
 
-    /// Appends the bytes of one read.
+    /// Appends the bytes of one read (copied).
     pub fn push(&mut self, bytes: &[u8]) {
-        if self.start == self.buf.len() {
+        self.keep_pending();
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Appends one read without copying it when no earlier bytes are pending (the read ends
+    /// where an event ends, as most do): events are then slices of `bytes` itself, and only
+    /// an event cut by the end of a read is copied, with the reads that complete it.
+    pub fn push_bytes(&mut self, bytes: bytes::Bytes) {
+        if self.pending().is_empty() {
+            self.buf.clear();
+            self.frame = bytes;
+            self.in_frame = true;
+            self.start = 0;
+            self.cursor = 0;
+        } else {
+            self.push(&bytes);
+        }
+    }
+
+    /// Lets go of the latest read, copying what is pending of it (an event cut by the read's
+    /// end). Call it before waiting for the next read: hyper can reuse its read buffer only
+    /// once no slice of it is held.
+    pub fn release(&mut self) {
+        if self.in_frame {
+            self.keep_pending();
+        }
+    }
+
+    /// Moves the pending bytes to the front of `buf`.
+    fn keep_pending(&mut self) {
+        if self.in_frame {
+            self.buf.clear();
+            self.buf.extend_from_slice(&self.frame[self.start..]);
+            self.frame = bytes::Bytes::new();
+            self.in_frame = false;
+        } else if self.start == self.buf.len() {
             self.buf.clear();
         } else if self.start > 0 {
             self.buf.copy_within(self.start.., 0);
             self.buf.truncate(self.buf.len() - self.start);
         }
         self.start = 0;
-        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Where the bytes being parsed are.
+    fn src(&self) -> &[u8] {
+        if self.in_frame {
+            &self.frame
+        } else {
+            &self.buf
+        }
     }
 
     /// Marks the end of the body: a trailing `\r` ends its line, and a last event without
@@ -79,15 +129,15 @@ impl SseParser {
 
     /// Bytes received but not yet part of a returned event (whitespace-only tails count).
     pub fn pending(&self) -> &[u8] {
-        &self.buf[self.start..]
+        &self.src()[self.start..]
     }
 
     /// The next complete event's data, or `None` when more bytes are needed.
     pub fn next_event(&mut self) -> Result<Option<&[u8]>, SseError> {
         loop {
             let from = self.start + self.cursor;
-            let rest = &self.buf[from..];
-            let Some(i) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
+            let rest = &self.src()[from..];
+            let Some(i) = memchr::memchr2(b'\n', b'\r', rest) else {
                 if self.eof && !rest.is_empty() {
                     // The last line had no terminator: take it as a full line.
                     self.handle_line(from, from + rest.len(), rest.len());
@@ -96,7 +146,7 @@ impl SseParser {
                 if self.eof && !self.data.is_empty() {
                     return Ok(Some(self.dispatch()));
                 }
-                if self.buf.len() - self.start > self.max_event {
+                if self.src().len() - self.start > self.max_event {
                     return Err(SseError::EventTooLarge {
                         limit: self.max_event,
                     });
@@ -131,7 +181,7 @@ impl SseParser {
     /// Records the line `buf[from..end]` and moves the cursor by `advance`.
     fn handle_line(&mut self, from: usize, end: usize, advance: usize) {
         self.cursor += advance;
-        let line = &self.buf[from..end];
+        let line = &self.src()[from..end];
         if line[0] == b':' {
             return;
         }
@@ -156,14 +206,19 @@ impl SseParser {
         if self.data.len() == 1 {
             let (a, b) = self.data[0];
             self.data.clear();
-            return &self.buf[base + a..base + b];
+            return &self.src()[base + a..base + b];
         }
         self.joined.clear();
+        let src = if self.in_frame {
+            &self.frame[..]
+        } else {
+            &self.buf[..]
+        };
         for (n, &(a, b)) in self.data.iter().enumerate() {
             if n > 0 {
                 self.joined.push(b'\n');
             }
-            self.joined.extend_from_slice(&self.buf[base + a..base + b]);
+            self.joined.extend_from_slice(&src[base + a..base + b]);
         }
         self.data.clear();
         &self.joined
@@ -182,16 +237,24 @@ mod tests {
         out
     }
 
-    /// Feeds `chunks` one read at a time and collects every event.
+    /// Feeds `chunks` one read at a time and collects every event, once copying the reads
+    /// and once parsing them in place; both must give the same events.
     fn parse_reads(chunks: &[&[u8]]) -> Vec<String> {
-        let mut parser = SseParser::default();
-        let mut out = Vec::new();
+        let mut copied = SseParser::default();
+        let mut in_place = SseParser::default();
+        let (mut out, mut out_in_place) = (Vec::new(), Vec::new());
         for chunk in chunks {
-            parser.push(chunk);
-            out.extend(events(&mut parser));
+            copied.push(chunk);
+            out.extend(events(&mut copied));
+            in_place.push_bytes(bytes::Bytes::copy_from_slice(chunk));
+            out_in_place.extend(events(&mut in_place));
+            in_place.release();
         }
-        parser.finish();
-        out.extend(events(&mut parser));
+        copied.finish();
+        out.extend(events(&mut copied));
+        in_place.finish();
+        out_in_place.extend(events(&mut in_place));
+        assert_eq!(out, out_in_place);
         out
     }
 
@@ -249,6 +312,50 @@ mod tests {
         assert_eq!(parser.next_event().unwrap(), None);
         parser.push(b"\n");
         assert_eq!(parser.next_event().unwrap(), Some(&b"{\"partial\":1}"[..]));
+    }
+
+    #[test]
+    fn reads_cut_anywhere_give_the_same_events() {
+        let stream: &[u8] =
+            b"data: {\"a\":1}\n\n: ping\r\n\r\ndata: x\ndata: y\r\rdata: [DONE]\n\n";
+        let whole = parse_reads(&[stream]);
+        assert_eq!(whole, ["{\"a\":1}", "x\ny", "[DONE]"]);
+        for i in 0..stream.len() {
+            for j in i..stream.len() {
+                assert_eq!(
+                    parse_reads(&[&stream[..i], &stream[i..j], &stream[j..]]),
+                    whole,
+                    "cut at {i} and {j}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_read_of_whole_events_is_not_copied() {
+        let read = bytes::Bytes::from_static(b"data: one\n\ndata: two\n\n");
+        let mut parser = SseParser::default();
+        parser.push_bytes(read.clone());
+        let first = parser.next_event().unwrap().unwrap();
+        assert_eq!(first, b"one");
+        assert_eq!(first.as_ptr(), read[6..].as_ptr());
+        assert_eq!(parser.next_event().unwrap(), Some(&b"two"[..]));
+        assert_eq!(parser.next_event().unwrap(), None);
+        assert_eq!(parser.buf.capacity(), 0);
+    }
+
+    #[test]
+    fn a_released_read_keeps_only_its_cut_event() {
+        let mut parser = SseParser::default();
+        parser.push_bytes(bytes::Bytes::from_static(b"data: one\n\ndata: t"));
+        assert_eq!(parser.next_event().unwrap(), Some(&b"one"[..]));
+        assert_eq!(parser.next_event().unwrap(), None);
+        parser.release();
+        assert!(!parser.in_frame);
+        assert!(parser.frame.is_empty());
+        assert_eq!(parser.pending(), b"data: t");
+        parser.push_bytes(bytes::Bytes::from_static(b"wo\n\n"));
+        assert_eq!(parser.next_event().unwrap(), Some(&b"two"[..]));
     }
 
     #[test]

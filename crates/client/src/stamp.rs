@@ -1,16 +1,18 @@
 //! Read-time stamps from the socket itself. hyper reads the socket in its connection task and
 //! hands body frames to the request's task through a channel; when the runtime is busy, the
-//! request's task may wake well after the read. So every connection's stream is wrapped to
-//! note the instant of its latest successful read, and responses carry that clock (hyper-util
-//! copies a connection's `extra` into each response's extensions). A frame is stamped with
-//! the connection's latest read, which is never before the read that carried it (hyper reads
-//! at most one frame ahead) and never after the frame's arrival.
+//! request's task may wake well after the read, and the read itself well after the bytes
+//! arrived. So every connection's stream is wrapped to note when the bytes of its latest
+//! successful read reached the socket (the kernel's receive stamp, `ossperf-rxstamp`; the
+//! read's own instant where the kernel gives none), and responses carry that clock
+//! (hyper-util copies a connection's `extra` into each response's extensions). A frame is
+//! stamped with the connection's latest read, which is never before the read that carried it
+//! (hyper reads at most one frame ahead) and never after the frame's arrival.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use http::Uri;
@@ -34,8 +36,9 @@ impl ReadClock {
         }
     }
 
-    fn stamp(&self) {
-        let ns = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);
+    fn stamp(&self, at: Instant) {
+        let ns = u64::try_from(at.saturating_duration_since(self.base).as_nanos())
+            .unwrap_or(u64::MAX - 1);
         self.last.store(ns + 1, Ordering::Release);
     }
 
@@ -93,6 +96,8 @@ impl Service<Uri> for StampingConnector {
         let base = self.base;
         Box::pin(async move {
             let io = connecting.await?;
+            // Without kernel stamps, reads are stamped when they happen: later, never wrong.
+            let _ = ossperf_rxstamp::enable(io.inner());
             Ok(Stamped {
                 io,
                 clock: ReadClock::new(base),
@@ -107,17 +112,21 @@ pub(crate) struct Stamped<T> {
     clock: ReadClock,
 }
 
-impl<T: Read + Unpin> Read for Stamped<T> {
+impl Read for Stamped<Inner> {
+    #[allow(unsafe_code)]
     fn poll_read(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
+        mut buf: ReadBufCursor<'_>,
     ) -> Poll<std::io::Result<()>> {
-        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = polled {
-            self.clock.stamp();
-        }
-        polled
+        let this = self.get_mut();
+        // SAFETY: the slice is only written by the kernel's receive, never de-initialised.
+        let unfilled = unsafe { buf.as_mut() };
+        let (n, at) = ready!(ossperf_rxstamp::poll_read(this.io.inner(), cx, unfilled))?;
+        // SAFETY: the receive initialised exactly `n` bytes at the start of the slice.
+        unsafe { buf.advance(n) };
+        this.clock.stamp(at.unwrap_or_else(Instant::now));
+        Poll::Ready(Ok(()))
     }
 }
 

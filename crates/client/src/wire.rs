@@ -1,7 +1,7 @@
-//! The JSON the servers send, as typed structs that borrow from the read buffer: no
-//! `serde_json::Value` on the hot path, and fields the client does not use (SGLang's `text`,
-//! `meta_info` timings) are skipped by the parser without being built. Both backends are
-//! reduced to one [`Chunk`] view so the response driver has a single code path.
+//! The JSON the servers send. Each chunk is read first by the fast path in `fast` (the exact
+//! shapes SGLang and OpenAI send, without allocating); what it does not recognise is parsed
+//! with serde into the typed structs below, which also give every error message. Both
+//! backends are reduced to one [`Chunk`] view so the response driver has a single code path.
 
 use std::borrow::Cow;
 
@@ -20,10 +20,12 @@ pub enum FinishReason {
     Other,
 }
 
-/// One chunk (streamed) or whole answer (non-streamed), whichever backend sent it.
-#[derive(Debug, Default)]
+/// One chunk (streamed) or whole answer (non-streamed), whichever backend sent it. Its
+/// output ids, if any, are in the buffer given to [`parse_chunk`].
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Chunk<'a> {
-    pub ids: Option<Vec<u32>>,
+    /// Whether the chunk had output ids (`output_ids`, `token_ids`), even none.
+    pub has_ids: bool,
     pub count: Option<u64>,
     pub prompt_tokens: Option<u64>,
     pub text: Option<Cow<'a, str>>,
@@ -100,7 +102,7 @@ struct Usage {
     prompt_tokens: Option<u64>,
 }
 
-fn finish_from(kind: &str, message: Option<String>) -> Finish {
+pub(crate) fn finish_from(kind: &str, message: Option<String>) -> Finish {
     match kind {
         "stop" | "eos" => Finish::Done(FinishReason::Stop),
         "length" => Finish::Done(FinishReason::Length),
@@ -118,8 +120,29 @@ fn error_text(field: ErrorField) -> String {
     }
 }
 
-/// Parses one JSON chunk from `backend`.
-pub(crate) fn parse_chunk(backend: Backend, data: &[u8]) -> Result<Chunk<'_>, serde_json::Error> {
+/// Parses one JSON chunk from `backend`, its output ids into `ids` (cleared first).
+pub(crate) fn parse_chunk<'a>(
+    backend: Backend,
+    data: &'a [u8],
+    ids: &mut Vec<u32>,
+) -> Result<Chunk<'a>, serde_json::Error> {
+    let fast = match backend {
+        Backend::Sglang => crate::fast::sglang(data, ids),
+        Backend::Openai => crate::fast::openai(data, ids),
+    };
+    match fast {
+        Some(chunk) => Ok(chunk),
+        None => parse_chunk_serde(backend, data, ids),
+    }
+}
+
+/// The reference parse: serde into the typed structs.
+fn parse_chunk_serde<'a>(
+    backend: Backend,
+    data: &'a [u8],
+    ids: &mut Vec<u32>,
+) -> Result<Chunk<'a>, serde_json::Error> {
+    ids.clear();
     match backend {
         Backend::Sglang => {
             let raw: SglangChunk = serde_json::from_slice(data)?;
@@ -132,8 +155,12 @@ pub(crate) fn parse_chunk(backend: Backend, data: &[u8]) -> Result<Chunk<'_>, se
                     Some(finish_from(kind, message.clone()))
                 }
             });
+            let has_ids = raw.output_ids.is_some();
+            if let Some(got) = raw.output_ids {
+                *ids = got;
+            }
             Ok(Chunk {
-                ids: raw.output_ids,
+                has_ids,
                 count: meta.as_ref().and_then(|m| m.completion_tokens),
                 prompt_tokens: meta.as_ref().and_then(|m| m.prompt_tokens),
                 text: None,
@@ -152,7 +179,10 @@ pub(crate) fn parse_chunk(backend: Backend, data: &[u8]) -> Result<Chunk<'_>, se
             };
             if let Some(choice) = raw.choices.into_iter().next() {
                 chunk.step = true;
-                chunk.ids = choice.token_ids;
+                chunk.has_ids = choice.token_ids.is_some();
+                if let Some(got) = choice.token_ids {
+                    *ids = got;
+                }
                 chunk.text = choice.text.map(|t| t.0);
                 chunk.finish = choice.finish_reason.map(|f| finish_from(&f, None));
             }
@@ -165,11 +195,18 @@ pub(crate) fn parse_chunk(backend: Backend, data: &[u8]) -> Result<Chunk<'_>, se
 mod tests {
     use super::*;
 
+    fn parse(backend: Backend, data: &[u8]) -> (Chunk<'_>, Vec<u32>) {
+        let mut ids = vec![99];
+        let chunk = parse_chunk(backend, data, &mut ids).unwrap();
+        (chunk, ids)
+    }
+
     #[test]
     fn an_sglang_chunk_gives_ids_count_and_finish() {
         let data = br#"{"text":"hi \"x\"","output_ids":[5,6],"meta_info":{"id":"a","finish_reason":{"type":"length","length":2},"prompt_tokens":3,"completion_tokens":2,"cached_tokens":0,"e2e_latency":0.1}}"#;
-        let chunk = parse_chunk(Backend::Sglang, data).unwrap();
-        assert_eq!(chunk.ids, Some(vec![5, 6]));
+        let (chunk, ids) = parse(Backend::Sglang, data);
+        assert!(chunk.has_ids);
+        assert_eq!(ids, [5, 6]);
         assert_eq!(chunk.count, Some(2));
         assert_eq!(chunk.prompt_tokens, Some(3));
         assert_eq!(chunk.finish, Some(Finish::Done(FinishReason::Length)));
@@ -177,17 +214,15 @@ mod tests {
 
     #[test]
     fn an_sglang_null_finish_and_an_abort_are_told_apart() {
-        let open = parse_chunk(
+        let (open, _) = parse(
             Backend::Sglang,
             br#"{"output_ids":[1],"meta_info":{"finish_reason":null,"completion_tokens":1}}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(open.finish, None);
-        let abort = parse_chunk(
+        let (abort, _) = parse(
             Backend::Sglang,
             br#"{"meta_info":{"finish_reason":{"type":"abort","message":"out of memory","status_code":500}}}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(
             abort.finish,
             Some(Finish::Abort("out of memory".to_owned()))
@@ -196,31 +231,228 @@ mod tests {
 
     #[test]
     fn an_error_object_is_reported() {
-        let chunk = parse_chunk(
+        let (chunk, _) = parse(
             Backend::Sglang,
             br#"{"error":{"message":"bad input","code":400}}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(chunk.error.as_deref(), Some("bad input"));
-        let chunk = parse_chunk(Backend::Openai, br#"{"error":"HTTP 500: boom"}"#).unwrap();
+        let (chunk, _) = parse(Backend::Openai, br#"{"error":"HTTP 500: boom"}"#);
         assert_eq!(chunk.error.as_deref(), Some("HTTP 500: boom"));
     }
 
     #[test]
     fn an_openai_chunk_borrows_plain_text_and_reads_token_ids() {
         let data = br#"{"id":"c","object":"text_completion","choices":[{"index":0,"text":"abc","token_ids":[7],"finish_reason":null}],"usage":null}"#;
-        let chunk = parse_chunk(Backend::Openai, data).unwrap();
+        let (chunk, ids) = parse(Backend::Openai, data);
         assert!(matches!(chunk.text, Some(Cow::Borrowed("abc"))));
-        assert_eq!(chunk.ids, Some(vec![7]));
+        assert_eq!(ids, [7]);
         assert_eq!(chunk.count, None);
     }
 
     #[test]
     fn an_openai_usage_chunk_carries_the_count() {
         let data = br#"{"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":9,"total_tokens":13}}"#;
-        let chunk = parse_chunk(Backend::Openai, data).unwrap();
+        let (chunk, ids) = parse(Backend::Openai, data);
         assert_eq!(chunk.count, Some(9));
         assert_eq!(chunk.prompt_tokens, Some(4));
-        assert_eq!(chunk.ids, None);
+        assert!(!chunk.has_ids);
+        assert!(ids.is_empty());
+    }
+
+    #[test]
+    fn a_malformed_chunk_gives_the_serde_error() {
+        let mut ids = Vec::new();
+        let err = parse_chunk(Backend::Sglang, br#"{"output_ids":[1,}"#, &mut ids).unwrap_err();
+        assert_eq!(err.to_string(), "expected value at line 1 column 18");
+        let err =
+            parse_chunk(Backend::Openai, br#"{"choices":[{"text":1}]}"#, &mut ids).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid type: integer `1`, expected a string at line 1 column 21"
+        );
+    }
+
+    /// Events as SGLang, the simulator and OpenAI-compatible servers send them.
+    const SGLANG: &[&str] = &[
+        r#"{"text":"tok","output_ids":[1001],"meta_info":{"id":"0123456789abcdef","finish_reason":null,"prompt_tokens":1024,"completion_tokens":1,"cached_tokens":0,"e2e_latency":0.5}}"#,
+        r#"{"text":" the","output_ids":[290,1001,7],"meta_info":{"id":"r1","finish_reason":null,"prompt_tokens":3,"weight_version":"default","total_retractions":0,"completion_tokens":3,"cached_tokens":0,"e2e_latency":0.000123}}"#,
+        r#"{"text":"","output_ids":[200002],"meta_info":{"id":"r1","finish_reason":{"type":"stop","matched":200002},"prompt_tokens":3,"completion_tokens":4,"cached_tokens":0,"e2e_latency":1.25}}"#,
+        r#"{"text":"x","output_ids":[5],"meta_info":{"id":"r1","finish_reason":{"type":"length","length":128},"prompt_tokens":3,"completion_tokens":128}}"#,
+        r#"{"meta_info":{"finish_reason":{"type":"abort","message":"out of memory","status_code":500}}}"#,
+        r#"{"meta_info":{"finish_reason":{"type":"abort"}}}"#,
+        r#"{"meta_info":{"finish_reason":"stop","completion_tokens":2}}"#,
+        r#"{"meta_info":{"finish_reason":"null","completion_tokens":2}}"#,
+        r#"{"output_ids":[],"meta_info":{"completion_tokens":0}}"#,
+        r#"{"output_ids":null,"meta_info":null}"#,
+        r#"{"error":{"message":"bad input","code":400}}"#,
+        r#"{"error":{}}"#,
+        r#"{"error":"plain"}"#,
+        r#"{"error":null,"output_ids":[0,4294967295]}"#,
+        r#"{}"#,
+        r#"{"text":"tok","output_ids":[1],"meta_info":{"id":"a","finish_reason":null,"completion_tokens":1,"output_token_logprobs":[[-0.5,1,null],[-1e-3,2,"x"]],"spec":{"a":[true,false,{}],"b":-0,"c":1.5E+3}}}"#,
+    ];
+
+    const OPENAI: &[&str] = &[
+        r#"{"id":"cmpl-1","object":"text_completion","created":1700000000,"model":"gpt-oss-120b","choices":[{"index":0,"text":"abc","logprobs":null,"finish_reason":null,"matched_stop":null}],"usage":null}"#,
+        r#"{"id":"c","object":"text_completion","choices":[{"index":0,"text":"abc","token_ids":[7,8],"finish_reason":null}],"usage":null}"#,
+        r#"{"id":"c","choices":[{"index":0,"text":"","finish_reason":"stop","matched_stop":200002}],"usage":null}"#,
+        r#"{"id":"c","choices":[{"index":0,"text":"z","finish_reason":"length","stop_reason":null}]}"#,
+        r#"{"id":"c","choices":[],"usage":{"prompt_tokens":4,"total_tokens":13,"completion_tokens":9}}"#,
+        r#"{"choices":[{"text":"a","token_ids":[1]},{"text":"b","token_ids":[2],"finish_reason":"stop"}]}"#,
+        r#"{"choices":[{"text":null,"token_ids":null,"finish_reason":null}],"usage":{"prompt_tokens":null,"completion_tokens":null}}"#,
+        r#"{"error":"HTTP 500: boom"}"#,
+        r#"{"object":"error","message":"m","type":"BadRequestError","param":null,"code":400}"#,
+        r#"{"error":{"message":"overloaded","type":"x"}}"#,
+    ];
+
+    /// Inputs that are valid but odd: escapes, other field orders, whitespace, numbers.
+    const ODD_SGLANG: &[&str] = &[
+        "{ \"meta_info\" : { \"completion_tokens\" : 7 , \"finish_reason\" : null } ,\n\t\"output_ids\" : [ 1 , 2 ] , \"text\" : \"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\" }\r\n",
+        r#"{"text":"\u0000","meta_info":{"id":"\"quoted\" \\ id","completion_tokens":1},"output_ids":[3]}"#,
+        r#"{"text":"caf\u00e9 ☕ 日本","output_ids":[3],"meta_info":{"completion_tokens":1}}"#,
+        r#"{"meta_info":{"finish_reason":{"message":"m\nx","type":"abort"}}}"#,
+        r#"{"meta_info":{"finish_reason":{"type":"ab\u006frt","message":null}}}"#,
+        r#"{"meta_info":{"finish_reason":{"type":"stop","matched":"\u003c|return|\u003e"}}}"#,
+        r#"{"error":{"message":"tab\there \ud83d\ude00"}}"#,
+        r#"{"output_ids":[0],"meta_info":{"completion_tokens":0,"prompt_tokens":18446744073709551615}}"#,
+        r#"{"output_ids":[1],"meta_info":{"completion_tokens":-0}}"#,
+        r#"{"output_ids":[1],"meta_info":{"completion_tokens":1e0}}"#,
+        r#"{"out\u0070ut_ids":[1],"meta_info":{"completion_tokens":1}}"#,
+        r#"{"output_ids":[1],"meta_info":[1,2,null]}"#,
+        r#"[[1],null,null]"#,
+    ];
+
+    const ODD_OPENAI: &[&str] = &[
+        "{\"choices\" : [ { \"finish_reason\" : \"stop\" , \"text\" : \"line\\nnext \\\"q\\\" \\u00e9\\ud83d\\ude00\" , \"token_ids\" : [ 9 ] } ] , \"usage\" : null }  ",
+        r#"{"usage":{"completion_tokens":2,"prompt_tokens":1},"choices":[{"text":"日本"}]}"#,
+        r#"{"choices":[{"text":"a\/b","logprobs":{"tokens":["a"],"token_logprobs":[-0.25],"top_logprobs":[{"a":-0.25}]}}]}"#,
+        r#"{"choices":[{"text":"x"}],"model":"m\u00e9"}"#,
+    ];
+
+    /// Runs the fast path and serde on `data`: whenever the fast path answers, serde must
+    /// answer the same. Returns whether the fast path answered.
+    fn agree(backend: Backend, data: &[u8]) -> bool {
+        let mut fast_ids = vec![99];
+        let fast = match backend {
+            Backend::Sglang => crate::fast::sglang(data, &mut fast_ids),
+            Backend::Openai => crate::fast::openai(data, &mut fast_ids),
+        };
+        let mut serde_ids = vec![98];
+        let serde = parse_chunk_serde(backend, data, &mut serde_ids);
+        let Some(fast) = fast else {
+            return false;
+        };
+        match serde {
+            Ok(serde) => {
+                assert_eq!(fast, serde, "{}", String::from_utf8_lossy(data));
+                assert_eq!(fast_ids, serde_ids, "{}", String::from_utf8_lossy(data));
+            }
+            Err(e) => panic!(
+                "fast path accepted `{}` which serde rejects: {e}",
+                String::from_utf8_lossy(data)
+            ),
+        }
+        true
+    }
+
+    fn cases() -> Vec<(Backend, &'static str)> {
+        let mut all = Vec::new();
+        for list in [SGLANG, ODD_SGLANG] {
+            all.extend(list.iter().map(|s| (Backend::Sglang, *s)));
+        }
+        for list in [OPENAI, ODD_OPENAI] {
+            all.extend(list.iter().map(|s| (Backend::Openai, *s)));
+        }
+        all
+    }
+
+    #[test]
+    fn the_fast_path_answers_every_usual_event_as_serde_does() {
+        for (backend, list) in [(Backend::Sglang, SGLANG), (Backend::Openai, OPENAI)] {
+            for event in list {
+                assert!(agree(backend, event.as_bytes()), "not taken: {event}");
+            }
+        }
+    }
+
+    #[test]
+    fn odd_but_valid_json_is_read_as_serde_reads_it() {
+        let mut taken = 0;
+        for (backend, list) in [(Backend::Sglang, ODD_SGLANG), (Backend::Openai, ODD_OPENAI)] {
+            for event in list {
+                taken += usize::from(agree(backend, event.as_bytes()));
+            }
+        }
+        // Escaped keys, `-0`, a float count and structs as arrays are left to serde.
+        assert_eq!(taken, ODD_SGLANG.len() + ODD_OPENAI.len() - 5);
+    }
+
+    #[test]
+    fn truncated_events_are_left_to_serde() {
+        for (backend, event) in cases() {
+            let bytes = event.as_bytes();
+            for end in 0..bytes.len() {
+                let cut = &bytes[..end];
+                if bytes[end..].iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                assert!(
+                    !agree(backend, cut),
+                    "took a prefix: {}",
+                    String::from_utf8_lossy(cut)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_events_are_read_as_serde_reads_them_or_left_to_it() {
+        let swaps: &[u8] = b"\"}{],[:\\x0-.eE 9n\x01\x80\xff";
+        for (backend, event) in cases() {
+            let bytes = event.as_bytes();
+            for at in 0..bytes.len() {
+                let mut cut = bytes.to_vec();
+                cut.remove(at);
+                agree(backend, &cut);
+                for &b in swaps {
+                    let mut changed = bytes.to_vec();
+                    changed[at] = b;
+                    agree(backend, &changed);
+                    changed.insert(at, b);
+                    agree(backend, &changed);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_left_to_serde() {
+        for depth in [10, 63, 64, 65, 200] {
+            let value = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+            let event = format!(r#"{{"meta_info":{{"x":{value},"completion_tokens":1}}}}"#);
+            let taken = agree(Backend::Sglang, event.as_bytes());
+            assert_eq!(taken, depth <= 64, "depth {depth}");
+        }
+    }
+
+    #[test]
+    fn duplicate_fields_are_left_to_serde() {
+        for (backend, event) in [
+            (Backend::Sglang, r#"{"output_ids":[1],"output_ids":[2]}"#),
+            (
+                Backend::Sglang,
+                r#"{"meta_info":{"completion_tokens":1,"completion_tokens":2}}"#,
+            ),
+            (
+                Backend::Sglang,
+                r#"{"meta_info":{"finish_reason":{"type":"stop","type":"length"}}}"#,
+            ),
+            (Backend::Openai, r#"{"choices":[{"text":"a","text":"b"}]}"#),
+            (Backend::Openai, r#"{"usage":null,"usage":null}"#),
+        ] {
+            assert!(!agree(backend, event.as_bytes()), "{event}");
+            let mut ids = Vec::new();
+            assert!(parse_chunk(backend, event.as_bytes(), &mut ids).is_err());
+        }
     }
 }

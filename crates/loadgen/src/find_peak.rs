@@ -19,6 +19,13 @@ pub enum FindPeakError {
         /// The requested qps.
         qps: f64,
     },
+    /// Every run passed while the qps doubled past what an `f64` holds: nothing failed, so
+    /// there is no boundary (an SUT that answers at once at any rate).
+    #[error("every run passed up to `{qps}` queries/s; the SUT never failed, so there is no peak to find")]
+    Unbounded {
+        /// The highest qps that passed.
+        qps: f64,
+    },
     /// The search could never end with these settings.
     #[error("`{field}` is `{value}`; expected a positive number")]
     NotPositive {
@@ -92,6 +99,9 @@ impl FindPeakSearch {
         let lower = self.current_lower();
         let Some(upper) = self.upper else {
             self.current = lower * (1.0 + self.step_size);
+            if !self.current.is_finite() {
+                return Err(FindPeakError::Unbounded { qps: lower });
+            }
             return Ok(FindPeakStep::Run(self.current));
         };
         let scale = 10f64.powi(i32::from(self.decimals));
@@ -146,6 +156,13 @@ mod tests {
         let mut s = FindPeakSearch::new(3.0, 1.0, 1).unwrap();
         assert_eq!(s.first(), FindPeakStep::Run(3.0));
         assert_eq!(s.record(false), Err(FindPeakError::BaseFailed { qps: 3.0 }));
+    }
+
+    #[test]
+    fn an_sut_that_never_fails_ends_the_search_with_an_error() {
+        let mut s = FindPeakSearch::new(5e307, 1.0, 1).unwrap();
+        assert_eq!(s.record(true), Ok(FindPeakStep::Run(1e308)));
+        assert_eq!(s.record(true), Err(FindPeakError::Unbounded { qps: 1e308 }));
     }
 
     #[test]

@@ -49,6 +49,10 @@
 //! applied by the caller when resolving the settings ([`reference_settings`]) and declared
 //! with [`RunControl::with_audit_config`] so the detail log carries LoadGen's warning.
 //!
+//! In Server, `server_num_issue_query_threads` = N > 0 makes `issue_query` come from N
+//! threads LoadGen starts, thread t taking queries t, t + N, … (the SUT must not assume one
+//! issuing thread). `print_timestamps` prints LoadGen's `Loadgen :: …` lines to stdout.
+//!
 //! ```
 //! use ossperf_loadgen::{
 //!     run_test, LogSettings, QuerySample, QuerySampleLibrary, Responder, RunControl, Scenario,

@@ -39,7 +39,7 @@ pub struct RawResults {
 }
 
 impl RawResults {
-    /// Collects the figures of the first `issued.queries` queries of a series.
+    /// Collects the figures of the issued queries of a series.
     pub(crate) fn collect(series: &Series, issued: &Issued, eff: &EffectiveSettings) -> Self {
         let token_mode = eff.requested.use_token_latencies;
         let first_token = eff.needs_first_token();
@@ -48,10 +48,13 @@ impl RawResults {
             ..RawResults::default()
         };
         let mut max_latency = 0i64;
+        let was_issued = |qi: usize| {
+            qi < issued.end && series.queries[qi].issued_ns.load(Ordering::Acquire) != NO_TIME
+        };
         for slot in series
             .samples
             .iter()
-            .filter(|s| (s.query as usize) < issued.queries)
+            .filter(|s| was_issued(s.query as usize))
         {
             if slot.failed() {
                 continue;
@@ -84,7 +87,12 @@ impl RawResults {
         let secs = |ns: i64| ns as f64 / 1e9;
         let start = issued.start_ns as i64;
         if eff.scenario == Scenario::MultiStream {
-            for q in series.queries.iter().take(issued.queries) {
+            for (_, q) in series
+                .queries
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| was_issued(*i))
+            {
                 let done = q.done_ns.load(Ordering::Acquire);
                 if done != NO_TIME {
                     raw.query_latencies

@@ -16,6 +16,7 @@ use crate::clock;
 
 mod control;
 mod peak;
+mod timestamps;
 
 use crate::generate::{generate_queries, loadable_sets, AccuracyLogSampler, LoadableSet, Phase};
 use crate::issue::{self, Issued, Stop};
@@ -185,7 +186,7 @@ impl Test<'_> {
         self.detail
             .log("generic_message", Value::Str("Starting performance mode"))
             .map_err(write_err(&detail_path))?;
-        let result = self.performance_series()?;
+        let result = self.performance_series(self.eff.print_timestamps)?;
         Ok(Some(self.report_result(result)?))
     }
 
@@ -201,14 +202,23 @@ impl Test<'_> {
     }
 
     /// One performance series at the current effective settings: load the first set, issue,
-    /// wait, compute the result, unload.
-    fn performance_series(&mut self) -> Result<PerformanceResult, RunError> {
+    /// wait, compute the result, unload. `print_timestamps`: LoadGen's lines on stdout.
+    fn performance_series(
+        &mut self,
+        print_timestamps: bool,
+    ) -> Result<PerformanceResult, RunError> {
         let sets = loadable_sets(&self.eff, self.qsl.total_sample_count(), Phase::Performance);
         let Some(set) = sets.first() else {
             return Err(RunError::EmptyQsl);
         };
         let clocks = (Instant::now(), SystemTime::now());
+        if print_timestamps {
+            timestamps::print(&timestamps::start_line(clocks.1));
+        }
         let (series, issued) = self.run_series(set, Phase::Performance)?;
+        if print_timestamps {
+            timestamps::print(&timestamps::stop_lines_since(clocks));
+        }
         self.check_clocks(clocks)
             .map_err(write_err(&self.paths.detail))?;
         let raw = RawResults::collect(&series, &issued, &self.eff);
@@ -291,6 +301,20 @@ impl Test<'_> {
         let series = Arc::new(self.new_series(&generated, &logged));
         self.next_seq += generated.sample_count() as u64;
         let power_begin = SystemTime::now();
+        let detail = &mut self.detail;
+        let mut registered = Ok(());
+        let mut register = |r: issue::Registered| {
+            // LoadGen's `RegisterIssueQueryThread`, logged from the registering thread.
+            let message = format!(
+                "Registered IssueQueryThread[{}]. thread ID : {}",
+                r.index, r.thread_id
+            );
+            let value = Value::Str(&message);
+            let logged = detail.write_entry("generic_message", value, Level::Info, r.at, r.tid);
+            if registered.is_ok() {
+                registered = logged;
+            }
+        };
         let issued = issue::issue_all(
             &series,
             &generated,
@@ -298,7 +322,9 @@ impl Test<'_> {
             phase,
             self.sut,
             self.control,
+            &mut register,
         );
+        registered.map_err(&werr)?;
         self.log_stop(&issued, phase).map_err(&werr)?;
         issue::wait_for_completions(&series, issued.samples);
         // LoadGen: power_end = power_begin + (last completion − start of issuing).
@@ -349,7 +375,25 @@ impl Test<'_> {
     }
 
     fn log_stop(&mut self, issued: &Issued, phase: Phase) -> io::Result<()> {
-        match &issued.stop {
+        for stop in &issued.stops {
+            if let (Stop::Early(message), Some((at, tid))) = (&stop.stop, stop.at) {
+                // An issue thread's own line, at its time and with its tid, as LoadGen logs it.
+                self.detail.write_entry(
+                    "error_runtime",
+                    Value::Str(message),
+                    Level::Error,
+                    at,
+                    tid,
+                )?;
+            } else if !(stop.stop == Stop::Aborted && self.aborted) {
+                self.log_one_stop(&stop.stop, issued, phase)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn log_one_stop(&mut self, stop: &Stop, issued: &Issued, phase: Phase) -> io::Result<()> {
+        match stop {
             Stop::Natural => self.detail.log(
                 "generic_message",
                 Value::Str("Ending naturally: Minimum query count and test duration met."),
@@ -421,10 +465,13 @@ impl Test<'_> {
         let opt = |v: u64| (v != NO_TIME).then_some(v);
         for (i, slot) in series.samples.iter().enumerate() {
             let qi = slot.query as usize;
-            if qi >= issued.queries {
+            if qi >= issued.end {
                 break;
             }
             let q = &series.queries[qi];
+            if q.issued_ns.load(Ordering::Acquire) == NO_TIME {
+                continue; // another issue thread's query, not reached
+            }
             let record = SampleRecord {
                 phase,
                 seq_id: series.first_seq + i as u64,

@@ -128,7 +128,10 @@ pub struct TestSettings {
     pub server_find_peak_qps_boundary_step_size: f64,
     /// Server: stop when more queries than this are outstanding (0 = unlimited).
     pub server_max_async_queries: u64,
-    /// Server: number of SUT threads that register to issue (0 = LoadGen's thread).
+    /// Server: number of threads that issue (0 = the caller's thread). LoadGen starts them
+    /// for each issuing series: thread t issues queries t, t + N, … with its share of
+    /// `max_query_count`, and is logged as `Registered IssueQueryThread[t]` (C++ LoadGen
+    /// issues from N threads the SUT registers). Not read from conf files, like LoadGen.
     pub server_num_issue_query_threads: u64,
     /// Offline: expected throughput (samples per second) sizing the query.
     pub offline_expected_qps: f64,
@@ -162,7 +165,9 @@ pub struct TestSettings {
     pub test05_sample_index_rng_seed: u64,
     /// TEST05 seed of the Server schedule.
     pub test05_schedule_rng_seed: u64,
-    /// Print wall-clock timestamps of the performance phase to stdout.
+    /// Print LoadGen's five `Loadgen :: …` lines (start and stop `time_t`, both clocks'
+    /// durations, their ratio) to stdout around the performance phase of PerformanceOnly and
+    /// SubmissionRun runs.
     pub print_timestamps: bool,
     /// Issue every loaded sample exactly once.
     pub performance_issue_unique: bool,

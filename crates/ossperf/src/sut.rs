@@ -1,9 +1,11 @@
 //! The gpt-oss SUT: the one place that knows both LoadGen and the inference client.
 //!
 //! LoadGen calls [`issue_query`](SystemUnderTest::issue_query) from its issue thread, which
-//! must never block: each sample is handed to the tokio runtime at once. In Offline (a
-//! `max_concurrency` is set) the spawned requests wait on a semaphore, so at most that many
-//! are in flight; in Server and Interactive each request is sent the moment it is issued.
+//! must never block. In Offline (a `max_concurrency` is set) the samples go into an issue
+//! queue that at most `max_concurrency` sender tasks drain, so at most that many requests are
+//! in flight and a waiting sample costs its 16-byte [`QuerySample`], not a task (a million of
+//! them wait at the start of the soak of issue #9). In Server and Interactive each request
+//! is sent the moment it is issued, from a task of its own.
 //!
 //! Answers go back through the [`Responder`] with the client's timestamps: the first token at
 //! the read that carried it (data: the first token id(s) as little-endian int32), the
@@ -18,37 +20,45 @@ mod stats;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use ossperf_client::{
-    Client, Completion, ErrorKind, Failure, Request, ResponseHandler, SamplingParams,
+    Client, Completion, ErrorKind, Failure, Prompt, Request, ResponseHandler, SamplingParams,
 };
 use ossperf_loadgen::{QuerySample, QuerySampleIndex, Responder, ResponseId, SystemUnderTest};
-use tokio::sync::Semaphore;
 
 pub use stats::{
-    endpoint_figures, EndpointFigures, FailureCounts, LiveSnapshot, LiveStats, RequestRecord,
-    KEPT_FAILURE_MESSAGES, RECENT_WINDOW,
+    endpoint_figures, EndpointFigures, FailureCounts, Finished, LiveSnapshot, LiveStats,
+    RequestRecord, KEPT_FAILURE_MESSAGES, RECENT_WINDOW,
 };
 
-/// Where prompts come from: the token ids of each QSL index.
+/// Where prompts come from: the token ids of each QSL index. A source that keeps its
+/// [`Prompt`]s lets each one's request body be encoded once for the whole run.
 pub trait PromptSource: Send + Sync {
     /// The prompt of `index`, or `None` when the index is out of range.
-    fn prompt(&self, index: QuerySampleIndex) -> Option<Arc<[u32]>>;
+    fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt>;
 }
 
-impl PromptSource for Vec<Arc<[u32]>> {
-    fn prompt(&self, index: QuerySampleIndex) -> Option<Arc<[u32]>> {
+impl PromptSource for Vec<Prompt> {
+    fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt> {
         self.get(index).cloned()
+    }
+}
+
+/// Plain id lists (tests): a new [`Prompt`] each time, so bodies are encoded every time.
+impl PromptSource for Vec<Arc<[u32]>> {
+    fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt> {
+        self.get(index).map(|ids| Prompt::from(&ids[..]))
     }
 }
 
 /// Wraps a closure as a [`PromptSource`].
 pub struct PromptFn<F>(pub F);
 
-impl<F: Fn(QuerySampleIndex) -> Option<Arc<[u32]>> + Send + Sync> PromptSource for PromptFn<F> {
-    fn prompt(&self, index: QuerySampleIndex) -> Option<Arc<[u32]>> {
+impl<F: Fn(QuerySampleIndex) -> Option<Prompt> + Send + Sync> PromptSource for PromptFn<F> {
+    fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt> {
         (self.0)(index)
     }
 }
@@ -77,6 +87,41 @@ pub trait Reporter: Clone + Send + Sync + 'static {
     fn fail(&self, id: ResponseId, reason: &str);
 }
 
+/// [`Reporter`] without `Clone`, so one queue can hold the batches of any reporter.
+trait DynReporter: Send + Sync {
+    fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant);
+    fn complete_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant);
+    fn fail(&self, id: ResponseId, reason: &str);
+}
+
+impl<R: Reporter> DynReporter for R {
+    fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
+        Reporter::first_token_at(self, id, data, n_tokens, at);
+    }
+    fn complete_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
+        Reporter::complete_at(self, id, data, n_tokens, at);
+    }
+    fn fail(&self, id: ResponseId, reason: &str) {
+        Reporter::fail(self, id, reason);
+    }
+}
+
+/// The reporter of a queued batch: one allocation per `issue` call, shared by its samples.
+#[derive(Clone)]
+struct SharedReporter(Arc<dyn DynReporter>);
+
+impl Reporter for SharedReporter {
+    fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
+        DynReporter::first_token_at(&*self.0, id, data, n_tokens, at);
+    }
+    fn complete_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
+        DynReporter::complete_at(&*self.0, id, data, n_tokens, at);
+    }
+    fn fail(&self, id: ResponseId, reason: &str) {
+        DynReporter::fail(&*self.0, id, reason);
+    }
+}
+
 impl Reporter for Responder {
     fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
         Responder::first_token_at(self, id, data, n_tokens, at);
@@ -100,8 +145,98 @@ struct Shared {
     runtime: tokio::runtime::Handle,
     prompts: Arc<dyn PromptSource>,
     config: SutConfig,
-    limiter: Option<Arc<Semaphore>>,
+    /// Offline's issue queue; `None` sends each sample as it is issued.
+    queue: Option<IssueQueue>,
     stats: LiveStats,
+}
+
+/// The samples LoadGen issued in Offline that wait for one of at most `limit` sender tasks.
+/// Senders are started when samples arrive and end when they find the queue empty, so an
+/// idle SUT holds no task.
+struct IssueQueue {
+    limit: usize,
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    batches: VecDeque<Batch>,
+    /// Samples in `batches` not yet taken by a sender.
+    waiting: usize,
+    /// Sender tasks running.
+    senders: usize,
+    /// Set by [`GptOssSut::cancel_all`]: what waits, or is issued later, fails unsent.
+    closed: bool,
+}
+
+/// The samples of one `issue` call, taken in order.
+struct Batch {
+    samples: Vec<QuerySample>,
+    next: usize,
+    /// The record slot of `samples[0]`.
+    first_slot: usize,
+    reporter: SharedReporter,
+    issued_at: Instant,
+}
+
+/// One sample taken from the queue.
+struct Job {
+    sample: QuerySample,
+    slot: usize,
+    reporter: SharedReporter,
+    issued_at: Instant,
+    /// The queue was closed: fail it without sending.
+    cancelled: bool,
+}
+
+impl IssueQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `samples` and returns how many senders to start, or gives `samples` back when
+    /// the queue is closed.
+    fn push(&self, batch: Batch) -> Result<usize, Batch> {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(batch);
+        }
+        state.waiting += batch.samples.len();
+        state.batches.push_back(batch);
+        let start = self.limit.saturating_sub(state.senders).min(state.waiting);
+        state.senders += start;
+        Ok(start)
+    }
+
+    /// The next waiting sample; `None` retires the calling sender.
+    fn pop(&self) -> Option<Job> {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        while let Some(batch) = state.batches.front_mut() {
+            if let Some(&sample) = batch.samples.get(batch.next) {
+                let job = Job {
+                    sample,
+                    slot: batch.first_slot + batch.next,
+                    reporter: batch.reporter.clone(),
+                    issued_at: batch.issued_at,
+                    cancelled: state.closed,
+                };
+                batch.next += 1;
+                if batch.next == batch.samples.len() {
+                    state.batches.pop_front();
+                }
+                state.waiting -= 1;
+                return Some(job);
+            }
+            state.batches.pop_front();
+        }
+        state.senders -= 1;
+        None
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+    }
 }
 
 impl GptOssSut {
@@ -112,16 +247,17 @@ impl GptOssSut {
         prompts: Arc<dyn PromptSource>,
         config: SutConfig,
     ) -> GptOssSut {
-        let limiter = config
-            .max_concurrency
-            .map(|n| Arc::new(Semaphore::new(n.max(1))));
+        let queue = config.max_concurrency.map(|n| IssueQueue {
+            limit: n.max(1),
+            state: Mutex::default(),
+        });
         GptOssSut {
             shared: Arc::new(Shared {
                 client,
                 runtime,
                 prompts,
                 config,
-                limiter,
+                queue,
                 stats: LiveStats::default(),
             }),
         }
@@ -150,61 +286,108 @@ impl GptOssSut {
     /// Ctrl-C: fails every request in flight or waiting for a slot, promptly, and every
     /// later one at once. LoadGen then sees every sample answered and ends the run.
     pub fn cancel_all(&self) {
-        self.shared.client.cancel_all();
-        if let Some(limiter) = &self.shared.limiter {
-            limiter.close();
+        // The queue first, so a sender freed by a cancelled request finds it closed.
+        if let Some(queue) = &self.shared.queue {
+            queue.close();
         }
+        self.shared.client.cancel_all();
     }
 
     /// Issues `samples`, answering through `reporter`. Never blocks.
     pub fn issue<R: Reporter>(&self, samples: &[QuerySample], reporter: &R) {
-        for sample in samples {
-            self.issue_one(*sample, reporter.clone());
+        if samples.is_empty() {
+            return;
+        }
+        let first_slot = self.shared.stats.issued(samples);
+        let issued_at = Instant::now();
+        let Some(queue) = &self.shared.queue else {
+            for (k, &sample) in samples.iter().enumerate() {
+                let handler = SampleHandler::new(
+                    sample,
+                    first_slot + k,
+                    issued_at,
+                    reporter.clone(),
+                    &self.shared,
+                );
+                self.send_now(handler);
+            }
+            return;
+        };
+        let batch = Batch {
+            samples: samples.to_vec(),
+            next: 0,
+            first_slot,
+            reporter: SharedReporter(Arc::new(reporter.clone())),
+            issued_at,
+        };
+        match queue.push(batch) {
+            Ok(senders) => {
+                for _ in 0..senders {
+                    let shared = self.shared.clone();
+                    self.shared.runtime.spawn(send_queued(shared));
+                }
+            }
+            Err(batch) => {
+                for (k, sample) in batch.samples.into_iter().enumerate() {
+                    let reporter = batch.reporter.clone();
+                    SampleHandler::new(sample, first_slot + k, issued_at, reporter, &self.shared)
+                        .cancel_unsent();
+                }
+            }
         }
     }
 
-    fn issue_one<R: Reporter>(&self, sample: QuerySample, reporter: R) {
-        let shared = &self.shared;
-        shared.stats.issued();
-        let issued_at = Instant::now();
-        let mut handler = SampleHandler {
-            sample,
-            issued_at,
-            first_at: None,
-            input_tokens: 0,
-            reporter,
-            shared: self.shared.clone(),
+    /// Server and Interactive: the request leaves from a task of its own at once.
+    fn send_now<R: Reporter>(&self, mut handler: SampleHandler<R>) {
+        let Some(request) = self.shared.request(&mut handler) else {
+            return;
         };
+        let shared = self.shared.clone();
+        self.shared.runtime.spawn(async move {
+            shared.client.send(request, handler).await;
+        });
+    }
+}
+
+/// One of Offline's senders: sends queued samples one at a time until the queue is empty.
+async fn send_queued(shared: Arc<Shared>) {
+    let Some(queue) = &shared.queue else {
+        return;
+    };
+    while let Some(job) = queue.pop() {
+        let mut handler =
+            SampleHandler::new(job.sample, job.slot, job.issued_at, job.reporter, &shared);
+        if job.cancelled {
+            handler.cancel_unsent();
+            // A million cancelled samples must not hold a worker from the rest of the run.
+            tokio::task::consume_budget().await;
+            continue;
+        }
+        if let Some(request) = shared.request(&mut handler) {
+            shared.client.send(request, handler).await;
+        }
+    }
+}
+
+impl Shared {
+    /// The request of `handler`'s sample; fails it at once when the QSL has no such prompt.
+    fn request<R: Reporter>(&self, handler: &mut SampleHandler<R>) -> Option<Request> {
+        let shared = self;
+        let sample = handler.sample;
         let Some(prompt) = shared.prompts.prompt(sample.index) else {
             handler.on_failure(Failure::new(
                 ErrorKind::Internal,
                 format!("no prompt for QSL index `{}`", sample.index),
             ));
-            return;
+            return None;
         };
         handler.input_tokens = prompt.len();
         let request = Request {
-            input_ids: prompt,
+            prompt,
             params: shared.config.params,
             stream: shared.config.stream,
         };
-        let shared = self.shared.clone();
-        self.shared.runtime.spawn(async move {
-            let _permit = match &shared.limiter {
-                Some(limiter) => match limiter.clone().acquire_owned().await {
-                    Ok(permit) => Some(permit),
-                    Err(_) => {
-                        handler.on_failure(Failure::new(
-                            ErrorKind::Cancelled,
-                            "cancelled before it was sent",
-                        ));
-                        return;
-                    }
-                },
-                None => None,
-            };
-            shared.client.send(request, handler).await;
-        });
+        Some(request)
     }
 }
 
@@ -232,11 +415,52 @@ pub fn token_bytes(ids: &[u32]) -> Vec<u8> {
 /// Answers one sample.
 struct SampleHandler<R> {
     sample: QuerySample,
+    /// Its record slot in the stats.
+    slot: usize,
     issued_at: Instant,
     first_at: Option<Instant>,
     input_tokens: usize,
     reporter: R,
     shared: Arc<Shared>,
+}
+
+impl<R: Reporter> SampleHandler<R> {
+    fn new(
+        sample: QuerySample,
+        slot: usize,
+        issued_at: Instant,
+        reporter: R,
+        shared: &Arc<Shared>,
+    ) -> SampleHandler<R> {
+        SampleHandler {
+            sample,
+            slot,
+            issued_at,
+            first_at: None,
+            input_tokens: 0,
+            reporter,
+            shared: shared.clone(),
+        }
+    }
+
+    /// Fails a sample that never left the queue (Ctrl-C).
+    fn cancel_unsent(mut self) {
+        self.on_failure(Failure::new(
+            ErrorKind::Cancelled,
+            "cancelled before it was sent",
+        ));
+    }
+
+    /// The full-width facts of this sample; the record packs them.
+    fn finished(&self) -> Finished {
+        Finished {
+            response_id: self.sample.id,
+            qsl_index: self.sample.index,
+            input_tokens: self.input_tokens,
+            ids_consistent: true,
+            ..Finished::default()
+        }
+    }
 }
 
 impl<R: Reporter> ResponseHandler for SampleHandler<R> {
@@ -252,36 +476,33 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
         self.reporter
             .complete_at(self.sample.id, &token_bytes(c.output_ids), n, c.at);
         let first = self.first_at.unwrap_or(c.at);
-        self.shared.stats.completed(RequestRecord {
-            response_id: self.sample.id,
-            qsl_index: self.sample.index,
-            input_tokens: self.input_tokens,
-            output_tokens: c.completion_tokens,
-            endpoint: Some(c.endpoint),
-            ttft: Some(first.saturating_duration_since(self.issued_at)),
-            latency: Some(c.at.saturating_duration_since(self.issued_at)),
-            error: None,
-            retractions: c.retractions,
-            ids_consistent: c.consistent,
-        });
+        self.shared.stats.completed(
+            self.slot,
+            &Finished {
+                output_tokens: c.completion_tokens,
+                endpoint: Some(c.endpoint),
+                ttft: Some(first.saturating_duration_since(self.issued_at)),
+                latency: Some(c.at.saturating_duration_since(self.issued_at)),
+                retractions: c.retractions,
+                ids_consistent: c.consistent,
+                ..self.finished()
+            },
+        );
     }
 
     fn on_failure(&mut self, failure: Failure) {
         let reason = failure.to_string();
         self.reporter.fail(self.sample.id, &reason);
-        self.shared.stats.failed(RequestRecord {
-            response_id: self.sample.id,
-            qsl_index: self.sample.index,
-            input_tokens: self.input_tokens,
-            output_tokens: 0,
+        let finished = Finished {
             endpoint: failure.endpoint,
             ttft: self
                 .first_at
                 .map(|f| f.saturating_duration_since(self.issued_at)),
-            latency: None,
-            error: Some((failure.kind, failure.message)),
-            retractions: 0,
-            ids_consistent: true,
-        });
+            error: Some(failure.kind),
+            ..self.finished()
+        };
+        self.shared
+            .stats
+            .failed(self.slot, &finished, &failure.message);
     }
 }

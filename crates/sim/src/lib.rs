@@ -24,6 +24,7 @@
 
 mod answers;
 mod config;
+mod conn;
 mod error;
 mod metrics;
 mod model;

@@ -14,13 +14,13 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::answers::AnswerBank;
 use crate::config::{SimConfig, StreamFormat, Timing, MODEL_NAME};
+use crate::conn::{Conn, RxClock};
 use crate::metrics::Stats;
 use crate::rng::Rng;
 use crate::scheduler::{self, Admit};
@@ -225,8 +225,7 @@ async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                conns.spawn(connection(stream, shared.clone()));
+                conns.spawn(connection(Conn::new(stream, shared.started), shared.clone()));
             }
             stopped = stop.wait_for(|s| *s) => { drop(stopped); break }
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
@@ -238,11 +237,11 @@ async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     conns.abort_all();
 }
 
-async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
+async fn connection(stream: Conn, shared: Arc<Shared>) {
     let mut stop = shared.stop.subscribe();
-    let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));
-    let conn =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let clock = stream.clock();
+    let service = hyper::service::service_fn(move |req| handle(shared.clone(), req, &clock));
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(stream, service);
     tokio::pin!(conn);
     let stopping = async move {
         let _ = stop.wait_for(|s| *s).await.map(|_| ());
@@ -310,7 +309,22 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response<SimBody> {
     respond(status, "application/json", value.to_string())
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<SimBody>, Cut> {
+/// Answers one request; `clock` is its connection's, whose latest read when hyper hands over
+/// a request is the read that completed the request's headers.
+fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    clock: &RxClock,
+) -> impl std::future::Future<Output = Result<Response<SimBody>, Cut>> {
+    let headers_at = clock.last_read().unwrap_or_else(Instant::now);
+    route(shared, req, headers_at)
+}
+
+async fn route(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    headers_at: Instant,
+) -> Result<Response<SimBody>, Cut> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let get = method == Method::GET;
@@ -336,10 +350,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             respond(StatusCode::OK, "text/plain; version=0.0.4", text)
         }
         "/generate" if method == Method::POST || method == Method::PUT => {
-            return generate(shared, Api::Native, req).await
+            return generate(shared, Api::Native, req, headers_at).await
         }
         "/v1/completions" if method == Method::POST => {
-            return generate(shared, Api::Completions, req).await
+            return generate(shared, Api::Completions, req, headers_at).await
         }
         "/health" | "/health_generate" | "/get_model_info" | "/get_server_info" | "/v1/models"
         | "/metrics" | "/generate" | "/v1/completions" => json(
@@ -396,16 +410,18 @@ fn models(shared: &Shared) -> serde_json::Value {
     }]})
 }
 
+/// A generation request whose headers arrived at `arrived`: the truth's and the timing's
+/// start, so time the body takes to read, and this thread's own delays, count as the server's.
 async fn generate(
     shared: Arc<Shared>,
     api: Api,
     req: Request<Incoming>,
+    arrived: Instant,
 ) -> Result<Response<SimBody>, Cut> {
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(Cut),
     };
-    let arrived = Instant::now();
     if shared.starting() {
         return Ok(json(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -133,7 +133,7 @@ pub struct Job {
     pub rid: String,
     /// Arrival number.
     pub seq: u64,
-    /// When the body had been read.
+    /// When the request's headers reached the socket.
     pub arrived: Instant,
     /// Unix seconds at arrival.
     pub created: u64,

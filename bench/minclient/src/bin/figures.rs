@@ -5,9 +5,10 @@
 //! `figures error RESULTS.json TRUTH.jsonl`: the error of the reported TTFT and TPOT against
 //! the simulator's own times (`--truth-log`). A record and a truth line are joined by the
 //! prompt length (the suite's dataset gives every row its own length) and, among repeats of a
-//! row, in issue and arrival order. Prints mean, p99 and standard deviation of each error in
-//! ms. The reported TTFT starts at LoadGen's scheduled time and the true one at the server's
-//! arrival, so the TTFT error includes issue lateness and the request's transit.
+//! row, in issue and arrival order. Prints mean, p99, standard deviation and median of each
+//! error in ms. The reported TTFT starts at LoadGen's scheduled time and the true one when the
+//! request's headers reached the simulator's socket, so the TTFT error includes issue
+//! lateness, the client's time to send, and the first token's transit to the client's socket.
 //!
 //! `figures lateness RESULTS.json`: issue lateness (`issued_ns − scheduled_ns`) p50, p99 and
 //! max in µs.
@@ -40,16 +41,17 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
-/// `mean p99 std` of `v`.
+/// `mean p99 std p50` of `v` (p50 last, so readers of the first three fields keep working).
 fn stats(mut v: Vec<f64>) -> String {
     v.sort_by(f64::total_cmp);
     let n = v.len() as f64;
     let mean = v.iter().sum::<f64>() / n;
     let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
     format!(
-        "mean {mean:.4} p99 {:.4} std {:.4}",
+        "mean {mean:.4} p99 {:.4} std {:.4} p50 {:.4}",
         percentile(&v, 0.99),
-        var.sqrt()
+        var.sqrt(),
+        percentile(&v, 0.5)
     )
 }
 

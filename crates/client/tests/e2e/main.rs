@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ossperf_client::{
-    Backend, Client, ClientConfig, Completion, Endpoint, Failure, FinishReason, Request,
+    Backend, Client, ClientConfig, Completion, Endpoint, Failure, FinishReason, Prompt, Request,
     ResponseHandler, SamplingParams,
 };
 use tokio::sync::Notify;
@@ -114,7 +114,7 @@ pub fn client(backend: Backend, urls: &[String], tune: impl FnOnce(&mut ClientCo
 
 pub fn request(stream: bool) -> Request {
     Request {
-        input_ids: Arc::from(vec![1u32, 2, 3]),
+        prompt: Prompt::from(vec![1u32, 2, 3]),
         params: SamplingParams {
             max_new_tokens: 8,
             ..SamplingParams::default()

@@ -228,16 +228,35 @@ fn origin_of(key: &str, value: &Value<'_>) -> (&'static str, u32) {
         return ("results.cc", results_line(key));
     }
     if let Value::Str(message) = value {
-        if let Some(origin) = message_origin(message) {
+        if let Some(origin) = thread_message_origin(message).or_else(|| message_origin(message)) {
             return origin;
         }
     }
     ("loadgen.cc", 0)
 }
 
+/// Where LoadGen's issue threads log, whichever thread index the message names.
+fn thread_message_origin(message: &str) -> Option<(&'static str, u32)> {
+    if message.starts_with("Registered IssueQueryThread[") {
+        return Some(("issue_query_controller.cc", 225));
+    }
+    let rest = message.strip_prefix("IssueQueryThread ")?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    let line = if rest.starts_with(" Ending early: Too many") {
+        465
+    } else if rest.starts_with(" Ending early: Max query") {
+        504
+    } else if rest.starts_with(" Ending early: Max test") {
+        524
+    } else {
+        return None;
+    };
+    Some(("issue_query_controller.cc", line))
+}
+
 /// Where LoadGen emits the warnings and errors whose key is generic.
 fn message_origin(message: &str) -> Option<(&'static str, u32)> {
-    const ORIGINS: [(&str, &str, u32); 13] = [
+    const ORIGINS: [(&str, &str, u32); 10] = [
         ("Found Audit Config file", "loadgen.cc", 1235),
         ("Test05 flag detected", "loadgen.cc", 1256),
         (
@@ -246,21 +265,6 @@ fn message_origin(message: &str) -> Option<(&'static str, u32)> {
             513,
         ),
         ("Ending naturally", "issue_query_controller.cc", 482),
-        (
-            "IssueQueryThread 0 Ending early: Too many",
-            "issue_query_controller.cc",
-            465,
-        ),
-        (
-            "IssueQueryThread 0 Ending early: Max query",
-            "issue_query_controller.cc",
-            504,
-        ),
-        (
-            "IssueQueryThread 0 Ending early: Max test",
-            "issue_query_controller.cc",
-            524,
-        ),
         ("n_tokens argument missing", "logging.cc", 443),
         ("Attempted to record a negative", "logging.cc", 447),
         ("Number of tokens need to be", "logging.cc", 451),

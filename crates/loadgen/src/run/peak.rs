@@ -64,14 +64,19 @@ impl Test<'_> {
             self.eff = base.clone();
             self.eff.target_qps = qps;
             self.eff.requested.server_target_qps = qps;
-            let result = self.performance_series()?;
+            let result = self.performance_series(false)?;
             let passed = result.perf_constraints_met.unwrap_or(false);
             if self.aborted {
                 best = best.or(Some((result, qps)));
                 break;
             }
             match search.record(passed) {
-                Ok(next) => step = next,
+                Ok(next) => {
+                    if passed {
+                        best = Some((result, qps));
+                    }
+                    step = next;
+                }
                 Err(FindPeakError::BaseFailed { .. }) => {
                     let reason = result.perf_recommendation.clone().unwrap_or_default();
                     let message = format!(
@@ -85,14 +90,15 @@ impl Test<'_> {
                     break;
                 }
                 Err(e) => {
+                    // Unbounded: every run passed; the last one is the best seen.
                     self.detail
                         .error("error_runtime", &e.to_string())
                         .map_err(write_err(&path))?;
+                    if passed {
+                        best = Some((result, qps));
+                    }
                     break;
                 }
-            }
-            if passed {
-                best = Some((result, qps));
             }
         }
         let Some((result, qps)) = best else {

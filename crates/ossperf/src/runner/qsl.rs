@@ -1,8 +1,10 @@
 //! The query sample library of a run: the dataset's prompts by QSL index. Row i of the
-//! dataset is QSL index i; prompts are shared as `Arc<[u32]>` so a request never copies them.
+//! dataset is QSL index i; prompts are shared [`Prompt`]s, so a request never copies their
+//! ids and each one's body is encoded once, on its first request.
 
 use std::sync::Arc;
 
+use ossperf_client::Prompt;
 use ossperf_dataset::Dataset;
 use ossperf_loadgen::{QuerySampleIndex, QuerySampleLibrary};
 
@@ -10,15 +12,15 @@ use crate::sut::PromptSource;
 
 /// The dataset as LoadGen and the SUT see it.
 pub struct DatasetQsl {
-    prompts: Vec<Arc<[u32]>>,
+    prompts: Vec<Prompt>,
     performance_count: usize,
 }
 
 impl DatasetQsl {
     /// Every row's prompt; the performance count is the whole dataset, as the reference's.
     pub fn new(dataset: &Dataset) -> Self {
-        let prompts: Vec<Arc<[u32]>> = (0..dataset.len())
-            .map(|i| Arc::from(dataset.tokens(i)))
+        let prompts: Vec<Prompt> = (0..dataset.len())
+            .map(|i| Prompt::from(dataset.tokens(i)))
             .collect();
         let performance_count = prompts.len();
         Self {

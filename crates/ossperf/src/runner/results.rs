@@ -2,8 +2,6 @@
 //! into the report's result model, so `results.json` and `report.html` carry exactly the
 //! figures of the summary.
 
-use std::collections::HashMap;
-
 use ossperf_dataset::Dataset;
 use ossperf_loadgen::stats::LatencyStats;
 use ossperf_loadgen::{Scenario, TestReport};
@@ -33,13 +31,17 @@ pub struct Inputs<'a> {
 /// Builds the result model of a finished run.
 pub fn build(inputs: Inputs<'_>) -> RunResults {
     let report = inputs.report;
-    let by_id: HashMap<u64, &SutRecord> =
-        inputs.requests.iter().map(|r| (r.response_id, r)).collect();
+    // Sorted in place and searched: a million records need no second index beside them.
+    let mut by_id = inputs.requests;
+    by_id.sort_unstable_by_key(SutRecord::response_id);
     let requests = report
         .samples
         .iter()
         .map(|s| {
-            let sut = by_id.get(&(s.seq_id + 1));
+            let sut = by_id
+                .binary_search_by_key(&(s.seq_id + 1), SutRecord::response_id)
+                .ok()
+                .map(|i| &by_id[i]);
             RequestRecord {
                 qsl_idx: s.qsl_idx as u64,
                 dataset: inputs
@@ -53,11 +55,11 @@ pub fn build(inputs: Inputs<'_>) -> RunResults {
                 complete_ns: s.complete_ns,
                 input_tokens: inputs.dataset.input_len(s.qsl_idx) as u32,
                 output_tokens: u32::try_from(s.n_tokens.max(0)).unwrap_or(u32::MAX),
-                endpoint: sut.and_then(|r| r.endpoint).unwrap_or(0) as u32,
+                endpoint: sut.and_then(SutRecord::endpoint).unwrap_or(0) as u32,
                 error: s.error.as_ref().map(|message| RequestError {
                     kind: sut
-                        .and_then(|r| r.error.as_ref())
-                        .map_or_else(|| "failed".to_string(), |(kind, _)| kind.to_string()),
+                        .and_then(SutRecord::error)
+                        .map_or_else(|| "failed".to_string(), |kind| kind.to_string()),
                     message: message.clone(),
                 }),
             }

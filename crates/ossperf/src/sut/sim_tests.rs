@@ -106,7 +106,7 @@ async fn delta_streams_from_the_simulator_reach_loadgen_whole() {
     assert!(sut
         .records()
         .iter()
-        .all(|r| r.ids_consistent && r.retractions == 0));
+        .all(|r| r.ids_consistent() && r.retractions() == 0));
     assert_eq!(sut.live().output_tokens, 6 * u64::from(TOKENS));
 }
 
@@ -117,7 +117,7 @@ async fn cumulative_streams_with_retractions_are_counted_by_the_server() {
     assert!(sut
         .records()
         .iter()
-        .all(|r| r.ids_consistent && r.retractions == 1));
+        .all(|r| r.ids_consistent() && r.retractions() == 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,7 +127,7 @@ async fn delta_streams_with_retractions_keep_every_token() {
     assert!(sut
         .records()
         .iter()
-        .all(|r| r.ids_consistent && r.retractions == 1));
+        .all(|r| r.ids_consistent() && r.retractions() == 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,7 +137,7 @@ async fn the_openai_api_of_the_simulator_gives_text_and_the_usage_count() {
     assert!(sut
         .records()
         .iter()
-        .all(|r| r.output_tokens == u64::from(TOKENS)));
+        .all(|r| r.output_tokens() == u64::from(TOKENS)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

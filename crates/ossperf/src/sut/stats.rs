@@ -1,6 +1,10 @@
 //! Live counters for the progress line and the per-request records the report wants. Counts
 //! are atomics; the recent TTFT/TPOT window and the records take one small mutex per finished
 //! request, after the client has stamped its reads, so nothing here sits on the read path.
+//!
+//! Each issued sample gets its 32-byte record slot when LoadGen issues it, as LoadGen itself
+//! allocates every sample's state before issuing: in Offline that is all of them at the start,
+//! so memory does not grow while the run goes on (the soak of issue #9).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ossperf_client::ErrorKind;
-use ossperf_loadgen::{QuerySampleIndex, ResponseId};
+use ossperf_loadgen::{QuerySample, QuerySampleIndex, ResponseId};
 
 /// How many recent completions the running percentiles look at.
 pub const RECENT_WINDOW: usize = 2048;
@@ -16,9 +20,9 @@ pub const RECENT_WINDOW: usize = 2048;
 /// How many failure messages are kept verbatim.
 pub const KEPT_FAILURE_MESSAGES: usize = 8;
 
-/// One finished request, for the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestRecord {
+/// The facts of one finished request at full width; [`RequestRecord::new`] packs them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Finished {
     /// LoadGen's id of the sample.
     pub response_id: ResponseId,
     /// The sample's QSL index.
@@ -33,12 +37,146 @@ pub struct RequestRecord {
     pub ttft: Option<Duration>,
     /// Issue to completion, as the SUT saw it.
     pub latency: Option<Duration>,
-    /// Why it failed.
-    pub error: Option<(ErrorKind, String)>,
+    /// Why it failed (the message goes to [`FailureCounts`], not to the record).
+    pub error: Option<ErrorKind>,
     /// How many times the streamed output shrank.
     pub retractions: u32,
     /// Whether the output ids agreed with the server's count.
     pub ids_consistent: bool,
+}
+
+/// One finished request, for the results, packed into 32 bytes: a run keeps one per sample
+/// (a million in the soak of issue #9), so nothing here may grow with the request.
+///
+/// Widths saturate: indices and token counts at `u32::MAX − 1`, times at `u32::MAX − 1` µs
+/// (71 minutes), the endpoint at `u16::MAX − 1`, retractions at 255.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestRecord {
+    response_id: ResponseId,
+    qsl_index: u32,
+    input_tokens: u32,
+    output_tokens: u32,
+    /// µs, [`NONE32`] when absent.
+    ttft_us: u32,
+    /// µs, [`NONE32`] when absent.
+    latency_us: u32,
+    /// [`NONE16`] when absent.
+    endpoint: u16,
+    retractions: u8,
+    /// Low 7 bits: 0 when completed, else the error kind's index + 1; bit 7: ids inconsistent.
+    outcome: u8,
+}
+
+const NONE32: u32 = u32::MAX;
+/// The outcome of a slot whose sample has not finished (no error kind has this index).
+const PENDING: u8 = 0x7f;
+const NONE16: u16 = u16::MAX;
+const INCONSISTENT: u8 = 0x80;
+
+fn narrow32(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(NONE32).min(NONE32 - 1)
+}
+
+fn micros(value: Option<Duration>) -> u32 {
+    value.map_or(NONE32, |d| {
+        narrow32(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    })
+}
+
+fn wide32(value: u32) -> Option<Duration> {
+    (value != NONE32).then(|| Duration::from_micros(u64::from(value)))
+}
+
+impl RequestRecord {
+    /// Packs `f`, saturating what does not fit.
+    pub fn new(f: &Finished) -> RequestRecord {
+        let kind = f.error.map_or(0, |k| k.index() as u8 + 1);
+        RequestRecord {
+            response_id: f.response_id,
+            qsl_index: narrow32(f.qsl_index as u64),
+            input_tokens: narrow32(f.input_tokens as u64),
+            output_tokens: narrow32(f.output_tokens),
+            ttft_us: micros(f.ttft),
+            latency_us: micros(f.latency),
+            endpoint: f.endpoint.map_or(NONE16, |e| {
+                u16::try_from(e).unwrap_or(NONE16).min(NONE16 - 1)
+            }),
+            retractions: u8::try_from(f.retractions).unwrap_or(u8::MAX),
+            outcome: if f.ids_consistent {
+                kind
+            } else {
+                kind | INCONSISTENT
+            },
+        }
+    }
+
+    /// The slot of an issued sample that has not finished.
+    fn pending(sample: &QuerySample) -> RequestRecord {
+        RequestRecord {
+            outcome: PENDING,
+            ..RequestRecord::new(&Finished {
+                response_id: sample.id,
+                qsl_index: sample.index,
+                ..Finished::default()
+            })
+        }
+    }
+
+    fn is_pending(&self) -> bool {
+        self.outcome & !INCONSISTENT == PENDING
+    }
+
+    /// LoadGen's id of the sample.
+    pub fn response_id(&self) -> ResponseId {
+        self.response_id
+    }
+
+    /// The sample's QSL index.
+    pub fn qsl_index(&self) -> QuerySampleIndex {
+        self.qsl_index as QuerySampleIndex
+    }
+
+    /// Prompt length in tokens.
+    pub fn input_tokens(&self) -> u64 {
+        u64::from(self.input_tokens)
+    }
+
+    /// Output tokens as the server counted them (0 when it failed).
+    pub fn output_tokens(&self) -> u64 {
+        u64::from(self.output_tokens)
+    }
+
+    /// The endpoint index that answered (or last tried), if any.
+    pub fn endpoint(&self) -> Option<usize> {
+        (self.endpoint != NONE16).then_some(usize::from(self.endpoint))
+    }
+
+    /// Issue to first token, as the SUT saw it, to the µs.
+    pub fn ttft(&self) -> Option<Duration> {
+        wide32(self.ttft_us)
+    }
+
+    /// Issue to completion, as the SUT saw it, to the µs.
+    pub fn latency(&self) -> Option<Duration> {
+        wide32(self.latency_us)
+    }
+
+    /// Why it failed, if it did.
+    pub fn error(&self) -> Option<ErrorKind> {
+        let kind = usize::from(self.outcome & !INCONSISTENT);
+        kind.checked_sub(1)
+            .and_then(|k| ErrorKind::ALL.get(k).copied())
+    }
+
+    /// How many times the streamed output shrank.
+    pub fn retractions(&self) -> u32 {
+        u32::from(self.retractions)
+    }
+
+    /// Whether the output ids agreed with the server's count.
+    pub fn ids_consistent(&self) -> bool {
+        self.outcome & INCONSISTENT == 0
+    }
 }
 
 /// Failures by kind, with the first few messages.
@@ -93,9 +231,9 @@ pub struct EndpointFigures {
 }
 
 /// The time per output token of one completed record: `(latency − ttft) / (tokens − 1)`.
-fn tpot(record: &RequestRecord) -> Option<Duration> {
-    let (ttft, latency) = (record.ttft?, record.latency?);
-    let per = u32::try_from(record.output_tokens.checked_sub(1).filter(|&n| n > 0)?).ok()?;
+fn tpot(ttft: Option<Duration>, latency: Option<Duration>, tokens: u64) -> Option<Duration> {
+    let (ttft, latency) = (ttft?, latency?);
+    let per = u32::try_from(tokens.checked_sub(1).filter(|&n| n > 0)?).ok()?;
     Some(latency.saturating_sub(ttft) / per)
 }
 
@@ -105,19 +243,25 @@ pub fn endpoint_figures(records: &[RequestRecord], endpoints: usize) -> Vec<Endp
         .map(|endpoint| {
             let mine: Vec<&RequestRecord> = records
                 .iter()
-                .filter(|r| r.endpoint == Some(endpoint))
+                .filter(|r| r.endpoint() == Some(endpoint))
                 .collect();
-            let done: Vec<&RequestRecord> =
-                mine.iter().copied().filter(|r| r.error.is_none()).collect();
-            let mut ttft: Vec<Duration> = done.iter().filter_map(|r| r.ttft).collect();
-            let mut tpots: Vec<Duration> = done.iter().filter_map(|r| tpot(r)).collect();
+            let done: Vec<&RequestRecord> = mine
+                .iter()
+                .copied()
+                .filter(|r| r.error().is_none())
+                .collect();
+            let mut ttft: Vec<Duration> = done.iter().filter_map(|r| r.ttft()).collect();
+            let mut tpots: Vec<Duration> = done
+                .iter()
+                .filter_map(|r| tpot(r.ttft(), r.latency(), r.output_tokens()))
+                .collect();
             ttft.sort_unstable();
             tpots.sort_unstable();
             EndpointFigures {
                 endpoint,
                 completed: done.len() as u64,
                 failed: (mine.len() - done.len()) as u64,
-                output_tokens: done.iter().map(|r| r.output_tokens).sum(),
+                output_tokens: done.iter().map(|r| r.output_tokens()).sum(),
                 ttft_p50: quantile(&ttft, 0.5),
                 ttft_p99: quantile(&ttft, 0.99),
                 tpot_p50: quantile(&tpots, 0.5),
@@ -148,6 +292,7 @@ pub struct LiveStats {
     output_tokens: AtomicU64,
     recent: Mutex<Recent>,
     failures: Mutex<Failures>,
+    /// One slot per issued sample, in issue order.
     records: Mutex<Vec<RequestRecord>>,
 }
 
@@ -174,40 +319,53 @@ fn sorted(values: &VecDeque<Duration>) -> Vec<Duration> {
 }
 
 impl LiveStats {
-    pub(crate) fn issued(&self) {
-        self.issued.fetch_add(1, Ordering::Relaxed);
+    /// Counts `samples` and gives each its record slot; returns the first slot's index (the
+    /// others follow in order).
+    pub(crate) fn issued(&self, samples: &[QuerySample]) -> usize {
+        self.issued
+            .fetch_add(samples.len() as u64, Ordering::Relaxed);
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let first = records.len();
+        // Written now, not just reserved, so the pages are resident from the start.
+        records.extend(samples.iter().map(RequestRecord::pending));
+        first
     }
 
-    pub(crate) fn completed(&self, record: RequestRecord) {
+    /// A completed request, in the slot `issued` gave it.
+    pub(crate) fn completed(&self, slot: usize, f: &Finished) {
         self.completed.fetch_add(1, Ordering::Relaxed);
         self.output_tokens
-            .fetch_add(record.output_tokens, Ordering::Relaxed);
-        if let Some(ttft) = record.ttft {
+            .fetch_add(f.output_tokens, Ordering::Relaxed);
+        if let Some(ttft) = f.ttft {
             let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
             push_bounded(&mut recent.ttft, ttft);
-            if let Some(per) = tpot(&record) {
+            if let Some(per) = tpot(f.ttft, f.latency, f.output_tokens) {
                 push_bounded(&mut recent.tpot, per);
             }
         }
-        self.records
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(record);
+        self.store(slot, f);
     }
 
-    pub(crate) fn failed(&self, record: RequestRecord) {
+    /// A failed request: counted by kind, its message kept only among the first few.
+    pub(crate) fn failed(&self, slot: usize, f: &Finished, message: &str) {
         self.failed.fetch_add(1, Ordering::Relaxed);
-        if let Some((kind, message)) = &record.error {
+        if let Some(kind) = f.error {
             let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
             failures.by_kind[kind.index()] += 1;
             if failures.first.len() < KEPT_FAILURE_MESSAGES {
                 failures.first.push(format!("{kind}: {message}"));
             }
         }
-        self.records
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(record);
+        self.store(slot, f);
+    }
+
+    fn store(&self, slot: usize, f: &Finished) {
+        let record = RequestRecord::new(f);
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        match records.get_mut(slot) {
+            Some(place) => *place = record,
+            None => records.push(record),
+        }
     }
 
     /// The counters and running percentiles now.
@@ -243,12 +401,15 @@ impl LiveStats {
         }
     }
 
-    /// Every finished request so far.
+    /// Every finished request so far, in issue order.
     pub fn records(&self) -> Vec<RequestRecord> {
         self.records
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .iter()
+            .filter(|r| !r.is_pending())
+            .copied()
+            .collect()
     }
 }
 
@@ -256,8 +417,8 @@ impl LiveStats {
 mod tests {
     use super::*;
 
-    fn record(output_tokens: u64, ttft_ms: u64, latency_ms: u64) -> RequestRecord {
-        RequestRecord {
+    fn record(output_tokens: u64, ttft_ms: u64, latency_ms: u64) -> Finished {
+        Finished {
             response_id: 1,
             qsl_index: 0,
             input_tokens: 3,
@@ -275,9 +436,9 @@ mod tests {
     fn percentiles_are_nearest_rank_over_the_recent_window() {
         let stats = LiveStats::default();
         for i in 1..=100 {
-            stats.issued();
+            let slot = stats.issued(&[QuerySample { id: i, index: 0 }]);
             // TTFT i ms; 11 tokens over (10 i) ms after it: TPOT i ms.
-            stats.completed(record(11, i, 11 * i));
+            stats.completed(slot, &record(11, i, 11 * i));
         }
         let snap = stats.snapshot();
         assert_eq!(
@@ -293,21 +454,22 @@ mod tests {
     #[test]
     fn figures_are_split_by_endpoint_and_failures_left_out_of_latencies() {
         let records = [
-            RequestRecord {
+            Finished {
                 endpoint: Some(1),
                 ..record(11, 10, 110)
             },
-            RequestRecord {
+            Finished {
                 endpoint: Some(1),
                 ..record(5, 30, 70)
             },
             record(3, 2, 6),
-            RequestRecord {
+            Finished {
                 endpoint: Some(1),
-                error: Some((ErrorKind::Io, "reset".into())),
+                error: Some(ErrorKind::Io),
                 ..record(0, 50, 0)
             },
-        ];
+        ]
+        .map(|f| RequestRecord::new(&f));
         let figures = endpoint_figures(&records, 3);
         assert_eq!(
             figures[0],
@@ -350,10 +512,11 @@ mod tests {
             } else {
                 ErrorKind::HttpStatus
             };
-            stats.failed(RequestRecord {
-                error: Some((kind, format!("m{i}"))),
+            let f = Finished {
+                error: Some(kind),
                 ..record(0, 0, 0)
-            });
+            };
+            stats.failed(i, &f, &format!("m{i}"));
         }
         let failures = stats.failures();
         assert_eq!(
@@ -363,5 +526,117 @@ mod tests {
         assert_eq!(failures.first_messages.len(), KEPT_FAILURE_MESSAGES);
         assert_eq!(failures.first_messages[1], "http_status: m1");
         assert_eq!(stats.snapshot().failed, 10);
+    }
+
+    #[test]
+    fn a_record_is_32_bytes_and_gives_back_what_fits() {
+        assert_eq!(std::mem::size_of::<RequestRecord>(), 32);
+        let f = Finished {
+            response_id: 1 << 40,
+            qsl_index: 4321,
+            input_tokens: 70_000,
+            output_tokens: 9,
+            endpoint: Some(3),
+            ttft: Some(Duration::from_micros(1_500)),
+            latency: Some(Duration::from_micros(9_000_001)),
+            error: Some(ErrorKind::Cancelled),
+            retractions: 2,
+            ids_consistent: false,
+        };
+        let r = RequestRecord::new(&f);
+        assert_eq!(
+            (
+                r.response_id(),
+                r.qsl_index(),
+                r.input_tokens(),
+                r.output_tokens(),
+                r.endpoint(),
+                r.ttft(),
+                r.latency(),
+                r.error(),
+                r.retractions(),
+                r.ids_consistent()
+            ),
+            (
+                1 << 40,
+                4321,
+                70_000,
+                9,
+                Some(3),
+                Some(Duration::from_micros(1_500)),
+                Some(Duration::from_micros(9_000_001)),
+                Some(ErrorKind::Cancelled),
+                2,
+                false
+            )
+        );
+        for kind in ErrorKind::ALL {
+            let r = RequestRecord::new(&Finished {
+                error: Some(kind),
+                ..f
+            });
+            assert_eq!((r.error(), r.ids_consistent()), (Some(kind), false));
+        }
+    }
+
+    #[test]
+    fn a_record_saturates_what_does_not_fit_and_keeps_absent_values_absent() {
+        let r = RequestRecord::new(&Finished {
+            output_tokens: u64::MAX,
+            endpoint: Some(1 << 20),
+            ttft: Some(Duration::from_secs(10_000)),
+            retractions: 1000,
+            ids_consistent: true,
+            ..Finished::default()
+        });
+        assert_eq!(
+            (
+                r.output_tokens(),
+                r.endpoint(),
+                r.ttft(),
+                r.latency(),
+                r.error(),
+                r.retractions(),
+                r.ids_consistent()
+            ),
+            (
+                u64::from(u32::MAX - 1),
+                Some(usize::from(u16::MAX - 1)),
+                Some(Duration::from_micros(u64::from(u32::MAX - 1))),
+                None,
+                None,
+                255,
+                true
+            )
+        );
+    }
+
+    #[test]
+    fn each_issued_sample_has_a_slot_and_only_finished_ones_are_records() {
+        let stats = LiveStats::default();
+        let samples = [7, 8, 9].map(|id| QuerySample { id, index: 2 });
+        assert_eq!(stats.issued(&samples), 0);
+        assert_eq!(stats.issued(&[QuerySample { id: 10, index: 3 }]), 3);
+        assert_eq!(stats.records(), []);
+        let done = |response_id| Finished {
+            response_id,
+            ..record(4, 1, 2)
+        };
+        stats.completed(2, &done(9));
+        stats.failed(
+            0,
+            &Finished {
+                error: Some(ErrorKind::Io),
+                ..done(7)
+            },
+            "reset",
+        );
+        let ids: Vec<(u64, Option<ErrorKind>)> = stats
+            .records()
+            .iter()
+            .map(|r| (r.response_id(), r.error()))
+            .collect();
+        assert_eq!(ids, [(7, Some(ErrorKind::Io)), (9, None)]);
+        assert_eq!(stats.snapshot().issued, 4);
     }
 }

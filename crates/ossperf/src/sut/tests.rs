@@ -84,6 +84,8 @@ struct Server {
     url: String,
     received: Arc<AtomicUsize>,
     gate: Arc<Semaphore>,
+    /// The most requests it held at once (received, not yet answered).
+    peak: Arc<AtomicUsize>,
 }
 
 async fn server(status: u16, open: bool) -> Server {
@@ -91,10 +93,12 @@ async fn server(status: u16, open: bool) -> Server {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let received = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(Semaphore::new(if open { 1 << 20 } else { 0 }));
-    let (r, g) = (received.clone(), gate.clone());
+    let peak = Arc::new(AtomicUsize::new(0));
+    let held = Arc::new(AtomicUsize::new(0));
+    let (r, g, p) = (received.clone(), gate.clone(), peak.clone());
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let (r, g) = (r.clone(), g.clone());
+            let (r, g, p, h) = (r.clone(), g.clone(), p.clone(), held.clone());
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut tmp = [0u8; 4096];
@@ -106,6 +110,7 @@ async fn server(status: u16, open: bool) -> Server {
                     buf.extend_from_slice(&tmp[..n]);
                 }
                 r.fetch_add(1, Ordering::SeqCst);
+                p.fetch_max(h.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
                 let text = String::from_utf8_lossy(&buf);
                 let first: u32 = text
                     .split("\"input_ids\":[")
@@ -116,9 +121,11 @@ async fn server(status: u16, open: bool) -> Server {
                     .unwrap()
                     .parse()
                     .unwrap();
-                let Ok(_permit) = g.acquire().await else {
+                // One permit per answer, kept: `add_permits(n)` lets exactly n answers out.
+                let Ok(permit) = g.acquire().await else {
                     return;
                 };
+                permit.forget();
                 let answer = if status == 200 {
                     let e1 = format!(
                         r#"data: {{"output_ids":[{}],"meta_info":{{"finish_reason":null,"completion_tokens":1}}}}"#,
@@ -132,6 +139,8 @@ async fn server(status: u16, open: bool) -> Server {
                         "HTTP/1.1 {status} X\r\ncontent-length: 4\r\nconnection: close\r\n\r\nboom"
                     )
                 };
+                // Released before the answer leaves, so the client cannot send the next one first.
+                h.fetch_sub(1, Ordering::SeqCst);
                 let _ = socket.write_all(answer.as_bytes()).await;
             });
         }
@@ -140,6 +149,7 @@ async fn server(status: u16, open: bool) -> Server {
         url,
         received,
         gate,
+        peak,
     }
 }
 
@@ -209,12 +219,12 @@ async fn each_sample_reports_its_first_token_then_every_output_token_as_little_e
         (2, 2, 0, 6)
     );
     let mut records = sut.records();
-    records.sort_by_key(|r| r.response_id);
+    records.sort_by_key(|r| r.response_id());
     assert_eq!(
         (
-            records[0].qsl_index,
-            records[0].input_tokens,
-            records[0].endpoint
+            records[0].qsl_index(),
+            records[0].input_tokens(),
+            records[0].endpoint()
         ),
         (2, 3, Some(0))
     );
@@ -251,10 +261,7 @@ async fn a_failed_request_is_answered_with_fail_and_its_reason() {
         }]
     );
     assert_eq!(sut.failures().by_kind, [(ErrorKind::HttpStatus, 1)]);
-    assert_eq!(
-        sut.records()[0].error.as_ref().map(|e| e.0),
-        Some(ErrorKind::HttpStatus)
-    );
+    assert_eq!(sut.records()[0].error(), Some(ErrorKind::HttpStatus));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -301,4 +308,98 @@ async fn cancel_all_fails_requests_in_flight_and_waiting_promptly() {
         ]
     );
     assert_eq!(sut.failures().by_kind, [(ErrorKind::Cancelled, 3)]);
+}
+
+/// Waits until `n` requests have reached the server.
+async fn until_received(server: &Server, n: usize) {
+    for _ in 0..2000 {
+        if server.received.load(Ordering::SeqCst) >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!(
+        "the server received {} of {n} requests",
+        server.received.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_queues_samples_without_a_task_each_and_cancel_all_fails_the_queued_ones() {
+    let server = server(200, false).await;
+    let sut = sut(&server.url, Some(3));
+    let recording = Recording::default();
+    let tasks_before = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    // 10,000 samples in four issue calls, as LoadGen might split them.
+    let all: Vec<QuerySample> = (0..10_000u64)
+        .map(|k| QuerySample {
+            id: k + 1,
+            index: (k % 4) as usize,
+        })
+        .collect();
+    for part in all.chunks(2_500) {
+        sut.issue(part, &recording);
+    }
+    until_received(&server, 3).await;
+    // The old SUT spawned a task per sample: 10,000 here. Now 3 senders, plus the client's
+    // and the test server's tasks for 3 connections.
+    let tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    assert!(
+        tasks.saturating_sub(tasks_before) <= 12,
+        "{tasks} tasks alive, {tasks_before} before"
+    );
+    // Ten answers let ten more in, never more than three at once.
+    server.gate.add_permits(10);
+    until_received(&server, 13).await;
+    recording.wait_for(10).await;
+    assert_eq!(server.received.load(Ordering::SeqCst), 13);
+    assert_eq!(server.peak.load(Ordering::SeqCst), 3);
+
+    sut.cancel_all();
+    let calls = recording.wait_for(10_000).await;
+    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+    for call in &calls {
+        let key = match call {
+            Call::First { .. } => continue,
+            Call::Complete { .. } => "completed".to_string(),
+            Call::Fail { reason, .. } => reason.clone(),
+        };
+        *outcomes.entry(key).or_default() += 1;
+    }
+    assert_eq!(
+        outcomes.into_iter().collect::<Vec<_>>(),
+        [
+            ("cancelled: cancelled before it was sent".to_string(), 9_987),
+            ("cancelled: cancelled while in flight".to_string(), 3),
+            ("completed".to_string(), 10),
+        ]
+    );
+    assert_eq!(server.received.load(Ordering::SeqCst), 13);
+    // Every sample answered exactly once, and a sample issued after Ctrl-C fails at once.
+    let mut ids: Vec<u64> = calls
+        .iter()
+        .filter_map(|c| match c {
+            Call::Complete { id, .. } | Call::Fail { id, .. } => Some(*id),
+            Call::First { .. } => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=10_000).collect::<Vec<u64>>());
+    sut.issue(&samples(&[0]), &recording);
+    assert_eq!(
+        recording.0.lock().unwrap().last(),
+        Some(&Call::Fail {
+            id: 1,
+            reason: "cancelled: cancelled before it was sent".into()
+        })
+    );
+    let live = sut.live();
+    assert_eq!(
+        (live.issued, live.completed, live.failed),
+        (10_001, 10, 9_991)
+    );
 }

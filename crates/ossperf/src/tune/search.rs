@@ -102,6 +102,14 @@ pub fn round_rate(qps: f64) -> f64 {
     to_4_digits(qps, f64::round)
 }
 
+/// Confirmations below a failed one before the search gives up.
+pub const MAX_STEP_DOWNS: u32 = 4;
+
+/// The rate one precision step below `qps`, whose step up is `qps` (to 4 digits).
+pub fn step_below(qps: f64, precision: f64) -> f64 {
+    round_rate(qps / (1.0 + precision))
+}
+
 /// A rate rounded up to 4 significant digits.
 pub fn ceil_rate(qps: f64) -> f64 {
     to_4_digits(qps, f64::ceil)
@@ -182,5 +190,12 @@ mod tests {
         assert_eq!(round_rate(1234.56), 1235.0);
         assert_eq!(round_rate(0.0123456), 0.01235);
         assert_eq!(ceil_rate(591.701), 591.8);
+    }
+
+    #[test]
+    fn a_step_below_is_one_precision_step_down() {
+        assert_eq!(step_below(7.159, 0.05), 6.818);
+        assert_eq!(step_below(100.0, 0.02), 98.04);
+        assert!(step_below(6.818, 0.05) * 1.05 - 6.818 < 0.001);
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use ossperf_loadgen::{Scenario, TestSettings};
 
 use super::record::{self, Kind, Run, Summary};
-use super::search::{ceil_rate, Search, Step};
+use super::search::{ceil_rate, step_below, Search, Step, MAX_STEP_DOWNS};
 use super::{conf, sizing, Options, Tuner};
 use crate::runner::RunPlan;
 
@@ -250,32 +250,73 @@ impl Tuner {
         self.execute(Kind::Measure, "measure", None, s)
     }
 
-    /// The confirmation run (unless skipped or out of time), then the outputs.
+    /// The confirmation run (unless skipped or out of time), then the outputs. In Server and
+    /// Interactive a failed confirmation steps down by the precision and confirms again, so
+    /// the answer is a rate whose full-length run passed next to one whose full-length run
+    /// failed: a probe is short and can miss a queue that builds over minutes.
     fn confirm_and_finish(
         &mut self,
-        ending: Ending,
-        settings: TestSettings,
-        expected: Duration,
+        mut ending: Ending,
+        mut settings: TestSettings,
+        mut expected: Duration,
     ) -> anyhow::Result<ExitCode> {
+        let step_down = settings.scenario != Scenario::Offline;
         let mut confirmed = None;
         let mut note = String::new();
-        if let Some(found) = ending.found.filter(|_| self.options.confirm) {
-            if self.fits(expected) {
-                let (run, interrupted) =
-                    self.execute(Kind::Confirm, "confirm", Some(found), settings)?;
-                if let Some(code) = interrupted {
-                    return self.interrupted(code);
-                }
-                confirmed = Some(run.valid);
-                if !run.valid {
-                    note = format!("the confirmation run at {found} was INVALID: {}", run.why);
-                }
-            } else {
+        let mut failed_full: Option<f64> = None;
+        let mut attempt = 0;
+        while let Some(found) = ending.found.filter(|_| self.options.confirm) {
+            if !self.fits(expected) {
                 note = format!(
-                    "no confirmation run: it needs about {:.0} s and --max-time has less left",
+                    "no confirmation run at {found}: it needs about {:.0} s and --max-time has less left",
                     expected.as_secs_f64()
                 );
+                if let Some(failed) = failed_full {
+                    // The answer stands one step below a full-length failure, unconfirmed
+                    // (`confirmed` stays false: no full-length run passed).
+                    ending.lowest_failed = Some(failed);
+                    ending.outcome = format!(
+                        "{failed} failed at full length; {found} is one step below, unconfirmed"
+                    );
+                }
+                break;
             }
+            attempt += 1;
+            let name = match attempt {
+                1 => "confirm".to_string(),
+                n => format!("confirm-{n}"),
+            };
+            let (run, interrupted) =
+                self.execute(Kind::Confirm, &name, Some(found), settings.clone())?;
+            if let Some(code) = interrupted {
+                return self.interrupted(code);
+            }
+            if run.valid {
+                confirmed = Some(true);
+                if let Some(failed) = failed_full {
+                    ending.lowest_failed = Some(failed);
+                    ending.outcome = format!(
+                        "{found} passed at full length, {failed} failed at full length, within {} %",
+                        self.options.precision * 100.0
+                    );
+                }
+                note.clear();
+                break;
+            }
+            confirmed = Some(false);
+            note = format!("the confirmation run at {found} was INVALID: {}", run.why);
+            if !step_down || attempt > MAX_STEP_DOWNS {
+                break;
+            }
+            failed_full = Some(found);
+            let lower = step_below(found, self.options.precision);
+            crate::output::warn(&format!(
+                "{note}; confirming {lower} (one precision step lower) at full length"
+            ));
+            ending.found = Some(lower);
+            settings.server_target_qps = lower;
+            let (_, tail) = self.latest_latencies();
+            expected = sizing::schedule(&settings, self.dataset.len())?.last_arrival + tail;
         }
         self.finish(ending, confirmed, &note)
     }

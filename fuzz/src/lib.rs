@@ -41,24 +41,50 @@ pub fn conf(data: &[u8]) {
     }
 }
 
-/// Feeds the bytes to the SSE parser in reads split where the first byte says, and drains
-/// every event; the parser must never hand back more than it was given.
+/// Feeds the bytes to the SSE parser in reads split where the first byte says, twice: copied
+/// (`push`) and zero-copy (`push_bytes`, then `release` before the next read, as the client
+/// does). Both must yield the same events, none longer than the input given so far.
 pub fn sse(data: &[u8]) {
     let Some((&split, body)) = data.split_first() else {
         return;
     };
     let step = usize::from(split).max(1);
+    let copied = sse_events(body, step, false);
+    let zero_copy = sse_events(body, step, true);
+    assert_eq!(copied, zero_copy, "push and push_bytes disagree");
+}
+
+/// Every event (or the error that stopped a read's draining) of the body in reads of `step`.
+fn sse_events(body: &[u8], step: usize, zero_copy: bool) -> Vec<Option<Vec<u8>>> {
     let mut parser = ossperf_client::sse::SseParser::new(4096);
+    let mut events = Vec::new();
     let mut given = 0;
-    for chunk in body.chunks(step) {
-        parser.push(chunk);
-        given += chunk.len();
-        while let Ok(Some(event)) = parser.next_event() {
-            assert!(event.len() <= given, "an event longer than the input");
+    let mut drain = |parser: &mut ossperf_client::sse::SseParser, given: usize| loop {
+        match parser.next_event() {
+            Ok(Some(event)) => {
+                assert!(event.len() <= given, "an event longer than the input");
+                events.push(Some(event.to_vec()));
+            }
+            Ok(None) => break,
+            Err(_) => {
+                events.push(None);
+                break;
+            }
         }
+    };
+    for chunk in body.chunks(step) {
+        if zero_copy {
+            parser.push_bytes(bytes::Bytes::copy_from_slice(chunk));
+        } else {
+            parser.push(chunk);
+        }
+        given += chunk.len();
+        drain(&mut parser, given);
+        parser.release();
     }
     parser.finish();
-    while let Ok(Some(_)) = parser.next_event() {}
+    drain(&mut parser, given);
+    events
 }
 
 /// Opens the bytes as a parquet dataset (`PAR1` put in front when missing).

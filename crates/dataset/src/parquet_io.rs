@@ -4,8 +4,9 @@
 //! chose: `list` or `large_list`, 32- or 64-bit integers, `string`, `large_string` (pandas 3) or
 //! `string_view`. The writer produces the MLCommons v4 schema with `list<int32>` tokens.
 
+use std::cell::Cell;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
 use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder};
 use arrow_array::cast::AsArray;
@@ -51,15 +52,14 @@ fn arrow_error(file: &Path, e: arrow_schema::ArrowError) -> DatasetError {
 /// Reads a parquet dataset. The parquet crate panics on some damaged files instead of
 /// returning an error (found by fuzzing, issue #9: negative column ranges in the footer,
 /// shift overflows in a damaged page); column ranges are checked first, and any other panic
-/// of the reader is reported as a damaged file like the crate's own errors.
+/// of the reader is reported as a damaged file like the crate's own errors, without the panic
+/// hook's message before it.
 pub(crate) fn read<R: ChunkReader + 'static>(
     file: &Path,
     reader: R,
     options: &OpenOptions,
 ) -> Result<Dataset> {
-    let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_unguarded(file, reader, options)
-    }));
+    let guarded = quietly(|| read_unguarded(file, reader, options));
     guarded.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
@@ -71,6 +71,30 @@ pub(crate) fn read<R: ChunkReader + 'static>(
             parquet::errors::ParquetError::General(what),
         ))
     })
+}
+
+thread_local! {
+    /// Set while this thread runs the guarded parquet reader: its panics become errors.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic, with the panic hook silent for panics on this thread only (a
+/// panic elsewhere, or here outside `f`, still reports as before). The hook is wrapped once
+/// rather than swapped per call, as a swap races with other threads that panic or swap too.
+fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static WRAP: Once = Once::new();
+    WRAP.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.try_with(Cell::get).unwrap_or(false) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.replace(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.set(was);
+    result
 }
 
 fn read_unguarded<R: ChunkReader + 'static>(

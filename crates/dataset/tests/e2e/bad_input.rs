@@ -210,3 +210,35 @@ fn a_missing_file_names_it() {
         "cannot access `/nonexistent/data.parquet`: No such file or directory (os error 2)"
     );
 }
+
+#[test]
+fn inputs_that_crashed_the_fuzzer_are_clear_errors() {
+    // Issue #9: each file under `fuzz/regressions/dataset_<format>/` once made a reader panic;
+    // each is now an error that names the file (the damaged-file error for parquet, whose
+    // crate still panics on some: the panic is caught and kept quiet).
+    let dir = tempfile::tempdir().unwrap();
+    let regressions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let mut seen = 0;
+    for (format, ext, after_name) in [
+        (
+            "dataset_parquet",
+            "parquet",
+            " is not a readable parquet file: ",
+        ),
+        ("dataset_pickle", "pkl", " "),
+        ("dataset_jsonl", "jsonl", " "),
+    ] {
+        let Ok(entries) = std::fs::read_dir(regressions.join(format)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = dir.path().join(format!("crash.{ext}"));
+            std::fs::copy(entry.unwrap().path(), &path).unwrap();
+            let message = err(&path);
+            let prefix = format!("`{}`{after_name}", path.display());
+            assert!(message.starts_with(&prefix), "{message}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 5);
+}

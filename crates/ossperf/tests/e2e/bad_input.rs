@@ -365,7 +365,8 @@ fn a_full_disk_is_a_clear_error_and_no_partial_results_file() {
 #[test]
 fn parquet_files_that_crashed_the_fuzzer_are_clear_errors() {
     // Issue #9: the parquet crate panicked on these (negative column ranges in the footer,
-    // a shift overflow in a damaged page); each is now a damaged-file error.
+    // a shift overflow in a damaged page); each is now a damaged-file error, and nothing
+    // else is printed.
     let dir = ossperf_testkit::temp_dir();
     let regressions =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/dataset_parquet");
@@ -381,9 +382,8 @@ fn parquet_files_that_crashed_the_fuzzer_are_clear_errors() {
             "{}",
             ran.text()
         );
-        if ran.stderr.contains("negative byte range") {
-            ran.assert_no_panic();
-        }
+        // The parquet crate's own panic message is kept off the terminal too.
+        ran.assert_no_panic();
         seen += 1;
     }
     assert_eq!(seen, 5);

@@ -2,10 +2,12 @@
 """Run the official MLPerf LoadGen (module `mlperf_loadgen`) in Server FindPeakPerformance mode
 and leave its logs in <outdir>. Used by `tests/find_peak_crosscheck.rs`. Usage:
 
-    find_peak.py <outdir> <latency_ms>
+    find_peak.py <outdir> <latency_ms> [<fast_queries> <min_duration_ms>]
 
-Settings: QSL 16/16, min_duration 0, min_query_count 1, target_qps 1000, the rest LoadGen's
-defaults. The SUT answers every sample after <latency_ms> (0: at once, inside IssueQuery).
+Settings: QSL 16/16, min_duration 0 (or <min_duration_ms>), min_query_count 1, target_qps
+1000, the rest LoadGen's defaults. The SUT answers every sample after <latency_ms> (0: at
+once, inside IssueQuery); with <fast_queries>, only the queries of a run past that many (the
+count restarts at FlushQueries, the end of each run's issuing), the others at once.
 
 When every run passes, LoadGen widens until the qps overflows to inf and then keeps running at
 inf, one recursive FindBoundaries call per run, until its stack overflows (SIGSEGV after some
@@ -33,22 +35,29 @@ def watch(detail):
 
 def main():
     outdir, latency_ms = sys.argv[1], float(sys.argv[2])
+    fast = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    min_duration_ms = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    issued = [0]
 
     def answer(samples):
         lg.QuerySamplesComplete([lg.QuerySampleResponse(s.id, 0, 0) for s in samples])
 
     def issue(samples):
-        if latency_ms == 0:
+        issued[0] += 1
+        if latency_ms == 0 or issued[0] <= fast:
             answer(samples)
         else:
             threading.Timer(latency_ms / 1000, answer, [samples]).start()
 
-    sut = lg.ConstructSUT(issue, lambda: None)
+    def flush():
+        issued[0] = 0
+
+    sut = lg.ConstructSUT(issue, flush)
     qsl = lg.ConstructQSL(16, 16, lambda x: None, lambda x: None)
     s = lg.TestSettings()
     s.scenario = lg.TestScenario.Server
     s.mode = lg.TestMode.FindPeakPerformance
-    s.min_duration_ms = 0
+    s.min_duration_ms = min_duration_ms
     s.min_query_count = 1
     s.server_target_qps = 1000
     log = lg.LogSettings()

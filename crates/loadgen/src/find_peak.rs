@@ -112,6 +112,16 @@ impl FindPeakSearch {
         Ok(FindPeakStep::Run(self.current))
     }
 
+    /// The highest passing qps so far (`None` before the base run passed).
+    pub fn lower(&self) -> Option<f64> {
+        self.lower
+    }
+
+    /// The lowest failing qps (`None` while widening).
+    pub fn upper(&self) -> Option<f64> {
+        self.upper
+    }
+
     fn current_lower(&self) -> f64 {
         self.lower.unwrap_or(self.current)
     }

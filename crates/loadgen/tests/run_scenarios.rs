@@ -356,10 +356,9 @@ fn find_peak_performance_searches_server_qps_and_reports_the_peak_run() {
     assert!((500.0..4000.0).contains(&peak), "{peak}");
     let detail = std::fs::read_to_string(&report.logs.detail).unwrap();
     assert!(detail.contains("\"value\": \"Starting FindPeakPerformance mode\""));
-    assert!(detail.contains(
-        "FindPeakPerformance: Check validity of the base settings field: target_qps : 500"
-    ));
-    assert!(detail.contains("FindPeakPerformance: Found peak performance field: target_qps : "));
+    assert!(detail
+        .contains("FindPeakPerformance: Check validity of the base settings field: 500.000000"));
+    assert!(detail.contains("FindPeakPerformance: Found peak performance field: "));
     assert!(report.summary.contains("Mode     : FindPeakPerformance\n"));
     assert!(report
         .summary

@@ -1,9 +1,9 @@
 //! Fuzz targets for every parser that reads outside input (issue #9): the conf parser, the
-//! SSE parser, the dataset readers (parquet, pickle, JSONL), the accuracy-log reader and the
-//! harmony parser. Each target is a plain function of bytes that must return, never panic;
-//! `fuzz_targets/*.rs` hand them to libFuzzer (`cargo fuzz run <target>`), and
-//! `src/replay.rs` runs them on stable Rust as a seeded mutation loop over the committed
-//! corpora, for machines without a nightly compiler.
+//! SSE parser, the servers' JSON chunks, the dataset readers (parquet, pickle, JSONL), the
+//! accuracy-log reader and the harmony parser. Each target is a plain function of bytes that
+//! must return, never panic; `fuzz_targets/*.rs` hand them to libFuzzer (`cargo fuzz run
+//! <target>`), and `src/replay.rs` runs them on stable Rust as a seeded mutation loop over
+//! the committed corpora, for machines without a nightly compiler.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ use ossperf_loadgen::{reference_settings, ConfFile, Scenario, TestMode};
 pub type Target = fn(&[u8]);
 
 /// Every target by name, as `fuzz_targets/<name>.rs` and `corpus/<name>/` name them.
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("conf", conf),
     ("sse", sse),
     ("dataset_parquet", dataset_parquet),
@@ -22,6 +22,7 @@ pub const TARGETS: [(&str, Target); 7] = [
     ("dataset_jsonl", dataset_jsonl),
     ("accuracy_log", accuracy_log),
     ("harmony", harmony),
+    ("json_chunk", json_chunk),
 ];
 
 /// Parses the bytes as a user.conf, then resolves the settings of every scenario and mode
@@ -165,4 +166,12 @@ fn scratch_file(ext: &str, bytes: &[u8]) -> Option<PathBuf> {
     let mut file = std::fs::File::create(&path).ok()?;
     file.write_all(bytes).ok()?;
     Some(path)
+}
+
+/// Parses the bytes as an SGLang chunk and as an OpenAI chunk with the client's fast path and
+/// with serde: wherever the fast path answers, serde must answer the same.
+pub fn json_chunk(data: &[u8]) {
+    for backend in [ossperf_client::Backend::Sglang, ossperf_client::Backend::Openai] {
+        ossperf_client::check_fast_path(backend, data);
+    }
 }

@@ -49,4 +49,6 @@ pub use error::{ClientError, ErrorKind, Failure};
 pub use health::HealthWarning;
 pub use request::{Prompt, Request, SamplingParams};
 pub use response::{Completion, ResponseHandler};
+#[doc(hidden)]
+pub use wire::check_fast_path;
 pub use wire::FinishReason;

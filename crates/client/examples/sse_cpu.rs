@@ -2,7 +2,7 @@
 //!
 //! A canned SGLang-style server runs on its own thread and runtime; the client runs on this
 //! thread's single-threaded runtime, so this thread's CPU time (from
-//! `/proc/thread-self/schedstat`, Linux) is the whole client: hyper's connection tasks, SSE
+//! `/proc/thread-self/schedstat`, Linux) is the whole client: the HTTP transport, SSE
 //! framing, JSON, token accounting and the handler. Run with
 //! `cargo run --release -p ossperf-client --example sse_cpu [requests] [events] [per_write]
 //! [--client-only]`; `--client-only` measures the client alone (for callgrind:

@@ -1,5 +1,5 @@
-//! The client proper: one keep-alive connection pool (hyper 1 + hyper-util, TCP_NODELAY)
-//! shared by every endpoint, least-outstanding-requests balancing, one retry on another
+//! The client proper: a keep-alive connection pool per endpoint (the `h1` transport),
+//! least-outstanding-requests balancing, one retry on another
 //! endpoint when a connection fails before the server answered a byte, a per-request deadline
 //! and optional stall timeout, per-endpoint counters, and a cancel switch for Ctrl-C.
 
@@ -7,28 +7,16 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::{HeaderValue, CONTENT_TYPE};
-use http::{Method, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::watch;
 
+use crate::h1::{Body, Conn, ExchangeError, Head, Pool};
 use crate::request::body_for;
 use crate::response::{drain, read_stream, read_whole, Deadlines, ResponseState};
-use crate::stamp::{ReadClock, StampingConnector};
 use crate::{Backend, ClientError, Endpoint, ErrorKind, Failure, Request, ResponseHandler};
 
 /// After this many connection failures in a row an endpoint counts as down: it is chosen
 /// only when every other endpoint is down too, until a request to it succeeds again.
 pub const DOWN_AFTER_CONNECT_FAILURES: u32 = 3;
-
-/// The read buffer of each connection, fixed (docs/PERFORMANCE.md, memory at 5,000 streams).
-const READ_BUF_BYTES: usize = 8 * 1024;
-
-pub(crate) type HttpClient = hyper_util::client::legacy::Client<StampingConnector, Full<Bytes>>;
 
 /// How to reach the servers.
 #[derive(Debug, Clone)]
@@ -111,14 +99,81 @@ impl Counters {
 
 pub(crate) struct Target {
     pub endpoint: Endpoint,
-    pub request_uri: http::Uri,
+    /// The URL requests go to, for messages.
+    pub request_url: String,
+    /// The request line and fixed headers of a request, up to the `Content-Length` value.
+    post_head: Box<[u8]>,
+    pub pool: Pool,
     pub counters: Counters,
     pub model: std::sync::OnceLock<String>,
 }
 
+impl Target {
+    /// The head of a request: `method` and `path` (after the endpoint's base path), and a
+    /// JSON body of `body_len` bytes when there is one.
+    pub(crate) fn head(&self, method: &str, path: &str, body_len: Option<usize>) -> Vec<u8> {
+        let mut head = format!(
+            "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: ossperf/{}\r\n",
+            self.endpoint.path(path),
+            self.endpoint.authority(),
+            env!("CARGO_PKG_VERSION")
+        );
+        if let Some(len) = body_len {
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {len}\r\n"
+            ));
+        }
+        head.push_str("\r\n");
+        head.into_bytes()
+    }
+
+    /// The head of a request to the inference path with a body of `body_len` bytes: the
+    /// prebuilt part and the length.
+    fn post_head(&self, body_len: usize) -> Vec<u8> {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = body_len;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let mut head = Vec::with_capacity(self.post_head.len() + 24);
+        head.extend_from_slice(&self.post_head);
+        head.extend_from_slice(&digits[at..]);
+        head.extend_from_slice(b"\r\n\r\n");
+        head
+    }
+
+    /// Sends a request on a pooled connection, or a new one, and reads the answer's head.
+    /// A pooled connection that fails before any answer was closed by the server while idle:
+    /// the request then goes once more, on a new connection.
+    pub(crate) async fn exchange(
+        &self,
+        head: &[u8],
+        body: &[u8],
+    ) -> Result<(Head, Conn), ExchangeError> {
+        let mut conn = match self.pool.take() {
+            Some(conn) => conn,
+            None => self.pool.connect().await.map_err(ExchangeError::Connect)?,
+        };
+        loop {
+            match conn.exchange(head, body).await {
+                Ok(head) => return Ok((head, conn)),
+                Err(ExchangeError::BeforeAnswer(_)) if conn.reused => {
+                    conn = self.pool.connect().await.map_err(ExchangeError::Connect)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
 pub(crate) struct Inner {
     pub config: ClientConfig,
-    pub http: HttpClient,
     pub targets: Vec<Target>,
     next: AtomicUsize,
     cancel: watch::Sender<bool>,
@@ -163,34 +218,33 @@ impl Client {
             if let Some(name) = &config.model {
                 let _ = model.set(name.clone());
             }
-            targets.push(Target {
-                request_uri: endpoint.uri(path)?,
+            let authority = endpoint.authority();
+            let mut target = Target {
+                request_url: endpoint.uri(path)?.to_string(),
+                post_head: Box::default(),
+                pool: Pool::new(
+                    authority.host(),
+                    authority.port_u16().unwrap_or(80),
+                    config.concurrency,
+                    config.connect_timeout,
+                ),
                 endpoint: endpoint.clone(),
                 counters: Counters {
                     healthy: AtomicBool::new(true),
                     ..Counters::default()
                 },
                 model,
-            });
+            };
+            let mut head = target.head("POST", path, Some(0));
+            // Cut after `Content-Length: `, before the `0` and the blank line.
+            head.truncate(head.len() - "0\r\n\r\n".len());
+            target.post_head = head.into_boxed_slice();
+            targets.push(target);
         }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_keepalive(Some(Duration::from_secs(60)));
-        connector.set_connect_timeout(Some(config.connect_timeout));
-        let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(config.concurrency.max(1))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_timer(TokioTimer::new())
-            // hyper's adaptive read buffer grows to ~33 KB a connection on a stream of small
-            // events (heaptrack, 5,000 streams: 165 MB); a fixed 8 KiB keeps memory per
-            // stream flat and still packs about 40 SSE events into one read.
-            .http1_read_buf_exact_size(READ_BUF_BYTES)
-            .build(StampingConnector::new(connector));
         let (cancel, _) = watch::channel(false);
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
-                http,
                 targets,
                 next: AtomicUsize::new(0),
                 cancel,
@@ -304,22 +358,15 @@ impl Client {
         endpoint: &mut Option<usize>,
         first_sent: &mut bool,
     ) -> Result<(), Failure> {
-        let (i, response, _busy) = self.connect(request, deadlines, endpoint).await?;
+        let (i, head, conn, _busy) = self.connect(request, deadlines, endpoint).await?;
         let target = &self.inner.targets[i];
-        let url = target.request_uri.to_string();
-        let status = response.status();
-        let is_sse = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
-        let clock = response.extensions().get::<ReadClock>().cloned();
-        let mut body = response.into_body();
-        if status != StatusCode::OK {
+        let url = &target.request_url;
+        let mut body = Body::new(conn, &head);
+        if head.status != 200 {
             let text = error_body(&mut body, deadlines).await;
             return Err(Failure::new(
                 ErrorKind::HttpStatus,
-                format!("HTTP {} from {url}: {text}", status.as_u16()),
+                format!("HTTP {} from {url}: {text}", head.status),
             ));
         }
         let mut state = ResponseState::new(self.inner.config.backend, i);
@@ -328,30 +375,19 @@ impl Client {
             first_sent,
             tokens: None,
         };
-        let result = if is_sse {
-            read_stream(
-                &mut body,
-                &mut state,
-                &mut counted,
-                deadlines,
-                clock.as_ref(),
-            )
-            .await
+        let result = if head.event_stream {
+            read_stream(&mut body, &mut state, &mut counted, deadlines).await
         } else {
-            read_whole(
-                &mut body,
-                &mut state,
-                &mut counted,
-                deadlines,
-                clock.as_ref(),
-            )
-            .await
+            read_whole(&mut body, &mut state, &mut counted, deadlines).await
         };
         if let Some(tokens) = counted.tokens {
             let c = &target.counters;
             c.completed.fetch_add(1, Ordering::Relaxed);
             c.output_tokens.fetch_add(tokens, Ordering::Relaxed);
             drain(&mut body, Duration::from_secs(2).min(deadlines.total_len)).await;
+            if let Some(conn) = body.into_reusable() {
+                target.pool.put(conn);
+            }
         }
         result.map_err(|mut f| {
             f.message = format!("{} ({url})", f.message);
@@ -360,13 +396,14 @@ impl Client {
     }
 
     /// Posts to the least busy endpoint, and once more to another one when the connection
-    /// failed before any answer. Returns the endpoint, its response and its busy mark.
+    /// failed before any answer. Returns the endpoint, the answer's head, the connection
+    /// carrying its body and the endpoint's busy mark.
     async fn connect(
         &self,
         request: &Request,
         deadlines: &Deadlines,
         endpoint: &mut Option<usize>,
-    ) -> Result<(usize, hyper::Response<Incoming>, Outstanding<'_>), Failure> {
+    ) -> Result<(usize, Head, Conn, Outstanding<'_>), Failure> {
         let first_pick = self.pick(None).ok_or_else(|| {
             Failure::new(ErrorKind::Connect, "no healthy endpoint left to send to")
         })?;
@@ -381,9 +418,9 @@ impl Client {
                 .post(&self.inner.targets[tried], request, deadlines)
                 .await
             {
-                Ok(response) => {
+                Ok((head, conn)) => {
                     counters.failing_in_a_row.store(0, Ordering::Relaxed);
-                    return Ok((tried, response, busy));
+                    return Ok((tried, head, conn, busy));
                 }
                 Err((failure, retryable)) => {
                     if failure.kind == ErrorKind::Connect {
@@ -412,25 +449,15 @@ impl Client {
         target: &Target,
         request: &Request,
         deadlines: &Deadlines,
-    ) -> Result<hyper::Response<Incoming>, (Failure, bool)> {
+    ) -> Result<(Head, Conn), (Failure, bool)> {
         let body = body_for(
             self.inner.config.backend,
             request,
             target.model.get().map(String::as_str),
         );
-        let req = hyper::Request::builder()
-            .method(Method::POST)
-            .uri(target.request_uri.clone())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .body(Full::new(body))
-            .map_err(|e| {
-                (
-                    Failure::new(ErrorKind::Protocol, format!("building the request: {e}")),
-                    false,
-                )
-            })?;
-        let url = target.request_uri.to_string();
-        match tokio::time::timeout_at(deadlines.total, self.inner.http.request(req)).await {
+        let head = target.post_head(body.len());
+        let url = &target.request_url;
+        match tokio::time::timeout_at(deadlines.total, target.exchange(&head, &body)).await {
             Err(_) => Err((
                 Failure::new(
                     ErrorKind::Timeout,
@@ -441,8 +468,8 @@ impl Client {
                 ),
                 false,
             )),
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(e)) => Err(classify_request_error(&e, &url)),
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(e)) => Err(classify_exchange_error(e, url)),
         }
     }
 }
@@ -469,58 +496,49 @@ impl<H: ResponseHandler> ResponseHandler for CountingHandler<'_, H> {
     }
 }
 
-/// Classifies an error from sending a request; all of them happened before any answer.
-fn classify_request_error(e: &hyper_util::client::legacy::Error, url: &str) -> (Failure, bool) {
-    let mut chain = String::new();
-    let mut source = std::error::Error::source(e);
-    let mut io_kind = None;
-    while let Some(s) = source {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            io_kind = Some(io.kind());
-        }
-        source = s.source();
-    }
-    if e.is_connect() {
-        return (
+/// Classifies an error from sending a request and says whether it may be retried elsewhere.
+fn classify_exchange_error(e: ExchangeError, url: &str) -> (Failure, bool) {
+    match e {
+        ExchangeError::Connect(e) => (
+            Failure::new(ErrorKind::Connect, format!("cannot connect to {url}: {e}")),
+            true,
+        ),
+        ExchangeError::BeforeAnswer(e) => (
             Failure::new(
-                ErrorKind::Connect,
-                format!("cannot connect to {url}{chain}"),
+                ErrorKind::Io,
+                format!(
+                    "connection to {url} failed before an answer ({}): {e}",
+                    e.kind()
+                ),
             ),
             true,
-        );
-    }
-    let hyper_err = std::error::Error::source(e).and_then(|s| s.downcast_ref::<hyper::Error>());
-    if hyper_err.is_some_and(|h| h.is_parse() || h.is_parse_status()) {
-        return (
+        ),
+        ExchangeError::InHead(e) => (
             Failure::new(
-                ErrorKind::Protocol,
-                format!("bad response from {url}{chain}"),
+                ErrorKind::Io,
+                format!("connection to {url} failed inside the answer's head: {e}"),
             ),
             false,
-        );
+        ),
+        ExchangeError::Protocol(why) => (
+            Failure::new(
+                ErrorKind::Protocol,
+                format!("bad response from {url}: {why}"),
+            ),
+            false,
+        ),
     }
-    let message = match io_kind {
-        Some(kind) => format!("connection to {url} failed before an answer ({kind}){chain}"),
-        None => format!("connection to {url} failed before an answer{chain}"),
-    };
-    (Failure::new(ErrorKind::Io, message), true)
 }
 
 /// Reads up to 1 KiB of an error body for the message.
-async fn error_body(body: &mut Incoming, deadlines: &Deadlines) -> String {
+async fn error_body(body: &mut Body, deadlines: &Deadlines) -> String {
     let mut buf = Vec::new();
     let until = deadlines
         .total
         .min(tokio::time::Instant::now() + Duration::from_secs(5));
     while buf.len() < 1024 {
         match tokio::time::timeout_at(until, body.frame()).await {
-            Ok(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    buf.extend_from_slice(&data);
-                }
-            }
+            Ok(Ok(Some((data, _)))) => buf.extend_from_slice(&data),
             _ => break,
         }
     }

@@ -98,6 +98,16 @@ impl Endpoint {
         &self.url
     }
 
+    /// The `host:port` part.
+    pub(crate) fn authority(&self) -> &http::uri::Authority {
+        &self.authority
+    }
+
+    /// The path of `path` (which starts with `/`) on this server, after its base path.
+    pub(crate) fn path(&self, path: &str) -> String {
+        format!("{}{path}", self.prefix)
+    }
+
     /// The full URI of `path` (which starts with `/`) on this server.
     pub fn uri(&self, path: &str) -> Result<Uri, ClientError> {
         Uri::builder()

@@ -8,12 +8,10 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Method, StatusCode};
-use http_body_util::{BodyExt, Full};
 use serde::Deserialize;
 
 use crate::client::Target;
+use crate::h1::{Body, ExchangeError};
 use crate::{Backend, Client, ClientError};
 
 /// An endpoint taken out of rotation by the health check.
@@ -24,6 +22,9 @@ pub struct HealthWarning {
     /// Why it was taken out.
     pub error: ClientError,
 }
+
+/// The largest health or model-information answer read.
+const MAX_INFO_BYTES: usize = 16 << 20;
 
 /// How often [`Client::wait_until_healthy`] checks again.
 const RECHECK_EVERY: Duration = Duration::from_millis(250);
@@ -107,17 +108,17 @@ impl Client {
         let target = &self.inner.targets[i];
         let backend = self.inner.config.backend;
         let health = self.get(target, "/health").await?;
-        if health.0.is_server_error() {
+        if (500..600).contains(&health.0) {
             return Err(ClientError::NotReady {
                 url: target.endpoint.url().to_owned(),
-                found: format!("`GET /health` answered HTTP {}", health.0.as_u16()),
+                found: format!("`GET /health` answered HTTP {}", health.0),
             });
         }
-        if health.0 != StatusCode::OK {
+        if health.0 != 200 {
             return Err(ClientError::NotAServer {
                 url: target.endpoint.url().to_owned(),
                 expected: backend.server_name(),
-                found: format!("`GET /health` answered HTTP {}", health.0.as_u16()),
+                found: format!("`GET /health` answered HTTP {}", health.0),
             });
         }
         let path = match backend {
@@ -130,11 +131,8 @@ impl Client {
             expected: backend.server_name(),
             found,
         };
-        if status != StatusCode::OK {
-            return Err(not_a_server(format!(
-                "`GET {path}` answered HTTP {}",
-                status.as_u16()
-            )));
+        if status != 200 {
+            return Err(not_a_server(format!("`GET {path}` answered HTTP {status}")));
         }
         let shown = || String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
         match backend {
@@ -163,36 +161,42 @@ impl Client {
     }
 
     /// A GET with a short deadline; transport errors become [`ClientError::Unreachable`].
-    async fn get(&self, target: &Target, path: &str) -> Result<(StatusCode, Vec<u8>), ClientError> {
+    async fn get(&self, target: &Target, path: &str) -> Result<(u16, Vec<u8>), ClientError> {
         let url = target.endpoint.url().to_owned();
         let unreachable = |reason: String| ClientError::Unreachable {
             url: url.clone(),
             reason,
         };
-        let request = hyper::Request::builder()
-            .method(Method::GET)
-            .uri(target.endpoint.uri(path)?)
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| unreachable(e.to_string()))?;
         let limit = self.inner.config.connect_timeout + Duration::from_secs(5);
         let exchange = async {
-            let response = self.inner.http.request(request).await.map_err(|e| {
-                let mut reason = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(s) = source {
-                    reason = format!("{reason}: {s}");
-                    source = s.source();
-                }
-                unreachable(reason)
+            let head = target.head("GET", path, None);
+            let (head, conn) = target.exchange(&head, &[]).await.map_err(|e| {
+                unreachable(match e {
+                    ExchangeError::Connect(e) => format!("cannot connect: {e}"),
+                    ExchangeError::BeforeAnswer(e) | ExchangeError::InHead(e) => {
+                        format!("`GET {path}` failed: {e}")
+                    }
+                    ExchangeError::Protocol(why) => format!("`GET {path}`: {why}"),
+                })
             })?;
-            let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
+            let mut body = Body::new(conn, &head);
+            let mut bytes = Vec::new();
+            while let Some((piece, _)) = body
+                .frame()
                 .await
-                .map_err(|e| unreachable(format!("reading `GET {path}`: {e}")))?
-                .to_bytes();
-            Ok((status, body.to_vec()))
+                .map_err(|f| unreachable(format!("reading `GET {path}`: {}", f.message)))?
+            {
+                if bytes.len() + piece.len() > MAX_INFO_BYTES {
+                    return Err(unreachable(format!(
+                        "`GET {path}` answered more than {MAX_INFO_BYTES} bytes"
+                    )));
+                }
+                bytes.extend_from_slice(&piece);
+            }
+            if let Some(conn) = body.into_reusable() {
+                target.pool.put(conn);
+            }
+            Ok((head.status, bytes))
         };
         tokio::time::timeout(limit, exchange)
             .await

@@ -36,11 +36,11 @@ mod client;
 mod endpoint;
 mod error;
 mod fast;
+mod h1;
 mod health;
 mod request;
 mod response;
 pub mod sse;
-mod stamp;
 mod wire;
 
 pub use client::{Client, ClientConfig, EndpointStats, DOWN_AFTER_CONNECT_FAILURES};

@@ -1,6 +1,6 @@
 //! What one request asks for, and its JSON body for each backend. A [`Prompt`] is shared and
 //! keeps its encoded body: a prompt sent again with the same settings (every query of a run)
-//! is neither copied nor encoded again, and the body goes to hyper as the same `Bytes`.
+//! is neither copied nor encoded again, and the body is written from the same `Bytes`.
 
 use std::sync::{Arc, OnceLock};
 

@@ -1,18 +1,16 @@
 //! Reading one response body and turning it into events. The rule of the hot path lives here:
-//! each body frame is stamped the moment it arrives, before any parsing, with its
-//! connection's latest socket read (see `stamp`), and that instant is what the first-token
-//! and completion events carry. Everything else
-//! (SSE framing, JSON, token bookkeeping) happens after the stamp.
+//! each piece of the body carries the arrival time of the socket read that brought it (the
+//! kernel's receive stamp, see `h1`), and that instant is what the first-token and
+//! completion events carry. Everything else (SSE framing, JSON, token bookkeeping) happens
+//! after the stamp.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 
 use crate::accum::TokenAccumulator;
+use crate::h1::Body;
 use crate::sse::SseParser;
-use crate::stamp::{frame_instant, ReadClock};
 use crate::wire::{parse_chunk, Finish, FinishReason};
 use crate::{Backend, ErrorKind, Failure};
 
@@ -192,81 +190,45 @@ impl ResponseState {
     }
 }
 
-/// Waits for the next data frame, stamping it on arrival. `Ok(None)` is the end of the body.
+/// Waits for the next piece of the body. `Ok(None)` is the end of the body.
 async fn next_frame(
-    body: &mut Incoming,
+    body: &mut Body,
     d: &Deadlines,
-    clock: Option<&ReadClock>,
     tokens: u64,
 ) -> Result<Option<(Bytes, Instant)>, Failure> {
-    loop {
-        let wake = match d.idle {
-            Some(idle) => d.total.min(tokio::time::Instant::now() + idle),
-            None => d.total,
-        };
-        let frame = match tokio::time::timeout_at(wake, body.frame()).await {
-            Ok(frame) => frame,
-            Err(_) if wake < d.total => {
-                let idle = d.idle.unwrap_or_default();
-                return Err(Failure::new(
-                    ErrorKind::Timeout,
-                    format!("stream stalled: no bytes for {idle:?} after {tokens} tokens"),
-                ));
-            }
-            Err(_) => {
-                return Err(Failure::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "request exceeded the {:?} timeout after {tokens} tokens",
-                        d.total_len
-                    ),
-                ))
-            }
-        };
-        let at = frame_instant(clock, Instant::now());
-        match frame {
-            None => return Ok(None),
-            Some(Err(e)) => return Err(body_error(&e)),
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    return Ok(Some((data, at)));
-                }
-            }
+    let wake = match d.idle {
+        Some(idle) => d.total.min(tokio::time::Instant::now() + idle),
+        None => d.total,
+    };
+    match tokio::time::timeout_at(wake, body.frame()).await {
+        Ok(frame) => frame,
+        Err(_) if wake < d.total => {
+            let idle = d.idle.unwrap_or_default();
+            Err(Failure::new(
+                ErrorKind::Timeout,
+                format!("stream stalled: no bytes for {idle:?} after {tokens} tokens"),
+            ))
         }
-    }
-}
-
-/// Classifies an error that happened while reading a body.
-pub(crate) fn body_error(e: &hyper::Error) -> Failure {
-    if e.is_parse() || e.is_parse_status() || e.is_user() {
-        Failure::new(ErrorKind::Protocol, format!("HTTP protocol error: {e}"))
-    } else if e.is_timeout() {
-        Failure::new(
+        Err(_) => Err(Failure::new(
             ErrorKind::Timeout,
-            format!("timed out reading the body: {e}"),
-        )
-    } else {
-        let cause = std::error::Error::source(e)
-            .map(|s| format!(": {s}"))
-            .unwrap_or_default();
-        Failure::new(
-            ErrorKind::Io,
-            format!("connection failed while reading the body: {e}{cause}"),
-        )
+            format!(
+                "request exceeded the {:?} timeout after {tokens} tokens",
+                d.total_len
+            ),
+        )),
     }
 }
 
 /// Reads a server-sent-event body to its end, calling `handler` on the way.
 pub(crate) async fn read_stream<H: ResponseHandler>(
-    body: &mut Incoming,
+    body: &mut Body,
     state: &mut ResponseState,
     handler: &mut H,
     d: &Deadlines,
-    clock: Option<&ReadClock>,
 ) -> Result<(), Failure> {
     let mut parser = SseParser::default();
     loop {
-        let frame = next_frame(body, d, clock, state.tokens()).await?;
+        let frame = next_frame(body, d, state.tokens()).await?;
         let ended = frame.is_none();
         let at = match frame {
             Some((bytes, at)) => {
@@ -320,18 +282,17 @@ pub(crate) async fn read_stream<H: ResponseHandler>(
 
 /// Reads a whole JSON body; the completion is stamped with the read that carried its end.
 pub(crate) async fn read_whole<H: ResponseHandler>(
-    body: &mut Incoming,
+    body: &mut Body,
     state: &mut ResponseState,
     handler: &mut H,
     d: &Deadlines,
-    clock: Option<&ReadClock>,
 ) -> Result<(), Failure> {
     // A body that comes in one frame (most do) is parsed where it is; later frames are
     // gathered behind it.
     let mut first = Bytes::new();
     let mut rest = Vec::new();
     let mut end = Instant::now();
-    while let Some((bytes, at)) = next_frame(body, d, clock, 0).await? {
+    while let Some((bytes, at)) = next_frame(body, d, 0).await? {
         end = at;
         if first.len() + rest.len() + bytes.len() > MAX_BODY_BYTES {
             return Err(Failure::new(
@@ -360,7 +321,7 @@ pub(crate) async fn read_whole<H: ResponseHandler>(
 
 /// Reads what is left of a body after the completion was delivered, so the connection can be
 /// reused; errors no longer matter.
-pub(crate) async fn drain(body: &mut Incoming, within: Duration) {
+pub(crate) async fn drain(body: &mut Body, within: Duration) {
     let until = tokio::time::Instant::now() + within;
-    while let Ok(Some(Ok(_))) = tokio::time::timeout_at(until, body.frame()).await {}
+    while let Ok(Ok(Some(_))) = tokio::time::timeout_at(until, body.frame()).await {}
 }

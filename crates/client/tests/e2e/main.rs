@@ -8,6 +8,7 @@ mod canned;
 mod failures;
 mod health;
 mod streaming;
+mod transport;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

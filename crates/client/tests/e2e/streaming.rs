@@ -246,8 +246,10 @@ impl ossperf_client::ResponseHandler for SlowFirst {
     }
 }
 
+// The kernel's receive stamps (Linux) date the end by its arrival, not by the late read.
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_frame_is_stamped_at_its_socket_read_even_when_the_task_wakes_late() {
+async fn a_frame_is_stamped_at_its_arrival_even_when_the_task_wakes_late() {
     let server = Canned::start(|_| {
         vec![
             Step::Write([sse_head(), chunk(&sglang_event(&[10], 1, "null"))].concat()),
@@ -272,7 +274,7 @@ async fn a_frame_is_stamped_at_its_socket_read_even_when_the_task_wakes_late() {
 
     let (_, _, done) = recorder.done();
     let woke = woke.lock().unwrap().unwrap();
-    // The end was read by hyper's connection task while this task slept.
+    // The end arrived while this task slept, and is stamped then.
     assert!(
         done.at < woke,
         "stamped {:?} after the task woke",

@@ -1,0 +1,175 @@
+//! One connection: its socket, its read buffer and the arrival time of its latest read.
+
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::task::{ready, Context, Poll};
+use std::time::Instant;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpSocket, TcpStream};
+
+use super::head::{self, Head};
+
+/// The read buffer of each connection (docs/PERFORMANCE.md, memory at 5,000 streams): about
+/// 40 one-token SSE events fit in one read.
+const READ_BUF_BYTES: usize = 8 * 1024;
+
+/// A read is made only with this much room; with less, the buffer is reclaimed or grown.
+const MIN_READ_ROOM: usize = 1024;
+
+/// The longest response head accepted.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// An open connection to a server.
+pub(crate) struct Conn {
+    stream: TcpStream,
+    /// Bytes read and not yet handed out.
+    pub(super) buf: BytesMut,
+    /// When the bytes of the latest read reached the socket (the kernel's receive stamp, or
+    /// the read itself where there is none).
+    pub(super) last_read: Instant,
+    /// Whether it carried an earlier request (so a failure before any answer may be a
+    /// keep-alive connection the server closed while it was idle).
+    pub(crate) reused: bool,
+    /// When it went back to the pool.
+    pub(super) idle_since: Instant,
+}
+
+/// Why an exchange failed.
+#[derive(Debug)]
+pub(crate) enum ExchangeError {
+    /// No connection could be made.
+    Connect(io::Error),
+    /// No byte of an answer arrived: the write failed, or the connection closed or was reset
+    /// first. The server cannot have answered, so the request may go elsewhere.
+    BeforeAnswer(io::Error),
+    /// The connection failed or closed in the middle of the response head.
+    InHead(io::Error),
+    /// The answer is not an HTTP/1 response.
+    Protocol(String),
+}
+
+impl Conn {
+    /// Connects with the socket options of the hot path: no Nagle delay, keep-alive probes
+    /// and, where the kernel has them, receive timestamps.
+    pub(super) async fn connect(addr: SocketAddr) -> io::Result<Conn> {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_keepalive(true)?;
+        let stream = socket.connect(addr).await?;
+        stream.set_nodelay(true)?;
+        // Without kernel stamps, reads are stamped when they happen: later, never wrong.
+        let _ = ossperf_rxstamp::enable(&stream);
+        let now = Instant::now();
+        Ok(Conn {
+            stream,
+            buf: BytesMut::with_capacity(READ_BUF_BYTES),
+            last_read: now,
+            reused: false,
+            idle_since: now,
+        })
+    }
+
+    /// Sends a request (`head` and `body` in one `writev` where the socket takes it all) and
+    /// reads the answer's head, skipping informational (`1xx`) ones.
+    pub(crate) async fn exchange(
+        &mut self,
+        head: &[u8],
+        body: &[u8],
+    ) -> Result<Head, ExchangeError> {
+        self.write_all(head, body)
+            .await
+            .map_err(ExchangeError::BeforeAnswer)?;
+        let mut answered = !self.buf.is_empty();
+        loop {
+            if let Some((head, len)) = head::parse(&self.buf).map_err(ExchangeError::Protocol)? {
+                self.buf.advance(len);
+                match head.status {
+                    101 => {
+                        return Err(ExchangeError::Protocol(
+                            "unexpected `101 Switching Protocols`".to_owned(),
+                        ))
+                    }
+                    100..=199 => continue,
+                    _ => return Ok(head),
+                }
+            }
+            if self.buf.len() > MAX_HEAD_BYTES {
+                return Err(ExchangeError::Protocol(format!(
+                    "response head longer than {MAX_HEAD_BYTES} bytes"
+                )));
+            }
+            match self.fill().await {
+                Ok(0) if !answered => {
+                    return Err(ExchangeError::BeforeAnswer(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection",
+                    )))
+                }
+                Ok(0) => {
+                    return Err(ExchangeError::InHead(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection inside the response head",
+                    )))
+                }
+                Ok(_) => answered = true,
+                Err(e) if !answered => return Err(ExchangeError::BeforeAnswer(e)),
+                Err(e) => return Err(ExchangeError::InHead(e)),
+            }
+        }
+    }
+
+    async fn write_all(&mut self, head: &[u8], body: &[u8]) -> io::Result<()> {
+        let mut slices = [IoSlice::new(head), IoSlice::new(body)];
+        let mut rest = if body.is_empty() {
+            &mut slices[..1]
+        } else {
+            &mut slices[..]
+        };
+        while !rest.is_empty() {
+            let n = self.stream.write_vectored(rest).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            IoSlice::advance_slices(&mut rest, n);
+        }
+        Ok(())
+    }
+
+    /// Reads once more into the buffer; 0 is the end of the stream.
+    pub(super) async fn fill(&mut self) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_fill(cx)).await
+    }
+
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.buf.capacity() - self.buf.len() < MIN_READ_ROOM {
+            // Reclaims the buffer once every handed-out piece of it is gone.
+            self.buf.reserve(READ_BUF_BYTES);
+        }
+        let (n, at) = ready!(ossperf_rxstamp::poll_read(
+            &self.stream,
+            cx,
+            self.buf.spare_capacity_mut()
+        ))?;
+        #[allow(unsafe_code)]
+        // SAFETY: the receive initialised the first `n` bytes of the spare capacity.
+        unsafe {
+            self.buf.set_len(self.buf.len() + n);
+        }
+        let now = Instant::now();
+        self.last_read = at.map_or(now, |at| at.min(now));
+        Poll::Ready(Ok(n))
+    }
+
+    /// Whether an idle connection is still quiet: nothing to read and not closed by the
+    /// server. One non-blocking read; only asked of connections idle for a while.
+    pub(super) fn is_quiet(&self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.stream.try_read(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+}

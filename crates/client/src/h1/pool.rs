@@ -1,0 +1,104 @@
+//! The keep-alive connections of one server, and making new ones.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use super::conn::Conn;
+
+/// A connection idle this long is checked (one non-blocking read) before it is used again:
+/// servers close idle keep-alive connections after a few seconds (uvicorn: 5 s).
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// A connection idle this long is closed rather than used.
+const MAX_IDLE: Duration = Duration::from_secs(90);
+
+/// Idle connections to one server (the most recently used is used first) and its addresses.
+pub(crate) struct Pool {
+    host: String,
+    port: u16,
+    max_idle: usize,
+    connect_timeout: Duration,
+    idle: Mutex<Vec<Conn>>,
+    /// The resolved addresses, kept until a connection to them fails.
+    addrs: Mutex<Vec<SocketAddr>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Pool {
+    /// A pool for `host` (a name or an IP address, IPv6 with or without brackets) and `port`.
+    pub(crate) fn new(host: &str, port: u16, max_idle: usize, connect_timeout: Duration) -> Pool {
+        Pool {
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port,
+            max_idle: max_idle.max(1),
+            connect_timeout,
+            idle: Mutex::new(Vec::new()),
+            addrs: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An idle connection that still looks usable, if there is one.
+    pub(crate) fn take(&self) -> Option<Conn> {
+        loop {
+            let conn = lock(&self.idle).pop()?;
+            let idle = conn.idle_since.elapsed();
+            if idle < CHECK_AFTER_IDLE || (idle < MAX_IDLE && conn.is_quiet()) {
+                return Some(conn);
+            }
+        }
+    }
+
+    /// Keeps a connection for the next request (closes it when the pool is full).
+    pub(crate) fn put(&self, conn: Conn) {
+        let mut idle = lock(&self.idle);
+        if idle.len() < self.max_idle {
+            idle.push(conn);
+        }
+    }
+
+    /// A new connection, within the connect timeout; tries each address in turn.
+    pub(crate) async fn connect(&self) -> io::Result<Conn> {
+        let connecting = async {
+            let addrs = self.resolve().await?;
+            let mut last = None;
+            for addr in addrs {
+                match Conn::connect(addr).await {
+                    Ok(conn) => return Ok(conn),
+                    Err(e) => last = Some(e),
+                }
+            }
+            // The name may point elsewhere now.
+            lock(&self.addrs).clear();
+            Err(last.unwrap_or_else(|| io::Error::other("the host name has no address")))
+        };
+        tokio::time::timeout(self.connect_timeout, connecting)
+            .await
+            .unwrap_or_else(|_| {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no connection within {:?}", self.connect_timeout),
+                ))
+            })
+    }
+
+    async fn resolve(&self) -> io::Result<Vec<SocketAddr>> {
+        let cached = lock(&self.addrs).clone();
+        if !cached.is_empty() {
+            return Ok(cached);
+        }
+        let found: Vec<SocketAddr> = tokio::net::lookup_host((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("resolving `{}`: {e}", self.host)))?
+            .collect();
+        lock(&self.addrs).clone_from(&found);
+        Ok(found)
+    }
+}

@@ -88,8 +88,8 @@ impl SseParser {
     }
 
     /// Lets go of the latest read, copying what is pending of it (an event cut by the read's
-    /// end). Call it before waiting for the next read: the connection can reuse its read buffer only
-    /// once no slice of it is held.
+    /// end). Call it before waiting for the next read: the connection can reuse its read
+    /// buffer only once no slice of it is held.
     pub fn release(&mut self) {
         if self.in_frame {
             self.keep_pending();

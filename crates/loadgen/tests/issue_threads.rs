@@ -93,14 +93,8 @@ fn run(sut: &Recorder, qsl: usize, settings: &TestSettings) -> (TestReport, Deta
     let dir = tempfile::tempdir().unwrap();
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
-    let report = run_test(
-        sut,
-        &Qsl::new("Qsl", qsl, qsl),
-        settings,
-        &log,
-        &RunControl::new(),
-    )
-    .unwrap();
+    let qsl = Qsl::new("Qsl", qsl, qsl);
+    let report = run_test(sut, &qsl, settings, &log, &RunControl::new()).unwrap();
     let detail = std::fs::read_to_string(&report.logs.detail)
         .unwrap()
         .lines()

@@ -73,14 +73,8 @@ fn child_run() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
-    run_test(
-        &Echo,
-        &Qsl::new("Qsl", 16, 16),
-        &s,
-        &log,
-        &RunControl::new(),
-    )
-    .unwrap();
+    let qsl = Qsl::new("Qsl", 16, 16);
+    run_test(&Echo, &qsl, &s, &log, &RunControl::new()).unwrap();
 }
 
 fn loadgen_lines(stdout: &[u8]) -> Vec<String> {

@@ -100,14 +100,8 @@ fn check(scenario: Scenario, tokens: bool) {
     let sut = Sut {
         first_token: tokens && scenario != Scenario::Offline,
     };
-    let report = run_test(
-        &sut,
-        &Qsl::new("PyQSL", 256, 256),
-        &settings,
-        &log,
-        &RunControl::new(),
-    )
-    .unwrap();
+    let qsl = Qsl::new("PyQSL", 256, 256);
+    let report = run_test(&sut, &qsl, &settings, &log, &RunControl::new()).unwrap();
 
     let theirs = std::fs::read_to_string(fixture(&format!("{name}.summary.txt"))).unwrap();
     assert_eq!(

@@ -19,10 +19,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ossperf_loadgen::{
-    run_test, LogSettings, QuerySample, QuerySampleIndex, QuerySampleLibrary, Responder,
-    RunControl, Scenario, SystemUnderTest, TestMode, TestReport, TestSettings,
+    run_test, LogSettings, QuerySample, Responder, RunControl, Scenario, SystemUnderTest, TestMode,
+    TestReport, TestSettings,
 };
 use serde_json::Value;
+
+mod support;
+use support::Qsl;
 
 /// Answers every sample `latency` after it was issued (reported with `complete_at`), except
 /// the first `fast` queries of each run (counted until `flush_queries`), answered at once.
@@ -60,22 +63,6 @@ impl SystemUnderTest for Fixed {
     fn flush_queries(&self) {
         self.issued.store(0, Ordering::Relaxed);
     }
-}
-
-struct Qsl;
-
-impl QuerySampleLibrary for Qsl {
-    fn name(&self) -> String {
-        "Qsl".into()
-    }
-    fn total_sample_count(&self) -> usize {
-        16
-    }
-    fn performance_sample_count(&self) -> usize {
-        16
-    }
-    fn load_samples_to_ram(&self, _: &[QuerySampleIndex]) {}
-    fn unload_samples_from_ram(&self, _: &[QuerySampleIndex]) {}
 }
 
 /// The detail log's messages about the search, in order: generic messages and errors.
@@ -120,7 +107,7 @@ fn ours(sut: &Fixed, min_duration_ms: u64) -> (TestReport, String) {
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
     log.enable_trace = false;
-    let report = run_test(sut, &Qsl, &s, &log, &RunControl::new()).unwrap();
+    let report = run_test(sut, &Qsl::new("Qsl", 16, 16), &s, &log, &RunControl::new()).unwrap();
     let detail = std::fs::read_to_string(&report.logs.detail).unwrap();
     (report, detail)
 }

@@ -12,10 +12,13 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use ossperf_loadgen::{
-    run_test, LogSettings, QuerySample, QuerySampleIndex, QuerySampleLibrary, Responder,
-    RunControl, Scenario, SystemUnderTest, TestMode, TestReport, TestSettings,
+    run_test, LogSettings, QuerySample, QuerySampleIndex, Responder, RunControl, Scenario,
+    SystemUnderTest, TestMode, TestReport, TestSettings,
 };
 use serde_json::Value;
+
+mod support;
+use support::Qsl;
 
 /// Records which thread issued which samples; `first_call_delay` holds each thread's first
 /// call so that later queries fall due meanwhile.
@@ -83,22 +86,6 @@ impl Recorder {
     }
 }
 
-struct Qsl(usize);
-
-impl QuerySampleLibrary for Qsl {
-    fn name(&self) -> String {
-        "Qsl".into()
-    }
-    fn total_sample_count(&self) -> usize {
-        self.0
-    }
-    fn performance_sample_count(&self) -> usize {
-        self.0
-    }
-    fn load_samples_to_ram(&self, _: &[QuerySampleIndex]) {}
-    fn unload_samples_from_ram(&self, _: &[QuerySampleIndex]) {}
-}
-
 /// (key, value, file, line_no) of every detail line.
 type Detail = Vec<(String, Value, String, u64)>;
 
@@ -106,7 +93,8 @@ fn run(sut: &Recorder, qsl: usize, settings: &TestSettings) -> (TestReport, Deta
     let dir = tempfile::tempdir().unwrap();
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
-    let report = run_test(sut, &Qsl(qsl), settings, &log, &RunControl::new()).unwrap();
+    let qsl = Qsl::new("Qsl", qsl, qsl);
+    let report = run_test(sut, &qsl, settings, &log, &RunControl::new()).unwrap();
     let detail = std::fs::read_to_string(&report.logs.detail)
         .unwrap()
         .lines()

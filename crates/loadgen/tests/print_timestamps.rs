@@ -13,9 +13,12 @@ use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ossperf_loadgen::{
-    run_test, LogSettings, QuerySample, QuerySampleIndex, QuerySampleLibrary, Responder,
-    RunControl, Scenario, SystemUnderTest, TestMode, TestSettings,
+    run_test, LogSettings, QuerySample, Responder, RunControl, Scenario, SystemUnderTest, TestMode,
+    TestSettings,
 };
+
+mod support;
+use support::Qsl;
 
 const CHILD: &str = "OSSPERF_LOADGEN_PRINT_TIMESTAMPS_CHILD";
 
@@ -31,22 +34,6 @@ impl SystemUnderTest for Echo {
         }
     }
     fn flush_queries(&self) {}
-}
-
-struct Qsl;
-
-impl QuerySampleLibrary for Qsl {
-    fn name(&self) -> String {
-        "Qsl".into()
-    }
-    fn total_sample_count(&self) -> usize {
-        16
-    }
-    fn performance_sample_count(&self) -> usize {
-        16
-    }
-    fn load_samples_to_ram(&self, _: &[QuerySampleIndex]) {}
-    fn unload_samples_from_ram(&self, _: &[QuerySampleIndex]) {}
 }
 
 /// FindPeakPerformance only in Offline, where LoadGen refuses it at once (in Server it is a
@@ -86,7 +73,8 @@ fn child_run() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
-    run_test(&Echo, &Qsl, &s, &log, &RunControl::new()).unwrap();
+    let qsl = Qsl::new("Qsl", 16, 16);
+    run_test(&Echo, &qsl, &s, &log, &RunControl::new()).unwrap();
 }
 
 fn loadgen_lines(stdout: &[u8]) -> Vec<String> {

@@ -7,10 +7,13 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ossperf_loadgen::{
-    run_test, LogSettings, QuerySample, QuerySampleIndex, QuerySampleLibrary, Responder,
-    RunControl, Scenario, SystemUnderTest, TestMode, TestReport, TestSettings,
+    run_test, LogSettings, QuerySample, Responder, RunControl, Scenario, SystemUnderTest, TestMode,
+    TestReport, TestSettings,
 };
 use serde_json::Value;
+
+mod support;
+use support::Qsl;
 
 /// Completes every sample at once; `twice` completes each a second time, `tokens` is the
 /// token count it reports.
@@ -55,27 +58,16 @@ impl SystemUnderTest for Sut {
     fn flush_queries(&self) {}
 }
 
-struct Qsl;
-
-impl QuerySampleLibrary for Qsl {
-    fn name(&self) -> String {
-        "TestQSL".into()
-    }
-    fn total_sample_count(&self) -> usize {
-        256
-    }
-    fn performance_sample_count(&self) -> usize {
-        256
-    }
-    fn load_samples_to_ram(&self, _: &[QuerySampleIndex]) {}
-    fn unload_samples_from_ram(&self, _: &[QuerySampleIndex]) {}
+/// The reference's TestQSL (name and counts as in its logs).
+fn qsl() -> Qsl {
+    Qsl::new("TestQSL", 256, 256)
 }
 
 fn run(sut: &Sut, settings: &TestSettings) -> (TestReport, Vec<(String, Value, bool)>) {
     let dir = tempfile::tempdir().unwrap();
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
-    let report = run_test(sut, &Qsl, settings, &log, &RunControl::new()).unwrap();
+    let report = run_test(sut, &qsl(), settings, &log, &RunControl::new()).unwrap();
     let detail = std::fs::read_to_string(&report.logs.detail)
         .unwrap()
         .lines()
@@ -242,7 +234,7 @@ fn run_holding(sut: &Holding, settings: &TestSettings) -> (TestReport, String, S
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
     log.enable_trace = false;
-    let report = run_test(sut, &Qsl, settings, &log, &RunControl::new()).unwrap();
+    let report = run_test(sut, &qsl(), settings, &log, &RunControl::new()).unwrap();
     let detail = std::fs::read_to_string(&report.logs.detail).unwrap();
     let accuracy = std::fs::read_to_string(&report.logs.accuracy).unwrap();
     (report, detail, accuracy)
@@ -347,7 +339,7 @@ fn find_peak_performance_searches_server_qps_and_reports_the_peak_run() {
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
     log.enable_trace = false;
-    let report = run_test(&sut, &Qsl, &settings, &log, &RunControl::new()).unwrap();
+    let report = run_test(&sut, &qsl(), &settings, &log, &RunControl::new()).unwrap();
     let perf = report.performance.unwrap();
     assert_eq!(perf.perf_constraints_met, Some(true));
     // Capacity is 1000 QPS; 100 queries at 4000 QPS queue for 75 ms (> 50 ms), so the peak is
@@ -421,7 +413,7 @@ fn a_declared_audit_config_is_logged_as_loadgens_warning() {
     log.log_output.outdir = dir.path().to_path_buf();
     let control = RunControl::new().with_audit_config("audit.config");
     let settings = stream_settings(Scenario::Offline);
-    let report = run_test(&Sut::new(0), &Qsl, &settings, &log, &control).unwrap();
+    let report = run_test(&Sut::new(0), &qsl(), &settings, &log, &control).unwrap();
     let detail = std::fs::read_to_string(&report.logs.detail).unwrap();
     let line = detail
         .lines()
@@ -499,7 +491,7 @@ fn completions_from_many_threads_are_all_counted() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
-    let report = run_test(&sut, &Qsl, &settings, &log, &RunControl::new()).unwrap();
+    let report = run_test(&sut, &qsl(), &settings, &log, &RunControl::new()).unwrap();
     sut.stop();
     assert_eq!(report.errors, 0);
     let perf = report.performance.unwrap();
@@ -550,7 +542,7 @@ fn an_aborted_performance_run_is_invalid_and_still_reports_what_ran() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
-    let report = run_test(&sut, &Qsl, &settings, &log, &control).unwrap();
+    let report = run_test(&sut, &qsl(), &settings, &log, &control).unwrap();
     assert!(report.aborted);
     let perf = report.performance.unwrap();
     assert!(!perf.valid);

@@ -8,10 +8,13 @@
 use std::path::{Path, PathBuf};
 
 use ossperf_loadgen::{
-    run_test, LogSettings, QuerySample, QuerySampleIndex, QuerySampleLibrary, Responder,
-    RunControl, Scenario, SystemUnderTest, TestMode, TestSettings,
+    run_test, LogSettings, QuerySample, Responder, RunControl, Scenario, SystemUnderTest, TestMode,
+    TestSettings,
 };
 use serde_json::Value;
+
+mod support;
+use support::Qsl;
 
 struct Sut {
     first_token: bool,
@@ -32,22 +35,6 @@ impl SystemUnderTest for Sut {
         }
     }
     fn flush_queries(&self) {}
-}
-
-struct Qsl;
-
-impl QuerySampleLibrary for Qsl {
-    fn name(&self) -> String {
-        "PyQSL".into()
-    }
-    fn total_sample_count(&self) -> usize {
-        256
-    }
-    fn performance_sample_count(&self) -> usize {
-        256
-    }
-    fn load_samples_to_ram(&self, _: &[QuerySampleIndex]) {}
-    fn unload_samples_from_ram(&self, _: &[QuerySampleIndex]) {}
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -113,7 +100,8 @@ fn check(scenario: Scenario, tokens: bool) {
     let sut = Sut {
         first_token: tokens && scenario != Scenario::Offline,
     };
-    let report = run_test(&sut, &Qsl, &settings, &log, &RunControl::new()).unwrap();
+    let qsl = Qsl::new("PyQSL", 256, 256);
+    let report = run_test(&sut, &qsl, &settings, &log, &RunControl::new()).unwrap();
 
     let theirs = std::fs::read_to_string(fixture(&format!("{name}.summary.txt"))).unwrap();
     assert_eq!(

@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ossperf_loadgen::{
-    reference_settings, run_test, ConfFile, LogSettings, QuerySample, QuerySampleIndex,
-    QuerySampleLibrary, Responder, RunControl, Scenario, SystemUnderTest, TestMode, TestReport,
-    TestSettings,
+    reference_settings, run_test, ConfFile, LogSettings, QuerySample, QuerySampleIndex, Responder,
+    RunControl, Scenario, SystemUnderTest, TestMode, TestReport, TestSettings,
 };
 use serde_json::Value;
+
+mod support;
+use support::Qsl;
 
 /// Answers every sample inside `issue_query`: a first token (outside Offline) and 3 tokens.
 /// `fail_every` > 0 fails every n-th sample instead; `abort` aborts the run after n issues.
@@ -51,28 +53,6 @@ impl SystemUnderTest for InstantSut {
         }
     }
     fn flush_queries(&self) {}
-}
-
-struct Qsl {
-    total: usize,
-    perf: usize,
-    loaded: Mutex<Vec<QuerySampleIndex>>,
-}
-
-impl QuerySampleLibrary for Qsl {
-    fn name(&self) -> String {
-        "PyQSL".into()
-    }
-    fn total_sample_count(&self) -> usize {
-        self.total
-    }
-    fn performance_sample_count(&self) -> usize {
-        self.perf
-    }
-    fn load_samples_to_ram(&self, indices: &[QuerySampleIndex]) {
-        self.loaded.lock().unwrap().extend_from_slice(indices);
-    }
-    fn unload_samples_from_ram(&self, _: &[QuerySampleIndex]) {}
 }
 
 fn golden_dir() -> PathBuf {
@@ -206,11 +186,11 @@ fn check_golden(file: &str, user_conf: &str) -> (TestReport, Value) {
         first_token: settings.scenario != Scenario::Offline,
         ..InstantSut::default()
     };
-    let qsl = Qsl {
-        total: g["qsl_total"].as_u64().unwrap() as usize,
-        perf: g["qsl_perf"].as_u64().unwrap() as usize,
-        loaded: Mutex::new(Vec::new()),
-    };
+    let qsl = Qsl::new(
+        "PyQSL",
+        g["qsl_total"].as_u64().unwrap() as usize,
+        g["qsl_perf"].as_u64().unwrap() as usize,
+    );
     let report = run_test(
         &sut,
         &qsl,
@@ -383,11 +363,7 @@ fn failed_samples_make_the_result_invalid_with_their_count_and_reason() {
         fail_every: 10,
         ..InstantSut::default()
     };
-    let qsl = Qsl {
-        total: 500,
-        perf: 500,
-        loaded: Mutex::new(Vec::new()),
-    };
+    let qsl = Qsl::new("PyQSL", 500, 500);
     let settings = short_server(TestMode::SubmissionRun, 50_000.0);
     let report = run_test(
         &sut,
@@ -443,11 +419,7 @@ fn an_aborted_run_leaves_a_valid_accuracy_log_and_says_so() {
         abort_after: Some((40, control.clone())),
         ..InstantSut::default()
     };
-    let qsl = Qsl {
-        total: 500,
-        perf: 500,
-        loaded: Mutex::new(Vec::new()),
-    };
+    let qsl = Qsl::new("PyQSL", 500, 500);
     let settings = short_server(TestMode::AccuracyOnly, 2_000.0);
     let report = run_test(&sut, &qsl, &settings, &log_settings(dir.path()), &control).unwrap();
     assert!(report.aborted);

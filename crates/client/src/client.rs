@@ -103,7 +103,7 @@ pub(crate) struct Target {
     pub request_url: String,
     /// The request line and fixed headers of a request, up to the `Content-Length` value.
     post_head: Box<[u8]>,
-    pub pool: Pool,
+    pub pool: Arc<Pool>,
     pub counters: Counters,
     pub model: std::sync::OnceLock<String>,
 }
@@ -151,20 +151,29 @@ impl Target {
     /// Sends a request on a pooled connection, or a new one, and reads the answer's head.
     /// A pooled connection that fails before any answer was closed by the server while idle:
     /// the request then goes once more, on a new connection.
+    /// `started` is a connection that already took the first bytes of the request.
     pub(crate) async fn exchange(
         &self,
         head: &[u8],
         body: &[u8],
+        started: Option<(Conn, usize)>,
     ) -> Result<(Head, Conn), ExchangeError> {
-        let mut conn = match self.pool.take() {
-            Some(conn) => conn,
-            None => self.pool.connect().await.map_err(ExchangeError::Connect)?,
+        let (mut conn, mut written) = match started {
+            Some(started) => started,
+            None => match self.pool.take() {
+                Some(conn) => (conn, 0),
+                None => (
+                    self.pool.connect().await.map_err(ExchangeError::Connect)?,
+                    0,
+                ),
+            },
         };
         loop {
-            match conn.exchange(head, body).await {
+            match conn.exchange(head, body, written).await {
                 Ok(head) => return Ok((head, conn)),
                 Err(ExchangeError::BeforeAnswer(_)) if conn.reused => {
                     conn = self.pool.connect().await.map_err(ExchangeError::Connect)?;
+                    written = 0;
                 }
                 Err(e) => return Err(e),
             }
@@ -194,12 +203,28 @@ impl std::fmt::Debug for Client {
 }
 
 /// Marks an endpoint busy for as long as it lives.
-struct Outstanding<'a>(&'a Counters);
+struct Outstanding {
+    inner: Arc<Inner>,
+    endpoint: usize,
+}
 
-impl Drop for Outstanding<'_> {
+impl Drop for Outstanding {
     fn drop(&mut self) {
-        self.0.outstanding.fetch_sub(1, Ordering::Relaxed);
+        self.inner.targets[self.endpoint]
+            .counters
+            .outstanding
+            .fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// One try of a request on one endpoint: its bytes, and the connection they went out on
+/// when [`Client::start`] could send them at once.
+struct Attempt {
+    busy: Outstanding,
+    head: Vec<u8>,
+    body: bytes::Bytes,
+    /// A pooled connection and how many bytes of the request it took already.
+    started: Option<(Conn, usize)>,
 }
 
 impl Client {
@@ -222,12 +247,12 @@ impl Client {
             let mut target = Target {
                 request_url: endpoint.uri(path)?.to_string(),
                 post_head: Box::default(),
-                pool: Pool::new(
+                pool: Arc::new(Pool::new(
                     authority.host(),
                     authority.port_u16().unwrap_or(80),
                     config.concurrency,
                     config.connect_timeout,
-                ),
+                )),
                 endpoint: endpoint.clone(),
                 counters: Counters {
                     healthy: AtomicBool::new(true),
@@ -250,6 +275,23 @@ impl Client {
                 cancel,
             }),
         })
+    }
+
+    /// Keeps a few idle connections open to every endpoint from now on, so requests do not
+    /// wait for TCP handshakes (call it after the health check, before load). Spawns one task
+    /// per endpoint on the current runtime; they end with the client or on
+    /// [`Client::cancel_all`].
+    pub fn keep_warm(&self) {
+        for i in 0..self.inner.targets.len() {
+            let inner = Arc::downgrade(&self.inner);
+            let pool = self.inner.targets[i].pool.clone();
+            let cancelled = self.inner.cancel.subscribe();
+            // The task holds the pool, not the client, so that dropping the client stops it.
+            tokio::spawn(async move {
+                pool.keep_warm(|| *cancelled.borrow() || inner.strong_count() == 0)
+                    .await;
+            });
+        }
     }
 
     /// The configuration it was built with.
@@ -313,38 +355,90 @@ impl Client {
 
     /// Sends one request and reports on `handler`: at most one first token, then exactly one
     /// completion or failure. Never returns an error; failures go to the handler.
-    pub async fn send<H: ResponseHandler>(&self, request: Request, mut handler: H) {
+    pub async fn send<H: ResponseHandler + 'static>(&self, request: Request, handler: H) {
+        self.start(request, handler).await;
+    }
+
+    /// Like [`Client::send`], but the request leaves now, from the calling thread, when an
+    /// idle connection is at hand and its socket takes the bytes: the time it leaves then
+    /// does not wait for a runtime worker to poll the returned future, which reads the
+    /// answer (and sends the request itself when it could not leave at once). Call it from
+    /// LoadGen's issue thread and spawn the future.
+    pub fn start<H: ResponseHandler + 'static>(
+        &self,
+        request: Request,
+        mut handler: H,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let client = self.clone();
         let mut cancel = self.inner.cancel.subscribe();
-        if *cancel.borrow_and_update() {
-            handler.on_failure(Failure::new(
-                ErrorKind::Cancelled,
-                "cancelled before it was sent",
-            ));
-            return;
-        }
+        let cancelled = *cancel.borrow_and_update();
         let total = self.inner.config.timeout;
         let deadlines = Deadlines {
             total: tokio::time::Instant::now() + total,
             total_len: total,
             idle: self.inner.config.idle_timeout,
         };
-        let mut first_sent = false;
-        let mut endpoint = None;
-        let outcome = tokio::select! {
-            biased;
-            _ = cancel.wait_for(|c| *c) => Err(Failure::new(ErrorKind::Cancelled, "cancelled while in flight")),
-            r = self.run(&request, &mut handler, &deadlines, &mut endpoint, &mut first_sent) => r,
+        let first = match cancelled {
+            true => None,
+            false => self.pick(None).map(|i| self.attempt(i, &request, true)),
         };
-        if let Err(mut failure) = outcome {
-            failure.endpoint = endpoint;
-            failure.after_first_token = first_sent;
-            if let Some(i) = endpoint {
-                self.inner.targets[i]
-                    .counters
-                    .failed
-                    .fetch_add(1, Ordering::Relaxed);
+        async move {
+            if cancelled {
+                handler.on_failure(Failure::new(
+                    ErrorKind::Cancelled,
+                    "cancelled before it was sent",
+                ));
+                return;
             }
-            handler.on_failure(failure);
+            let mut first_sent = false;
+            let mut endpoint = None;
+            let outcome = tokio::select! {
+                biased;
+                _ = cancel.wait_for(|c| *c) => Err(Failure::new(ErrorKind::Cancelled, "cancelled while in flight")),
+                r = client.run(&request, first, &mut handler, &deadlines, &mut endpoint, &mut first_sent) => r,
+            };
+            if let Err(mut failure) = outcome {
+                failure.endpoint = endpoint;
+                failure.after_first_token = first_sent;
+                if let Some(i) = endpoint {
+                    client.inner.targets[i]
+                        .counters
+                        .failed
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                handler.on_failure(failure);
+            }
+        }
+    }
+
+    /// Marks endpoint `i` busy with `request` and, when `now`, sends it on an idle connection
+    /// if one is at hand and its socket takes the bytes without waiting.
+    fn attempt(&self, i: usize, request: &Request, now: bool) -> Attempt {
+        let target = &self.inner.targets[i];
+        target.counters.outstanding.fetch_add(1, Ordering::Relaxed);
+        target.counters.sent.fetch_add(1, Ordering::Relaxed);
+        let body = body_for(
+            self.inner.config.backend,
+            request,
+            target.model.get().map(String::as_str),
+        );
+        let head = target.post_head(body.len());
+        let started = match now {
+            true => target.pool.take().and_then(|mut conn| {
+                // A socket that refuses the bytes is left to the exchange's own connection.
+                let written = conn.try_send(&head, &body).ok()?;
+                Some((conn, written))
+            }),
+            false => None,
+        };
+        Attempt {
+            busy: Outstanding {
+                inner: self.inner.clone(),
+                endpoint: i,
+            },
+            head,
+            body,
+            started,
         }
     }
 
@@ -353,12 +447,13 @@ impl Client {
     async fn run<H: ResponseHandler>(
         &self,
         request: &Request,
+        first: Option<Attempt>,
         handler: &mut H,
         deadlines: &Deadlines,
         endpoint: &mut Option<usize>,
         first_sent: &mut bool,
     ) -> Result<(), Failure> {
-        let (i, head, conn, _busy) = self.connect(request, deadlines, endpoint).await?;
+        let (i, head, conn, _busy) = self.connect(request, first, deadlines, endpoint).await?;
         let target = &self.inner.targets[i];
         let url = &target.request_url;
         let mut body = Body::new(conn, &head);
@@ -395,34 +490,33 @@ impl Client {
         })
     }
 
-    /// Posts to the least busy endpoint, and once more to another one when the connection
-    /// failed before any answer. Returns the endpoint, the answer's head, the connection
-    /// carrying its body and the endpoint's busy mark.
+    /// Posts to the least busy endpoint (`first`), and once more to another one when the
+    /// connection failed before any answer. Returns the endpoint, the answer's head, the
+    /// connection carrying its body and the endpoint's busy mark.
     async fn connect(
         &self,
         request: &Request,
+        first: Option<Attempt>,
         deadlines: &Deadlines,
         endpoint: &mut Option<usize>,
-    ) -> Result<(usize, Head, Conn, Outstanding<'_>), Failure> {
-        let first_pick = self.pick(None).ok_or_else(|| {
+    ) -> Result<(usize, Head, Conn, Outstanding), Failure> {
+        let mut attempt = first.ok_or_else(|| {
             Failure::new(ErrorKind::Connect, "no healthy endpoint left to send to")
         })?;
-        let mut tried = first_pick;
+        let first_pick = attempt.busy.endpoint;
         loop {
+            let tried = attempt.busy.endpoint;
             *endpoint = Some(tried);
-            let counters = &self.inner.targets[tried].counters;
-            let busy = Outstanding(counters);
-            counters.outstanding.fetch_add(1, Ordering::Relaxed);
-            counters.sent.fetch_add(1, Ordering::Relaxed);
-            match self
-                .post(&self.inner.targets[tried], request, deadlines)
-                .await
-            {
-                Ok((head, conn)) => {
+            let target = &self.inner.targets[tried];
+            let counters = &target.counters;
+            let exchange = target.exchange(&attempt.head, &attempt.body, attempt.started.take());
+            match tokio::time::timeout_at(deadlines.total, exchange).await {
+                Ok(Ok((head, conn))) => {
                     counters.failing_in_a_row.store(0, Ordering::Relaxed);
-                    return Ok((tried, head, conn, busy));
+                    return Ok((tried, head, conn, attempt.busy));
                 }
-                Err((failure, retryable)) => {
+                Ok(Err(e)) => {
+                    let (failure, retryable) = classify_exchange_error(e, &target.request_url);
                     if failure.kind == ErrorKind::Connect {
                         counters.connect_failures.fetch_add(1, Ordering::Relaxed);
                         counters.failing_in_a_row.fetch_add(1, Ordering::Relaxed);
@@ -436,40 +530,18 @@ impl Client {
                         return Err(failure);
                     };
                     counters.retried_away.fetch_add(1, Ordering::Relaxed);
-                    tried = other;
+                    attempt = self.attempt(other, request, false);
+                }
+                Err(_) => {
+                    return Err(Failure::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "no response from {} within the {:?} timeout",
+                            target.request_url, deadlines.total_len
+                        ),
+                    ))
                 }
             }
-        }
-    }
-
-    /// Posts the request body; on error, says whether it may be retried elsewhere (no byte
-    /// of an answer was seen).
-    async fn post(
-        &self,
-        target: &Target,
-        request: &Request,
-        deadlines: &Deadlines,
-    ) -> Result<(Head, Conn), (Failure, bool)> {
-        let body = body_for(
-            self.inner.config.backend,
-            request,
-            target.model.get().map(String::as_str),
-        );
-        let head = target.post_head(body.len());
-        let url = &target.request_url;
-        match tokio::time::timeout_at(deadlines.total, target.exchange(&head, &body)).await {
-            Err(_) => Err((
-                Failure::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "no response from {url} within the {:?} timeout",
-                        deadlines.total_len
-                    ),
-                ),
-                false,
-            )),
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(e)) => Err(classify_exchange_error(e, url)),
         }
     }
 }

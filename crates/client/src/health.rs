@@ -170,7 +170,7 @@ impl Client {
         let limit = self.inner.config.connect_timeout + Duration::from_secs(5);
         let exchange = async {
             let head = target.head("GET", path, None);
-            let (head, conn) = target.exchange(&head, &[]).await.map_err(|e| {
+            let (head, conn) = target.exchange(&head, &[], None).await.map_err(|e| {
                 unreachable(match e {
                     ExchangeError::Connect(e) => format!("cannot connect: {e}"),
                     ExchangeError::BeforeAnswer(e) | ExchangeError::InHead(e) => {

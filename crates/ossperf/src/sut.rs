@@ -337,15 +337,16 @@ impl GptOssSut {
         }
     }
 
-    /// Server and Interactive: the request leaves from a task of its own at once.
+    /// Server and Interactive: the request leaves at once, from the issuing thread when an
+    /// idle connection is at hand (a busy runtime would otherwise delay it; the measured
+    /// first-token time starts at the issue), and a task of its own reads the answer.
     fn send_now<R: Reporter>(&self, mut handler: SampleHandler<R>) {
         let Some(request) = self.shared.request(&mut handler) else {
             return;
         };
-        let shared = self.shared.clone();
-        self.shared.runtime.spawn(async move {
-            shared.client.send(request, handler).await;
-        });
+        self.shared
+            .runtime
+            .spawn(self.shared.client.start(request, handler));
     }
 }
 

@@ -75,14 +75,26 @@ impl Conn {
         })
     }
 
-    /// Sends a request (`head` and `body` in one `writev` where the socket takes it all) and
-    /// reads the answer's head, skipping informational (`1xx`) ones.
+    /// Sends what the socket takes of a request now, without waiting: the bytes written.
+    /// Callable from any thread.
+    pub(crate) fn try_send(&mut self, head: &[u8], body: &[u8]) -> io::Result<usize> {
+        let (slices, count) = request_slices(head, body, 0);
+        match self.stream.try_write_vectored(&slices[..count]) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            done => done,
+        }
+    }
+
+    /// Sends a request (`head` and `body` in one `writev` where the socket takes it all; the
+    /// first `written` bytes were sent already) and reads the answer's head, skipping
+    /// informational (`1xx`) ones.
     pub(crate) async fn exchange(
         &mut self,
         head: &[u8],
         body: &[u8],
+        written: usize,
     ) -> Result<Head, ExchangeError> {
-        self.write_all(head, body)
+        self.write_all(head, body, written)
             .await
             .map_err(ExchangeError::BeforeAnswer)?;
         let mut answered = !self.buf.is_empty();
@@ -124,13 +136,9 @@ impl Conn {
         }
     }
 
-    async fn write_all(&mut self, head: &[u8], body: &[u8]) -> io::Result<()> {
-        let mut slices = [IoSlice::new(head), IoSlice::new(body)];
-        let mut rest = if body.is_empty() {
-            &mut slices[..1]
-        } else {
-            &mut slices[..]
-        };
+    async fn write_all(&mut self, head: &[u8], body: &[u8], written: usize) -> io::Result<()> {
+        let (mut slices, count) = request_slices(head, body, written);
+        let mut rest = &mut slices[..count];
         while !rest.is_empty() {
             let n = self.stream.write_vectored(rest).await?;
             if n == 0 {
@@ -171,5 +179,39 @@ impl Conn {
     pub(super) fn is_quiet(&self) -> bool {
         let mut byte = [0u8; 1];
         matches!(self.stream.try_read(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+}
+
+/// The unsent part of a request as the slices of one `writev`, and how many of them there are
+/// (none when all was sent).
+fn request_slices<'a>(head: &'a [u8], body: &'a [u8], written: usize) -> ([IoSlice<'a>; 2], usize) {
+    let (first, second) = match written.checked_sub(head.len()) {
+        None => (&head[written..], body),
+        Some(into_body) => (body.get(into_body..).unwrap_or_default(), &[][..]),
+    };
+    let count = usize::from(!first.is_empty()) + usize::from(!second.is_empty());
+    ([IoSlice::new(first), IoSlice::new(second)], count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unsent_part_of_a_request_starts_where_the_socket_stopped() {
+        let sent = |written| {
+            let (slices, count) = request_slices(b"HEAD", b"body", written);
+            slices[..count]
+                .iter()
+                .map(|s| s.to_vec())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sent(0), [b"HEAD".to_vec(), b"body".to_vec()]);
+        assert_eq!(sent(3), [b"D".to_vec(), b"body".to_vec()]);
+        assert_eq!(sent(4), [b"body".to_vec()]);
+        assert_eq!(sent(6), [b"dy".to_vec()]);
+        assert!(sent(8).is_empty());
+        let (slices, count) = request_slices(b"GET", b"", 0);
+        assert_eq!((count, &slices[0][..]), (1, &b"GET"[..]));
     }
 }

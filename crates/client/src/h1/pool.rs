@@ -14,6 +14,9 @@ const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// A connection idle this long is closed rather than used.
 const MAX_IDLE: Duration = Duration::from_secs(90);
 
+/// How many idle connections [`Pool::keep_warm`] keeps ready (at most the pool's size).
+const WARM: usize = 32;
+
 /// Idle connections to one server (the most recently used is used first) and its addresses.
 pub(crate) struct Pool {
     host: String,
@@ -23,6 +26,14 @@ pub(crate) struct Pool {
     idle: Mutex<Vec<Conn>>,
     /// The resolved addresses, kept until a connection to them fails.
     addrs: Mutex<Vec<SocketAddr>>,
+    /// Told when the idle connections run low.
+    low: tokio::sync::Notify,
+}
+
+/// Whether an idle connection may carry a request: recently used, or quiet and not too old.
+fn is_usable(conn: &Conn) -> bool {
+    let idle = conn.idle_since.elapsed();
+    idle < CHECK_AFTER_IDLE || (idle < MAX_IDLE && conn.is_quiet())
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -42,17 +53,57 @@ impl Pool {
             connect_timeout,
             idle: Mutex::new(Vec::new()),
             addrs: Mutex::new(Vec::new()),
+            low: tokio::sync::Notify::new(),
         }
     }
 
     /// An idle connection that still looks usable, if there is one.
     pub(crate) fn take(&self) -> Option<Conn> {
         loop {
-            let conn = lock(&self.idle).pop()?;
-            let idle = conn.idle_since.elapsed();
-            if idle < CHECK_AFTER_IDLE || (idle < MAX_IDLE && conn.is_quiet()) {
+            let (conn, left) = {
+                let mut idle = lock(&self.idle);
+                (idle.pop(), idle.len())
+            };
+            if left < self.warm() {
+                self.low.notify_one();
+            }
+            let conn = conn?;
+            if is_usable(&conn) {
                 return Some(conn);
             }
+        }
+    }
+
+    fn warm(&self) -> usize {
+        WARM.min(self.max_idle)
+    }
+
+    /// Keeps a few idle connections ready, so a request rarely waits for a TCP handshake (in
+    /// a Server run the first second would otherwise open one per query, each on the
+    /// measured path): tops the pool up whenever [`Pool::take`] leaves it low, and every
+    /// half second drops connections the server closed while they were idle. Returns after
+    /// `stop` says so.
+    pub(crate) async fn keep_warm(&self, stop: impl Fn() -> bool) {
+        loop {
+            lock(&self.idle).retain(is_usable);
+            let missing = self.warm().saturating_sub(lock(&self.idle).len());
+            for _ in 0..missing {
+                if stop() {
+                    return;
+                }
+                match self.connect().await {
+                    Ok(conn) => self.put(conn),
+                    // The requests themselves report what is wrong; try again later.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        break;
+                    }
+                }
+            }
+            if stop() {
+                return;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(500), self.low.notified()).await;
         }
     }
 

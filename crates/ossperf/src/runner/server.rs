@@ -43,6 +43,7 @@ pub fn connect(
             warning.endpoint, warning.error
         ));
     }
+    runtime.block_on(async { client.keep_warm() });
     Ok(Servers { client, simulator })
 }
 

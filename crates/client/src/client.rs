@@ -72,7 +72,8 @@ pub struct EndpointStats {
     pub output_tokens: u64,
     /// Requests in flight now.
     pub outstanding: u64,
-    /// Connections that could not be made.
+    /// Connections that could not be made: refused, timed out, or closed by the server
+    /// before any answer.
     pub connect_failures: u64,
     /// Whether it is down now ([`DOWN_AFTER_CONNECT_FAILURES`] connection failures in a row).
     pub down: bool,
@@ -171,7 +172,7 @@ impl Target {
         loop {
             match conn.exchange(head, body, written).await {
                 Ok(head) => return Ok((head, conn)),
-                Err(ExchangeError::BeforeAnswer(_)) if conn.reused => {
+                Err(ExchangeError::BeforeAnswer(_)) if conn.pooled => {
                     conn = self.pool.connect().await.map_err(ExchangeError::Connect)?;
                     written = 0;
                 }
@@ -517,7 +518,8 @@ impl Client {
                 }
                 Ok(Err(e)) => {
                     let (failure, retryable) = classify_exchange_error(e, &target.request_url);
-                    if failure.kind == ErrorKind::Connect {
+                    // Retryable means a new connection got no answer at all.
+                    if retryable {
                         counters.connect_failures.fetch_add(1, Ordering::Relaxed);
                         counters.failing_in_a_row.fetch_add(1, Ordering::Relaxed);
                     }

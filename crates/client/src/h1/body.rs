@@ -151,7 +151,6 @@ impl Body {
             keep_alive,
         } = self;
         (state == State::Done && keep_alive && conn.buf.is_empty()).then(|| {
-            conn.reused = true;
             conn.idle_since = Instant::now();
             conn
         })

@@ -30,9 +30,9 @@ pub(crate) struct Conn {
     /// When the bytes of the latest read reached the socket (the kernel's receive stamp, or
     /// the read itself where there is none).
     pub(super) last_read: Instant,
-    /// Whether it carried an earlier request (so a failure before any answer may be a
-    /// keep-alive connection the server closed while it was idle).
-    pub(crate) reused: bool,
+    /// Whether it waited in the pool (so a failure before any answer may be a keep-alive
+    /// connection the server closed while it was idle).
+    pub(crate) pooled: bool,
     /// When it went back to the pool.
     pub(super) idle_since: Instant,
 }
@@ -70,7 +70,7 @@ impl Conn {
             stream,
             buf: BytesMut::with_capacity(READ_BUF_BYTES),
             last_read: now,
-            reused: false,
+            pooled: false,
             idle_since: now,
         })
     }

@@ -108,7 +108,8 @@ impl Pool {
     }
 
     /// Keeps a connection for the next request (closes it when the pool is full).
-    pub(crate) fn put(&self, conn: Conn) {
+    pub(crate) fn put(&self, mut conn: Conn) {
+        conn.pooled = true;
         let mut idle = lock(&self.idle);
         if idle.len() < self.max_idle {
             idle.push(conn);

@@ -242,7 +242,8 @@ pub struct Endpoint {
     /// Requests whose connection to it failed before any answer, retried on another endpoint.
     #[serde(default)]
     pub retried_away: u64,
-    /// Connections to it that could not be made.
+    /// Connections to it that could not be made: refused, timed out, or closed by the server
+    /// before any answer.
     #[serde(default)]
     pub connect_failures: u64,
     /// Output tokens it generated, as it counted them.

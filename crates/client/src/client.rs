@@ -295,6 +295,18 @@ impl Client {
         }
     }
 
+    /// Encodes `request`'s body for every endpoint now and keeps it with its prompt, so that
+    /// sending it later encodes nothing.
+    pub fn prepare(&self, request: &Request) {
+        for target in &self.inner.targets {
+            body_for(
+                self.inner.config.backend,
+                request,
+                target.model.get().map(String::as_str),
+            );
+        }
+    }
+
     /// The configuration it was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config

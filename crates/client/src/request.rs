@@ -279,4 +279,15 @@ mod tests {
             body.as_ptr()
         );
     }
+
+    #[test]
+    fn a_prepared_request_is_sent_with_the_body_encoded_then() {
+        let endpoints = vec![crate::Endpoint::parse("http://127.0.0.1:9").unwrap()];
+        let client =
+            crate::Client::new(crate::ClientConfig::new(Backend::Sglang, endpoints)).unwrap();
+        let first = request(true);
+        client.prepare(&first);
+        let kept = first.prompt.0.body.get().map(|e| e.bytes.as_ptr());
+        assert_eq!(kept, Some(body_for(Backend::Sglang, &first, None).as_ptr()));
+    }
 }

@@ -82,7 +82,11 @@ impl Session {
                 plan.log_dir.display()
             )
         })?;
-        let qsl = qsl::DatasetQsl::new(dataset);
+        let qsl = qsl::DatasetQsl::new(dataset).encoding_for(
+            self.servers.client.clone(),
+            sampling(plan),
+            plan.stream,
+        );
         let sut = GptOssSut::new(
             self.servers.client.clone(),
             self.runtime.handle().clone(),

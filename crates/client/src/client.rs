@@ -131,28 +131,18 @@ impl Target {
     /// The head of a request to the inference path with a body of `body_len` bytes: the
     /// prebuilt part and the length.
     fn post_head(&self, body_len: usize) -> Vec<u8> {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = body_len;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
+        use std::io::Write;
         let mut head = Vec::with_capacity(self.post_head.len() + 24);
         head.extend_from_slice(&self.post_head);
-        head.extend_from_slice(&digits[at..]);
-        head.extend_from_slice(b"\r\n\r\n");
+        // Writing to a Vec cannot fail.
+        let _ = write!(head, "{body_len}\r\n\r\n");
         head
     }
 
-    /// Sends a request on a pooled connection, or a new one, and reads the answer's head.
-    /// A pooled connection that fails before any answer was closed by the server while idle:
-    /// the request then goes once more, on a new connection.
-    /// `started` is a connection that already took the first bytes of the request.
+    /// Sends a request on `started` (a connection that took its first bytes already), a
+    /// pooled connection or a new one, and reads the answer's head. A pooled connection that
+    /// fails before any answer was closed by the server while idle: the request then goes
+    /// once more, on a new connection.
     pub(crate) async fn exchange(
         &self,
         head: &[u8],
@@ -391,9 +381,10 @@ impl Client {
             total_len: total,
             idle: self.inner.config.idle_timeout,
         };
-        let first = match cancelled {
-            true => None,
-            false => self.pick(None).map(|i| self.attempt(i, &request, true)),
+        let first = if cancelled {
+            None
+        } else {
+            self.pick(None).map(|i| self.attempt(i, &request, true))
         };
         async move {
             if cancelled {
@@ -436,14 +427,13 @@ impl Client {
             target.model.get().map(String::as_str),
         );
         let head = target.post_head(body.len());
-        let started = match now {
-            true => target.pool.take().and_then(|mut conn| {
-                // A socket that refuses the bytes is left to the exchange's own connection.
-                let written = conn.try_send(&head, &body).ok()?;
-                Some((conn, written))
-            }),
-            false => None,
-        };
+        let mut started = None;
+        if let Some(mut conn) = now.then(|| target.pool.take()).flatten() {
+            // A socket that fails the write is dropped; the exchange then finds another.
+            if let Ok(written) = conn.try_send(&head, &body) {
+                started = Some((conn, written));
+            }
+        }
         Attempt {
             busy: Outstanding {
                 inner: self.inner.clone(),

@@ -1,9 +1,10 @@
 //! Fuzz targets for every parser that reads outside input (issue #9): the conf parser, the
-//! SSE parser, the servers' JSON chunks, the HTTP/1.1 response framing, the dataset readers (parquet, pickle, JSONL), the
-//! accuracy-log reader and the harmony parser. Each target is a plain function of bytes that
-//! must return, never panic; `fuzz_targets/*.rs` hand them to libFuzzer (`cargo fuzz run
-//! <target>`), and `src/replay.rs` runs them on stable Rust as a seeded mutation loop over
-//! the committed corpora, for machines without a nightly compiler.
+//! SSE parser, the servers' JSON chunks, the HTTP/1.1 response heads and body framing, the
+//! dataset readers (parquet, pickle, JSONL), the accuracy-log reader and the harmony parser.
+//! Each target is a plain function of bytes that must return, never panic;
+//! `fuzz_targets/*.rs` hand them to libFuzzer (`cargo fuzz run <target>`), and
+//! `src/replay.rs` runs them on stable Rust as a seeded mutation loop over the committed
+//! corpora, for machines without a nightly compiler.
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -272,7 +272,8 @@ fn decode(framing: Framing, input: &[u8], read: usize) -> (Vec<u8>, Outcome) {
 /// Parses `data[1..]` as a response (returning quietly when its head is partial or bad;
 /// `1xx` heads skipped) and decodes its body twice: in reads of `data[0]` bytes (at least 1)
 /// and all at once. Both must give the same body, no longer than the input, and end the same
-/// way (panics otherwise). For the tests and the `http_response` fuzz target; not part of the client's API.
+/// way (panics otherwise). For the tests and the `http_response` fuzz target; not part of the
+/// client's API.
 #[doc(hidden)]
 pub fn check_http_response(data: &[u8]) {
     let Some((&split, mut input)) = data.split_first() else {

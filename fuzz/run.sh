@@ -22,7 +22,8 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(conf sse json_chunk dataset_parquet dataset_pickle dataset_jsonl accuracy_log harmony)
+  targets=(conf sse json_chunk http_response dataset_parquet dataset_pickle dataset_jsonl accuracy_log
+    harmony)
 fi
 
 engine=${OSSPERF_FUZZ:-}

@@ -1,9 +1,10 @@
 //! Fuzz targets for every parser that reads outside input (issue #9): the conf parser, the
-//! SSE parser, the servers' JSON chunks, the dataset readers (parquet, pickle, JSONL), the
-//! accuracy-log reader and the harmony parser. Each target is a plain function of bytes that
-//! must return, never panic; `fuzz_targets/*.rs` hand them to libFuzzer (`cargo fuzz run
-//! <target>`), and `src/replay.rs` runs them on stable Rust as a seeded mutation loop over
-//! the committed corpora, for machines without a nightly compiler.
+//! SSE parser, the servers' JSON chunks, the HTTP/1.1 response heads and body framing, the
+//! dataset readers (parquet, pickle, JSONL), the accuracy-log reader and the harmony parser.
+//! Each target is a plain function of bytes that must return, never panic;
+//! `fuzz_targets/*.rs` hand them to libFuzzer (`cargo fuzz run <target>`), and
+//! `src/replay.rs` runs them on stable Rust as a seeded mutation loop over the committed
+//! corpora, for machines without a nightly compiler.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use ossperf_loadgen::{reference_settings, ConfFile, Scenario, TestMode};
 pub type Target = fn(&[u8]);
 
 /// Every target by name, as `fuzz_targets/<name>.rs` and `corpus/<name>/` name them.
-pub const TARGETS: [(&str, Target); 8] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("conf", conf),
     ("sse", sse),
     ("dataset_parquet", dataset_parquet),
@@ -23,6 +24,7 @@ pub const TARGETS: [(&str, Target); 8] = [
     ("accuracy_log", accuracy_log),
     ("harmony", harmony),
     ("json_chunk", json_chunk),
+    ("http_response", http_response),
 ];
 
 /// Parses the bytes as a user.conf, then resolves the settings of every scenario and mode
@@ -174,4 +176,11 @@ pub fn json_chunk(data: &[u8]) {
     for backend in [ossperf_client::Backend::Sglang, ossperf_client::Backend::Openai] {
         ossperf_client::check_fast_path(backend, data);
     }
+}
+
+/// Parses the bytes after the first as an HTTP/1.1 response and decodes its body (chunked,
+/// `Content-Length` or until close) in reads of the first byte's length and all at once: both
+/// must give the same body and end the same way.
+pub fn http_response(data: &[u8]) {
+    ossperf_client::check_http_response(data);
 }

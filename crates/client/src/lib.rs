@@ -46,6 +46,8 @@ mod wire;
 pub use client::{Client, ClientConfig, EndpointStats, DOWN_AFTER_CONNECT_FAILURES};
 pub use endpoint::{parse_endpoints, read_endpoints_file, Backend, Endpoint};
 pub use error::{ClientError, ErrorKind, Failure};
+#[doc(hidden)]
+pub use h1::check_http_response;
 pub use health::HealthWarning;
 pub use request::{Prompt, Request, SamplingParams};
 pub use response::{Completion, ResponseHandler};

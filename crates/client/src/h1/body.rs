@@ -1,13 +1,17 @@
 //! Reading a response body as it arrives: each piece is handed out as soon as its bytes are
 //! in the buffer (no copy: a `Bytes` view of the read buffer), with the arrival time of the
 //! read that completed it.
+//!
+//! The framing (`Content-Length`, chunked, until close) is a [`Decoder`] over a buffer and
+//! knows nothing of sockets, so it can be tested and fuzzed on bytes alone
+//! ([`check_http_response`]); [`Body`] feeds it a connection's reads.
 
 use std::time::Instant;
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::conn::Conn;
-use super::head::{Framing, Head};
+use super::head::{self, Framing, Head};
 use crate::{ErrorKind, Failure};
 
 /// The longest chunk-size or trailer line accepted.
@@ -25,70 +29,48 @@ enum State {
     Done,
 }
 
-/// The body of one response; owns its connection until the body ends.
-pub(crate) struct Body {
-    conn: Conn,
-    state: State,
-    keep_alive: bool,
+/// What the buffered bytes gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// The next piece of the body (a view of the buffer's front, split off it).
+    Piece(Bytes),
+    /// The body's end; the bytes after it stay in the buffer.
+    End,
+    /// Nothing more until more bytes arrive.
+    NeedMore,
 }
 
-impl Body {
-    pub(crate) fn new(conn: Conn, head: &Head) -> Body {
-        let state = match head.framing {
+/// The framing of one body as a state machine over a read buffer: no I/O, no clock.
+#[derive(Debug)]
+pub(crate) struct Decoder {
+    state: State,
+}
+
+impl Decoder {
+    pub(crate) fn new(framing: Framing) -> Decoder {
+        let state = match framing {
             Framing::Length(n) => State::Length(n),
             Framing::Chunked => State::ChunkSize,
             Framing::UntilClose => State::UntilClose,
         };
-        Body {
-            conn,
-            state,
-            keep_alive: head.keep_alive,
-        }
+        Decoder { state }
     }
 
-    /// The next piece of the body and when its last byte arrived; `None` at the body's end.
-    pub(crate) async fn frame(&mut self) -> Result<Option<(Bytes, Instant)>, Failure> {
-        loop {
-            if let Some(step) = self.step()? {
-                return Ok(step);
-            }
-            let n = self.conn.fill().await.map_err(|e| {
-                Failure::new(
-                    ErrorKind::Io,
-                    format!("connection failed while reading the body: {e}"),
-                )
-            })?;
-            if n == 0 {
-                if self.state == State::UntilClose {
-                    self.state = State::Done;
-                    return Ok(None);
-                }
-                let missing = match self.state {
-                    State::Length(n) => format!("{n} bytes before the body's end"),
-                    _ => "before the last chunk".to_owned(),
-                };
-                return Err(Failure::new(
-                    ErrorKind::Io,
-                    format!(
-                        "connection failed while reading the body: the server closed it {missing}"
-                    ),
-                ));
-            }
-        }
+    /// Whether the body was read to its end.
+    pub(crate) fn is_done(&self) -> bool {
+        self.state == State::Done
     }
 
-    /// Goes as far as the buffered bytes allow: a piece or the end, or `None` when more bytes
-    /// are needed.
-    #[allow(clippy::option_option)]
-    fn step(&mut self) -> Result<Option<Option<(Bytes, Instant)>>, Failure> {
-        let buf = &mut self.conn.buf;
+    /// Goes as far as the bytes in `buf` allow, consuming what it reads: a piece, the end, or
+    /// a request for more bytes.
+    pub(crate) fn step(&mut self, buf: &mut BytesMut) -> Result<Step, Failure> {
         loop {
             match self.state {
-                State::Done => return Ok(Some(None)),
+                State::Done => return Ok(Step::End),
                 State::Length(0) => self.state = State::Done,
                 State::Length(left) | State::ChunkData(left) => {
                     if buf.is_empty() {
-                        return Ok(None);
+                        return Ok(Step::NeedMore);
                     }
                     let take = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
                     let left = left - take as u64;
@@ -97,19 +79,17 @@ impl Body {
                         _ if left == 0 => State::ChunkEnd,
                         _ => State::ChunkData(left),
                     };
-                    let piece = buf.split_to(take).freeze();
-                    return Ok(Some(Some((piece, self.conn.last_read))));
+                    return Ok(Step::Piece(buf.split_to(take).freeze()));
                 }
                 State::UntilClose => {
                     if buf.is_empty() {
-                        return Ok(None);
+                        return Ok(Step::NeedMore);
                     }
-                    let piece = buf.split().freeze();
-                    return Ok(Some(Some((piece, self.conn.last_read))));
+                    return Ok(Step::Piece(buf.split().freeze()));
                 }
                 State::ChunkSize => {
                     let Some(end) = line_end(buf)? else {
-                        return Ok(None);
+                        return Ok(Step::NeedMore);
                     };
                     let size = chunk_size(&buf[..end])?;
                     buf.advance(end + 1);
@@ -121,7 +101,7 @@ impl Body {
                 }
                 State::ChunkEnd => {
                     let Some(end) = line_end(buf)? else {
-                        return Ok(None);
+                        return Ok(Step::NeedMore);
                     };
                     if !matches!(&buf[..end], b"" | b"\r") {
                         return Err(protocol("chunk data longer than its size"));
@@ -131,7 +111,7 @@ impl Body {
                 }
                 State::Trailers => {
                     let Some(end) = line_end(buf)? else {
-                        return Ok(None);
+                        return Ok(Step::NeedMore);
                     };
                     let blank = matches!(&buf[..end], b"" | b"\r");
                     buf.advance(end + 1);
@@ -143,14 +123,69 @@ impl Body {
         }
     }
 
+    /// The server closed the connection after [`Step::NeedMore`]: the end of a body that runs
+    /// until close, else an error saying what was missing.
+    pub(crate) fn at_eof(&mut self) -> Result<(), Failure> {
+        let missing = match self.state {
+            State::UntilClose | State::Done => {
+                self.state = State::Done;
+                return Ok(());
+            }
+            State::Length(n) => format!("{n} bytes before the body's end"),
+            _ => "before the last chunk".to_owned(),
+        };
+        Err(Failure::new(
+            ErrorKind::Io,
+            format!("connection failed while reading the body: the server closed it {missing}"),
+        ))
+    }
+}
+
+/// The body of one response; owns its connection until the body ends.
+pub(crate) struct Body {
+    conn: Conn,
+    decoder: Decoder,
+    keep_alive: bool,
+}
+
+impl Body {
+    pub(crate) fn new(conn: Conn, head: &Head) -> Body {
+        Body {
+            conn,
+            decoder: Decoder::new(head.framing),
+            keep_alive: head.keep_alive,
+        }
+    }
+
+    /// The next piece of the body and when its last byte arrived; `None` at the body's end.
+    pub(crate) async fn frame(&mut self) -> Result<Option<(Bytes, Instant)>, Failure> {
+        loop {
+            match self.decoder.step(&mut self.conn.buf)? {
+                Step::Piece(piece) => return Ok(Some((piece, self.conn.last_read))),
+                Step::End => return Ok(None),
+                Step::NeedMore => {}
+            }
+            let n = self.conn.fill().await.map_err(|e| {
+                Failure::new(
+                    ErrorKind::Io,
+                    format!("connection failed while reading the body: {e}"),
+                )
+            })?;
+            if n == 0 {
+                self.decoder.at_eof()?;
+                return Ok(None);
+            }
+        }
+    }
+
     /// The connection, when the body was read to its end and it can carry another request.
     pub(crate) fn into_reusable(self) -> Option<Conn> {
         let Body {
             mut conn,
-            state,
+            decoder,
             keep_alive,
         } = self;
-        (state == State::Done && keep_alive && conn.buf.is_empty()).then(|| {
+        (decoder.is_done() && keep_alive && conn.buf.is_empty()).then(|| {
             conn.idle_since = Instant::now();
             conn
         })
@@ -195,9 +230,239 @@ fn chunk_size(line: &[u8]) -> Result<u64, Failure> {
     })
 }
 
+/// How decoding a body from a byte string ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The body ended with this many input bytes after it.
+    End { left: usize },
+    /// The input ran out first; what the decoder said when told the connection closed.
+    Eof(Result<(), Failure>),
+    /// The decoder failed.
+    Failed(Failure),
+}
+
+/// Decodes `input` fed in reads of `read` bytes, each given only once the decoder asks for
+/// more, as `Body::frame` does: the body's bytes and how it ended.
+fn decode(framing: Framing, input: &[u8], read: usize) -> (Vec<u8>, Outcome) {
+    let mut decoder = Decoder::new(framing);
+    let mut buf = BytesMut::new();
+    let mut body = Vec::new();
+    let mut fed = 0;
+    loop {
+        match decoder.step(&mut buf) {
+            Ok(Step::Piece(piece)) => {
+                assert!(!piece.is_empty(), "an empty piece");
+                body.extend_from_slice(&piece);
+            }
+            Ok(Step::End) => {
+                let left = buf.len() + (input.len() - fed);
+                return (body, Outcome::End { left });
+            }
+            Ok(Step::NeedMore) if fed < input.len() => {
+                let next = fed.saturating_add(read).min(input.len());
+                buf.extend_from_slice(&input[fed..next]);
+                fed = next;
+            }
+            Ok(Step::NeedMore) => return (body, Outcome::Eof(decoder.at_eof())),
+            Err(failure) => return (body, Outcome::Failed(failure)),
+        }
+    }
+}
+
+/// Parses `data[1..]` as a response (returning quietly when its head is partial or bad;
+/// `1xx` heads skipped) and decodes its body twice: in reads of `data[0]` bytes (at least 1)
+/// and all at once. Both must give the same body, no longer than the input, and end the same
+/// way (panics otherwise). For the tests and the `http_response` fuzz target; not part of the
+/// client's API.
+#[doc(hidden)]
+pub fn check_http_response(data: &[u8]) {
+    let Some((&split, mut input)) = data.split_first() else {
+        return;
+    };
+    // Informational heads are skipped, as `Conn::exchange` does.
+    let head = loop {
+        let Ok(Some((head, len))) = head::parse(input) else {
+            return;
+        };
+        input = &input[len..];
+        match head.status {
+            101 => return,
+            100..=199 => {}
+            _ => break head,
+        }
+    };
+    let (split_body, split_end) = decode(head.framing, input, usize::from(split).max(1));
+    let (whole_body, whole_end) = decode(head.framing, input, usize::MAX);
+    assert!(
+        whole_body.len() <= input.len(),
+        "a body longer than the input"
+    );
+    assert!(
+        split_body == whole_body,
+        "reads of {split} bytes give another body than one read"
+    );
+    assert_eq!(
+        split_end, whole_end,
+        "reads of {split} bytes end otherwise than one read"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn io(what: &str) -> Failure {
+        Failure::new(
+            ErrorKind::Io,
+            format!("connection failed while reading the body: the server closed it {what}"),
+        )
+    }
+
+    /// The body and outcome of `input`, checked to be the same for every read size.
+    fn decode_all_ways(framing: Framing, input: &[u8]) -> (Vec<u8>, Outcome) {
+        let whole = decode(framing, input, usize::MAX);
+        for read in 1..=input.len() {
+            assert_eq!(decode(framing, input, read), whole, "reads of {read}");
+        }
+        whole
+    }
+
+    #[test]
+    fn a_chunked_body_read_byte_by_byte_is_the_same_as_read_whole() {
+        let input = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nHTTP/1.1 200";
+        let (body, end) = decode(Framing::Chunked, input, 1);
+        assert_eq!(body, b"hello world");
+        assert_eq!(end, Outcome::End { left: 12 });
+        assert_eq!(decode(Framing::Chunked, input, usize::MAX), (body, end));
+        decode_all_ways(Framing::Chunked, input);
+    }
+
+    #[test]
+    fn pieces_are_views_of_the_buffer() {
+        let mut buf = BytesMut::from(&b"5\r\nhello\r\n"[..]);
+        let start = buf.as_ptr();
+        let mut decoder = Decoder::new(Framing::Chunked);
+        let Ok(Step::Piece(piece)) = decoder.step(&mut buf) else {
+            panic!("no piece");
+        };
+        assert_eq!(&piece[..], b"hello");
+        assert_eq!(piece.as_ptr(), start.wrapping_add(3));
+        assert_eq!(decoder.step(&mut buf), Ok(Step::NeedMore));
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn chunk_extensions_and_trailers_are_skipped() {
+        let input =
+            b"3;name=\"v\";x\r\nabc\r\n2 ; y\nde\n0;last\r\nX-Checksum: 1\r\nX-Other: 2\n\r\n";
+        assert_eq!(
+            decode_all_ways(Framing::Chunked, input),
+            (b"abcde".to_vec(), Outcome::End { left: 0 })
+        );
+    }
+
+    #[test]
+    fn a_length_body_stops_at_its_length_and_leaves_what_follows() {
+        let mut buf = BytesMut::from(&b"hello, worldHTTP/1.1 100"[..]);
+        let mut decoder = Decoder::new(Framing::Length(12));
+        assert_eq!(
+            decoder.step(&mut buf),
+            Ok(Step::Piece(Bytes::from_static(b"hello, world")))
+        );
+        assert_eq!(decoder.step(&mut buf), Ok(Step::End));
+        assert!(decoder.is_done());
+        assert_eq!(&buf[..], b"HTTP/1.1 100");
+        // No body at all: the end at once, the buffer untouched.
+        let mut decoder = Decoder::new(Framing::Length(0));
+        assert_eq!(decoder.step(&mut buf), Ok(Step::End));
+        assert_eq!(buf.len(), 12);
+        assert_eq!(
+            decode_all_ways(Framing::Length(5), b"helloXY"),
+            (b"hello".to_vec(), Outcome::End { left: 2 })
+        );
+    }
+
+    #[test]
+    fn bad_chunk_framing_is_a_protocol_error() {
+        assert_eq!(
+            decode_all_ways(Framing::Chunked, b"3\r\nabcd\r\n0\r\n\r\n"),
+            (
+                b"abc".to_vec(),
+                Outcome::Failed(protocol("chunk data longer than its size"))
+            )
+        );
+        assert_eq!(
+            decode_all_ways(Framing::Chunked, b"2\r\nab\r\nzz\r\n"),
+            (
+                b"ab".to_vec(),
+                Outcome::Failed(protocol("bad chunk size `zz`"))
+            )
+        );
+        let long = [b'1'; MAX_LINE_BYTES + 1];
+        assert_eq!(
+            decode(Framing::Chunked, &long, 100),
+            (
+                Vec::new(),
+                Outcome::Failed(protocol(
+                    "chunk-size or trailer line longer than 4096 bytes"
+                ))
+            )
+        );
+    }
+
+    #[test]
+    fn an_until_close_body_ends_at_eof() {
+        assert_eq!(
+            decode_all_ways(Framing::UntilClose, b"{\"text\":\"hi\"}"),
+            (b"{\"text\":\"hi\"}".to_vec(), Outcome::Eof(Ok(())))
+        );
+        let mut decoder = Decoder::new(Framing::UntilClose);
+        assert_eq!(decoder.step(&mut BytesMut::new()), Ok(Step::NeedMore));
+        assert_eq!(decoder.at_eof(), Ok(()));
+        assert!(decoder.is_done());
+    }
+
+    #[test]
+    fn eof_inside_a_length_or_chunked_body_is_an_io_error() {
+        assert_eq!(
+            decode_all_ways(Framing::Length(10), b"hello"),
+            (
+                b"hello".to_vec(),
+                Outcome::Eof(Err(io("5 bytes before the body's end")))
+            )
+        );
+        for (input, body) in [
+            (&b"5\r\nhel"[..], &b"hel"[..]),
+            (b"5\r\nhello\r", b"hello"),
+            (b"5\r\nhello\r\n", b"hello"),
+            (b"5\r\nhello\r\n0\r\nX-Trailer: 1\r\n", b"hello"),
+            (b"", b""),
+        ] {
+            assert_eq!(
+                decode_all_ways(Framing::Chunked, input),
+                (
+                    body.to_vec(),
+                    Outcome::Eof(Err(io("before the last chunk")))
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn the_checker_passes_the_fuzz_seeds() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/corpus/http_response"
+        );
+        let mut seeds = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(head::parse(&data[1..]).is_ok_and(|h| h.is_some()));
+            check_http_response(&data);
+            seeds += 1;
+        }
+        assert!(seeds >= 5, "{seeds} seeds");
+    }
 
     #[test]
     fn chunk_sizes_are_hex_with_optional_extensions() {

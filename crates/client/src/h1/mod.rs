@@ -13,6 +13,7 @@ mod conn;
 mod head;
 mod pool;
 
+pub use body::check_http_response;
 pub(crate) use body::Body;
 pub(crate) use conn::{Conn, ExchangeError};
 pub(crate) use head::Head;

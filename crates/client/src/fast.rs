@@ -430,8 +430,13 @@ impl<'a> Cur<'a> {
         }
         loop {
             self.ws();
-            ids.push(u32::try_from(self.u64()?).ok()?);
-            match self.peek()? {
+            ids.push(self.id()?);
+            // Servers put no space between ids: the separator is usually the next byte.
+            let next = match self.b.get(self.i) {
+                Some(&b) if b > b' ' => b,
+                _ => self.peek()?,
+            };
+            match next {
                 b',' => self.i += 1,
                 b']' => {
                     self.i += 1;
@@ -439,6 +444,32 @@ impl<'a> Cur<'a> {
                 }
                 _ => return None,
             }
+        }
+    }
+
+    /// A token id: what [`Cur::u64`] reads, when it fits a `u32`. At most 10 digits are
+    /// summed, so no step can overflow and none needs checking (the checked general reader
+    /// took about 120 instructions an id).
+    #[inline(always)]
+    fn id(&mut self) -> Option<u32> {
+        let digits = self.b.get(self.i..)?;
+        let mut v: u64 = 0;
+        let mut n = 0;
+        for &byte in digits.iter().take(11) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            v = v * 10 + u64::from(digit);
+            n += 1;
+        }
+        if n == 0 || n > 10 || (n > 1 && digits[0] == b'0') {
+            return None;
+        }
+        self.i += n;
+        match self.b.get(self.i) {
+            Some(b'.' | b'e' | b'E') => None,
+            _ => u32::try_from(v).ok(),
         }
     }
 
@@ -548,16 +579,28 @@ impl<'a> Cur<'a> {
                 return None;
             }
         }
+        let mut exp: i64 = 0;
         if let Some(b'e' | b'E') = self.b.get(self.i) {
             self.i += 1;
+            let negative = self.b.get(self.i) == Some(&b'-');
             if let Some(b'+' | b'-') = self.b.get(self.i) {
                 self.i += 1;
             }
-            if self.digits() == 0 {
+            let n = self.digits();
+            // Four digits or more: leave it to serde (found by the `json_chunk` target).
+            if n == 0 || n > 3 {
                 return None;
             }
+            let digits = std::str::from_utf8(&self.b[self.i - n..self.i]).ok()?;
+            exp = digits.parse().ok()?;
+            if negative {
+                exp = -exp;
+            }
         }
-        Some(())
+        // serde rejects a number beyond f64's range (about 1.8e308) as out of range: a value
+        // that may be that large is left to it. Integer digits plus exponent bound it.
+        let magnitude = i64::try_from(int).unwrap_or(i64::MAX).saturating_add(exp);
+        (int <= 300 && magnitude <= 300).then_some(())
     }
 
     #[inline(always)]

@@ -362,6 +362,35 @@ mod tests {
     }
 
     #[test]
+    fn a_number_beyond_f64_in_a_skipped_field_is_left_to_serde() {
+        // Found by the `json_chunk` fuzz target (stable loop): serde rejects these as out of
+        // range, so the fast path must not answer.
+        let found = include_bytes!("../../../fuzz/regressions/json_chunk/float-out-of-f64-range");
+        let long = format!(r#"{{"output_ids":[1],"x":{}}}"#, "9".repeat(400));
+        for backend in [Backend::Sglang, Backend::Openai] {
+            for data in [
+                &found[..],
+                br#"{"output_ids":[1],"x":0.551e615}"#,
+                br#"{"output_ids":[1],"x":1e1000}"#,
+                long.as_bytes(),
+            ] {
+                assert!(!agree(backend, data), "{}", String::from_utf8_lossy(data));
+            }
+        }
+        // Usual floats, tiny ones included, stay on the fast path.
+        for data in [
+            &br#"{"output_ids":[1],"x":1.5e-7,"y":-2.25E+10,"z":0.001}"#[..],
+            br#"{"output_ids":[1],"x":1e-300}"#,
+        ] {
+            assert!(
+                agree(Backend::Sglang, data),
+                "{}",
+                String::from_utf8_lossy(data)
+            );
+        }
+    }
+
+    #[test]
     fn a_lone_surrogate_in_a_skipped_string_is_left_to_serde() {
         // Found by the `json_chunk` fuzz target: serde rejects it, so the fast path must not
         // answer (it used to skip the string without looking at the escape's value).

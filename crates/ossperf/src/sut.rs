@@ -78,7 +78,7 @@ pub struct SutConfig {
 }
 
 /// Where answers go: LoadGen's [`Responder`] in a run, a recorder in tests.
-pub trait Reporter: Clone + Send + Sync + 'static {
+pub trait Reporter: Send + Sync + 'static {
     /// `FirstTokenComplete` at `at`.
     fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant);
     /// `QuerySamplesComplete` at `at`.
@@ -87,40 +87,22 @@ pub trait Reporter: Clone + Send + Sync + 'static {
     fn fail(&self, id: ResponseId, reason: &str);
 }
 
-/// [`Reporter`] without `Clone`, so one queue can hold the batches of any reporter.
-trait DynReporter: Send + Sync {
-    fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant);
-    fn complete_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant);
-    fn fail(&self, id: ResponseId, reason: &str);
-}
-
-impl<R: Reporter> DynReporter for R {
+/// A shared reporter answers as the one it shares.
+impl<T: Reporter + ?Sized> Reporter for Arc<T> {
     fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
-        Reporter::first_token_at(self, id, data, n_tokens, at);
+        (**self).first_token_at(id, data, n_tokens, at);
     }
     fn complete_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
-        Reporter::complete_at(self, id, data, n_tokens, at);
+        (**self).complete_at(id, data, n_tokens, at);
     }
     fn fail(&self, id: ResponseId, reason: &str) {
-        Reporter::fail(self, id, reason);
+        (**self).fail(id, reason);
     }
 }
 
-/// The reporter of a queued batch: one allocation per `issue` call, shared by its samples.
-#[derive(Clone)]
-struct SharedReporter(Arc<dyn DynReporter>);
-
-impl Reporter for SharedReporter {
-    fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
-        DynReporter::first_token_at(&*self.0, id, data, n_tokens, at);
-    }
-    fn complete_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
-        DynReporter::complete_at(&*self.0, id, data, n_tokens, at);
-    }
-    fn fail(&self, id: ResponseId, reason: &str) {
-        DynReporter::fail(&*self.0, id, reason);
-    }
-}
+/// The reporter of a queued batch: one allocation per `issue` call, shared by its samples,
+/// so that one queue can hold the batches of any reporter.
+type SharedReporter = Arc<dyn Reporter>;
 
 impl Reporter for Responder {
     fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
@@ -294,7 +276,7 @@ impl GptOssSut {
     }
 
     /// Issues `samples`, answering through `reporter`. Never blocks.
-    pub fn issue<R: Reporter>(&self, samples: &[QuerySample], reporter: &R) {
+    pub fn issue<R: Reporter + Clone>(&self, samples: &[QuerySample], reporter: &R) {
         if samples.is_empty() {
             return;
         }
@@ -317,7 +299,7 @@ impl GptOssSut {
             samples: samples.to_vec(),
             next: 0,
             first_slot,
-            reporter: SharedReporter(Arc::new(reporter.clone())),
+            reporter: Arc::new(reporter.clone()),
             issued_at,
         };
         match queue.push(batch) {

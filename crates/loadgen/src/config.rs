@@ -85,11 +85,15 @@ pub enum ConfError {
         /// The value text.
         value: String,
     },
-    /// A second user.conf in one process (LoadGen logs this as invalid for submission).
-    #[error("`{file}`: a user.conf was already loaded; expected one user.conf per test (LoadGen: \"Multiple conf files are used. This is not valid for official submission.\")")]
-    MultipleUserConfs {
-        /// The file name.
-        file: String,
+    /// Settings that would make the run never end or exhaust memory.
+    #[error("the settings of `{model}` {scenario} cannot be run: {source}")]
+    Unschedulable {
+        /// The conf-file model key.
+        model: String,
+        /// The scenario.
+        scenario: Scenario,
+        /// What is wrong.
+        source: crate::settings::SettingsError,
     },
 }
 
@@ -153,6 +157,18 @@ const KNOWN_KEYS: &[&str] = &[
     "accuracy_log_sampling_target",
 ];
 
+/// Keys LoadGen reads only from its built-in mlperf.conf (conf_type 0).
+const MLPERF_ONLY: &[&str] = &[
+    "qsl_rng_seed",
+    "sample_index_rng_seed",
+    "schedule_rng_seed",
+    "accuracy_log_probability",
+    "test05",
+    "test05_qsl_rng_seed",
+    "test05_sample_index_rng_seed",
+    "test05_schedule_rng_seed",
+];
+
 /// Keys found in official files that LoadGen ignores: `target_duration` (mlperf.conf) and the
 /// compliance thresholds of audit configs (`test07_accuracy_threshold`,
 /// `test09_min_output_tokens`…), read by the compliance scripts.
@@ -211,16 +227,6 @@ impl ConfFile {
     /// `accuracy_log_probability`, `test05*`) in a file that is not the embedded mlperf.conf.
     /// Sorted by line.
     pub fn ignored_lines(&self, model: &str) -> Vec<String> {
-        const MLPERF_ONLY: &[&str] = &[
-            "qsl_rng_seed",
-            "sample_index_rng_seed",
-            "schedule_rng_seed",
-            "accuracy_log_probability",
-            "test05",
-            "test05_qsl_rng_seed",
-            "test05_sample_index_rng_seed",
-            "test05_schedule_rng_seed",
-        ];
         let mut notes: Vec<(usize, String)> = self
             .entries
             .iter()
@@ -231,7 +237,7 @@ impl ConfFile {
                 let why = if key_model != "*" && key_model != model {
                     format!("it is for model `{key_model}`, not `{model}`")
                 } else if MLPERF_ONLY.contains(&name) {
-                    "LoadGen reads this key only from mlperf.conf".to_owned()
+                    "LoadGen reads this key only from its built-in mlperf.conf".to_owned()
                 } else if is_documented_ignored_key(name) {
                     "LoadGen does not read this key".to_owned()
                 } else {
@@ -242,6 +248,66 @@ impl ConfFile {
                     self.name, entry.line
                 );
                 Some((entry.line, text))
+            })
+            .collect();
+        notes.sort();
+        notes.into_iter().map(|(_, text)| text).collect()
+    }
+
+    /// Lines of this file, given as `--mlperf-conf` (conf_type 2), whose value LoadGen never
+    /// uses for `model` in `scenario` because the built-in mlperf.conf, applied at the first
+    /// user.conf, gives the key another value (seed lines included: LoadGen reads those only
+    /// from the built-in). Lines whose value equals the built-in's are not listed. Sorted by
+    /// line.
+    pub fn lines_the_builtin_replaces(
+        &self,
+        builtin: &ConfFile,
+        model: &str,
+        scenario: Scenario,
+    ) -> Vec<String> {
+        let mut notes: Vec<(usize, String)> = self
+            .entries
+            .iter()
+            .filter_map(|(key, entry)| {
+                let mut parts = key.rsplitn(3, '.');
+                let name = parts.next()?;
+                let key_scenario = parts.next()?;
+                let key_model = parts.next()?;
+                if key_model != "*" && key_model != model {
+                    return None;
+                }
+                let scenario = if key_scenario == "*" {
+                    scenario.as_str()
+                } else {
+                    key_scenario
+                };
+                // Only the line this file's own lookup would pick can be replaced.
+                let (_, own) = self.lookup(model, scenario, name)?;
+                if own.line != entry.line {
+                    return None;
+                }
+                let same = |builtin_value: &str| {
+                    builtin_value == entry.value
+                        || matches!(
+                            (parse_double(builtin_value), parse_double(&entry.value)),
+                            (Some(a), Some(b)) if a == b
+                        )
+                };
+                let why = match builtin.lookup(model, scenario, name) {
+                    Some((_, b)) if same(&b.value) => return None,
+                    Some((bkey, b)) => format!(
+                        "LoadGen's built-in mlperf.conf, applied after it, sets `{bkey} = {}`",
+                        b.value
+                    ),
+                    None if MLPERF_ONLY.contains(&name) => {
+                        "LoadGen reads this key only from its built-in mlperf.conf".to_owned()
+                    }
+                    None => return None,
+                };
+                Some((
+                    entry.line,
+                    format!("`{}` line {}: `{key}` is not used: {why}", self.name, entry.line),
+                ))
             })
             .collect();
         notes.sort();
@@ -409,4 +475,7 @@ mod apply;
 #[cfg(test)]
 mod tests;
 
-pub use apply::{reference_settings, ConfLoader, LoadedSettings};
+pub use apply::{
+    reference_settings, reference_settings_with_builtin, ConfLoader, LoadedSettings,
+    MULTIPLE_CONF_FILES,
+};

@@ -3,7 +3,8 @@
 //! the detail log; query generation reads nothing else.
 
 use crate::rng::IntAlgorithm;
-use crate::settings::{Scenario, TestMode, TestSettings};
+use crate::logs::format::format_g;
+use crate::settings::{usable_qps, Scenario, TestMode, TestSettings};
 
 /// A problem LoadGen logs (as `error_invalid_test_settings` or `error_runtime`) while
 /// deriving the effective settings; the run goes on.
@@ -116,17 +117,16 @@ impl EffectiveSettings {
         let r = requested;
         let mut issues = Vec::new();
         let checked_qps = |qps: f64, name: &str, issues: &mut Vec<SettingsIssue>| {
-            if qps < 0.0 {
+            usable_qps(qps).unwrap_or_else(|| {
                 issues.push(SettingsIssue {
                     key: "error_invalid_test_settings",
                     message: format!(
-                        "Invalid value for {name} requested. requested: {qps} using: 1"
+                        "Invalid value for {name} requested. requested: {} using: 1",
+                        format_g(qps)
                     ),
                 });
                 1.0
-            } else {
-                qps
-            }
+            })
         };
         let (target_qps, target_latency_ns, target_latency_percentile, max_async_queries) =
             match r.scenario {

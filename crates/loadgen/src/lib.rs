@@ -115,7 +115,10 @@ pub mod generate;
 pub mod rng;
 pub mod settings;
 
-pub use config::{reference_settings, ConfError, ConfFile, ConfLoader, ConfType, LoadedSettings};
+pub use config::{
+    reference_settings, reference_settings_with_builtin, ConfError, ConfFile, ConfLoader, ConfType,
+    LoadedSettings,
+};
 pub use effective::{EffectiveSettings, SettingValue, SettingsIssue};
 pub use generate::{
     generate_queries, loadable_sets, AccuracyLogSampler, GenerateError, GeneratedQueries,

@@ -317,6 +317,87 @@ impl Default for LogSettings {
     }
 }
 
+/// The most samples ossperf lets one schedule hold. LoadGen builds the whole schedule of a
+/// run before its first query; at about 100 bytes a query this is several GB, far past any
+/// real gpt-oss-120b run (Offline at 1,000 samples/s for 600 s is 660,000).
+pub const MAX_SCHEDULED_SAMPLES: u64 = 1 << 26;
+
+/// LoadGen's use of a requested Server or Offline `target_qps` (`TestSettingsInternal`'s
+/// constructor, LoadGen 6.0.17): used if `>= 0`; otherwise (negative or NaN) LoadGen logs
+/// `error_invalid_test_settings` and uses 1, which this returns as `None`.
+pub fn usable_qps(requested: f64) -> Option<f64> {
+    (requested >= 0.0).then_some(requested)
+}
+
+/// Settings the official LoadGen accepts but cannot run: it loops or runs out of memory
+/// building the schedule (`GenerateQueries` in `loadgen.cc`, 6.0.17).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// A Server `target_qps` of 0: every query after the first is scheduled at infinity.
+    #[error("`target_qps` is `0`; expected a number above 0 (LoadGen schedules each Server query 1/target_qps seconds after the previous one, so the second would never come; the official LoadGen 6.0.17 runs out of memory building that schedule)")]
+    ZeroServerQps,
+    /// More than [`MAX_SCHEDULED_SAMPLES`] samples (an infinite `target_qps` included).
+    #[error("its schedule would hold {samples} samples (`target_qps` {qps}, `min_duration` {min_duration_ms} ms, `min_query_count` {min_query_count}); expected at most {max} (LoadGen builds the whole schedule before the first query; the official LoadGen 6.0.17 runs out of memory on such values)", max = MAX_SCHEDULED_SAMPLES)]
+    ScheduleTooLarge {
+        /// The expected sample count, as C++ prints a double.
+        samples: String,
+        /// The queries per second the schedule uses, as C++ prints a double.
+        qps: String,
+        /// `min_duration`.
+        min_duration_ms: u64,
+        /// `min_query_count`.
+        min_query_count: u64,
+    },
+}
+
+impl TestSettings {
+    /// Refuses settings whose performance schedule would never end or not fit in memory: a
+    /// Server `target_qps` of 0 and schedules of more than [`MAX_SCHEDULED_SAMPLES`] samples
+    /// (an infinite `target_qps`, or a huge one, `min_duration` or `min_query_count`).
+    /// Everything the official LoadGen runs to the end passes.
+    pub fn check_schedulable(&self) -> Result<(), SettingsError> {
+        if self.mode == TestMode::AccuracyOnly {
+            return Ok(()); // Every sample once: bounded by the QSL.
+        }
+        let seconds = self.min_duration_ms as f64 / 1000.0;
+        let min_queries = self.min_query_count as f64;
+        // Generation runs for min_duration (twice that outside Server) and min_query_count.
+        let (qps, samples) = match self.scenario {
+            Scenario::Server => {
+                let qps = usable_qps(self.server_target_qps).unwrap_or(1.0);
+                if qps == 0.0 {
+                    return Err(SettingsError::ZeroServerQps);
+                }
+                (qps, min_queries.max(qps * seconds))
+            }
+            Scenario::Offline if self.performance_issue_unique => return Ok(()),
+            Scenario::Offline => {
+                let qps = usable_qps(self.offline_expected_qps).unwrap_or(1.0);
+                (qps, min_queries.max(1.1 * seconds * qps))
+            }
+            Scenario::SingleStream => {
+                let qps = 1e9 / self.single_stream_expected_latency_ns;
+                (qps, min_queries.max(2.0 * seconds * qps))
+            }
+            Scenario::MultiStream => {
+                let qps = 1e9 / self.multi_stream_expected_latency_ns;
+                let queries = min_queries.max(2.0 * seconds * qps);
+                (qps, queries * self.multi_stream_samples_per_query as f64)
+            }
+        };
+        if samples <= MAX_SCHEDULED_SAMPLES as f64 {
+            return Ok(());
+        }
+        Err(SettingsError::ScheduleTooLarge {
+            samples: crate::logs::format::format_g(samples),
+            qps: crate::logs::format::format_g(qps),
+            min_duration_ms: self.min_duration_ms,
+            min_query_count: self.min_query_count,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

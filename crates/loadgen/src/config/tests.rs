@@ -1,7 +1,9 @@
 //! Conf-parser tests: one per rule of spec §2.3–2.6, and the bad-input errors.
 
 use super::*;
-use crate::config::apply::{reference_settings, ConfLoader};
+use crate::config::apply::{
+    reference_settings, reference_settings_with_builtin, ConfLoader, LoadedSettings,
+};
 
 fn conf(text: &str) -> ConfFile {
     ConfFile::parse("t.conf", text).unwrap()
@@ -174,8 +176,119 @@ fn the_first_user_conf_applies_the_embedded_mlperf_conf_before_itself() {
         .from_config(&mut s, &user, "m", Scenario::Server, ConfType::User)
         .unwrap();
     assert_eq!((s.qsl_rng_seed, s.min_query_count), (42, 4));
-    let again = loader.from_config(&mut s, &user, "m", Scenario::Server, ConfType::User);
-    assert!(matches!(again, Err(ConfError::MultipleUserConfs { .. })));
+    assert!(loader.issues().is_empty());
+}
+
+#[test]
+fn a_second_user_conf_is_loadgens_multiple_conf_files_error_and_is_still_applied_alone() {
+    let mut loader = ConfLoader::with_embedded(conf("*.*.min_query_count = 3\n"));
+    let mut s = TestSettings::new(Scenario::Server, TestMode::PerformanceOnly);
+    loader
+        .from_config(&mut s, &conf(""), "m", Scenario::Server, ConfType::User)
+        .unwrap();
+    assert_eq!(s.min_query_count, 3);
+    // LoadGen 6.0.17 logs the error, skips the embedded step and applies the file.
+    let second = conf("*.*.min_duration = 5\n");
+    s.min_query_count = 9;
+    loader
+        .from_config(&mut s, &second, "m", Scenario::Server, ConfType::User)
+        .unwrap();
+    assert_eq!((s.min_query_count, s.min_duration_ms), (9, 5));
+    assert_eq!(
+        loader.issues(),
+        [crate::effective::SettingsIssue {
+            key: "error_invalid_config",
+            message: "Multiple conf files are used. This is not valid for official submission."
+                .to_owned()
+        }]
+    );
+}
+
+/// `--mlperf-conf` as `run_mlperf.py` drives the wheel: type 2, then the user.conf as type 1,
+/// which applies the built-in after it.
+fn with_custom_mlperf(custom: &str, user: &str, scenario: Scenario) -> LoadedSettings {
+    reference_settings(
+        "gpt-oss-120b",
+        scenario,
+        TestMode::PerformanceOnly,
+        &ConfFile::parse("custom.conf", custom).unwrap(),
+        Some(&ConfFile::parse("user.conf", user).unwrap()),
+        None,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_custom_mlperf_conf_never_changes_the_seeds_and_the_builtin_overrides_its_keys() {
+    // The issue's example: in the wheel, seeds 2085463073848966840/…, target_qps 1,
+    // min_duration 600000.
+    let l = with_custom_mlperf(
+        "*.*.qsl_rng_seed = 1234567890123\ngpt-oss-120b.Server.target_qps = 7\n",
+        "",
+        Scenario::Server,
+    );
+    let s = &l.settings;
+    assert_eq!(
+        (s.qsl_rng_seed, s.sample_index_rng_seed, s.schedule_rng_seed),
+        (
+            2085463073848966840,
+            2747215439041700203,
+            16159082839903944936
+        )
+    );
+    assert_eq!((s.server_target_qps, s.min_duration_ms), (1.0, 600_000));
+    assert_eq!(
+        l.ignored_lines,
+        [
+            "`custom.conf` line 1: `*.*.qsl_rng_seed` is not used: LoadGen's built-in mlperf.conf, applied after it, sets `*.*.qsl_rng_seed = 2085463073848966840`",
+            "`custom.conf` line 2: `gpt-oss-120b.Server.target_qps` is not used: LoadGen's built-in mlperf.conf, applied after it, sets `*.Server.target_qps = 1.0`",
+        ]
+    );
+}
+
+#[test]
+fn custom_keys_the_builtin_lacks_apply_and_the_user_conf_overrides_both() {
+    let l = with_custom_mlperf(
+        "gpt-oss-120b.Server.min_query_count = 60\ngpt-oss-120b.Server.max_async_queries = 4\n\
+         gpt-oss-120b.Server.min_duration = 5\n",
+        "gpt-oss-120b.Server.min_duration = 50\ngpt-oss-120b.Server.max_async_queries = 2\n",
+        Scenario::Server,
+    );
+    let s = &l.settings;
+    assert_eq!(
+        (s.min_query_count, s.server_max_async_queries, s.min_duration_ms),
+        (60, 2, 50)
+    );
+    // min_duration is replaced by the built-in (then by the user.conf); the others are used.
+    assert_eq!(
+        l.ignored_lines,
+        ["`custom.conf` line 3: `gpt-oss-120b.Server.min_duration` is not used: LoadGen's built-in mlperf.conf, applied after it, sets `*.Server.min_duration = 600000`"]
+    );
+}
+
+#[test]
+fn a_copy_of_the_official_mlperf_conf_gives_no_warning() {
+    let l = with_custom_mlperf(BUILTIN_MLPERF_CONF, "", Scenario::Offline);
+    assert_eq!(l.ignored_lines, Vec::<String>::new());
+}
+
+#[test]
+fn another_builtin_mlperf_conf_is_an_explicit_choice_that_brings_its_seeds() {
+    let builtin = conf(&format!("{BUILTIN_MLPERF_CONF}\n*.*.qsl_rng_seed = 5\n"));
+    let l = reference_settings_with_builtin(
+        &builtin,
+        "gpt-oss-120b",
+        Scenario::Offline,
+        TestMode::PerformanceOnly,
+        &conf(""),
+        Some(&conf("")),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        (l.settings.qsl_rng_seed, l.settings.sample_index_rng_seed),
+        (5, 2747215439041700203)
+    );
 }
 
 #[test]
@@ -295,12 +408,14 @@ fn an_audit_config_applies_only_wildcard_model_lines_and_cannot_change_seeds() {
 
 #[test]
 fn test05_replaces_the_seeds_when_the_embedded_conf_sets_it() {
-    let mlperf = conf("*.*.test05 = 1\n*.*.test05_qsl_rng_seed = 11\n*.*.qsl_rng_seed = 3\n");
-    let l = reference_settings(
+    // Only a built-in mlperf.conf sets `test05` (the official one has `test05 = 0`).
+    let builtin = conf("*.*.test05 = 1\n*.*.test05_qsl_rng_seed = 11\n*.*.qsl_rng_seed = 3\n");
+    let l = reference_settings_with_builtin(
+        &builtin,
         "m",
         Scenario::Server,
         TestMode::AccuracyOnly,
-        &mlperf,
+        &conf(""),
         Some(&conf("")),
         None,
     )
@@ -460,7 +575,7 @@ fn lines_loadgen_would_skip_are_listed_for_a_warning() {
         l.ignored_lines,
         [
             "`user.conf` line 1: `gpt-oss.Server.target_qps` is ignored: it is for model `gpt-oss`, not `gpt-oss-120b`",
-            "`user.conf` line 2: `*.*.qsl_rng_seed` is ignored: LoadGen reads this key only from mlperf.conf",
+            "`user.conf` line 2: `*.*.qsl_rng_seed` is ignored: LoadGen reads this key only from its built-in mlperf.conf",
             "`TEST07` line 37: `*.*.test07_accuracy_threshold` is ignored: LoadGen does not read this key",
         ]
     );

@@ -12,8 +12,9 @@ total, perf (the QSL's two counts), mlperf_conf, user_conf, audit_config (path o
 overrides: TestSettings attributes set after the conf files (the mlperf.conf-only keys such as
 seeds, which LoadGen reads only from its embedded mlperf.conf). The output: loaded (the index
 lists of every LoadSamplesToRam call), issued (QSL index of every issued sample, in order),
-generated (every generated_* detail-log value, in order) and logged_seq_ids (the seq_id of every
-accuracy-log entry).
+generated (every generated_* detail-log value, in order), effective (every effective_* detail-log
+value, by key), errors (the key and value of every error_* detail-log entry, in order) and
+logged_seq_ids (the seq_id of every accuracy-log entry).
 """
 import array
 import json
@@ -61,19 +62,23 @@ def main():
         log_settings.enable_trace = False
         audit = case.get("audit_config") or os.path.join(out, "no-audit.config")
         lg.StartTestWithLogSettings(sut, qsl, settings, log_settings, audit)
-        generated = []
+        generated, effective, errors = [], {}, []
         with open(os.path.join(out, "mlperf_log_detail.txt")) as f:
             for line in f:
                 if line.startswith(":::MLLOG "):
                     entry = json.loads(line[len(":::MLLOG "):])
                     if entry["key"].startswith("generated_"):
                         generated.append([entry["key"], entry["value"]])
+                    elif entry["key"].startswith("effective_"):
+                        effective[entry["key"]] = entry["value"]
+                    elif entry["key"].startswith("error_"):
+                        errors.append([entry["key"], entry["value"]])
         with open(os.path.join(out, "mlperf_log_accuracy.json")) as f:
             logged = [e["seq_id"] for e in json.load(f)]
     lg.DestroyQSL(qsl)
     lg.DestroySUT(sut)
     json.dump({"loaded": loaded, "issued": issued, "generated": generated,
-               "logged_seq_ids": logged}, sys.stdout)
+               "effective": effective, "errors": errors, "logged_seq_ids": logged}, sys.stdout)
 
 
 if __name__ == "__main__":

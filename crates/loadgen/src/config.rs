@@ -306,7 +306,10 @@ impl ConfFile {
                 };
                 Some((
                     entry.line,
-                    format!("`{}` line {}: `{key}` is not used: {why}", self.name, entry.line),
+                    format!(
+                        "`{}` line {}: `{key}` is not used: {why}",
+                        self.name, entry.line
+                    ),
                 ))
             })
             .collect();
@@ -474,6 +477,8 @@ fn parse_hex_as_double(s: &str) -> Option<f64> {
 mod apply;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod value_tests;
 
 pub use apply::{
     reference_settings, reference_settings_with_builtin, ConfLoader, LoadedSettings,

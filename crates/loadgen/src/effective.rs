@@ -2,8 +2,8 @@
 //! [`TestSettings`] and the QSL's two counts (spec §3). These are the `effective_*` values of
 //! the detail log; query generation reads nothing else.
 
-use crate::rng::IntAlgorithm;
 use crate::logs::format::format_g;
+use crate::rng::IntAlgorithm;
 use crate::settings::{usable_qps, Scenario, TestMode, TestSettings};
 
 /// A problem LoadGen logs (as `error_invalid_test_settings` or `error_runtime`) while

@@ -90,6 +90,7 @@ pub fn run_test(
     log: &LogSettings,
     control: &RunControl,
 ) -> Result<TestReport, RunError> {
+    settings.check_schedulable()?;
     let wall = SystemTime::now();
     let datetime = logs::test_datetime(wall);
     let (paths, summary_file, detail, accuracy, trace) = open_logs(log, wall, &datetime)?;

@@ -440,3 +440,27 @@ fn an_aborted_run_leaves_a_valid_accuracy_log_and_says_so() {
         report.summary
     );
 }
+
+#[test]
+fn a_zero_server_target_qps_is_refused_before_any_log_instead_of_waiting_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let qsl = Qsl::new("PyQSL", 500, 500);
+    let settings = short_server(TestMode::PerformanceOnly, 0.0);
+    let err = run_test(
+        &InstantSut::default(),
+        &qsl,
+        &settings,
+        &log_settings(dir.path()),
+        &RunControl::new(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the settings cannot be run: `target_qps` is `0`; expected a number above 0 (LoadGen schedules each Server query 1/target_qps seconds after the previous one, so the second would never come; the official LoadGen 6.0.17 runs out of memory building that schedule)"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no log written"
+    );
+}

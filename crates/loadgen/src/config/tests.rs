@@ -256,7 +256,11 @@ fn custom_keys_the_builtin_lacks_apply_and_the_user_conf_overrides_both() {
     );
     let s = &l.settings;
     assert_eq!(
-        (s.min_query_count, s.server_max_async_queries, s.min_duration_ms),
+        (
+            s.min_query_count,
+            s.server_max_async_queries,
+            s.min_duration_ms
+        ),
         (60, 2, 50)
     );
     // min_duration is replaced by the built-in (then by the user.conf); the others are used.

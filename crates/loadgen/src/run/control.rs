@@ -39,6 +39,9 @@ pub enum RunError {
     /// The QSL is empty.
     #[error("the QSL reports `0` samples; expected at least 1")]
     EmptyQsl,
+    /// The settings would never end the schedule (checked before any log is created).
+    #[error("the settings cannot be run: {0}")]
+    Settings(#[from] crate::settings::SettingsError),
 }
 
 /// Logged (and reported) when FindPeakPerformance is requested outside the Server scenario.

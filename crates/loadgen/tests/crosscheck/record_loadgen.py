@@ -19,6 +19,7 @@ logged_seq_ids (the seq_id of every accuracy-log entry).
 import array
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -66,7 +67,10 @@ def main():
         with open(os.path.join(out, "mlperf_log_detail.txt")) as f:
             for line in f:
                 if line.startswith(":::MLLOG "):
-                    entry = json.loads(line[len(":::MLLOG "):])
+                    # C++ prints non-finite doubles bare (`nan`, `-inf`): keep them as strings.
+                    text = re.sub(r'"value": (-?(?:nan|inf))\b', r'"value": "\1"',
+                                  line[len(":::MLLOG "):])
+                    entry = json.loads(text)
                     if entry["key"].startswith("generated_"):
                         generated.append([entry["key"], entry["value"]])
                     elif entry["key"].startswith("effective_"):

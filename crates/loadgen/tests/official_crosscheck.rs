@@ -8,6 +8,13 @@
 //! runs ossperf's generation on the same settings and compares the loaded sets, every issued
 //! sample, every `generated_*` value and the accuracy-log choices. Without python3 or the
 //! module the test prints why and returns.
+//!
+//! `conf_semantics_*`: custom mlperf.conf files given the way `run_mlperf.py` gives them
+//! (`FromConfig(path, model, scenario, 2)`, then the user.conf as type 1), and numeric values
+//! LoadGen falls back from: ossperf's effective settings, error lines, loaded sets and issue
+//! order against the wheel's (live) and against `tests/golden/conf_semantics.json`, what
+//! the wheel 6.0.17 produced for the same cases (always). `OSSPERF_WRITE_CONF_GOLDEN=1`
+//! rewrites that file from the wheel.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
@@ -16,8 +23,8 @@ use std::process::Command;
 
 use ossperf_loadgen::config::{BUILTIN_MLPERF_CONF, TEST07_AUDIT_CONFIG};
 use ossperf_loadgen::{
-    generate_queries, loadable_sets, reference_settings, AccuracyLogSampler, ConfFile,
-    EffectiveSettings, Phase, Scenario, TestMode,
+    generate_queries, loadable_sets, reference_settings, reference_settings_with_builtin,
+    AccuracyLogSampler, ConfFile, EffectiveSettings, Phase, Scenario, SettingValue, TestMode,
 };
 use serde_json::{json, Value};
 
@@ -270,7 +277,10 @@ fn run_ours(case: &Case, dir: &Path) -> Value {
     let user = ConfFile::read(&user).unwrap();
     let audit = ConfFile::read(&audit).unwrap();
     let audit = case.audit.then_some(&audit);
-    let l = reference_settings(
+    // The wheel gets the seeds by attribute after the conf files, as if its built-in
+    // mlperf.conf held them: here the custom file stands in for the built-in.
+    let l = reference_settings_with_builtin(
+        &mlperf,
         "gpt-oss-120b",
         case.scenario,
         case.mode,
@@ -305,4 +315,245 @@ fn run_ours(case: &Case, dir: &Path) -> Value {
         }
     }
     json!({"loaded": loaded, "issued": issued, "generated": generated, "logged_seq_ids": logged_ids})
+}
+
+/// A conf-semantics case: a custom `--mlperf-conf`, a user.conf and the scenario (QSL 50/50,
+/// performance mode).
+struct ConfCase {
+    name: &'static str,
+    scenario: Scenario,
+    mlperf_conf: String,
+    user_conf: String,
+}
+
+/// A Server run that ends in about a second even at LoadGen's fallback of 1 qps.
+const ONE_QUERY_SERVER: &str = "gpt-oss-120b.Server.min_query_count = 1\n\
+gpt-oss-120b.Server.sample_concatenate_permutation = 0\n";
+
+fn conf_cases() -> Vec<ConfCase> {
+    let case = |name, scenario, mlperf_conf: &str, user_extra: &str| ConfCase {
+        name,
+        scenario,
+        mlperf_conf: mlperf_conf.to_owned(),
+        user_conf: format!("{USER_BASE}{user_extra}"),
+    };
+    let other_seeds = format!(
+        "{BUILTIN_MLPERF_CONF}\n*.*.qsl_rng_seed = 12345\n*.*.sample_index_rng_seed = 678\n\
+         *.*.schedule_rng_seed = 99\n*.*.accuracy_log_probability = 10\n"
+    );
+    let some_keys = "*.*.qsl_rng_seed = 1234567890123\n\
+                     gpt-oss-120b.Server.target_qps = 7\n\
+                     gpt-oss-120b.*.sample_concatenate_permutation = 0\n\
+                     gpt-oss-120b.*.performance_sample_count_override = 40\n\
+                     gpt-oss-120b.Server.ttft_latency = 5\n";
+    let builtin_lacks = "gpt-oss-120b.Server.min_query_count = 1500\n\
+                         gpt-oss-120b.Offline.min_query_count = 700\n\
+                         gpt-oss-120b.*.max_query_count = 2000\n\
+                         gpt-oss-120b.Server.max_async_queries = 3\n\
+                         gpt-oss-120b.*.accuracy_log_sampling_target = 20\n\
+                         gpt-oss-120b.*.performance_issue_same_index = 2\n";
+    vec![
+        case(
+            "official file with other seeds, Server",
+            Scenario::Server,
+            &other_seeds,
+            "",
+        ),
+        case(
+            "official file with other seeds, Offline",
+            Scenario::Offline,
+            &other_seeds,
+            "",
+        ),
+        case("some keys only, Server", Scenario::Server, some_keys, ""),
+        case("some keys only, Offline", Scenario::Offline, some_keys, ""),
+        case(
+            "keys the built-in lacks, Server",
+            Scenario::Server,
+            builtin_lacks,
+            "",
+        ),
+        case(
+            "keys the built-in lacks, Offline",
+            Scenario::Offline,
+            builtin_lacks,
+            "",
+        ),
+        case(
+            "Offline target_qps nan",
+            Scenario::Offline,
+            "",
+            "gpt-oss-120b.Offline.target_qps = nan\n",
+        ),
+        case(
+            "Offline target_qps -1",
+            Scenario::Offline,
+            "",
+            "gpt-oss-120b.Offline.target_qps = -1\n",
+        ),
+        case(
+            "Offline target_qps -inf in the custom mlperf.conf",
+            Scenario::Offline,
+            "*.Offline.target_qps = -inf\n",
+            "gpt-oss-120b.Offline.target_qps = -1e-7\n",
+        ),
+        case(
+            "Server target_qps -nan",
+            Scenario::Server,
+            "",
+            &format!("{ONE_QUERY_SERVER}gpt-oss-120b.Server.target_qps = -nan\n"),
+        ),
+    ]
+}
+
+const CONF_TOTAL: u64 = 50;
+
+fn conf_golden_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/conf_semantics.json")
+}
+
+/// What ossperf resolves and generates for a conf case, in the wheel's terms.
+fn conf_ours(case: &ConfCase) -> Value {
+    let mlperf = ConfFile::parse("mlperf.conf", &case.mlperf_conf).unwrap();
+    let user = ConfFile::parse("user.conf", &case.user_conf).unwrap();
+    let l = reference_settings(
+        "gpt-oss-120b",
+        case.scenario,
+        TestMode::PerformanceOnly,
+        &mlperf,
+        Some(&user),
+        None,
+    )
+    .unwrap();
+    let e = EffectiveSettings::derive(&l.settings, CONF_TOTAL, CONF_TOTAL);
+    let (mut loaded, mut issued, mut generated) = (vec![], vec![], vec![]);
+    let phase = Phase::Performance;
+    let sets = loadable_sets(&e, CONF_TOTAL as usize, phase);
+    for set in phase.sets_used(&sets) {
+        loaded.push(json!(set.samples));
+        let g = generate_queries(&e, set, phase).unwrap();
+        issued.extend(
+            g.queries
+                .iter()
+                .flat_map(|q| q.sample_indices.iter().map(|&i| json!(i))),
+        );
+        generated.push(json!(["generated_query_count", g.query_count()]));
+        generated.push(json!(["generated_samples_per_query", g.samples_per_query]));
+        generated.push(json!(["generated_query_duration", g.query_duration_ns]));
+    }
+    let effective: serde_json::Map<String, Value> = e
+        .effective_values()
+        .into_iter()
+        .map(|(key, value)| {
+            let v = match value {
+                SettingValue::Str(s) => json!(s),
+                SettingValue::UInt(v) => json!(v),
+                SettingValue::Double(v) => json!(v),
+                SettingValue::Bool(v) => json!(v),
+            };
+            (key.to_owned(), v)
+        })
+        .collect();
+    let errors: Vec<Value> = e.issues.iter().map(|i| json!([i.key, i.message])).collect();
+    json!({"loaded": loaded, "issued": issued, "generated": generated,
+           "effective": effective, "errors": errors})
+}
+
+/// The wheel's output for a conf case (the keys [`conf_ours`] has).
+fn conf_official(case: &ConfCase, dir: &Path) -> Value {
+    std::fs::create_dir_all(dir).unwrap();
+    let (mlperf, user) = (dir.join("mlperf.conf"), dir.join("user.conf"));
+    std::fs::write(&mlperf, &case.mlperf_conf).unwrap();
+    std::fs::write(&user, &case.user_conf).unwrap();
+    let arg = json!({
+        "model": "gpt-oss-120b",
+        "scenario": case.scenario.as_str(),
+        "mode": "PerformanceOnly",
+        "total": CONF_TOTAL,
+        "perf": CONF_TOTAL,
+        "mlperf_conf": mlperf,
+        "user_conf": user,
+    });
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crosscheck/record_loadgen.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(arg.to_string())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        case.name,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.remove("logged_seq_ids");
+    v
+}
+
+/// Equal as the detail log has them: doubles by value (`20000` = `20000.0`), seeds exactly.
+fn same_value(ours: &Value, official: &Value) -> bool {
+    match (ours, official) {
+        (Value::Number(a), Value::Number(b)) => match (a.as_u64(), b.as_u64()) {
+            (Some(a), Some(b)) => a == b,
+            _ => a.as_f64() == b.as_f64(),
+        },
+        _ => ours == official,
+    }
+}
+
+fn assert_conf_case(case: &ConfCase, ours: &Value, official: &Value, against: &str) {
+    for key in ["loaded", "issued", "generated", "errors"] {
+        assert_eq!(ours[key], official[key], "{} ({against}): {key}", case.name);
+    }
+    let (o, w) = (
+        ours["effective"].as_object().unwrap(),
+        official["effective"].as_object().unwrap(),
+    );
+    assert_eq!(
+        o.keys().collect::<Vec<_>>(),
+        w.keys().collect::<Vec<_>>(),
+        "{} ({against}): effective keys",
+        case.name
+    );
+    for (key, value) in o {
+        assert!(
+            same_value(value, &w[key]),
+            "{} ({against}): {key}: ossperf {value}, official {}",
+            case.name,
+            w[key]
+        );
+    }
+}
+
+#[test]
+fn conf_semantics_match_the_wheels_golden_output() {
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(conf_golden_path()).unwrap()).unwrap();
+    let cases = conf_cases();
+    assert_eq!(golden.as_object().unwrap().len(), cases.len());
+    for case in &cases {
+        assert_conf_case(case, &conf_ours(case), &golden[case.name], "golden");
+    }
+}
+
+#[test]
+fn conf_semantics_match_the_official_loadgen() {
+    if let Some(reason) = python_reason() {
+        eprintln!("SKIPPED official LoadGen conf-semantics cross-check: {reason}");
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("conf_semantics");
+    let mut golden = serde_json::Map::new();
+    for (i, case) in conf_cases().iter().enumerate() {
+        let official = conf_official(case, &dir.join(i.to_string()));
+        assert_conf_case(case, &conf_ours(case), &official, "official LoadGen");
+        golden.insert(case.name.to_owned(), official);
+    }
+    if std::env::var_os("OSSPERF_WRITE_CONF_GOLDEN").is_some() {
+        let text = serde_json::to_string(&Value::Object(golden)).unwrap();
+        std::fs::write(conf_golden_path(), text + "\n").unwrap();
+    }
 }

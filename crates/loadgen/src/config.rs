@@ -86,10 +86,8 @@ pub enum ConfError {
         value: String,
     },
     /// Settings that would make the run never end or exhaust memory.
-    #[error("the settings of `{model}` {scenario} cannot be run: {source}")]
+    #[error("the {scenario} run cannot be scheduled: {source}")]
     Unschedulable {
-        /// The conf-file model key.
-        model: String,
         /// The scenario.
         scenario: Scenario,
         /// What is wrong.

@@ -503,11 +503,7 @@ fn settings_with_loader(
     let test05_applied = settings.apply_test05(&requested);
     settings
         .check_schedulable()
-        .map_err(|source| ConfError::Unschedulable {
-            model: model.to_owned(),
-            scenario,
-            source,
-        })?;
+        .map_err(|source| ConfError::Unschedulable { scenario, source })?;
     Ok(LoadedSettings {
         requested,
         settings,

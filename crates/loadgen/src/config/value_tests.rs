@@ -209,7 +209,7 @@ fn a_zero_server_target_qps_is_refused_before_anything_runs() {
     // waited 2^64-1 ns for it).
     assert_eq!(
         gpt_oss(Scenario::Server, "gpt-oss-120b.Server.target_qps = 0\n").unwrap_err(),
-        "the settings of `gpt-oss-120b` Server cannot be run: `target_qps` is `0`; expected a number above 0 (LoadGen schedules each Server query 1/target_qps seconds after the previous one, so the second would never come; the official LoadGen 6.0.17 runs out of memory building that schedule)"
+        "the Server run cannot be scheduled: `target_qps` is `0`; expected a number above 0 (LoadGen schedules each Server query 1/target_qps seconds after the previous one, so the second would never come; the official LoadGen 6.0.17 runs out of memory building that schedule)"
     );
 }
 
@@ -235,7 +235,7 @@ fn an_infinite_or_huge_target_qps_duration_or_count_is_refused_before_anything_r
         };
         assert_eq!(
             gpt_oss(scenario, user).unwrap_err(),
-            format!("the settings of `gpt-oss-120b` {name} cannot be run: its schedule would hold {samples} samples (`target_qps` {qps}, `min_duration` {ms} ms, `min_query_count` {count}); expected at most 67108864 (LoadGen builds the whole schedule before the first query; the official LoadGen 6.0.17 runs out of memory on such values)"),
+            format!("the {name} run cannot be scheduled: its schedule would hold {samples} samples (`target_qps` {qps}, `min_duration` {ms} ms, `min_query_count` {count}); expected at most 67108864 (LoadGen builds the whole schedule before the first query; the official LoadGen 6.0.17 runs out of memory on such values)"),
             "{user}"
         );
     };

@@ -1,9 +1,10 @@
 //! The flags that choose a test's settings, shared by `ossperf plan` and `ossperf run`: the
 //! scenario, the mode and the conf files, named like the reference `run_mlperf.py`.
 //!
-//! Resolution follows the reference harness exactly (see
+//! Resolution follows the reference harness and the official LoadGen exactly (see
 //! [`ossperf_loadgen::reference_settings`]): the mlperf.conf (built-in unless given), then the
-//! user.conf (the reference one unless given), then an optional audit.config.
+//! user.conf (the reference one unless given), before which LoadGen applies its built-in
+//! mlperf.conf, then an optional audit.config.
 
 use std::path::PathBuf;
 
@@ -35,7 +36,9 @@ pub struct ConfArgs {
     /// Accuracy mode (every sample once, all outputs logged) instead of performance mode
     #[arg(long)]
     pub accuracy: bool,
-    /// mlperf.conf to use in place of the built-in official one (seeds included)
+    /// mlperf.conf applied before the user.conf, as run_mlperf.py gives it to LoadGen: the
+    /// built-in official one is applied after it (its keys win) and alone gives the seeds
+    /// (default: the built-in one)
     #[arg(long, value_name = "FILE")]
     pub mlperf_conf: Option<PathBuf>,
     /// user.conf (default: the built-in reference user.conf)

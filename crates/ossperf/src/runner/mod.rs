@@ -223,6 +223,9 @@ fn announce(plan: &RunPlan, dataset: &Dataset) {
         dataset.len(),
         plan.log_dir.display()
     ));
+    for line in &plan.loaded.ignored_lines {
+        crate::output::warn(line);
+    }
     if plan.demo_conf {
         crate::output::info(
             "using ossperf's short demo user.conf for the bundled sample (give --user-conf for your own settings)",

@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod compliance;
+mod conf;
 mod endpoints;
 mod faults;
 mod report;

@@ -1,5 +1,7 @@
 //! Cross-check against the official LoadGen (PyPI `mlcommons-loadgen`, module `mlperf_loadgen`)
-//! over settings that are not in the golden files: other seeds through a custom mlperf.conf,
+//! over settings that are not in the golden files: other seeds (set on the wheel's
+//! `TestSettings` after the conf files; ossperf takes them from a stand-in built-in mlperf.conf,
+//! `reference_settings_with_builtin`),
 //! QSL sizes 990 and 500, several loadable sets, Offline and Server (and SingleStream and
 //! MultiStream), performance, accuracy and submission runs, equal issue on and off, TEST07's
 //! audit.config, and accuracy-log sampling. About 0.8 s per case, mostly Python start-up.

@@ -153,3 +153,22 @@ fn an_offline_run_with_a_negative_target_qps_ends_with_loadgens_error_line_in_th
         "{detail}"
     );
 }
+
+#[test]
+fn one_user_conf_per_run_as_a_submission_needs() {
+    // LoadGen would log "Multiple conf files are used. This is not valid for official
+    // submission." for a second one; the command line takes one.
+    let dir = ossperf_testkit::temp_dir();
+    let user = dir.path().join("user.conf");
+    std::fs::write(&user, "# nothing\n").expect("write");
+    let out = plan(
+        &["--user-conf", &user.to_string_lossy()],
+        dir.path(),
+        "# nothing\n",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).lines().next(),
+        Some("error: the argument '--user-conf <FILE>' cannot be used multiple times")
+    );
+}

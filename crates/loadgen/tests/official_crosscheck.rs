@@ -26,7 +26,8 @@ use std::process::Command;
 use ossperf_loadgen::config::{BUILTIN_MLPERF_CONF, TEST07_AUDIT_CONFIG};
 use ossperf_loadgen::{
     generate_queries, loadable_sets, reference_settings, reference_settings_with_builtin,
-    AccuracyLogSampler, ConfFile, EffectiveSettings, Phase, Scenario, SettingValue, TestMode,
+    AccuracyLogSampler, ConfFile, ConfLoader, ConfType, EffectiveSettings, Phase, Scenario,
+    SettingValue, TestMode, TestSettings,
 };
 use serde_json::{json, Value};
 
@@ -326,6 +327,8 @@ struct ConfCase {
     scenario: Scenario,
     mlperf_conf: String,
     user_conf: String,
+    /// How many times the user.conf is given (LoadGen allows one).
+    user_conf_calls: usize,
 }
 
 /// A Server run that ends in about a second even at LoadGen's fallback of 1 qps.
@@ -338,6 +341,7 @@ fn conf_cases() -> Vec<ConfCase> {
         scenario,
         mlperf_conf: mlperf_conf.to_owned(),
         user_conf: format!("{USER_BASE}{user_extra}"),
+        user_conf_calls: 1,
     };
     let other_seeds = format!(
         "{BUILTIN_MLPERF_CONF}\n*.*.qsl_rng_seed = 12345\n*.*.sample_index_rng_seed = 678\n\
@@ -399,6 +403,15 @@ fn conf_cases() -> Vec<ConfCase> {
             "*.Offline.target_qps = -inf\n",
             "gpt-oss-120b.Offline.target_qps = -1e-7\n",
         ),
+        ConfCase {
+            user_conf_calls: 2,
+            ..case(
+                "the user.conf given twice, Offline",
+                Scenario::Offline,
+                "",
+                "gpt-oss-120b.Offline.min_query_count = 30\n",
+            )
+        },
         case(
             "Server target_qps -nan",
             Scenario::Server,
@@ -418,16 +431,43 @@ fn conf_golden_path() -> PathBuf {
 fn conf_ours(case: &ConfCase) -> Value {
     let mlperf = ConfFile::parse("mlperf.conf", &case.mlperf_conf).unwrap();
     let user = ConfFile::parse("user.conf", &case.user_conf).unwrap();
-    let l = reference_settings(
-        "gpt-oss-120b",
-        case.scenario,
-        TestMode::PerformanceOnly,
-        &mlperf,
-        Some(&user),
-        None,
-    )
-    .unwrap();
-    let e = EffectiveSettings::derive(&l.settings, CONF_TOTAL, CONF_TOTAL);
+    // `run_mlperf.py`'s calls, through the loader so that a second user.conf can be given.
+    let mut loader = ConfLoader::new().unwrap();
+    let mut settings = TestSettings::new(case.scenario, TestMode::PerformanceOnly);
+    let model = "gpt-oss-120b";
+    loader
+        .from_config(
+            &mut settings,
+            &mlperf,
+            model,
+            case.scenario,
+            ConfType::Other,
+        )
+        .unwrap();
+    for _ in 0..case.user_conf_calls {
+        loader
+            .from_config(&mut settings, &user, model, case.scenario, ConfType::User)
+            .unwrap();
+    }
+    if case.user_conf_calls == 1 {
+        let l = reference_settings(
+            model,
+            case.scenario,
+            TestMode::PerformanceOnly,
+            &mlperf,
+            Some(&user),
+            None,
+        )
+        .unwrap();
+        // Compared as text: a NaN target_qps is not equal to itself.
+        assert_eq!(
+            format!("{:?}", l.settings),
+            format!("{settings:?}"),
+            "{}",
+            case.name
+        );
+    }
+    let e = EffectiveSettings::derive(&settings, CONF_TOTAL, CONF_TOTAL);
     let (mut loaded, mut issued, mut generated) = (vec![], vec![], vec![]);
     let phase = Phase::Performance;
     let sets = loadable_sets(&e, CONF_TOTAL as usize, phase);
@@ -456,7 +496,12 @@ fn conf_ours(case: &ConfCase) -> Value {
             (key.to_owned(), v)
         })
         .collect();
-    let errors: Vec<Value> = e.issues.iter().map(|i| json!([i.key, i.message])).collect();
+    let errors: Vec<Value> = loader
+        .issues()
+        .iter()
+        .chain(&e.issues)
+        .map(|i| json!([i.key, i.message]))
+        .collect();
     json!({"loaded": loaded, "issued": issued, "generated": generated,
            "effective": effective, "errors": errors})
 }
@@ -475,6 +520,7 @@ fn conf_official(case: &ConfCase, dir: &Path) -> Value {
         "perf": CONF_TOTAL,
         "mlperf_conf": mlperf,
         "user_conf": user,
+        "user_conf_calls": case.user_conf_calls,
     });
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crosscheck/record_loadgen.py");
     let out = Command::new("python3")

@@ -8,7 +8,8 @@ schedule totals and accuracy-log choices with the official build. Usage:
     record_loadgen.py '<json case>'
 
 The case: model, scenario ("Offline"|"Server"), mode ("PerformanceOnly"|"AccuracyOnly"),
-total, perf (the QSL's two counts), mlperf_conf, user_conf, audit_config (path or null) and
+total, perf (the QSL's two counts), mlperf_conf, user_conf, user_conf_calls (how many times
+the user.conf is given, default 1), audit_config (path or null) and
 overrides: TestSettings attributes set after the conf files (the mlperf.conf-only keys such as
 seeds, which LoadGen reads only from its embedded mlperf.conf). The output: loaded (the index
 lists of every LoadSamplesToRam call), issued (QSL index of every issued sample, in order),
@@ -51,7 +52,8 @@ def main():
     settings.scenario = getattr(lg.TestScenario, case["scenario"])
     settings.mode = getattr(lg.TestMode, case["mode"])
     settings.FromConfig(case["mlperf_conf"], case["model"], case["scenario"], 2)
-    settings.FromConfig(case["user_conf"], case["model"], case["scenario"], 1)
+    for _ in range(case.get("user_conf_calls", 1)):
+        settings.FromConfig(case["user_conf"], case["model"], case["scenario"], 1)
     for key, value in case.get("overrides", {}).items():
         setattr(settings, key, value)
 

@@ -172,3 +172,43 @@ fn one_user_conf_per_run_as_a_submission_needs() {
         Some("error: the argument '--user-conf <FILE>' cannot be used multiple times")
     );
 }
+
+#[test]
+fn a_run_warns_about_mlperf_conf_lines_the_builtin_replaces_and_keeps_the_official_seeds() {
+    let dir = ossperf_testkit::temp_dir();
+    let custom = dir.path().join("custom.conf");
+    std::fs::write(&custom, "*.*.schedule_rng_seed = 5\n").expect("write");
+    let custom = custom.to_string_lossy().into_owned();
+    let ran = crate::faults::finish(
+        spawn_run(
+            &[
+                "--sim-profile",
+                "zero",
+                "--max-samples",
+                "20",
+                "--mlperf-conf",
+                &custom,
+            ],
+            dir.path(),
+            crate::faults::FAST_CONF,
+        ),
+        Instant::now(),
+    );
+    assert_eq!(ran.status.code(), Some(0), "{}", ran.text());
+    assert!(
+        ran.stderr.lines().any(|l| l
+            == format!("warning: `{custom}` line 1: `*.*.schedule_rng_seed` is not used: LoadGen's built-in mlperf.conf, applied after it, sets `*.*.schedule_rng_seed = 16159082839903944936`")),
+        "{}",
+        ran.text()
+    );
+    let detail = std::fs::read_to_string(
+        dir.path()
+            .join("out/offline/performance/mlperf_log_detail.txt"),
+    )
+    .expect("detail log");
+    assert!(
+        detail
+            .contains("\"key\": \"effective_schedule_rng_seed\", \"value\": 16159082839903944936,"),
+        "{detail}"
+    );
+}

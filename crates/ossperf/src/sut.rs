@@ -29,14 +29,13 @@ use ossperf_client::{
 };
 use ossperf_loadgen::{QuerySample, QuerySampleIndex, Responder, ResponseId, SystemUnderTest};
 
-pub use stats::{
-    endpoint_figures, EndpointFigures, FailureCounts, Finished, LiveSnapshot, LiveStats,
-    RequestRecord, KEPT_FAILURE_MESSAGES, RECENT_WINDOW,
-};
+#[cfg(test)]
+pub(crate) use stats::FailureCounts;
+pub(crate) use stats::{Finished, LiveSnapshot, LiveStats, RequestRecord};
 
 /// Where prompts come from: the token ids of each QSL index. A source that keeps its
 /// [`Prompt`]s lets each one's request body be encoded once for the whole run.
-pub trait PromptSource: Send + Sync {
+pub(crate) trait PromptSource: Send + Sync {
     /// The prompt of `index`, or `None` when the index is out of range.
     fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt>;
 }
@@ -54,18 +53,9 @@ impl PromptSource for Vec<Arc<[u32]>> {
     }
 }
 
-/// Wraps a closure as a [`PromptSource`].
-pub struct PromptFn<F>(pub F);
-
-impl<F: Fn(QuerySampleIndex) -> Option<Prompt> + Send + Sync> PromptSource for PromptFn<F> {
-    fn prompt(&self, index: QuerySampleIndex) -> Option<Prompt> {
-        (self.0)(index)
-    }
-}
-
 /// How the SUT sends requests.
 #[derive(Debug, Clone)]
-pub struct SutConfig {
+pub(crate) struct SutConfig {
     /// Logged by LoadGen as `sut_name`.
     pub name: String,
     /// Sampling parameters of every request.
@@ -78,7 +68,7 @@ pub struct SutConfig {
 }
 
 /// Where answers go: LoadGen's [`Responder`] in a run, a recorder in tests.
-pub trait Reporter: Send + Sync + 'static {
+pub(crate) trait Reporter: Send + Sync + 'static {
     /// `FirstTokenComplete` at `at`.
     fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant);
     /// `QuerySamplesComplete` at `at`.
@@ -118,7 +108,7 @@ impl Reporter for Responder {
 
 /// The gpt-oss system under test. Cheap to clone.
 #[derive(Clone)]
-pub struct GptOssSut {
+pub(crate) struct GptOssSut {
     shared: Arc<Shared>,
 }
 
@@ -223,7 +213,7 @@ impl IssueQueue {
 
 impl GptOssSut {
     /// A SUT that sends through `client` on `runtime`, with prompts from `prompts`.
-    pub fn new(
+    pub(crate) fn new(
         client: Client,
         runtime: tokio::runtime::Handle,
         prompts: Arc<dyn PromptSource>,
@@ -245,29 +235,25 @@ impl GptOssSut {
         }
     }
 
-    /// The client (for its per-endpoint counters).
-    pub fn client(&self) -> &Client {
-        &self.shared.client
-    }
-
     /// Live counters for the progress line.
-    pub fn live(&self) -> LiveSnapshot {
+    pub(crate) fn live(&self) -> LiveSnapshot {
         self.shared.stats.snapshot()
     }
 
     /// Failures by kind, with the first few messages.
-    pub fn failures(&self) -> FailureCounts {
+    #[cfg(test)]
+    pub(crate) fn failures(&self) -> FailureCounts {
         self.shared.stats.failures()
     }
 
     /// One record per finished request (completed or failed), in finishing order.
-    pub fn records(&self) -> Vec<RequestRecord> {
+    pub(crate) fn records(&self) -> Vec<RequestRecord> {
         self.shared.stats.records()
     }
 
     /// Ctrl-C: fails every request in flight or waiting for a slot, promptly, and every
     /// later one at once. LoadGen then sees every sample answered and ends the run.
-    pub fn cancel_all(&self) {
+    pub(crate) fn cancel_all(&self) {
         // The queue first, so a sender freed by a cancelled request finds it closed.
         if let Some(queue) = &self.shared.queue {
             queue.close();
@@ -276,7 +262,7 @@ impl GptOssSut {
     }
 
     /// Issues `samples`, answering through `reporter`. Never blocks.
-    pub fn issue<R: Reporter + Clone>(&self, samples: &[QuerySample], reporter: &R) {
+    pub(crate) fn issue<R: Reporter + Clone>(&self, samples: &[QuerySample], reporter: &R) {
         if samples.is_empty() {
             return;
         }
@@ -387,7 +373,7 @@ impl SystemUnderTest for GptOssSut {
 }
 
 /// Token ids as LoadGen payload bytes: little-endian int32 each.
-pub fn token_bytes(ids: &[u32]) -> Vec<u8> {
+pub(crate) fn token_bytes(ids: &[u32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(ids.len() * 4);
     for &id in ids {
         out.extend_from_slice(&id.to_le_bytes());

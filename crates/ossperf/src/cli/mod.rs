@@ -1,6 +1,6 @@
-//! The command line: one module per subcommand. Doc comments are the help text.
-
-use std::process::ExitCode;
+//! The command line's argument types, one module per subcommand, and nothing else: each
+//! subcommand's logic lives in the crate-level module named for it (`run`'s in `runner`), and
+//! nothing here imports from those modules. Doc comments are the help text.
 
 use clap::{Parser, Subcommand};
 
@@ -46,21 +46,6 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Find the highest load whose run stays VALID
     Tune(tune::TuneArgs),
-}
-
-/// Runs the chosen subcommand.
-pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Run(args) => run::run(args),
-        Command::Plan(args) => plan::run(args),
-        Command::Simulate(args) => simulate::run(args),
-        Command::Dataset(cmd) => dataset::run(cmd),
-        Command::Eval(args) => eval::run(args),
-        Command::Compliance(cmd) => compliance::run(cmd),
-        Command::Report(args) => report::run(args),
-        Command::Serve(args) => serve::run(args),
-        Command::Tune(args) => tune::run(args),
-    }
 }
 
 #[cfg(test)]

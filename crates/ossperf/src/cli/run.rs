@@ -1,8 +1,7 @@
-//! `ossperf run`: benchmark an SGLang or OpenAI-compatible server (or the built-in simulator)
-//! with `run_mlperf.py`'s flags, and write the MLPerf logs, `results.json` and a report.
+//! Arguments of `ossperf run`: `run_mlperf.py`'s flags, plus the server choice and the
+//! built-in simulator's. The command is [`crate::runner`].
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// The kind of server behind `--server-url`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -112,9 +111,4 @@ pub struct RunArgs {
     /// Accepted for compatibility with run_mlperf.py (`--debug-mode` too)
     #[arg(long, alias = "debug-mode", hide = true)]
     pub debug: bool,
-}
-
-/// Runs `ossperf run`.
-pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    crate::runner::run(args)
 }

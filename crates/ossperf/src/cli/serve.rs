@@ -1,10 +1,14 @@
-//! `ossperf serve`: start SGLang or vLLM with the MLPerf reference's launch arguments
-//! (accuracy-spec §8.1), wait for health, forward signals, exit with the server's status.
+//! Arguments of `ossperf serve`: start SGLang or vLLM with the MLPerf reference's launch
+//! arguments. The command is [`crate::serve`].
 
-use std::process::ExitCode;
-use std::time::Duration;
-
-use crate::serve::{launch, Engine, LaunchSpec, Speculative};
+/// The inference engine to launch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// SGLang (`python -m sglang.launch_server`), the reference's server
+    Sglang,
+    /// vLLM (`python -m vllm.entrypoints.openai.api_server`)
+    Vllm,
+}
 
 /// Arguments of `ossperf serve`.
 #[derive(Debug, clap::Args)]
@@ -64,40 +68,4 @@ pub struct ServeArgs {
     /// Extra engine arguments, after `--`
     #[arg(last = true, value_name = "ARGS", allow_hyphen_values = true)]
     pub extra: Vec<String>,
-}
-
-impl ServeArgs {
-    /// The launch the arguments describe.
-    pub fn spec(&self) -> LaunchSpec {
-        let speculative = match (&self.eagle_path, self.speculative) {
-            (Some(path), _) => Some(Speculative::Draft(path.clone())),
-            (None, true) => Some(Speculative::Reference),
-            (None, false) => None,
-        };
-        LaunchSpec {
-            engine: self.engine,
-            python: self.python.clone(),
-            model_path: self.model_path.clone(),
-            host: self.host.clone(),
-            port: self.port.unwrap_or_else(|| self.engine.default_port()),
-            dp: self.dp,
-            tp: self.tp,
-            stream_interval: self.stream_interval,
-            speculative,
-            extra: self.extra.clone(),
-        }
-    }
-}
-
-/// Runs `ossperf serve`.
-pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let spec = args.spec();
-    if args.dry_run {
-        crate::output::data(&spec.command_line());
-        return Ok(ExitCode::SUCCESS);
-    }
-    launch::check_engine(&spec)?;
-    launch::check_port(&spec)?;
-    crate::output::info(&spec.command_line());
-    launch::launch(&spec, Duration::from_secs(args.ready_timeout))
 }

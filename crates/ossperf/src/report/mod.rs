@@ -18,6 +18,7 @@
 //! ```
 
 pub mod charts;
+pub mod command;
 pub mod fmt;
 pub mod gauge;
 pub mod html;

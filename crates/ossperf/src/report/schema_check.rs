@@ -24,14 +24,14 @@ const KEYWORDS: [&str; 15] = [
 ];
 
 /// Every way `value` breaks `schema`, as `path: what`; empty when it conforms.
-pub fn validate(root: &Value, value: &Value) -> Vec<String> {
+pub(super) fn validate(root: &Value, value: &Value) -> Vec<String> {
     let mut errors = Vec::new();
     check(root, root, value, "$", &mut errors);
     errors
 }
 
 /// Keywords the checker does not understand, and properties without a description.
-pub fn unsupported(schema: &Value, path: &str, out: &mut Vec<String>) {
+pub(super) fn unsupported(schema: &Value, path: &str, out: &mut Vec<String>) {
     let Some(map) = schema.as_object() else {
         return;
     };

@@ -8,13 +8,13 @@ use anyhow::{bail, Context};
 use serde_json::Value;
 
 /// `max_new_tokens` of the reference for performance runs (and TEST07/TEST09).
-pub const PERFORMANCE_MAX_NEW_TOKENS: u32 = 10_240;
+pub(crate) const PERFORMANCE_MAX_NEW_TOKENS: u32 = 10_240;
 /// `max_new_tokens` of the reference for accuracy runs.
-pub const ACCURACY_MAX_NEW_TOKENS: u32 = 32_768;
+pub(crate) const ACCURACY_MAX_NEW_TOKENS: u32 = 32_768;
 
 /// The sampling parameters sent with every request.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Generation {
+pub(crate) struct Generation {
     /// The most tokens a request may generate.
     pub max_new_tokens: u32,
     /// Sampling temperature (1.0 in the reference).
@@ -27,7 +27,7 @@ pub struct Generation {
 
 /// Values a generation-config file may set; `None` where the file is silent.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct GenerationFile {
+pub(crate) struct GenerationFile {
     max_new_tokens: Option<u32>,
     temperature: Option<f64>,
     top_k: Option<i32>,
@@ -36,7 +36,7 @@ pub struct GenerationFile {
 
 /// The command line's overrides of the generation config.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct GenerationOverrides {
+pub(crate) struct GenerationOverrides {
     /// `--max-new-tokens` (or the older `--max-tokens`).
     pub max_new_tokens: Option<u32>,
     /// `--temperature`.
@@ -49,14 +49,14 @@ pub struct GenerationOverrides {
 
 impl GenerationFile {
     /// Reads a generation-config JSON file; unknown or ill-typed keys are errors.
-    pub fn read(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn read(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the generation config `{}`", path.display()))?;
         Self::parse(&text).with_context(|| format!("generation config `{}`", path.display()))
     }
 
     /// Parses the text of a generation config.
-    pub fn parse(text: &str) -> anyhow::Result<Self> {
+    pub(crate) fn parse(text: &str) -> anyhow::Result<Self> {
         let value: Value = serde_json::from_str(text).context("not valid JSON")?;
         let Value::Object(map) = value else {
             bail!("expected a JSON object of generation parameters");
@@ -103,7 +103,7 @@ fn type_error(key: &str, expected: &str, found: &Value) -> String {
 
 impl Generation {
     /// The reference's defaults for the mode, then the file, then the command line.
-    pub fn resolve(
+    pub(crate) fn resolve(
         accuracy: bool,
         file: GenerationFile,
         overrides: GenerationOverrides,

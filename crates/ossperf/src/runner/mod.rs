@@ -1,7 +1,7 @@
 //! `ossperf run` as a list of stages: resolve the plan → load the dataset → connect to the
 //! servers → run LoadGen with the gpt-oss SUT → write results and the report.
 
-pub mod generation;
+pub(crate) mod generation;
 mod plan;
 mod progress;
 mod qsl;
@@ -20,10 +20,10 @@ use ossperf_loadgen::{run_test, LogSettings, RunControl, Scenario, TestReport};
 
 use crate::cli::run::RunArgs;
 use crate::sut::{GptOssSut, SutConfig};
-pub use plan::{RunPlan, Target};
+pub(crate) use plan::RunPlan;
 
 /// Runs `ossperf run` to the end and returns the exit code.
-pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let plan = RunPlan::resolve(args)?;
     let dataset = load_dataset(&plan)?;
     let session = Session::open(&plan, &dataset)?;
@@ -39,7 +39,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// What one executed test produced.
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// LoadGen's report.
     pub report: TestReport,
     /// The result model, as written to `results.json`.
@@ -51,14 +51,14 @@ pub struct Outcome {
 }
 
 /// The servers and the runtime of a run; several tests can run in one session (`tune`).
-pub struct Session {
+pub(crate) struct Session {
     runtime: tokio::runtime::Runtime,
     servers: server::Servers,
 }
 
 impl Session {
     /// Starts the runtime, then starts or reaches the servers and checks their health.
-    pub fn open(plan: &RunPlan, dataset: &Dataset) -> anyhow::Result<Session> {
+    pub(crate) fn open(plan: &RunPlan, dataset: &Dataset) -> anyhow::Result<Session> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -70,7 +70,7 @@ impl Session {
 
     /// Runs one LoadGen test with `plan`'s settings and writes its logs, `results.json` and
     /// `report.html` into `plan.log_dir`. `progress` shows the live line.
-    pub fn execute(
+    pub(crate) fn execute(
         &self,
         plan: &RunPlan,
         dataset: &Dataset,
@@ -154,7 +154,7 @@ impl Session {
     }
 
     /// The built-in simulator's own view of everything it served, when ossperf started one.
-    pub fn simulator_view(&self) -> Option<String> {
+    pub(crate) fn simulator_view(&self) -> Option<String> {
         self.servers
             .simulator
             .as_ref()
@@ -163,7 +163,7 @@ impl Session {
 }
 
 /// Reads the dataset the plan names (or the bundled sample), keeping `--max-samples` rows.
-pub fn load_dataset(plan: &RunPlan) -> anyhow::Result<Dataset> {
+pub(crate) fn load_dataset(plan: &RunPlan) -> anyhow::Result<Dataset> {
     let dataset = match &plan.input_file {
         Some(path) => {
             let options = OpenOptions {

@@ -12,8 +12,6 @@ use ossperf_loadgen::{ConfFile, LoadedSettings, Scenario, TestMode};
 use super::generation::{Generation, GenerationFile, GenerationOverrides};
 use crate::cli::conf_args::ScenarioArg;
 use crate::cli::run::{BackendArg, RunArgs};
-use crate::cli::simulate::ProfileArg;
-use ossperf_sim::{CostModel, Timing};
 
 /// Settings used with the bundled sample when no `--user-conf` is given: short runs sized for
 /// the sample and the simulator, for a first look (not for a submission).
@@ -21,7 +19,7 @@ const DEMO_USER_CONF: &str = include_str!("demo_user.conf");
 
 /// Where the requests go.
 #[derive(Debug, Clone)]
-pub enum Target {
+pub(crate) enum Target {
     /// The built-in simulator, started on a loopback port.
     Simulator(SimOptions),
     /// Real servers, all speaking one protocol.
@@ -35,7 +33,7 @@ pub enum Target {
 
 /// How the built-in simulator behaves.
 #[derive(Debug, Clone, Copy)]
-pub struct SimOptions {
+pub(crate) struct SimOptions {
     /// Its timing model.
     pub timing: ossperf_sim::Timing,
     /// A fixed answer length, or the performance set's mean.
@@ -46,7 +44,7 @@ pub struct SimOptions {
 
 /// Everything a run needs, resolved and checked.
 #[derive(Debug, Clone)]
-pub struct RunPlan {
+pub(crate) struct RunPlan {
     /// As the user named it (decides the model key and the output directory).
     pub scenario: ScenarioArg,
     /// The LoadGen settings, with their provenance.
@@ -75,7 +73,7 @@ pub struct RunPlan {
 
 impl RunPlan {
     /// Checks and resolves the arguments.
-    pub fn resolve(args: RunArgs) -> anyhow::Result<RunPlan> {
+    pub(crate) fn resolve(args: RunArgs) -> anyhow::Result<RunPlan> {
         let RunArgs {
             conf,
             input_file,
@@ -109,11 +107,7 @@ impl RunPlan {
             }
         }
         let sim = SimOptions {
-            timing: match sim_profile {
-                ProfileArg::H100 => Timing::Batched(CostModel::H100),
-                ProfileArg::H200 => Timing::Batched(CostModel::H200),
-                ProfileArg::Zero => Timing::Zero,
-            },
+            timing: crate::simulate::timing(sim_profile),
             output_len: sim_output_len,
             accuracy: sim_accuracy,
         };
@@ -153,7 +147,9 @@ impl RunPlan {
         });
         Ok(RunPlan {
             scenario: conf.scenario,
-            log_dir: output_dir.join(scenario_dir(conf.scenario)).join(mode_dir),
+            log_dir: output_dir
+                .join(crate::settings::scenario_name(conf.scenario))
+                .join(mode_dir),
             loaded,
             audit_name,
             input_file,
@@ -168,20 +164,8 @@ impl RunPlan {
     }
 
     /// The conf-file model key.
-    pub fn model(&self) -> &'static str {
-        match self.scenario {
-            ScenarioArg::Interactive => crate::cli::conf_args::MODEL_INTERACTIVE,
-            _ => crate::cli::conf_args::MODEL,
-        }
-    }
-}
-
-/// The directory name of a scenario under `--output-dir`.
-pub fn scenario_dir(scenario: ScenarioArg) -> &'static str {
-    match scenario {
-        ScenarioArg::Offline => "offline",
-        ScenarioArg::Server => "server",
-        ScenarioArg::Interactive => "interactive",
+    pub(crate) fn model(&self) -> &'static str {
+        crate::settings::model(self.scenario)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::sut::{GptOssSut, LiveSnapshot};
 
 /// The TTFT and TPOT limits shown next to the running percentiles.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(super) struct Limits {
     /// TTFT p99 limit (Server and Interactive).
     pub ttft: Duration,
     /// TPOT p99 limit (Server and Interactive).
@@ -21,7 +21,7 @@ pub struct Limits {
 }
 
 /// A running progress reporter; [`finish`](Progress::finish) stops it.
-pub struct Progress {
+pub(super) struct Progress {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     tty: bool,
@@ -31,7 +31,7 @@ impl Progress {
     /// Starts reporting on `sut`'s counters.
     /// Without streaming the first token arrives with the whole answer, so the line shows the
     /// latency instead of TTFT and TPOT.
-    pub fn start(sut: GptOssSut, limits: Option<Limits>, streaming: bool) -> Progress {
+    pub(super) fn start(sut: GptOssSut, limits: Option<Limits>, streaming: bool) -> Progress {
         let tty = stderr_is_terminal();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
@@ -69,7 +69,7 @@ impl Progress {
     }
 
     /// Stops the reporter and clears the live line.
-    pub fn finish(mut self) {
+    pub(super) fn finish(mut self) {
         self.stop.store(true, Ordering::Release);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -89,7 +89,7 @@ fn tokens_per_second(before: (Instant, u64), now: (Instant, u64)) -> f64 {
 }
 
 /// One progress line.
-pub fn format_line(
+pub(super) fn format_line(
     elapsed: Duration,
     snap: &LiveSnapshot,
     tokens_per_second: f64,

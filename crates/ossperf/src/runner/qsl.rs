@@ -12,7 +12,7 @@ use ossperf_loadgen::{QuerySampleIndex, QuerySampleLibrary};
 use crate::sut::PromptSource;
 
 /// The dataset as LoadGen and the SUT see it.
-pub struct DatasetQsl {
+pub(super) struct DatasetQsl {
     prompts: Vec<Prompt>,
     performance_count: usize,
     /// Encodes each loaded sample's request body ahead of the run.
@@ -21,7 +21,7 @@ pub struct DatasetQsl {
 
 impl DatasetQsl {
     /// Every row's prompt; the performance count is the whole dataset, as the reference's.
-    pub fn new(dataset: &Dataset) -> Self {
+    pub(super) fn new(dataset: &Dataset) -> Self {
         let prompts: Vec<Prompt> = (0..dataset.len())
             .map(|i| Prompt::from(dataset.tokens(i)))
             .collect();
@@ -36,13 +36,18 @@ impl DatasetQsl {
     /// Encodes the request body of each sample LoadGen loads, for `client` with these
     /// settings, so that no request is encoded on the timed path (about 25 µs for a
     /// 1,250-token prompt, on the issuing thread in a Server run).
-    pub fn encoding_for(mut self, client: Client, params: SamplingParams, stream: bool) -> Self {
+    pub(super) fn encoding_for(
+        mut self,
+        client: Client,
+        params: SamplingParams,
+        stream: bool,
+    ) -> Self {
         self.encoder = Some((client, params, stream));
         self
     }
 
     /// The prompts, for the SUT.
-    pub fn prompts(&self) -> Arc<dyn PromptSource> {
+    pub(super) fn prompts(&self) -> Arc<dyn PromptSource> {
         Arc::new(self.prompts.clone())
     }
 }

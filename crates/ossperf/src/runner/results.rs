@@ -13,7 +13,7 @@ use crate::report::{
 use crate::sut::RequestRecord as SutRecord;
 
 /// Everything [`build`] reads.
-pub struct Inputs<'a> {
+pub(super) struct Inputs<'a> {
     /// LoadGen's report.
     pub report: &'a TestReport,
     /// The SUT's records, one per finished request.
@@ -29,7 +29,7 @@ pub struct Inputs<'a> {
 }
 
 /// Builds the result model of a finished run.
-pub fn build(inputs: Inputs<'_>) -> RunResults {
+pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
     let report = inputs.report;
     // Sorted in place and searched: a million records need no second index beside them.
     let mut by_id = inputs.requests;
@@ -106,7 +106,7 @@ pub fn build(inputs: Inputs<'_>) -> RunResults {
 
 /// The client's counts of one test: `after` less `before`, since a session's client serves
 /// several tests (`tune`); the states (healthy, down) are `after`'s.
-pub fn counts_since(
+pub(super) fn counts_since(
     before: &[ossperf_client::EndpointStats],
     after: Vec<ossperf_client::EndpointStats>,
 ) -> Vec<ossperf_client::EndpointStats> {

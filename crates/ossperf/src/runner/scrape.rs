@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use crate::report::{MetricPoint, MetricSeries};
 
 /// The metrics kept, SGLang's then vLLM's.
-pub const KEPT: &[&str] = &[
+pub(super) const KEPT: &[&str] = &[
     "sglang:num_running_reqs",
     "sglang:num_queue_reqs",
     "sglang:token_usage",
@@ -34,14 +34,14 @@ pub const KEPT: &[&str] = &[
 const SCRAPE_LIMIT: Duration = Duration::from_millis(900);
 
 /// A running scraper; [`Scraper::finish`] stops it and returns its series.
-pub struct Scraper {
+pub(super) struct Scraper {
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Vec<MetricSeries>>,
 }
 
 impl Scraper {
     /// Starts scraping `endpoints` every `every` on `runtime`; times count from `start`.
-    pub fn start(
+    pub(super) fn start(
         runtime: &tokio::runtime::Handle,
         endpoints: Vec<Endpoint>,
         start: Instant,
@@ -53,7 +53,7 @@ impl Scraper {
     }
 
     /// Takes one last sample, stops, and returns every series in endpoint then name order.
-    pub fn finish(self, runtime: &tokio::runtime::Runtime) -> Vec<MetricSeries> {
+    pub(super) fn finish(self, runtime: &tokio::runtime::Runtime) -> Vec<MetricSeries> {
         let _ = self.stop.send(());
         runtime.block_on(self.task).unwrap_or_default()
     }
@@ -129,7 +129,7 @@ fn target(endpoint: &Endpoint) -> Option<(String, String)> {
 
 /// Reads the kept metrics from a Prometheus text page. A metric with several label sets (one
 /// per data-parallel rank or model) is summed, except ratios, which are averaged.
-pub fn parse(page: &str) -> Vec<(String, f64)> {
+pub(super) fn parse(page: &str) -> Vec<(String, f64)> {
     let mut found: BTreeMap<&str, (f64, u32)> = BTreeMap::new();
     for line in page.lines() {
         let line = line.trim();

@@ -9,7 +9,7 @@ use ossperf_sim::{OutputLen, SimConfig, SimHandle, Simulator};
 use super::plan::{RunPlan, SimOptions, Target};
 
 /// The servers of a run: the client, and the simulator when ossperf started one.
-pub struct Servers {
+pub(super) struct Servers {
     /// Sends the requests.
     pub client: Client,
     /// The built-in simulator, stopped when this is dropped.
@@ -17,7 +17,7 @@ pub struct Servers {
 }
 
 /// Starts or reaches the servers and checks their health.
-pub fn connect(
+pub(super) fn connect(
     plan: &RunPlan,
     dataset: &Dataset,
     runtime: &tokio::runtime::Runtime,
@@ -49,7 +49,7 @@ pub fn connect(
 
 fn start_simulator(dataset: &Dataset, options: &SimOptions) -> anyhow::Result<SimHandle> {
     let solutions = ossperf_sim::bundled_lcb_solutions();
-    let reference = crate::cli::simulate::reference_from_dataset(dataset, solutions);
+    let reference = crate::simulate::reference_from_dataset(dataset, solutions);
     let defaults = SimConfig::default();
     let config = SimConfig {
         reference: Some(std::sync::Arc::new(reference)),
@@ -66,7 +66,7 @@ fn start_simulator(dataset: &Dataset, options: &SimOptions) -> anyhow::Result<Si
 }
 
 /// The simulator's own view of the run (its send times), printed next to ours.
-pub fn simulator_view(sim: &SimHandle) -> Option<String> {
+pub(super) fn simulator_view(sim: &SimHandle) -> Option<String> {
     let truth = sim.truth();
     let mut ttft: Vec<_> = truth.iter().filter_map(|t| t.ttft()).collect();
     let mut tpot: Vec<_> = truth.iter().filter_map(|t| t.tpot()).collect();

@@ -9,7 +9,7 @@ use ossperf_loadgen::RunControl;
 use crate::sut::GptOssSut;
 
 /// Which signal, if any, stopped the run. Dropping it stops listening.
-pub struct Interrupt {
+pub(super) struct Interrupt {
     signal: Arc<AtomicI32>,
     listener: tokio::task::JoinHandle<()>,
 }
@@ -22,7 +22,7 @@ impl Drop for Interrupt {
 
 impl Interrupt {
     /// The signal number that stopped the run, if one did.
-    pub fn signal(&self) -> Option<i32> {
+    pub(super) fn signal(&self) -> Option<i32> {
         match self.signal.load(Ordering::Acquire) {
             0 => None,
             n => Some(n),
@@ -30,13 +30,13 @@ impl Interrupt {
     }
 
     /// The exit code a shell expects after that signal (130 for SIGINT, 143 for SIGTERM).
-    pub fn exit_code(&self) -> Option<u8> {
+    pub(super) fn exit_code(&self) -> Option<u8> {
         self.signal().and_then(|n| u8::try_from(128 + n).ok())
     }
 }
 
 /// Listens for SIGINT and SIGTERM on `runtime` for the rest of the run.
-pub fn install(
+pub(super) fn install(
     runtime: &tokio::runtime::Handle,
     control: RunControl,
     sut: GptOssSut,

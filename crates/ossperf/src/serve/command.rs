@@ -3,19 +3,12 @@
 //! the process handling so the exact argument lists are plain data a test can compare.
 
 /// The draft head the reference names for speculative decoding in Interactive.
-pub const EAGLE3_DRAFT: &str = "nvidia/gpt-oss-120b-Eagle3-long-context";
+pub(crate) const EAGLE3_DRAFT: &str = "nvidia/gpt-oss-120b-Eagle3-long-context";
 
 /// Requests each SGLang data-parallel replica may run at once (`512 * dp` in the reference).
-pub const RUNNING_PER_REPLICA: u32 = 512;
+pub(crate) const RUNNING_PER_REPLICA: u32 = 512;
 
-/// The inference engine to launch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Engine {
-    /// SGLang (`python -m sglang.launch_server`), the reference's server
-    Sglang,
-    /// vLLM (`python -m vllm.entrypoints.openai.api_server`)
-    Vllm,
-}
+pub(crate) use crate::cli::serve::Engine;
 
 impl Engine {
     /// The Python package that must be importable.
@@ -195,7 +188,7 @@ fn push(args: &mut Vec<String>, items: &[&str]) {
 }
 
 /// Quotes `word` for a POSIX shell when it holds anything but safe characters.
-pub fn shell_quote(word: &str) -> String {
+pub(crate) fn shell_quote(word: &str) -> String {
     let safe = !word.is_empty()
         && word
             .bytes()

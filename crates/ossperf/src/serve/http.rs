@@ -8,11 +8,11 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The largest body read; a Prometheus page of a busy server is well under this.
-pub const MAX_BODY: usize = 8 << 20;
+pub(crate) const MAX_BODY: usize = 8 << 20;
 
 /// An answer: the status code and the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The HTTP status code.
     pub status: u16,
     /// The body, at most [`MAX_BODY`] bytes.
@@ -21,7 +21,7 @@ pub struct Answer {
 
 /// Sends `GET path` to `authority` (`host:port`) and reads the answer within `limit`.
 /// Errors are one line naming the address and what went wrong.
-pub async fn get(authority: &str, path: &str, limit: Duration) -> Result<Answer, String> {
+pub(crate) async fn get(authority: &str, path: &str, limit: Duration) -> Result<Answer, String> {
     match tokio::time::timeout(limit, exchange(authority, path)).await {
         Ok(result) => result,
         Err(_) => Err(format!(

@@ -16,7 +16,7 @@ use super::command::LaunchSpec;
 const PROBE_EVERY: Duration = Duration::from_millis(200);
 
 /// Checks that the engine imports with the chosen Python, and says what to install if not.
-pub fn check_engine(spec: &LaunchSpec) -> anyhow::Result<()> {
+pub(crate) fn check_engine(spec: &LaunchSpec) -> anyhow::Result<()> {
     let package = spec.engine.package();
     let out = std::process::Command::new(&spec.python)
         .args(["-c", &format!("import {package}")])
@@ -43,7 +43,7 @@ pub fn check_engine(spec: &LaunchSpec) -> anyhow::Result<()> {
 
 /// Checks that `host:port` can be bound, so a busy port is one clear line before a server
 /// spends minutes loading weights and then fails.
-pub fn check_port(spec: &LaunchSpec) -> anyhow::Result<()> {
+pub(crate) fn check_port(spec: &LaunchSpec) -> anyhow::Result<()> {
     match std::net::TcpListener::bind((spec.host.as_str(), spec.port)) {
         Ok(listener) => {
             drop(listener);
@@ -63,7 +63,7 @@ pub fn check_port(spec: &LaunchSpec) -> anyhow::Result<()> {
 }
 
 /// Where the readiness probe connects: loopback for a wildcard or local host.
-pub fn probe_authority(spec: &LaunchSpec) -> String {
+pub(crate) fn probe_authority(spec: &LaunchSpec) -> String {
     let host = match spec.host.as_str() {
         "0.0.0.0" | "localhost" | "" => "127.0.0.1",
         "::" | "[::]" => "[::1]",
@@ -78,7 +78,7 @@ pub fn probe_authority(spec: &LaunchSpec) -> String {
 
 /// Starts the server, waits for health within `ready_within`, forwards SIGINT and SIGTERM
 /// to its process group, and returns its exit status as ossperf's.
-pub fn launch(spec: &LaunchSpec, ready_within: Duration) -> anyhow::Result<ExitCode> {
+pub(crate) fn launch(spec: &LaunchSpec, ready_within: Duration) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -2,8 +2,49 @@
 //! would make the launch fail before it starts, wait until the server is healthy, and stay in
 //! front of it for signals. Also the small HTTP GET the run's metrics scraper shares.
 
-pub mod command;
-pub mod http;
-pub mod launch;
+pub(crate) mod command;
+pub(crate) mod http;
+pub(crate) mod launch;
 
-pub use command::{Engine, LaunchSpec, Speculative};
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub(crate) use command::{LaunchSpec, Speculative};
+
+use crate::cli::serve::ServeArgs;
+
+impl ServeArgs {
+    /// The launch the arguments describe.
+    pub fn spec(&self) -> LaunchSpec {
+        let speculative = match (&self.eagle_path, self.speculative) {
+            (Some(path), _) => Some(Speculative::Draft(path.clone())),
+            (None, true) => Some(Speculative::Reference),
+            (None, false) => None,
+        };
+        LaunchSpec {
+            engine: self.engine,
+            python: self.python.clone(),
+            model_path: self.model_path.clone(),
+            host: self.host.clone(),
+            port: self.port.unwrap_or_else(|| self.engine.default_port()),
+            dp: self.dp,
+            tp: self.tp,
+            stream_interval: self.stream_interval,
+            speculative,
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+/// Runs `ossperf serve`.
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let spec = args.spec();
+    if args.dry_run {
+        crate::output::data(&spec.command_line());
+        return Ok(ExitCode::SUCCESS);
+    }
+    launch::check_engine(&spec)?;
+    launch::check_port(&spec)?;
+    crate::output::info(&spec.command_line());
+    launch::launch(&spec, Duration::from_secs(args.ready_timeout))
+}

@@ -15,14 +15,14 @@ use ossperf_client::ErrorKind;
 use ossperf_loadgen::{QuerySample, QuerySampleIndex, ResponseId};
 
 /// How many recent completions the running percentiles look at.
-pub const RECENT_WINDOW: usize = 2048;
+pub(crate) const RECENT_WINDOW: usize = 2048;
 
 /// How many failure messages are kept verbatim.
-pub const KEPT_FAILURE_MESSAGES: usize = 8;
+pub(crate) const KEPT_FAILURE_MESSAGES: usize = 8;
 
 /// The facts of one finished request at full width; [`RequestRecord::new`] packs them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Finished {
+pub(crate) struct Finished {
     /// LoadGen's id of the sample.
     pub response_id: ResponseId,
     /// The sample's QSL index.
@@ -51,7 +51,7 @@ pub struct Finished {
 /// Widths saturate: indices and token counts at `u32::MAX − 1`, times at `u32::MAX − 1` µs
 /// (71 minutes), the endpoint at `u16::MAX − 1`, retractions at 255.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestRecord {
+pub(crate) struct RequestRecord {
     response_id: ResponseId,
     qsl_index: u32,
     input_tokens: u32,
@@ -83,13 +83,14 @@ fn micros(value: Option<Duration>) -> u32 {
     })
 }
 
+#[cfg(test)]
 fn wide32(value: u32) -> Option<Duration> {
     (value != NONE32).then(|| Duration::from_micros(u64::from(value)))
 }
 
 impl RequestRecord {
     /// Packs `f`, saturating what does not fit.
-    pub fn new(f: &Finished) -> RequestRecord {
+    pub(crate) fn new(f: &Finished) -> RequestRecord {
         let kind = f.error.map_or(0, |k| k.index() as u8 + 1);
         RequestRecord {
             response_id: f.response_id,
@@ -127,61 +128,69 @@ impl RequestRecord {
     }
 
     /// LoadGen's id of the sample.
-    pub fn response_id(&self) -> ResponseId {
+    pub(crate) fn response_id(&self) -> ResponseId {
         self.response_id
     }
 
     /// The sample's QSL index.
-    pub fn qsl_index(&self) -> QuerySampleIndex {
+    #[cfg(test)]
+    pub(crate) fn qsl_index(&self) -> QuerySampleIndex {
         self.qsl_index as QuerySampleIndex
     }
 
     /// Prompt length in tokens.
-    pub fn input_tokens(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn input_tokens(&self) -> u64 {
         u64::from(self.input_tokens)
     }
 
     /// Output tokens as the server counted them (0 when it failed).
-    pub fn output_tokens(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn output_tokens(&self) -> u64 {
         u64::from(self.output_tokens)
     }
 
     /// The endpoint index that answered (or last tried), if any.
-    pub fn endpoint(&self) -> Option<usize> {
+    pub(crate) fn endpoint(&self) -> Option<usize> {
         (self.endpoint != NONE16).then_some(usize::from(self.endpoint))
     }
 
     /// Issue to first token, as the SUT saw it, to the µs.
-    pub fn ttft(&self) -> Option<Duration> {
+    #[cfg(test)]
+    pub(crate) fn ttft(&self) -> Option<Duration> {
         wide32(self.ttft_us)
     }
 
     /// Issue to completion, as the SUT saw it, to the µs.
-    pub fn latency(&self) -> Option<Duration> {
+    #[cfg(test)]
+    pub(crate) fn latency(&self) -> Option<Duration> {
         wide32(self.latency_us)
     }
 
     /// Why it failed, if it did.
-    pub fn error(&self) -> Option<ErrorKind> {
+    pub(crate) fn error(&self) -> Option<ErrorKind> {
         let kind = usize::from(self.outcome & !INCONSISTENT);
         kind.checked_sub(1)
             .and_then(|k| ErrorKind::ALL.get(k).copied())
     }
 
     /// How many times the streamed output shrank.
-    pub fn retractions(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn retractions(&self) -> u32 {
         u32::from(self.retractions)
     }
 
     /// Whether the output ids agreed with the server's count.
-    pub fn ids_consistent(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn ids_consistent(&self) -> bool {
         self.outcome & INCONSISTENT == 0
     }
 }
 
 /// Failures by kind, with the first few messages.
+#[cfg(test)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FailureCounts {
+pub(crate) struct FailureCounts {
     /// Count per kind, in [`ErrorKind::ALL`] order, kinds with no failure left out.
     pub by_kind: Vec<(ErrorKind, u64)>,
     /// The first [`KEPT_FAILURE_MESSAGES`] failures' reasons.
@@ -190,7 +199,7 @@ pub struct FailureCounts {
 
 /// A moment's view of the run, for the progress line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LiveSnapshot {
+pub(crate) struct LiveSnapshot {
     /// Samples issued by LoadGen.
     pub issued: u64,
     /// Samples completed.
@@ -210,8 +219,9 @@ pub struct LiveSnapshot {
 }
 
 /// What one endpoint did in a run, from the SUT's records (issue #8: per-endpoint figures).
+#[cfg(test)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EndpointFigures {
+pub(crate) struct EndpointFigures {
     /// The endpoint's index in the configured list.
     pub endpoint: usize,
     /// Requests it completed.
@@ -237,8 +247,12 @@ fn tpot(ttft: Option<Duration>, latency: Option<Duration>, tokens: u64) -> Optio
     Some(latency.saturating_sub(ttft) / per)
 }
 
+#[cfg(test)]
 /// Per-endpoint figures for endpoints `0..endpoints` (records without an endpoint are left out).
-pub fn endpoint_figures(records: &[RequestRecord], endpoints: usize) -> Vec<EndpointFigures> {
+pub(crate) fn endpoint_figures(
+    records: &[RequestRecord],
+    endpoints: usize,
+) -> Vec<EndpointFigures> {
     (0..endpoints)
         .map(|endpoint| {
             let mine: Vec<&RequestRecord> = records
@@ -285,7 +299,7 @@ struct Failures {
 
 /// The SUT's counters.
 #[derive(Default)]
-pub struct LiveStats {
+pub(crate) struct LiveStats {
     issued: AtomicU64,
     completed: AtomicU64,
     failed: AtomicU64,
@@ -369,7 +383,7 @@ impl LiveStats {
     }
 
     /// The counters and running percentiles now.
-    pub fn snapshot(&self) -> LiveSnapshot {
+    pub(crate) fn snapshot(&self) -> LiveSnapshot {
         // Copy under the lock, sort outside it: completions never wait for a sort.
         let (ttft, tpot) = {
             let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
@@ -389,7 +403,8 @@ impl LiveStats {
     }
 
     /// Failures by kind and the first messages.
-    pub fn failures(&self) -> FailureCounts {
+    #[cfg(test)]
+    pub(crate) fn failures(&self) -> FailureCounts {
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         FailureCounts {
             by_kind: ErrorKind::ALL
@@ -402,7 +417,7 @@ impl LiveStats {
     }
 
     /// Every finished request so far, in issue order.
-    pub fn records(&self) -> Vec<RequestRecord> {
+    pub(crate) fn records(&self) -> Vec<RequestRecord> {
         self.records
             .lock()
             .unwrap_or_else(|p| p.into_inner())

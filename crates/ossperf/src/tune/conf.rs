@@ -11,7 +11,7 @@ use anyhow::Context;
 
 /// A `target_qps` line of a user.conf that applies to the tuned model and scenario.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FixedRate {
+pub(crate) struct FixedRate {
     /// The key as written (`gpt-oss-120b.Server.target_qps`, `*.*.target_qps`…).
     pub key: String,
     /// Its 1-based line.
@@ -21,13 +21,13 @@ pub struct FixedRate {
 }
 
 /// The conf key tune writes: `<model>.<Scenario>.target_qps`.
-pub fn target_key(model: &str, scenario: &str) -> String {
+pub(crate) fn target_key(model: &str, scenario: &str) -> String {
     format!("{model}.{scenario}.target_qps")
 }
 
 /// The `target_qps` line that wins for `model` and `scenario` under LoadGen's precedence
 /// (`model.scenario`, `*.scenario`, `model.*`, `*.*`; the last line of a key wins).
-pub fn fixed_rate(text: &str, model: &str, scenario: &str) -> Option<FixedRate> {
+pub(crate) fn fixed_rate(text: &str, model: &str, scenario: &str) -> Option<FixedRate> {
     let keys = [
         format!("{model}.{scenario}.target_qps"),
         format!("*.{scenario}.target_qps"),
@@ -61,7 +61,7 @@ pub fn fixed_rate(text: &str, model: &str, scenario: &str) -> Option<FixedRate> 
 
 /// The user.conf to write: `base` (the user's conf, if any) with lines of `key` commented
 /// out, then a comment and `key = qps`.
-pub fn tuned_conf(base: Option<&str>, key: &str, qps: f64, note: &str) -> String {
+pub(crate) fn tuned_conf(base: Option<&str>, key: &str, qps: f64, note: &str) -> String {
     let mut out = String::new();
     if let Some(base) = base {
         for line in base.lines() {
@@ -82,13 +82,13 @@ pub fn tuned_conf(base: Option<&str>, key: &str, qps: f64, note: &str) -> String
 }
 
 /// Reads the user's conf, for [`fixed_rate`] and [`tuned_conf`].
-pub fn read(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the user.conf `{}`", path.display()))
 }
 
 /// Writes the tuned user.conf, creating its directory.
-pub fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the directory `{}`", dir.display()))?;

@@ -8,10 +8,10 @@
 //! search ([`search`]); the answer is written as a user.conf ([`conf`]) and `tune.json`
 //! ([`record`]). Bad input stops before any load.
 
-pub mod conf;
-pub mod record;
-pub mod search;
-pub mod sizing;
+pub(crate) mod conf;
+pub(crate) mod record;
+pub(crate) mod search;
+pub(crate) mod sizing;
 mod steps;
 
 use std::path::PathBuf;
@@ -28,7 +28,7 @@ use crate::runner::{load_dataset, RunPlan, Session};
 use record::{Kind, Run};
 
 /// Runs `ossperf tune` to the end and returns the exit code.
-pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
     let mut tuner = Tuner::open(args)?;
     let code = match tuner.plan.scenario {
         ScenarioArg::Offline => tuner.offline()?,
@@ -100,7 +100,7 @@ impl Tuner {
         let dir = run
             .output_dir
             .join("tune")
-            .join(scenario_name(run.conf.scenario));
+            .join(crate::settings::scenario_name(run.conf.scenario));
         let plan = RunPlan::resolve(run)?;
         let options = Options {
             precision,
@@ -201,103 +201,5 @@ impl Tuner {
             last.and_then(|r| r.mean_latency),
             last.and_then(|r| r.tail_latency).unwrap_or_default(),
         )
-    }
-}
-
-/// Parses `--precision`: `2%`, `2` (percent) or `0.02`.
-pub fn parse_precision(text: &str) -> Result<f64, String> {
-    let (number, percent) = match text.trim().strip_suffix('%') {
-        Some(n) => (n, true),
-        None => (text.trim(), false),
-    };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number; expected a percentage like `2%`"))?;
-    let fraction = if percent || value >= 1.0 {
-        value / 100.0
-    } else {
-        value
-    };
-    if !(fraction > 0.0 && fraction < 1.0) {
-        return Err(format!(
-            "`{text}` is out of range; expected more than 0 % and less than 100 %"
-        ));
-    }
-    Ok(fraction)
-}
-
-/// Parses `--max-time`: `90`, `90s`, `30m` or `2h`.
-pub fn parse_max_time(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (number, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((i, _)) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let scale = match unit {
-        "s" | "sec" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        _ => {
-            return Err(format!(
-                "`{text}` has an unknown unit; expected `s`, `m` or `h`"
-            ))
-        }
-    };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration; expected e.g. `90s`, `30m`, `2h`"))?;
-    if !(value > 0.0 && value.is_finite()) {
-        return Err(format!(
-            "`{text}` is not positive; expected a duration above zero"
-        ));
-    }
-    Ok(Duration::from_secs_f64(value * scale))
-}
-
-/// Parses a positive rate (`--start-qps`, `--max-qps`).
-pub fn parse_rate(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!(
-            "`{text}` is not a positive number of queries per second"
-        )),
-    }
-}
-
-/// The scenario as the user names it: the tune directory and `tune.json`'s `scenario`.
-fn scenario_name(scenario: ScenarioArg) -> &'static str {
-    match scenario {
-        ScenarioArg::Offline => "offline",
-        ScenarioArg::Server => "server",
-        ScenarioArg::Interactive => "interactive",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn precision_reads_percentages_and_fractions() {
-        assert_eq!(parse_precision("2%"), Ok(0.02));
-        assert_eq!(parse_precision("5"), Ok(0.05));
-        assert_eq!(parse_precision("0.1"), Ok(0.1));
-        assert_eq!(
-            parse_precision("100%"),
-            Err("`100%` is out of range; expected more than 0 % and less than 100 %".into())
-        );
-    }
-
-    #[test]
-    fn max_time_reads_seconds_minutes_and_hours() {
-        assert_eq!(parse_max_time("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_max_time("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(parse_max_time("1.5h"), Ok(Duration::from_secs(5400)));
-        assert_eq!(
-            parse_max_time("3d"),
-            Err("`3d` has an unknown unit; expected `s`, `m` or `h`".into())
-        );
     }
 }

@@ -10,12 +10,12 @@ use ossperf_loadgen::{Scenario, TestReport};
 use serde::Serialize;
 
 /// The version of `tune.json`'s layout.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Why a run was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub(crate) enum Kind {
     /// The Offline throughput measurement.
     Measure,
     /// A short Server probe.
@@ -36,7 +36,7 @@ impl Kind {
 
 /// One run of the search.
 #[derive(Debug, Clone, Serialize)]
-pub struct Run {
+pub(crate) struct Run {
     /// 1-based, in order.
     pub index: usize,
     /// Why it was made.
@@ -69,7 +69,7 @@ pub struct Run {
 
 impl Run {
     /// The record of a finished run.
-    pub fn from_report(
+    pub(crate) fn from_report(
         index: usize,
         kind: Kind,
         target_qps: Option<f64>,
@@ -104,7 +104,7 @@ impl Run {
     }
 
     /// The progress line printed when the run ends.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         format!(
             "{} {:>2}: {:>9} qps, {:>6} samples in {:>6.1} s, TTFT p99 {:>9}, TPOT p99 {:>9}, {}{}",
             self.kind.label(),
@@ -138,7 +138,7 @@ fn opt_ms(v: Option<f64>) -> String {
 
 /// Completed samples per second between the 10th and the 90th percentile of completion
 /// times: the steady rate, without the ramp-up and the tail.
-pub fn sustained_rate(report: &TestReport) -> Option<f64> {
+pub(crate) fn sustained_rate(report: &TestReport) -> Option<f64> {
     let mut done: Vec<u64> = report
         .samples
         .iter()
@@ -196,7 +196,7 @@ fn why(report: &TestReport) -> String {
 
 /// `tune.json`: the search's settings, every run and the answer.
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// `server`, `interactive` or `offline`.
@@ -224,7 +224,7 @@ pub struct Summary {
 }
 
 /// Writes `tune.json` into `dir`.
-pub fn write_summary(dir: &Path, summary: &Summary) -> anyhow::Result<PathBuf> {
+pub(crate) fn write_summary(dir: &Path, summary: &Summary) -> anyhow::Result<PathBuf> {
     let path = dir.join("tune.json");
     let json = serde_json::to_string_pretty(summary).context("cannot encode tune.json")?;
     std::fs::write(&path, json + "\n")
@@ -233,7 +233,7 @@ pub fn write_summary(dir: &Path, summary: &Summary) -> anyhow::Result<PathBuf> {
 }
 
 /// The closing table, one row per run.
-pub fn table(runs: &[Run]) -> Vec<String> {
+pub(crate) fn table(runs: &[Run]) -> Vec<String> {
     let mut rows = vec![format!(
         "{:>3}  {:<8} {:>10} {:>8} {:>8} {:>10} {:>10} {:>9}  verdict",
         "#", "kind", "target_qps", "samples", "seconds", "TTFT p99", "TPOT p99", "samples/s"

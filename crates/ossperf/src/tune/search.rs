@@ -7,11 +7,11 @@
 //! the search never reports a rate it has not seen pass.
 
 /// Halvings below the start rate before the search gives up (the start / 32).
-pub const MAX_HALVINGS: u32 = 5;
+pub(crate) const MAX_HALVINGS: u32 = 5;
 
 /// What to do next.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Probe this `target_qps`.
     Probe(f64),
     /// The bracket is narrow enough: `lower` passed, `upper` failed.
@@ -29,7 +29,7 @@ pub enum Step {
 
 /// The state of one search.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Search {
+pub(crate) struct Search {
     start: f64,
     precision: f64,
     ceiling: Option<f64>,
@@ -40,7 +40,7 @@ pub struct Search {
 
 impl Search {
     /// A search from `start` to a relative `precision` (0.02 = 2 %), never above `ceiling`.
-    pub fn new(start: f64, precision: f64, ceiling: Option<f64>) -> Search {
+    pub(crate) fn new(start: f64, precision: f64, ceiling: Option<f64>) -> Search {
         let start = ceiling.map_or(start, |c| start.min(c));
         Search {
             start: round_rate(start),
@@ -53,7 +53,7 @@ impl Search {
     }
 
     /// Records a probe's verdict.
-    pub fn record(&mut self, qps: f64, passed: bool) {
+    pub(crate) fn record(&mut self, qps: f64, passed: bool) {
         if passed {
             self.lower = Some(self.lower.map_or(qps, |l| l.max(qps)));
         } else {
@@ -65,17 +65,17 @@ impl Search {
     }
 
     /// The highest rate that passed so far.
-    pub fn best(&self) -> Option<f64> {
+    pub(crate) fn best(&self) -> Option<f64> {
         self.lower
     }
 
     /// The lowest rate that failed so far.
-    pub fn lowest_failure(&self) -> Option<f64> {
+    pub(crate) fn lowest_failure(&self) -> Option<f64> {
         self.upper
     }
 
     /// The next step.
-    pub fn next(&self) -> Step {
+    pub(crate) fn next(&self) -> Step {
         match (self.lower, self.upper) {
             (None, None) => Step::Probe(self.start),
             (None, Some(upper)) if self.halvings >= MAX_HALVINGS => Step::NonePassed(upper),
@@ -98,20 +98,20 @@ impl Search {
 }
 
 /// A rate rounded to 4 significant digits, so probes and the user.conf read cleanly.
-pub fn round_rate(qps: f64) -> f64 {
+pub(crate) fn round_rate(qps: f64) -> f64 {
     to_4_digits(qps, f64::round)
 }
 
 /// Confirmations below a failed one before the search gives up.
-pub const MAX_STEP_DOWNS: u32 = 4;
+pub(crate) const MAX_STEP_DOWNS: u32 = 4;
 
 /// The rate one precision step below `qps`, whose step up is `qps` (to 4 digits).
-pub fn step_below(qps: f64, precision: f64) -> f64 {
+pub(crate) fn step_below(qps: f64, precision: f64) -> f64 {
     round_rate(qps / (1.0 + precision))
 }
 
 /// A rate rounded up to 4 significant digits.
-pub fn ceil_rate(qps: f64) -> f64 {
+pub(crate) fn ceil_rate(qps: f64) -> f64 {
     to_4_digits(qps, f64::ceil)
 }
 

@@ -17,11 +17,11 @@ use ossperf_loadgen::early_stopping::Finder;
 use ossperf_loadgen::{generate_queries, loadable_sets, EffectiveSettings, Phase, TestSettings};
 
 /// A probe lasts at least this many mean request latencies (of the previous probe).
-pub const STEADY_STATE_LATENCIES: f64 = 3.0;
+pub(crate) const STEADY_STATE_LATENCIES: f64 = 3.0;
 
 /// The fewest queries for which early stopping at percentile `p` passes with `overlatency`
 /// queries over the limit: `h(t) + t`.
-pub fn probe_queries(p: f64, overlatency: u32) -> u64 {
+pub(crate) fn probe_queries(p: f64, overlatency: u32) -> u64 {
     let t = i64::from(overlatency);
     let h = Finder::new(p).find(t);
     u64::try_from(h + t).unwrap_or(0)
@@ -30,7 +30,7 @@ pub fn probe_queries(p: f64, overlatency: u32) -> u64 {
 /// What LoadGen will issue with `settings` over a dataset of `rows` rows, computed before the
 /// run from LoadGen's own query generation.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     /// Samples issued.
     pub samples: u64,
     /// When the last query is due after the start (0 in Offline).
@@ -38,7 +38,7 @@ pub struct Schedule {
 }
 
 /// The exact number of samples and the arrival span of a performance run.
-pub fn schedule(settings: &TestSettings, rows: usize) -> anyhow::Result<Schedule> {
+pub(crate) fn schedule(settings: &TestSettings, rows: usize) -> anyhow::Result<Schedule> {
     let rows = rows as u64;
     let eff = EffectiveSettings::derive(settings, rows, rows);
     let sets = loadable_sets(&eff, rows as usize, Phase::Performance);
@@ -56,7 +56,7 @@ pub fn schedule(settings: &TestSettings, rows: usize) -> anyhow::Result<Schedule
 
 /// The probe's minimum duration: enough mean latencies for the batch to reach steady state,
 /// never more than the submission's own `min_duration`.
-pub fn steady_state_ms(mean_latency: Option<Duration>, submission_min_ms: u64) -> u64 {
+pub(crate) fn steady_state_ms(mean_latency: Option<Duration>, submission_min_ms: u64) -> u64 {
     mean_latency.map_or(0, |l| {
         ((l.as_secs_f64() * STEADY_STATE_LATENCIES * 1e3).ceil() as u64).min(submission_min_ms)
     })

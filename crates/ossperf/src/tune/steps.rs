@@ -403,7 +403,7 @@ impl Tuner {
     ) -> Summary {
         Summary {
             schema_version: record::SCHEMA_VERSION,
-            scenario: super::scenario_name(self.plan.scenario).to_string(),
+            scenario: crate::settings::scenario_name(self.plan.scenario).to_string(),
             key: key.to_string(),
             precision: self.options.precision,
             probe_queries: sizing::probe_queries(

@@ -96,7 +96,7 @@ fn an_accuracy_run_logs_every_sample_once_with_its_exact_output_tokens() {
     let dataset = ossperf_dataset::bundled_sample()
         .expect("the bundled sample")
         .max_samples(30);
-    let reference = ossperf::cli::simulate::reference_from_dataset(
+    let reference = ossperf::simulate::reference_from_dataset(
         &dataset,
         ossperf_testkit::ossperf_sim::bundled_lcb_solutions(),
     );

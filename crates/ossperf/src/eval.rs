@@ -1,0 +1,155 @@
+//! `ossperf eval`: score an accuracy log the way the reference's `eval_mlperf_accuracy.py` does,
+//! with the same flags, and print the line the submission checker reads.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ossperf_eval::lcb::{LcbOptions, SandboxConfig};
+use ossperf_eval::{report, score_log, EvalOptions, ReferenceRow, Score};
+
+use crate::cli::eval::EvalArgs;
+use crate::output;
+
+/// Reads the reference data into scoring rows, requiring the `dataset` and `ground_truth`
+/// columns as the reference's scorer does.
+pub(crate) fn load_reference(path: &Path) -> anyhow::Result<Vec<ReferenceRow>> {
+    let data = ossperf_dataset::open(path)
+        .with_context(|| format!("cannot read the reference data `{}`", path.display()))?;
+    for column in ["dataset", "ground_truth"] {
+        if !data.schema().iter().any(|(name, _)| name == column) {
+            anyhow::bail!(
+                "reference data `{}` has no `{column}` column: expected the columns `dataset` \
+                 and `ground_truth`",
+                path.display()
+            );
+        }
+    }
+    Ok((0..data.len())
+        .map(|i| ReferenceRow {
+            dataset: data.sub_dataset(i).unwrap_or_default().to_owned(),
+            ground_truth: data.ground_truth(i).map(str::to_owned),
+        })
+        .collect())
+}
+
+/// Scoring options from the command line.
+pub(crate) fn options(args: &EvalArgs) -> EvalOptions {
+    let mut sandbox = SandboxConfig {
+        memory_bytes: args.lcb_memory_mb.saturating_mul(1 << 20),
+        ..SandboxConfig::default()
+    };
+    if let Some(python) = &args.python {
+        sandbox.python = python.clone();
+    }
+    EvalOptions {
+        lcb_tests: args.lcb_tests.clone(),
+        lcb: LcbOptions {
+            workers: args.num_lcb_workers,
+            per_test_timeout: Duration::from_secs(args.lcb_timeout.max(1)),
+            sandbox,
+        },
+        keep_details: args.verbose || args.save_outputs.is_some(),
+        skip_unscored_datasets: args.skip_unscored_datasets,
+    }
+}
+
+/// Runs `ossperf eval`: exit 0 with a complete score, 1 when entries were not evaluable.
+pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let reference = load_reference(&args.reference_data)?;
+    let mut score = score_log(&args.mlperf_log, &reference, &options(&args))
+        .with_context(|| format!("cannot score `{}`", args.mlperf_log.display()))?;
+    for qsl in score.skipped_out_of_range.iter().take(5) {
+        output::warn(&format!(
+            "qsl_idx {qsl} out of range (the reference data has {} rows); entry skipped",
+            reference.len()
+        ));
+    }
+    let mut text = Vec::new();
+    report::write_text(&score, &mut text)?;
+    for line in String::from_utf8_lossy(&text).lines() {
+        output::data(line);
+    }
+    if let Some(path) = &args.save_outputs {
+        write_outputs(path, &score)?;
+    }
+    if !args.verbose {
+        score.details.clear();
+    }
+    if let Some(path) = &args.output_file {
+        let json = serde_json::to_string_pretty(&report::to_json(&score))?;
+        std::fs::write(path, json).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    if let Some(reason) = &score.not_evaluable_reason {
+        output::error(&format!("score incomplete: {reason}"));
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_outputs(path: &Path, score: &Score) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut sorted: Vec<_> = score.details.iter().collect();
+    sorted.sort_by_key(|d| d.qsl_idx);
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    for d in sorted {
+        serde_json::to_writer(&mut out, d)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_data_without_ground_truth_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ref.jsonl");
+        std::fs::write(
+            &path,
+            "{\"input_tokens\": [1, 2], \"dataset\": \"aime25\"}\n",
+        )
+        .unwrap();
+        let err = load_reference(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "reference data `{}` has no `ground_truth` column: expected the columns \
+                 `dataset` and `ground_truth`",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn reference_rows_keep_file_order_and_null_ground_truths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ref.jsonl");
+        std::fs::write(
+            &path,
+            "{\"input_tokens\": [1], \"dataset\": \"aime25\", \"ground_truth\": \"7\"}\n\
+             {\"input_tokens\": [2], \"dataset\": \"gpqa_diamond\", \"ground_truth\": null}\n",
+        )
+        .unwrap();
+        let rows = load_reference(&path).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ReferenceRow {
+                    dataset: "aime25".into(),
+                    ground_truth: Some("7".into())
+                },
+                ReferenceRow {
+                    dataset: "gpqa_diamond".into(),
+                    ground_truth: None
+                },
+            ]
+        );
+    }
+}

@@ -15,6 +15,7 @@
 //! sandbox, not the guard, is what contains hostile code.
 
 pub mod cases;
+pub mod environment;
 mod pickle;
 pub mod sandbox;
 
@@ -236,3 +237,6 @@ pub fn probe(config: &SandboxConfig) -> Result<Strength, String> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod differential_tests;

@@ -36,6 +36,20 @@ PREAMBLE = (
 )
 
 
+# The reference's test processes inherit the scorer's command line, which programs see in
+# sys.argv (fileinput.input() reads the files it names). This is the README's example command;
+# bench/lcb/oracle.py gives lcb_runner the same.
+REFERENCE_ARGV = [
+    "eval_mlperf_accuracy.py",
+    "--mlperf-log",
+    "mlperf_results/offline/accuracy/mlperf_log_accuracy.json",
+    "--reference-data",
+    "/path/to/acc_eval_inputs.parquet",
+    "--tokenizer",
+    "openai/gpt-oss-120b",
+]
+
+
 class TimeoutException(Exception):
     """Raised by the alarm; the reference tells a time limit from an error by this name."""
 
@@ -375,7 +389,7 @@ def main():
     report = os.fdopen(os.dup(1), "w")
     # The process state of lcb_runner's test process: stdin is a fresh /dev/null on fd 0 (as
     # multiprocessing leaves it), stdout and stderr one /dev/null writer (the reference's
-    # worker redirects both), and ints print with up to 50000 digits.
+    # worker redirects both), ints print with up to 50000 digits, and sys.argv is the scorer's.
     sys.stdin.close()
     sys.stdin = open(os.devnull)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -385,6 +399,7 @@ def main():
     sys.stdout = sys.stderr = open(os.devnull, "w")
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(50000)
+    sys.argv = list(REFERENCE_ARGV)
     try:
         results, detail = run_test(payload)
     except BaseException:  # noqa: BLE001 - the reference's test process dies here

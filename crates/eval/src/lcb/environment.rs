@@ -85,7 +85,12 @@ pub fn inspect(config: &SandboxConfig) -> Result<Environment, String> {
 /// and what to install. Empty when nothing differs.
 pub fn notes(python: &Path, env: &Environment) -> Vec<String> {
     let mut lines = Vec::new();
-    let minor = env.version.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+    let minor = env
+        .version
+        .splitn(3, '.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
     if minor != REFERENCE_PYTHON {
         lines.push(format!(
             "LiveCodeBench programs run with `{}` (Python {}); the reference runs them with \

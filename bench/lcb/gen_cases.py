@@ -67,6 +67,16 @@ READERS = {
     "readline_len": "import sys\ns = sys.stdin.readline()\nn = len(s) - 1\nrest = sys.stdin.readline()\na = list(map(int, rest.split()))\na = a if n == len(s.strip()) else a + [1]",
     "input_len": "s = input()\nrest = input()\na = list(map(int, rest.split()))\na = a if len(s) == len(s.strip()) else a + [1]",
     "stdin_detach": "import sys, io\nt = io.TextIOWrapper(sys.stdin.buffer).read().split()\na = list(map(int, t[1:]))",
+    "lambda_input_rstrip": "import sys\ninput = lambda: sys.stdin.readline().rstrip()\nn = int(input())\na = list(map(int, input().split()))",
+    "def_input_rstrip_newline": "import sys\ndef input():\n    return sys.stdin.readline().rstrip('\\r\\n')\nn = int(input())\na = list(map(int, input().split()))",
+    "map_int_lambda": "I = lambda: map(int, input().split())\nn, = I()\na = list(I())",
+    "star_open0": "lines = [*open(0)]\na = list(map(int, lines[1].split()))",
+    "read_strip_split_nl": "import sys\nlines = sys.stdin.read().strip().split('\\n')\na = list(map(int, lines[-1].split()))",
+    "bytesio_fast_io": "import os, io\ninput = io.BytesIO(os.read(0, os.fstat(0).st_size)).readline\nn = int(input())\na = list(map(int, input().split()))",
+    "stdin_reassign_open0": "import sys\nsys.stdin = open(0)\nt = sys.stdin.read().split()\na = list(map(int, t[1:]))",
+    "stdin_reassign_stringio": "import sys, io\nsys.stdin = io.StringIO(sys.stdin.read())\nt = []\nfor line in sys.stdin:\n    t += line.split()\na = list(map(int, t[1:]))",
+    "readline_buffer_decode": "import sys\nn = int(sys.stdin.buffer.readline().decode())\na = list(map(int, sys.stdin.buffer.read().decode().split()))",
+    "thread_stack_main": "import sys, threading\nsys.setrecursionlimit(1 << 20)\nthreading.stack_size(1 << 26)\nres = []\ndef run():\n    t = sys.stdin.read().split()\n    res.extend(map(int, t[1:]))\nth = threading.Thread(target=run)\nth.start()\nth.join()\na = res",
     "readline_next_builtin": "import sys\nit = iter(sys.stdin.read().split())\nn = int(next(it))\na = [int(next(it)) for _ in range(n)]",
 }
 

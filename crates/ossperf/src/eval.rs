@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ossperf_eval::lcb::{LcbOptions, SandboxConfig};
+use ossperf_eval::lcb::{environment, sandbox, LcbOptions, SandboxConfig};
 use ossperf_eval::{report, score_log, EvalOptions, ReferenceRow, Score};
 
 use crate::cli::eval::EvalArgs;
@@ -36,13 +36,11 @@ pub(crate) fn load_reference(path: &Path) -> anyhow::Result<Vec<ReferenceRow>> {
 
 /// Scoring options from the command line.
 pub(crate) fn options(args: &EvalArgs) -> EvalOptions {
-    let mut sandbox = SandboxConfig {
+    let sandbox = SandboxConfig {
         memory_bytes: args.lcb_memory_mb.saturating_mul(1 << 20),
+        python: sandbox::resolve_python(&args.python),
         ..SandboxConfig::default()
     };
-    if let Some(python) = &args.python {
-        sandbox.python = python.clone();
-    }
     EvalOptions {
         lcb_tests: args.lcb_tests.clone(),
         lcb: LcbOptions {
@@ -58,7 +56,18 @@ pub(crate) fn options(args: &EvalArgs) -> EvalOptions {
 /// Runs `ossperf eval`: exit 0 with a complete score, 1 when entries were not evaluable.
 pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let reference = load_reference(&args.reference_data)?;
-    let mut score = score_log(&args.mlperf_log, &reference, &options(&args))
+    let options = options(&args);
+    if options.lcb_tests.is_some() {
+        // Before scoring: what the interpreter lacks against the reference's environment (a
+        // sandbox that cannot start is reported by the scorer itself).
+        let python = &options.lcb.sandbox.python;
+        if let Ok(env) = environment::inspect(&options.lcb.sandbox) {
+            for line in environment::notes(python, &env) {
+                output::warn(&line);
+            }
+        }
+    }
+    let mut score = score_log(&args.mlperf_log, &reference, &options)
         .with_context(|| format!("cannot score `{}`", args.mlperf_log.display()))?;
     for qsl in score.skipped_out_of_range.iter().take(5) {
         output::warn(&format!(

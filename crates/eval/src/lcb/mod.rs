@@ -1,18 +1,21 @@
 //! LiveCodeBench: test cases, the sandboxed runner and the worker pool (accuracy-spec §4.4).
 //!
-//! Each extracted program runs in its own sandboxed `python3` process (see [`sandbox`]) under
-//! the reference's rules: 60 s per test, the whole item killed after `(60 + 1) · n + 5` s, pass
-//! only if every test passes. Items run in parallel, one per worker slot.
+//! Each extracted program runs in its own sandboxed Python process (see [`sandbox`]) that gives
+//! it what lcb_runner gives it at the commit the reference pins (LiveCodeBench `b1e7cab`,
+//! `lcb_runner/evaluation/testing_util.py`; the rules are listed in `docs/EVAL.md`): 60 s per
+//! test, the whole item killed after `(60 + 1) · n + 5` s, pass only if every recorded result is
+//! positive. Items run in parallel, one per worker slot.
 //!
 //! Divergences from the reference, on purpose: the reference aborts with no score when the whole
 //! batch takes over 1,200 s; here every item has its own limit and an overrun is a failed item
-//! (counted in [`crate::Score::lcb_overruns`]). The reference sets no memory limit; here it is
-//! [`SandboxConfig::memory_bytes`] (4 GiB by default). Like the reference, the runner disables
-//! `quit`, `os.fork`, `os.system`, `subprocess.Popen` and the rest of its reliability guard
-//! before the program runs, so such programs fail here as there; the sandbox, not the guard, is
-//! what contains hostile code.
+//! (counted in [`crate::Score::lcb_overruns`]). The reference sets no memory, process or file
+//! limit; here [`SandboxConfig`] sets them (4 GiB of address space by default). Like the
+//! reference, the runner disables `quit`, `os.fork`, `os.system`, `subprocess.Popen` and the rest
+//! of its reliability guard before the program runs, so such programs fail here as there; the
+//! sandbox, not the guard, is what contains hostile code.
 
 pub mod cases;
+pub mod environment;
 mod pickle;
 pub mod sandbox;
 
@@ -64,8 +67,10 @@ pub struct LcbJob {
 pub struct Verdict {
     /// Whether every test passed.
     pub passed: bool,
-    /// Per-test codes as the reference records them (1 pass, -1 killed, -2 wrong answer,
-    /// -3 time limit, -4 runtime or compile error), up to the first failure.
+    /// Per-test results as the reference records them, up to the first failure: 1 pass, 0 a
+    /// call-based wrong answer (the reference stores `False`), -2 a stdin wrong answer, -3 time
+    /// limit, -4 runtime or compile error; `[-2]` when the program ended or hung its test
+    /// process (the reference's value when its test process leaves no result).
     pub results: Vec<i32>,
     /// A one-line explanation.
     pub detail: String,
@@ -76,6 +81,7 @@ pub struct Verdict {
 #[derive(Deserialize)]
 struct RunnerReport {
     results: Vec<i32>,
+    passed: bool,
     detail: String,
 }
 
@@ -99,7 +105,7 @@ pub fn run_job(
     });
     let fail = |detail: String, overrun: bool| Verdict {
         passed: false,
-        results: vec![-1; suite.inputs.len().max(1)],
+        results: vec![-2],
         detail,
         overrun,
     };
@@ -122,16 +128,14 @@ pub fn run_job(
     }
     match serde_json::from_slice::<RunnerReport>(&out.stdout) {
         Ok(report) => Verdict {
-            passed: !report.results.is_empty()
-                && report.results.len() == suite.inputs.len()
-                && report.results.iter().all(|&r| r > 0),
+            passed: report.passed,
             results: report.results,
             detail: report.detail,
             overrun: false,
         },
         Err(_) => fail(
             format!(
-                "the program ended the runner ({:?}) before any verdict",
+                "the program ended its test process ({:?}) before any verdict",
                 out.exit
             ),
             false,
@@ -233,3 +237,6 @@ pub fn probe(config: &SandboxConfig) -> Result<Strength, String> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod differential_tests;

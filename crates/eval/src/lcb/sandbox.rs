@@ -89,22 +89,29 @@ pub fn reserve_slots(n: u32) -> u32 {
     }
 }
 
-/// The system interpreter: `/usr/bin/python3` or `/usr/local/bin/python3` when present (a
-/// version-manager shim in root's home is neither fast nor readable by the sandbox user), else
-/// the first `python3` on `PATH`.
+/// The system interpreter: [`resolve_python`] of `python3`.
 pub fn default_python() -> PathBuf {
-    for p in ["/usr/bin/python3", "/usr/local/bin/python3"] {
-        if Path::new(p).is_file() {
-            return PathBuf::from(p);
-        }
+    resolve_python("python3")
+}
+
+/// The interpreter `--python` names: a value with a `/` is a path, used as given; a bare name
+/// is looked for in `/usr/bin` and `/usr/local/bin` first, then on `PATH` (a version-manager
+/// shim in root's home is neither fast nor readable by the sandbox user), and is returned
+/// unchanged when found nowhere (the probe then says so).
+pub fn resolve_python(name: &str) -> PathBuf {
+    if name.contains('/') {
+        return PathBuf::from(name);
     }
-    std::env::var_os("PATH")
-        .and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|d| d.join("python3"))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/python3"))
+    let system = ["/usr/bin", "/usr/local/bin"].map(PathBuf::from);
+    let path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    system
+        .iter()
+        .chain(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// How strongly runs are isolated.

@@ -29,9 +29,10 @@ pub struct EvalArgs {
     /// Address-space limit of each LiveCodeBench program, in MiB
     #[arg(long, default_value_t = 4096, value_name = "MIB")]
     pub lcb_memory_mb: u64,
-    /// The python3 that runs LiveCodeBench programs
-    #[arg(long, value_name = "PATH")]
-    pub python: Option<PathBuf>,
+    /// The Python that runs LiveCodeBench programs: a path, or a name looked for in /usr/bin,
+    /// /usr/local/bin, then PATH
+    #[arg(long, value_name = "PYTHON", default_value = "python3")]
+    pub python: String,
     /// Accepted for compatibility with the reference; the o200k_harmony tokenizer is built in
     #[arg(long, hide = true)]
     pub tokenizer: Option<String>,

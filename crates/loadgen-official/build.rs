@@ -31,9 +31,9 @@ mod official {
             Some(dir) => PathBuf::from(dir),
             None => fail(
                 "the `official` feature needs MLPERF_LOADGEN_SRC: the directory of the official \
-                 LoadGen's sources (`pip download --no-binary :all: --no-deps \
-                 mlcommons-loadgen==6.0.17`, then unpack it; or `loadgen/` of a clone of \
-                 mlcommons/inference)",
+                 LoadGen's sources (`bash scripts/official-loadgen-src.sh` downloads the \
+                 `mlcommons-loadgen` source distribution and prints it; `loadgen/` of a clone of \
+                 mlcommons/inference works too)",
             ),
         };
         for name in SOURCES.iter().chain(&["loadgen.h", "test_settings.h"]) {
@@ -130,6 +130,7 @@ mod official {
             .unwrap_or_else(|_| "unknown".to_string())
     }
 
+    #[allow(clippy::print_stderr)] // a build script speaks to the user through stderr
     fn fail(message: &str) -> ! {
         eprintln!("error: {message}");
         std::process::exit(1);

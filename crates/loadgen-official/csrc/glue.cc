@@ -148,4 +148,7 @@ void ossperf_lg_first_token(uint64_t id, const uint8_t* data, size_t size,
 
 void ossperf_lg_register_issue_thread() { mlperf::RegisterIssueQueryThread(); }
 
+// Stops issuing; StartTest returns once the issued samples are answered (Ctrl-C).
+void ossperf_lg_abort() { mlperf::AbortTest(); }
+
 }  // extern "C"

@@ -238,7 +238,7 @@ struct Strings {
 }
 
 #[cfg(official_loadgen)]
-mod ffi {
+pub(crate) mod ffi {
     use super::*;
 
     #[repr(C)]
@@ -266,6 +266,11 @@ mod ffi {
         fn ossperf_lg_start_test(test: *const LgTest);
         fn ossperf_lg_complete(id: u64, data: *const u8, size: usize, n_tokens: i64);
         fn ossperf_lg_first_token(id: u64, data: *const u8, size: usize, n_tokens: i64);
+        fn ossperf_lg_abort();
+    }
+
+    pub(crate) fn abort() {
+        unsafe { ossperf_lg_abort() }
     }
 
     /// # Safety of the callbacks
@@ -342,10 +347,11 @@ mod ffi {
 
 /// Without the library nothing reaches these: `start_test` answers `NotBuilt` first.
 #[cfg(not(official_loadgen))]
-mod ffi {
+pub(crate) mod ffi {
     use super::*;
 
     pub(super) fn start_test(_: &Context<'_>, _: &Strings, _: i32, _: &dyn QuerySampleLibrary) {}
+    pub(crate) fn abort() {}
     pub(super) fn complete(_: u64, _: &[u8], _: i64) {}
     pub(super) fn first_token(_: u64, _: &[u8], _: i64) {}
 }

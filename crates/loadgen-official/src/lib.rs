@@ -75,6 +75,15 @@ pub fn version() -> Option<&'static str> {
 }
 
 static RAN: AtomicBool = AtomicBool::new(false);
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Stops issuing new queries (Ctrl-C); the running test returns once the samples already
+/// issued are answered. Does nothing when no official test is running.
+pub fn abort() {
+    if RUNNING.load(Ordering::SeqCst) {
+        bridge::ffi::abort();
+    }
+}
 
 /// Runs one test under the official library: loads the conf files as `run_mlperf.py` does,
 /// issues queries to `sut`, and writes the `mlperf_log_*` files into `test.outdir`. Returns
@@ -95,7 +104,10 @@ pub fn start_test(
     if RAN.swap(true, Ordering::SeqCst) {
         return Err(Error::SecondTest);
     }
-    bridge::run(sut, qsl, test, mode, scenario_name(test.scenario))
+    RUNNING.store(true, Ordering::SeqCst);
+    let outcome = bridge::run(sut, qsl, test, mode, scenario_name(test.scenario));
+    RUNNING.store(false, Ordering::SeqCst);
+    outcome
 }
 
 /// LoadGen's name of the scenario, as `FromConfig` expects it.

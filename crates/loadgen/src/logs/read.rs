@@ -38,6 +38,10 @@ pub enum ReadError {
 #[derive(Debug, Clone, Default)]
 pub struct DetailLog {
     entries: Vec<(String, Value)>,
+    /// Entries LoadGen marked `is_warning`.
+    pub warnings: u64,
+    /// Entries LoadGen marked `is_error`.
+    pub errors: u64,
 }
 
 impl DetailLog {
@@ -55,16 +59,19 @@ impl DetailLog {
 
     /// Parses the text of a detail log; the error is the 1-based number of a bad line.
     pub fn parse(text: &str) -> Result<Self, usize> {
-        let mut entries = Vec::new();
+        let mut log = Self::default();
         for (i, line) in text.lines().enumerate() {
             let Some(json) = line.strip_prefix(":::MLLOG ") else {
                 continue;
             };
             let mut v: Value = serde_json::from_str(json).map_err(|_| i + 1)?;
             let key = v["key"].as_str().ok_or(i + 1)?.to_string();
-            entries.push((key, v["value"].take()));
+            let flag = |name: &str| u64::from(v["metadata"][name].as_bool().unwrap_or(false));
+            log.warnings += flag("is_warning");
+            log.errors += flag("is_error");
+            log.entries.push((key, v["value"].take()));
         }
-        Ok(Self { entries })
+        Ok(log)
     }
 
     /// The last value logged under `key`.

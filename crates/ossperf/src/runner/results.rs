@@ -39,7 +39,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
         .iter()
         .map(|s| {
             let sut = by_id
-                .binary_search_by_key(&(s.seq_id + 1), SutRecord::response_id)
+                .binary_search_by_key(&s.response_id, SutRecord::response_id)
                 .ok()
                 .map(|i| &by_id[i]);
             RequestRecord {

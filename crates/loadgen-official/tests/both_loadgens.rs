@@ -178,9 +178,11 @@ fn detail(dir: &Path) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// Keys whose values are times, dates, versions or build facts: present in both, not compared.
+/// Keys whose values are times, dates, versions, build facts or the logger's own state (its
+/// retry counts): present in both, not compared.
 fn varies(key: &str) -> bool {
     key.starts_with("loadgen_")
+        || key.starts_with("logger_")
         || key.starts_with("result_")
         || key.starts_with("power_")
         || key.contains("datetime")

@@ -93,7 +93,7 @@ pub mod sut;
 pub use sut::{QuerySample, QuerySampleIndex, QuerySampleLibrary, ResponseId, SystemUnderTest};
 pub mod responder;
 
-pub use responder::Responder;
+pub use responder::{Responder, ResponseSink};
 
 pub mod clock;
 pub mod early_stopping;

@@ -15,6 +15,9 @@ pub struct SampleRecord {
     pub phase: Phase,
     /// Global sample sequence number (`seq_id` of the accuracy log).
     pub seq_id: u64,
+    /// The id the SUT answered it by (`seq_id + 1` here; the official library's own ids when
+    /// it drove the test).
+    pub response_id: crate::ResponseId,
     /// The QSL index.
     pub qsl_idx: usize,
     /// When its query was due.

@@ -109,6 +109,17 @@ pub struct FailureSummary {
 }
 
 impl FailureSummary {
+    /// Counts one failed sample and keeps its reason while fewer than [`KEPT_MESSAGES`]
+    /// distinct reasons are kept.
+    pub fn record(&mut self, reason: &str) {
+        self.count += 1;
+        if let Some(entry) = self.reasons.iter_mut().find(|(r, _)| r == reason) {
+            entry.1 += 1;
+        } else if self.reasons.len() < KEPT_MESSAGES {
+            self.reasons.push((reason.to_string(), 1));
+        }
+    }
+
     /// The reason line for the report: `N samples failed: `a` (×2), `b``.
     pub fn reason_line(&self) -> String {
         let kept: Vec<String> = self
@@ -295,12 +306,7 @@ impl Series {
         }
         let _ = slot.reason.set(reason.into());
         if let Ok(mut failures) = self.failures.lock() {
-            failures.count += 1;
-            if let Some(entry) = failures.reasons.iter_mut().find(|(r, _)| r == reason) {
-                entry.1 += 1;
-            } else if failures.reasons.len() < KEPT_MESSAGES {
-                failures.reasons.push((reason.to_string(), 1));
-            }
+            failures.record(reason);
         }
         slot.complete_ns.store(ns, Ordering::Release);
         if slot.log_accuracy {
@@ -310,18 +316,40 @@ impl Series {
     }
 }
 
+/// Where a [`Responder`]'s answers go when a LoadGen other than this crate's drives the test
+/// (the official C++ library, in `ossperf-loadgen-official`). It takes its own timestamps.
+pub trait ResponseSink: Send + Sync + std::fmt::Debug {
+    /// `QuerySamplesComplete` for one sample.
+    fn complete(&self, id: ResponseId, data: &[u8], n_tokens: i64);
+    /// `FirstTokenComplete` for one sample.
+    fn first_token(&self, id: ResponseId, data: &[u8], n_tokens: i64);
+    /// The sample ended with an error; the sink decides how that LoadGen hears of it.
+    fn fail(&self, id: ResponseId, reason: &str);
+}
+
 /// A cheap, cloneable handle through which the SUT answers samples, from any thread.
 ///
 /// A default `Responder` is detached: its calls do nothing (useful in SUT unit tests).
 #[derive(Clone, Debug, Default)]
 pub struct Responder {
     series: Option<Arc<Series>>,
+    sink: Option<Arc<dyn ResponseSink>>,
 }
 
 impl Responder {
     pub(crate) fn new(series: Arc<Series>) -> Self {
         Self {
             series: Some(series),
+            sink: None,
+        }
+    }
+
+    /// A responder that hands every answer to `sink` (another LoadGen). Arrival times given
+    /// to the `_at` methods are not passed on: that LoadGen stamps answers when it gets them.
+    pub fn external(sink: Arc<dyn ResponseSink>) -> Self {
+        Self {
+            series: None,
+            sink: Some(sink),
         }
     }
 
@@ -335,6 +363,8 @@ impl Responder {
     pub fn complete_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
         if let Some(series) = &self.series {
             series.complete(id, data, n_tokens, at);
+        } else if let Some(sink) = &self.sink {
+            sink.complete(id, data, n_tokens);
         }
     }
 
@@ -345,9 +375,11 @@ impl Responder {
     }
 
     /// `FirstTokenComplete` with the time the first token's bytes arrived.
-    pub fn first_token_at(&self, id: ResponseId, data: &[u8], _n_tokens: i64, at: Instant) {
+    pub fn first_token_at(&self, id: ResponseId, data: &[u8], n_tokens: i64, at: Instant) {
         if let Some(series) = &self.series {
             series.first_token(id, data, at);
+        } else if let Some(sink) = &self.sink {
+            sink.first_token(id, data, n_tokens);
         }
     }
 
@@ -357,6 +389,8 @@ impl Responder {
     pub fn fail(&self, id: ResponseId, reason: &str) {
         if let Some(series) = &self.series {
             series.fail(id, reason);
+        } else if let Some(sink) = &self.sink {
+            sink.fail(id, reason);
         }
     }
 }

@@ -473,9 +473,11 @@ impl Test<'_> {
             if q.issued_ns.load(Ordering::Acquire) == NO_TIME {
                 continue; // another issue thread's query, not reached
             }
+            let seq_id = series.first_seq + i as u64;
             let record = SampleRecord {
                 phase,
-                seq_id: series.first_seq + i as u64,
+                seq_id,
+                response_id: seq_id + 1,
                 qsl_idx: slot.qsl_idx,
                 scheduled_ns: q.scheduled_ns.load(Ordering::Acquire),
                 issued_ns: q.issued_ns.load(Ordering::Acquire),

@@ -15,6 +15,16 @@ pub enum BackendArg {
     Sim,
 }
 
+/// Which LoadGen drives the test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LoadgenArg {
+    /// ossperf's own LoadGen (the same samples, schedules and logs as the official 6.0.17)
+    #[default]
+    Native,
+    /// The official C++ library, in a build with `--features official-loadgen`
+    Official,
+}
+
 /// Arguments of `ossperf run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -29,6 +39,10 @@ pub struct RunArgs {
     /// Use only the first N rows of the dataset
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_samples: Option<u64>,
+
+    /// LoadGen to drive the test (`official` needs a build with `--features official-loadgen`)
+    #[arg(long, value_enum, default_value = "native")]
+    pub loadgen: LoadgenArg,
 
     /// Directory for the logs, laid out `<dir>/<scenario>/<performance|accuracy>/`
     #[arg(long, value_name = "DIR", default_value = "mlperf_results")]

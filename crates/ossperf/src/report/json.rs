@@ -52,6 +52,7 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
         scenario,
         mode,
         model_key,
+        loadgen,
         settings,
         verdict,
         metrics,
@@ -67,6 +68,7 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
     field(out, "scenario", scenario)?;
     field(out, "mode", mode)?;
     field(out, "model_key", model_key)?;
+    field(out, "loadgen", loadgen)?;
     list(out, "settings", settings)?;
     field(out, "verdict", verdict)?;
     list(out, "metrics", metrics)?;

@@ -30,6 +30,9 @@ pub struct RunResults {
     pub mode: String,
     /// The model key the settings were resolved for (`gpt-oss-120b`).
     pub model_key: String,
+    /// Which LoadGen drove the test (files written before this field: ossperf's own).
+    #[serde(default)]
+    pub loadgen: LoadgenInfo,
     /// The effective settings, in the order LoadGen reports them.
     pub settings: Vec<Setting>,
     /// VALID or INVALID, with each check and the recommendations.
@@ -42,6 +45,55 @@ pub struct RunResults {
     pub requests: Vec<RequestRecord>,
     /// Server-side metric samples over time (scraped Prometheus values), possibly empty.
     pub server_metrics: Vec<MetricSeries>,
+}
+
+/// Which LoadGen drove a test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadgenInfo {
+    /// `native` (ossperf's own) or `official` (the C++ library).
+    pub kind: String,
+    /// The official LoadGen version it is (official) or reproduces (native).
+    pub version: String,
+}
+
+impl Default for LoadgenInfo {
+    fn default() -> Self {
+        Self::native()
+    }
+}
+
+impl LoadgenInfo {
+    /// The official version ossperf's LoadGen reproduces.
+    pub const NATIVE_REPRODUCES: &'static str = "6.0.17";
+
+    /// ossperf's own LoadGen.
+    pub fn native() -> Self {
+        Self {
+            kind: "native".into(),
+            version: Self::NATIVE_REPRODUCES.into(),
+        }
+    }
+
+    /// The official library of `version`.
+    pub fn official(version: &str) -> Self {
+        Self {
+            kind: "official".into(),
+            version: version.into(),
+        }
+    }
+
+    /// `ossperf's LoadGen (reproduces the official 6.0.17)` or `the official LoadGen 6.0.17`.
+    pub fn describe(&self) -> String {
+        if self.kind == "official" {
+            format!("the official LoadGen {} (C++ library)", self.version)
+        } else {
+            format!(
+                "ossperf's LoadGen (reproduces the official {})",
+                self.version
+            )
+        }
+    }
 }
 
 /// One effective setting, as LoadGen names and prints it.

@@ -6,8 +6,8 @@
 //! LoadGen's rules, so a report of a sample run is internally consistent.
 
 use super::model::{
-    Check, Constraint, EarlyStopping, Endpoint, Metric, MetricPoint, MetricSeries, RequestError,
-    RequestRecord, RunResults, Setting, Unit, Verdict, SCHEMA_VERSION,
+    Check, Constraint, EarlyStopping, Endpoint, LoadgenInfo, Metric, MetricPoint, MetricSeries,
+    RequestError, RequestRecord, RunResults, Setting, Unit, Verdict, SCHEMA_VERSION,
 };
 use super::stats::percentile;
 
@@ -114,6 +114,7 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
         scenario: "Server".into(),
         mode: "PerformanceOnly".into(),
         model_key: "gpt-oss-120b".into(),
+        loadgen: LoadgenInfo::native(),
         settings: settings(seed),
         verdict: verdict(valid),
         metrics,

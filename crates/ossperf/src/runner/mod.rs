@@ -2,6 +2,7 @@
 //! servers → run LoadGen with the gpt-oss SUT → write results and the report.
 
 pub(crate) mod generation;
+mod official;
 mod plan;
 mod progress;
 mod qsl;
@@ -18,7 +19,7 @@ use ossperf_client::SamplingParams;
 use ossperf_dataset::{Dataset, OpenOptions};
 use ossperf_loadgen::{run_test, LogSettings, RunControl, Scenario, TestReport};
 
-use crate::cli::run::RunArgs;
+use crate::cli::run::{LoadgenArg, RunArgs};
 use crate::sut::{GptOssSut, SutConfig};
 pub(crate) use plan::RunPlan;
 
@@ -30,6 +31,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     announce(&plan, &dataset);
     let outcome = session.execute(&plan, &dataset, true)?;
     crate::output::data(outcome.report.summary.trim_end());
+    crate::output::info(&format!("LoadGen: {}", outcome.results.loadgen.describe()));
     print_endpoints(&outcome.results.endpoints);
     if let Some(view) = session.simulator_view() {
         crate::output::info(&view);
@@ -114,13 +116,17 @@ impl Session {
             std::time::Instant::now(),
             Duration::from_secs(1),
         );
-        let report = run_test(
-            &sut,
-            &qsl,
-            &plan.loaded.settings,
-            &log_settings(plan),
-            &control,
-        );
+        let report = match plan.loadgen {
+            LoadgenArg::Native => run_test(
+                &sut,
+                &qsl,
+                &plan.loaded.settings,
+                &log_settings(plan),
+                &control,
+            )
+            .map_err(anyhow::Error::from),
+            LoadgenArg::Official => official::run(plan, &sut, &qsl),
+        };
         if let Some(live) = live {
             live.finish();
         }
@@ -133,6 +139,12 @@ impl Session {
             endpoints: results::counts_since(&counts_before, self.servers.client.endpoint_stats()),
             model_key: plan.model(),
             started_at,
+            loadgen: match plan.loadgen {
+                LoadgenArg::Native => crate::report::LoadgenInfo::native(),
+                LoadgenArg::Official => crate::report::LoadgenInfo::official(
+                    ossperf_loadgen_official::version().unwrap_or("unknown"),
+                ),
+            },
         });
         results.server_metrics = server_metrics;
         let json = crate::report::write_results(&plan.log_dir, &results)?;

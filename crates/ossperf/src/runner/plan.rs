@@ -11,7 +11,7 @@ use ossperf_loadgen::{ConfFile, LoadedSettings, Scenario, TestMode};
 
 use super::generation::{Generation, GenerationFile, GenerationOverrides};
 use crate::cli::conf_args::ScenarioArg;
-use crate::cli::run::{BackendArg, RunArgs};
+use crate::cli::run::{BackendArg, LoadgenArg, RunArgs};
 
 /// Settings used with the bundled sample when no `--user-conf` is given: short runs sized for
 /// the sample and the simulator, for a first look (not for a submission).
@@ -42,6 +42,21 @@ pub(crate) struct SimOptions {
     pub accuracy: f64,
 }
 
+/// The conf files as given, for a LoadGen that reads files itself (the official library).
+#[derive(Debug, Clone)]
+pub(crate) struct ConfFiles {
+    /// `--mlperf-conf`.
+    pub mlperf: Option<PathBuf>,
+    /// `--user-conf`.
+    pub user: Option<PathBuf>,
+    /// The user.conf used when none is given (the reference one, or the demo one).
+    pub default_user: &'static str,
+    /// `--audit-config`.
+    pub audit: Option<PathBuf>,
+    /// The mode the command line asks for, before an audit.config changes it.
+    pub mode: TestMode,
+}
+
 /// Everything a run needs, resolved and checked.
 #[derive(Debug, Clone)]
 pub(crate) struct RunPlan {
@@ -69,6 +84,10 @@ pub(crate) struct RunPlan {
     pub timeout: Duration,
     /// Whether the demo user.conf stands in for a missing `--user-conf`.
     pub demo_conf: bool,
+    /// Which LoadGen drives the test.
+    pub loadgen: LoadgenArg,
+    /// The conf files as given.
+    pub conf_files: ConfFiles,
 }
 
 impl RunPlan {
@@ -78,6 +97,7 @@ impl RunPlan {
             conf,
             input_file,
             max_samples,
+            loadgen,
             output_dir,
             backend,
             server_url,
@@ -145,6 +165,20 @@ impl RunPlan {
                 |n| n.to_string_lossy().into_owned(),
             )
         });
+        if loadgen == LoadgenArg::Official && ossperf_loadgen_official::version().is_none() {
+            bail!("{}", ossperf_loadgen_official::Error::NotBuilt);
+        }
+        let conf_files = ConfFiles {
+            mlperf: conf.mlperf_conf.clone(),
+            user: conf.user_conf.clone(),
+            default_user: if demo_conf {
+                DEMO_USER_CONF
+            } else {
+                ossperf_loadgen::config::REFERENCE_USER_CONF
+            },
+            audit: conf.audit_config.clone(),
+            mode: conf.mode(),
+        };
         Ok(RunPlan {
             scenario: conf.scenario,
             log_dir: output_dir
@@ -160,6 +194,8 @@ impl RunPlan {
             max_concurrency: max_concurrency as usize,
             timeout: Duration::from_secs(timeout),
             demo_conf,
+            loadgen,
+            conf_files,
         })
     }
 

@@ -26,6 +26,8 @@ pub(super) struct Inputs<'a> {
     pub model_key: &'a str,
     /// When the run started, RFC 3339.
     pub started_at: String,
+    /// Which LoadGen drove it.
+    pub loadgen: crate::report::LoadgenInfo,
 }
 
 /// Builds the result model of a finished run.
@@ -39,7 +41,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
         .iter()
         .map(|s| {
             let sut = by_id
-                .binary_search_by_key(&(s.seq_id + 1), SutRecord::response_id)
+                .binary_search_by_key(&s.response_id, SutRecord::response_id)
                 .ok()
                 .map(|i| &by_id[i]);
             RequestRecord {
@@ -73,6 +75,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
         scenario: report.scenario.as_str().into(),
         mode: report.mode.as_str().into(),
         model_key: inputs.model_key.into(),
+        loadgen: inputs.loadgen,
         settings: report
             .settings
             .effective_values()

@@ -67,6 +67,7 @@ pub(super) fn install(
                  and writing the logs (press Ctrl-C again to exit at once)",
             );
             control.abort();
+            ossperf_loadgen_official::abort();
             sut.cancel_all();
         }
     });

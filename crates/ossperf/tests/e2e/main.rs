@@ -7,6 +7,7 @@ mod compliance;
 mod conf;
 mod endpoints;
 mod faults;
+mod official;
 mod report;
 mod run;
 mod serve;

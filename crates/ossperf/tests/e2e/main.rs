@@ -9,6 +9,7 @@ mod endpoints;
 mod faults;
 mod official;
 mod report;
+mod regression;
 mod run;
 mod serve;
 mod signals;

@@ -26,6 +26,7 @@ pub(crate) use plan::RunPlan;
 /// Runs `ossperf run` to the end and returns the exit code.
 pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let plan = RunPlan::resolve(args)?;
+    check_outputs(&plan)?;
     let dataset = load_dataset(&plan)?;
     let session = Session::open(&plan, &dataset)?;
     announce(&plan, &dataset);
@@ -78,12 +79,7 @@ impl Session {
         dataset: &Dataset,
         progress: bool,
     ) -> anyhow::Result<Outcome> {
-        std::fs::create_dir_all(&plan.log_dir).with_context(|| {
-            format!(
-                "cannot create the output directory `{}`",
-                plan.log_dir.display()
-            )
-        })?;
+        check_outputs(plan)?;
         let qsl = qsl::DatasetQsl::new(dataset).encoding_for(
             self.servers.client.clone(),
             sampling(plan),
@@ -172,6 +168,20 @@ impl Session {
             .as_ref()
             .and_then(server::simulator_view)
     }
+}
+
+/// Finds an output that cannot be written now, before a server is started or a query sent,
+/// not after the whole run.
+pub(crate) fn check_outputs(plan: &RunPlan) -> anyhow::Result<()> {
+    let partial = format!("{}.partial", crate::report::RESULTS_FILE);
+    crate::results_dir::check_writable(
+        &plan.log_dir,
+        &[
+            crate::report::RESULTS_FILE,
+            &partial,
+            crate::report::REPORT_FILE,
+        ],
+    )
 }
 
 /// Reads the dataset the plan names (or the bundled sample), keeping `--max-samples` rows.

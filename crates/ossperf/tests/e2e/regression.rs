@@ -39,3 +39,101 @@ fn a_reader_that_exits_early_ends_dataset_inspect_quietly_with_status_0() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(out.stderr.is_empty(), "{}", text(&out));
 }
+
+const FAST_CONF: &str = "\
+gpt-oss-120b.*.performance_sample_count_override = 0
+gpt-oss-120b.Offline.min_duration = 0
+gpt-oss-120b.Server.min_duration = 0
+gpt-oss-120b.Server.min_query_count = 40
+gpt-oss-120b.Server.target_qps = 100
+";
+
+/// `ossperf run` on the zero-cost simulator with fast settings, in `dir`, writing `dir/out`.
+fn fast_run(dir: &Path, args: &[&str]) -> Output {
+    let conf = dir.join("user.conf");
+    std::fs::write(&conf, FAST_CONF).unwrap();
+    ossperf()
+        .current_dir(dir)
+        .args(["run", "--sim-profile", "zero", "--sim-output-len", "8"])
+        .args(["--max-samples", "20", "--user-conf"])
+        .arg(&conf)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+// issue 17, item 2: `compliance test09 -- <run flags>` overwrote the user's performance run
+// in `<output-dir>/<scenario>/performance/` and left `TEST09-audit.config` behind.
+#[test]
+fn an_audit_run_never_overwrites_a_performance_run_or_an_earlier_audit_run() {
+    let dir = ossperf_testkit::temp_dir();
+    let out = fast_run(dir.path(), &["--output-dir", "runs"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let perf = dir.path().join("runs/offline/performance");
+    let before = std::fs::read(perf.join("mlperf_log_detail.txt")).unwrap();
+    for _ in 0..2 {
+        let out = ossperf()
+            .current_dir(dir.path())
+            .args(["compliance", "test09", "-o", "compliance", "--"])
+            .args(["--sim-profile", "zero", "--max-samples", "20"])
+            .args(["--user-conf", "user.conf", "--output-dir", "runs"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let after = std::fs::read(perf.join("mlperf_log_detail.txt")).unwrap();
+    assert!(before == after, "the performance run was rewritten");
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("runs/offline"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["TEST09", "TEST09-2", "performance"]);
+    for run in ["TEST09", "TEST09-2"] {
+        let run = dir.path().join("runs/offline").join(run);
+        assert!(run.join("mlperf_log_accuracy.json").is_file());
+        assert!(
+            run.join("audit.config").is_file(),
+            "the audit run's own record"
+        );
+    }
+    let mut top: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["compliance", "runs", "user.conf"], "nothing stray");
+    let mut layout: Vec<String> = std::fs::read_dir(dir.path().join("compliance"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    layout.sort();
+    assert_eq!(layout, ["TEST09"]);
+}
+
+// issue 17, item 6: a `results.json` that could not be written was found only after the whole
+// run, leaving a `.partial` file and no summary.
+#[test]
+fn an_output_that_cannot_be_written_stops_the_run_before_the_first_query() {
+    let dir = ossperf_testkit::temp_dir();
+    let logs = dir.path().join("out/offline/performance");
+    std::fs::create_dir_all(logs.join("results.json")).unwrap();
+    let out = fast_run(dir.path(), &["--output-dir", "out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "error: cannot write `out/offline/performance/results.json`: it exists and is not a \
+         file; move it away or choose another --output-dir"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["results.json"],
+        "no log, no .partial: nothing was run"
+    );
+}

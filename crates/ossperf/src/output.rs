@@ -45,6 +45,32 @@ pub fn progress(line: &str) {
     let _ = err.flush();
 }
 
+/// The width of the terminal on stderr in columns: `COLUMNS` when set, else the terminal's
+/// own, else 80. Read at every update, so a resized window is followed.
+pub fn terminal_width() -> usize {
+    if let Some(cols) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+    {
+        return cols;
+    }
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct it is given, which lives here.
+    #[allow(unsafe_code)]
+    let ok = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    if ok && size.ws_col > 0 {
+        usize::from(size.ws_col)
+    } else {
+        80
+    }
+}
+
 /// Ends the live progress line so the next output starts on a fresh line.
 pub fn progress_done() {
     eprintln!();

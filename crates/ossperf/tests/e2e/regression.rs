@@ -137,3 +137,105 @@ fn an_output_that_cannot_be_written_stops_the_run_before_the_first_query() {
         "no log, no .partial: nothing was run"
     );
 }
+
+/// Runs `cmd` with stderr on a pseudo-terminal `cols` columns wide and returns what the
+/// terminal received.
+#[allow(unsafe_code)]
+fn stderr_on_terminal(cmd: &mut Command, cols: u16) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two descriptors into the integers given; the name and termios
+    // are left out, and `size` lives through the call.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned here alone.
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        )
+    };
+    let mut child = cmd
+        .env_remove("COLUMNS")
+        .stdout(Stdio::null())
+        .stderr(slave)
+        .spawn()
+        .expect("start ossperf");
+    let reader = std::thread::spawn(move || {
+        let mut master = master;
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // The read fails (EIO) once the child has closed the terminal's last writer.
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let status = child.wait().expect("wait for ossperf");
+    // `cmd` keeps a copy of the slave in its stdio config; drop it so the reader sees the end.
+    drop(std::mem::replace(cmd, Command::new("true")));
+    (status, reader.join().expect("reader"))
+}
+
+// issue 17, item 4: the live line was about 165 columns, not fitted to the terminal; at 80
+// columns every update left wrapped fragments.
+#[test]
+fn the_live_line_fits_an_80_column_terminal() {
+    let dir = ossperf_testkit::temp_dir();
+    let conf = dir.path().join("user.conf");
+    std::fs::write(
+        &conf,
+        "gpt-oss-120b.*.performance_sample_count_override = 0\n\
+         gpt-oss-120b.Server.min_duration = 1600\n\
+         gpt-oss-120b.Server.min_query_count = 1\n\
+         gpt-oss-120b.Server.target_qps = 20\n",
+    )
+    .unwrap();
+    let mut cmd = ossperf();
+    cmd.current_dir(dir.path())
+        .args(["run", "--scenario", "server", "--sim-profile", "zero"])
+        .args(["--sim-output-len", "8", "--max-samples", "20"])
+        .arg("--user-conf")
+        .arg(&conf);
+    let (status, screen) = stderr_on_terminal(&mut cmd, 80);
+    assert!(status.success(), "{screen}");
+    let updates: Vec<&str> = screen
+        .split(['\r', '\n'])
+        .map(|s| s.trim_start_matches("\x1b[2K"))
+        .filter(|s| s.starts_with('[') && s.contains(" issued "))
+        .collect();
+    assert!(
+        !updates.is_empty(),
+        "no live line on the terminal:\n{screen}"
+    );
+    for line in &updates {
+        assert!(
+            line.chars().count() < 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    assert!(
+        updates.iter().any(|l| l.contains("TTFT p99")),
+        "{updates:#?}"
+    );
+}

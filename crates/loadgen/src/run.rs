@@ -513,13 +513,7 @@ impl Test<'_> {
     fn invalid_reasons(&self, performance: Option<&PerformanceResult>) -> Vec<String> {
         let mut invalid_reasons = Vec::new();
         if let Some(r) = performance.filter(|r| !r.valid) {
-            let reason = r.loadgen_invalid_reason();
-            if !reason.is_empty() {
-                invalid_reasons.push(reason.trim_end().to_string());
-            }
-            if !r.early_stopping_met {
-                invalid_reasons.push("Early stopping not satisfied.".to_string());
-            }
+            invalid_reasons.extend(r.reasons());
         }
         if self.failures.count > 0 {
             invalid_reasons.push(self.failures.reason_line());

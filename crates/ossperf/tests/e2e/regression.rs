@@ -239,3 +239,149 @@ fn the_live_line_fits_an_80_column_terminal() {
         "{updates:#?}"
     );
 }
+
+/// The `<svg class="chart">` elements of a report, each with its title.
+fn charts(html: &str) -> Vec<(String, String)> {
+    html.split("<svg class=\"chart\"")
+        .skip(1)
+        .map(|rest| {
+            let svg = &rest[..rest.find("</svg>").unwrap()];
+            let title = attr(svg, "aria-label").unwrap_or_default();
+            (title, svg.to_string())
+        })
+        .collect()
+}
+
+/// The value of the first `name="..."` in `text`.
+fn attr(text: &str, name: &str) -> Option<String> {
+    let start = text.find(&format!("{name}=\""))? + name.len() + 2;
+    let len = text[start..].find('"')?;
+    Some(text[start..start + len].to_string())
+}
+
+/// Every `(x, y)` of a path's `d` (`M1,2L3,4...Z`).
+fn path_points(d: &str) -> Vec<(f64, f64)> {
+    d.trim_end_matches('Z')
+        .split(['M', 'L'])
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
+/// The texts of the elements that start with `prefix` (`<text class="legend"`), with the tag.
+fn elements<'a>(svg: &'a str, prefix: &str) -> Vec<(&'a str, &'a str)> {
+    svg.match_indices(prefix)
+        .map(|(i, _)| {
+            let tag_end = i + svg[i..].find('>').unwrap();
+            let text_end = tag_end + svg[tag_end..].find('<').unwrap();
+            (&svg[i..tag_end], &svg[tag_end + 1..text_end])
+        })
+        .collect()
+}
+
+// issue 17, item 5: fills closed with a diagonal, the queue chart's y axis read `0,0,0,0,0,0`,
+// legends fell off the chart with three runs, latency charts were scaled to the limit.
+#[test]
+fn the_report_charts_close_fills_label_axes_keep_legends_inside_and_scale_to_the_data() {
+    let dir = ossperf_testkit::temp_dir();
+    for (out, scenario) in [("a", "offline"), ("b", "server"), ("c", "server")] {
+        let out = fast_run(dir.path(), &["--scenario", scenario, "--output-dir", out]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let report = ossperf()
+        .current_dir(dir.path())
+        .args(["report", "a/offline/performance", "b/server/performance"])
+        .args(["c/server/performance", "-o", "three.html"])
+        .output()
+        .unwrap();
+    assert!(report.status.success(), "{}", text(&report));
+    let one = std::fs::read_to_string(dir.path().join("b/server/performance/report.html")).unwrap();
+    let three = std::fs::read_to_string(dir.path().join("three.html")).unwrap();
+    let offline =
+        std::fs::read_to_string(dir.path().join("a/offline/performance/report.html")).unwrap();
+
+    let mut fills = 0;
+    for (title, svg) in charts(&one).into_iter().chain(charts(&offline)) {
+        let axis_y: f64 = {
+            let axis = &svg[svg.find("<line class=\"axis\"").unwrap()..];
+            attr(axis, "y1").unwrap().parse().unwrap()
+        };
+        for (tag, _) in elements(&svg, "<path class=\"fill\"") {
+            let points = path_points(&attr(tag, "d").unwrap());
+            let n = points.len();
+            let (first, last) = (points[0], points[n - 3]);
+            assert_eq!(
+                points[n - 2],
+                (last.0, axis_y),
+                "`{title}`: down to the axis"
+            );
+            assert_eq!(
+                points[n - 1],
+                (first.0, axis_y),
+                "`{title}`: along the axis"
+            );
+            fills += 1;
+        }
+        let y_labels: Vec<&str> = elements(&svg, "<text x=")
+            .into_iter()
+            .filter(|(tag, _)| tag.contains("text-anchor=\"end\""))
+            .map(|(_, label)| label)
+            .collect();
+        let mut distinct = y_labels.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), y_labels.len(), "`{title}`: {y_labels:?}");
+    }
+    assert!(fills > 5, "{fills} filled areas");
+
+    assert!(
+        charts(&one).iter().any(|(t, _)| t.starts_with("Queue")),
+        "the queue chart (its labels are among those checked above)"
+    );
+    let endpoints = &offline[offline.find("<section id=\"endpoints\">").unwrap()..];
+    let row_end = endpoints.find("</td></tr>").unwrap();
+    assert!(
+        endpoints[..row_end].ends_with("<td class=\"num\">—"),
+        "Offline has no TTFT, in the endpoint table too"
+    );
+
+    for (title, svg) in charts(&three) {
+        let width: f64 = attr(&svg, "viewBox")
+            .unwrap()
+            .split(' ')
+            .nth(2)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let legends = elements(&svg, "<text class=\"legend\"");
+        for (tag, label) in legends {
+            let x: f64 = attr(tag, "x").unwrap().parse().unwrap();
+            let right = x + 6.5 * label.chars().count() as f64;
+            assert!(
+                right <= width,
+                "`{title}`: legend `{label}` ends at {right} of {width}"
+            );
+        }
+    }
+
+    let (_, ttft) = charts(&one)
+        .into_iter()
+        .find(|(t, _)| t == "TTFT: CDF")
+        .expect("a TTFT chart");
+    assert!(
+        ttft.contains(">TTFT limit 3 s →</text>"),
+        "the limit is named at the edge: {ttft}"
+    );
+    let x_labels: Vec<&str> = elements(&ttft, "<text x=")
+        .into_iter()
+        .filter(|(tag, _)| tag.contains("text-anchor=\"middle\""))
+        .map(|(_, label)| label)
+        .collect();
+    assert!(
+        x_labels.iter().all(|l| !l.ends_with(" s")),
+        "µs TTFTs are not drawn on a seconds axis: {x_labels:?}"
+    );
+}

@@ -210,7 +210,7 @@ impl PerformanceResult {
         mut raw: RawResults,
         eff: &EffectiveSettings,
         failures: &FailureSummary,
-        aborted: bool,
+        aborted: Option<String>,
     ) -> Self {
         let token_mode = eff.requested.use_token_latencies;
         let scenario = eff.scenario;
@@ -241,7 +241,7 @@ impl PerformanceResult {
         let early_stopping_met = checks.met;
         let extra_reasons: Vec<String> = [
             (failures.count > 0).then(|| failures.reason_line()),
-            aborted.then(|| crate::run::ABORTED.to_string()),
+            aborted,
         ]
         .into_iter()
         .flatten()

@@ -95,6 +95,12 @@ pub struct RunArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 
+    /// Once every server has been down this long, answer the remaining queries as failed at
+    /// once and end the run INVALID, instead of sending into the void to the schedule's end
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub abandon_after: u64,
+
     /// Stream answers (the default in Server and Interactive)
     #[arg(long, overrides_with = "no_stream")]
     pub stream: bool,

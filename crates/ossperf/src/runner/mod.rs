@@ -112,6 +112,26 @@ impl Session {
             std::time::Instant::now(),
             Duration::from_secs(1),
         );
+        let watch = {
+            let control = control.clone();
+            let grace = plan.abandon_after;
+            crate::sut::watch_endpoints(
+                self.runtime.handle(),
+                sut.clone(),
+                plan.abandon_after,
+                move |reason| {
+                    crate::output::warn(&format!(
+                        "{reason}: the remaining queries are answered as failed and the run ends INVALID"
+                    ));
+                    // Our LoadGen can also stop its schedule; under `--loadgen official` the
+                    // SUT alone answers at once whatever that LoadGen goes on issuing.
+                    control.abort_because(format!(
+                        "Every endpoint had been down for {} s (--abandon-after).",
+                        grace.as_secs_f64()
+                    ));
+                },
+            )
+        };
         let report = match plan.loadgen {
             LoadgenArg::Native => run_test(
                 &sut,
@@ -123,6 +143,7 @@ impl Session {
             .map_err(anyhow::Error::from),
             LoadgenArg::Official => official::run(plan, &sut, &qsl),
         };
+        drop(watch);
         if let Some(live) = live {
             live.finish();
         }

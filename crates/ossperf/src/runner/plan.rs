@@ -82,6 +82,8 @@ pub(crate) struct RunPlan {
     pub max_concurrency: usize,
     /// The per-request deadline.
     pub timeout: Duration,
+    /// How long every endpoint may be down before the run gives up on them.
+    pub abandon_after: Duration,
     /// Whether the demo user.conf stands in for a missing `--user-conf`.
     pub demo_conf: bool,
     /// Which LoadGen drives the test.
@@ -110,6 +112,7 @@ impl RunPlan {
             num_workers: _,
             max_concurrency,
             timeout,
+            abandon_after,
             stream,
             no_stream,
             debug: _,
@@ -193,6 +196,7 @@ impl RunPlan {
             stream,
             max_concurrency: max_concurrency as usize,
             timeout: Duration::from_secs(timeout),
+            abandon_after: Duration::from_secs(abandon_after),
             demo_conf,
             loadgen,
             conf_files,

@@ -385,3 +385,65 @@ fn the_report_charts_close_fills_label_axes_keep_legends_inside_and_scale_to_the
         "µs TTFTs are not drawn on a seconds axis: {x_labels:?}"
     );
 }
+
+// issue 17, item 9: a server that died mid-run was never abandoned; the run went on issuing
+// for the rest of the schedule.
+#[test]
+fn a_run_whose_every_server_is_gone_answers_the_rest_as_failed_and_ends_invalid() {
+    use crate::faults::{finish, spawn_run, Logs};
+    use ossperf_testkit::ossperf_sim::{Faults, SimConfig};
+
+    let sim = ossperf_testkit::sim_with(SimConfig {
+        faults: Faults {
+            exit_after: Some(5),
+            ..Faults::default()
+        },
+        ..ossperf_testkit::zero_config(8)
+    });
+    let dir = ossperf_testkit::temp_dir();
+    // 2,000 queries at 20/s: a 100 s schedule, of which the server serves the first 5.
+    let conf = "gpt-oss-120b.*.performance_sample_count_override = 0\n\
+                gpt-oss-120b.Server.min_duration = 0\n\
+                gpt-oss-120b.Server.min_query_count = 2000\n\
+                gpt-oss-120b.Server.target_qps = 20\n";
+    let started = std::time::Instant::now();
+    let child = spawn_run(
+        &[
+            "--scenario",
+            "server",
+            "--server-url",
+            &sim.url(),
+            "--abandon-after",
+            "1",
+        ],
+        dir.path(),
+        conf,
+    );
+    let ran = finish(child, started);
+    ran.assert_no_panic();
+    assert_eq!(ran.status.code(), Some(1), "{}", ran.text());
+    let logs = Logs::read(dir.path(), "server", "performance", &ran);
+    let reason = "not sent: every endpoint has been down for 1 s (--abandon-after)";
+    logs.assert_invalid_with(logs.failed(), "samples failed");
+    assert!(
+        logs.summary.contains(
+            " * The run was aborted before every query was issued. \
+             Every endpoint had been down for 1 s (--abandon-after)."
+        ),
+        "{}",
+        logs.summary
+    );
+    assert!(
+        logs.requests().len() < 2000,
+        "the schedule was not run to its end: {} requests",
+        logs.requests().len()
+    );
+    assert_eq!(
+        logs.requests().len() - logs.failed(),
+        5,
+        "only what the server answered before it left succeeded"
+    );
+    assert!(ran.stderr.contains(&format!(
+        "warning: {reason}: the remaining queries are answered as failed and the run ends INVALID"
+    )));
+}

@@ -154,7 +154,8 @@ impl Chart {
                 "<text class=\"marker-label off-scale\" x=\"{:.1}\" y=\"{:.1}\" \
                  text-anchor=\"end\">{} →</text>",
                 WIDTH - RIGHT,
-                frame.top + 12.0 + 14.0 * i as f64,
+                // Above the plot, between the legend and the data, so no line crosses it.
+                frame.top - 6.0 - 14.0 * i as f64,
                 escape(&marker.label)
             );
         }

@@ -128,6 +128,11 @@ pub struct RunArgs {
           value_parser = crate::cli::simulate::probability)]
     pub sim_accuracy: f64,
 
+    /// Exit with status 1 when the result is INVALID, not only when requests failed (for
+    /// scripts and CI)
+    #[arg(long)]
+    pub fail_on_invalid: bool,
+
     /// Accepted for compatibility with run_mlperf.py (`--debug-mode` too)
     #[arg(long, alias = "debug-mode", hide = true)]
     pub debug: bool,

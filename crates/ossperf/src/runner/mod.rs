@@ -38,7 +38,11 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         crate::output::info(&view);
     }
     print_outputs(&outcome.files);
-    Ok(exit_code(&outcome.report, outcome.interrupted))
+    Ok(exit_code(
+        &outcome.report,
+        outcome.interrupted,
+        plan.fail_on_invalid,
+    ))
 }
 
 /// What one executed test produced.
@@ -323,13 +327,14 @@ fn print_outputs(files: &[std::path::PathBuf]) {
     }
 }
 
-/// 0 when every request succeeded; 1 when some failed (the result is INVALID); 128 + the
-/// signal after Ctrl-C or SIGTERM.
-fn exit_code(report: &TestReport, signal: Option<u8>) -> ExitCode {
+/// 0 when every request succeeded; 1 when some failed (the result is INVALID), or, with
+/// `--fail-on-invalid`, when the result is INVALID for any reason; 128 + the signal after
+/// Ctrl-C or SIGTERM.
+fn exit_code(report: &TestReport, signal: Option<u8>, fail_on_invalid: bool) -> ExitCode {
     if let Some(code) = signal {
         return ExitCode::from(code);
     }
-    if report.failures.count > 0 {
+    if report.failures.count > 0 || (fail_on_invalid && !report.valid) {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS

@@ -90,6 +90,8 @@ pub(crate) struct RunPlan {
     pub loadgen: LoadgenArg,
     /// The conf files as given.
     pub conf_files: ConfFiles,
+    /// `--fail-on-invalid`: an INVALID result exits 1.
+    pub fail_on_invalid: bool,
 }
 
 impl RunPlan {
@@ -116,6 +118,7 @@ impl RunPlan {
             stream,
             no_stream,
             debug: _,
+            fail_on_invalid,
             sim_profile,
             sim_output_len,
             sim_accuracy,
@@ -200,6 +203,7 @@ impl RunPlan {
             demo_conf,
             loadgen,
             conf_files,
+            fail_on_invalid,
         })
     }
 

@@ -447,3 +447,38 @@ fn a_run_whose_every_server_is_gone_answers_the_rest_as_failed_and_ends_invalid(
         "warning: {reason}: the remaining queries are answered as failed and the run ends INVALID"
     )));
 }
+
+// issue 17, item 8: an INVALID result's reason was folded away in the report, and a script
+// could not tell INVALID from VALID by the exit status.
+#[test]
+fn an_invalid_result_says_why_first_and_fails_the_exit_status_on_request() {
+    let dir = ossperf_testkit::temp_dir();
+    // 40 Server queries: fewer than early stopping needs (459), so INVALID with no failure.
+    let plain = fast_run(dir.path(), &["--scenario", "server", "--output-dir", "a"]);
+    assert_eq!(plain.status.code(), Some(0), "{}", text(&plain));
+    let strict = fast_run(
+        dir.path(),
+        &[
+            "--scenario",
+            "server",
+            "--output-dir",
+            "b",
+            "--fail-on-invalid",
+        ],
+    );
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict));
+    assert!(String::from_utf8_lossy(&strict.stdout).contains("Result is : INVALID"));
+    let html =
+        std::fs::read_to_string(dir.path().join("b/server/performance/report.html")).unwrap();
+    let main = &html[html.find("<section").unwrap()..];
+    assert!(
+        main.starts_with("<section id=\"verdict\">"),
+        "the verdict comes first"
+    );
+    let why = &main[main.find("<b>Why</b><ul><li>").expect("a reason list") + 18..];
+    let first = &why[..why.find("</li>").unwrap()];
+    assert!(
+        first.starts_with("TPOT Early stopping not satisfied: Run unsuccessful. Processed 40 queries. Would need to run at least 419 more queries"),
+        "{first}"
+    );
+}

@@ -482,3 +482,102 @@ fn an_invalid_result_says_why_first_and_fails_the_exit_status_on_request() {
         "{first}"
     );
 }
+
+/// The commands of the README's fenced block that follows `heading`, continuation lines
+/// joined, each split into words (none of them quotes anything).
+fn readme_commands(heading: &str) -> Vec<Vec<String>> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let section = &readme[readme.find(heading).expect("the README section")..];
+    let block = &section[section.find("```sh\n").unwrap() + 6..];
+    let block = &block[..block.find("```").unwrap()];
+    block
+        .replace("\\\n", " ")
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+// issue 17, item 10: the README's accuracy flow failed twice on the bundled sample before the
+// right flags were found, and the errors did not name them.
+#[test]
+fn the_readme_accuracy_flow_works_as_written_on_the_bundled_sample() {
+    let dir = ossperf_testkit::temp_dir();
+    std::os::unix::fs::symlink(data_file(""), dir.path().join("data")).unwrap();
+    let commands = readme_commands("## Accuracy on the bundled sample");
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    let mut last = None;
+    for words in &commands {
+        assert_eq!(words[0], "ossperf");
+        let out = ossperf()
+            .current_dir(dir.path())
+            .args(&words[1..])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}\n{}", words.join(" "), text(&out));
+        last = Some(out);
+    }
+    let stdout = String::from_utf8(last.unwrap().stdout).unwrap();
+    assert!(
+        stdout.contains("Skipped entries: 35 of dataset `pubmed_summarization`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("'exact_match': "), "{stdout}");
+    // Without the LiveCodeBench tests, the error says where the sample's are.
+    let eval = &commands[1];
+    let cut = eval.iter().position(|w| w == "--lcb-tests").unwrap();
+    let without: Vec<&String> = eval[1..cut].iter().chain(&eval[cut + 2..]).collect();
+    let out = ossperf()
+        .current_dir(dir.path())
+        .args(without)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the bundled sample's are in `data/sample_lcb_tests.jsonl`"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn each_first_try_error_of_the_accuracy_flow_names_the_flag_that_fixes_it() {
+    let dir = ossperf_testkit::temp_dir();
+    let log = dir.path().join("mlperf_log_accuracy.json");
+    // One entry of the sample's `pubmed_summarization` rows (62 to 96).
+    let eval = |log_text: &str, extra: &[&str]| {
+        std::fs::write(&log, log_text).unwrap();
+        let out = ossperf()
+            .args(["eval", "--mlperf-log"])
+            .arg(&log)
+            .arg("--reference-data")
+            .arg(data_file("sample.parquet"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let entry = |qsl: u32| {
+        format!(r#"{{"seq_id": {qsl}, "qsl_idx": {qsl}, "data": "00000000", "token_count": 1}}"#)
+    };
+    let pubmed = eval(&format!("[{}]", entry(62)), &[]);
+    assert!(
+        pubmed.contains("pass `--skip-unscored-datasets` to skip (and count) its entries"),
+        "{pubmed}"
+    );
+    let out = ossperf()
+        .args(["eval", "--mlperf-log"])
+        .arg(&log)
+        .args(["--reference-data", "data/acc_eval_ref.parquet"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "error: the reference data `data/acc_eval_ref.parquet` does not exist; a run on the \
+         bundled sample is scored against `data/sample.parquet`"
+    );
+}

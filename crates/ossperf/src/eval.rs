@@ -76,6 +76,16 @@ fn hint(err: &ossperf_eval::Error) -> &'static str {
 
 /// Runs `ossperf eval`: exit 0 with a complete score, 1 when entries were not evaluable.
 pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.save_outputs {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ["pkl", "pickle"].contains(&ext.to_ascii_lowercase().as_str()) {
+            anyhow::bail!(
+                "`--save-outputs {}` would be JSON Lines in a file named like a pickle; name it \
+                 `.jsonl` (ossperf writes per-entry results as JSON Lines, not pandas pickles)",
+                path.display()
+            );
+        }
+    }
     let reference = load_reference(&args.reference_data)?;
     let options = options(&args);
     if options.lcb_tests.is_some() {

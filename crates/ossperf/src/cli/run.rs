@@ -102,11 +102,11 @@ pub struct RunArgs {
     pub abandon_after: u64,
 
     /// Stream answers (the default in Server and Interactive)
-    #[arg(long, overrides_with = "no_stream")]
+    #[arg(long, conflicts_with = "no_stream")]
     pub stream: bool,
 
     /// Do not stream answers (the default in Offline)
-    #[arg(long, overrides_with = "stream")]
+    #[arg(long)]
     pub no_stream: bool,
 
     /// Timing profile of the built-in simulator (without `--server-url`)

@@ -581,3 +581,55 @@ fn each_first_try_error_of_the_accuracy_flow_names_the_flag_that_fixes_it() {
          bundled sample is scored against `data/sample.parquet`"
     );
 }
+
+/// `ossperf <args>`'s exit status and stderr.
+fn refused(args: &[&str]) -> (Option<i32>, String) {
+    let out = ossperf().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+// issue 17, item 11: the smaller things a new user met.
+#[test]
+fn small_mistakes_get_a_clear_refusal_and_help_lists_only_what_is_accepted() {
+    let (code, err) = refused(&["plan", "--total-sample-count", "0"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with("error: invalid value '0' for '--total-sample-count <N>': 0 is not in 1.."),
+        "{err}"
+    );
+    let (code, err) = refused(&["run", "--max-samples", "-1"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with("error: invalid value '-1' for '--max-samples <N>'"),
+        "not an unexpected argument: {err}"
+    );
+    let (code, err) = refused(&["run", "--stream", "--no-stream"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with("error: the argument '--stream' cannot be used with '--no-stream'"),
+        "{err}"
+    );
+    let (code, err) = refused(&[
+        "eval",
+        "--mlperf-log",
+        "log.json",
+        "--reference-data",
+        "ref.parquet",
+        "--save-outputs",
+        "outputs.pkl",
+    ]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        err.trim_end(),
+        "error: `--save-outputs outputs.pkl` would be JSON Lines in a file named like a pickle; \
+         name it `.jsonl` (ossperf writes per-entry results as JSON Lines, not pandas pickles)"
+    );
+    let help = ossperf().args(["tune", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(!help.contains("--accuracy"), "{help}");
+    assert!(!help.contains("--audit-config"), "{help}");
+    assert!(help.contains("--user-conf"), "{help}");
+}

@@ -707,3 +707,66 @@ fn the_readme_other_commands_run_as_written() {
     assert!(dir.path().join("plan.jsonl").is_file());
     assert!(dir.path().join("out.parquet").is_file());
 }
+
+// issue 17, item 3 (continued): `run` into a reader that exits early finishes its run and
+// writes every file; the summary that could not be shown is in mlperf_log_summary.txt.
+#[test]
+fn a_run_into_a_reader_that_exits_early_still_writes_every_file() {
+    let dir = ossperf_testkit::temp_dir();
+    std::fs::write(dir.path().join("user.conf"), FAST_CONF).unwrap();
+    let out = into_closed_pipe(
+        ossperf()
+            .current_dir(dir.path())
+            .args(["run", "--sim-profile", "zero", "--sim-output-len", "8"])
+            .args(["--max-samples", "20", "--user-conf", "user.conf"]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let logs = dir.path().join("mlperf_results/offline/performance");
+    for file in ["mlperf_log_summary.txt", "results.json", "report.html"] {
+        assert!(logs.join(file).is_file(), "{file}\n{}", text(&out));
+    }
+}
+
+// issue 17, item 5 (continued): two recommendations ran into one bullet.
+#[test]
+fn each_recommendation_is_its_own_reason() {
+    use ossperf_testkit::ossperf_sim::{SimConfig, Timing};
+    let sim = ossperf_testkit::sim_with(SimConfig {
+        timing: Timing::Fixed {
+            ttft: std::time::Duration::from_millis(200),
+            tpot: std::time::Duration::from_millis(20),
+        },
+        ..ossperf_testkit::zero_config(4)
+    });
+    let dir = ossperf_testkit::temp_dir();
+    let conf = format!(
+        "{FAST_CONF}gpt-oss-120b.Server.ttft_latency = 100\ngpt-oss-120b.Server.tpot_latency = 10\n"
+    );
+    std::fs::write(dir.path().join("slow.conf"), conf).unwrap();
+    let out = ossperf()
+        .current_dir(dir.path())
+        .args(["run", "--scenario", "server", "--server-url", &sim.url()])
+        .args(["--max-samples", "20", "--user-conf", "slow.conf"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let results = crate::util::json(
+        &dir.path()
+            .join("mlperf_results/server/performance/results.json"),
+    );
+    let reasons: Vec<&str> = results["verdict"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons[..2],
+        [
+            "TTFT constrain not met: Reduce target QPS to improve latency.",
+            "TPOT constrain not met: Reduce target QPS to improve latency."
+        ],
+        "{reasons:#?}"
+    );
+}

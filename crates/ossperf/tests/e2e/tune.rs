@@ -222,6 +222,33 @@ fn an_offline_tune_writes_the_measured_rate_as_target_qps_and_confirms_it() {
     }
 }
 
+// issue 17, item 2: a second search wrote over the first one's runs, tune.json and user.conf.
+#[test]
+fn a_second_search_gets_a_directory_of_its_own() {
+    let dir = ossperf_testkit::temp_dir();
+    let sim = ossperf_testkit::sim_with(small_batched_server());
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "offline",
+        "--server-url",
+        &url,
+        "--no-confirm",
+    ];
+    let first = tune(&args, dir.path(), FAST_CONF);
+    assert!(first.status.success(), "{}", text(&first));
+    let tune_json = dir.path().join("out/tune/offline/tune.json");
+    let before = std::fs::read(&tune_json).unwrap();
+    let second = tune(&args, dir.path(), FAST_CONF);
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(
+        std::fs::read(&tune_json).unwrap() == before,
+        "the first search is untouched"
+    );
+    assert!(dir.path().join("out/tune/offline-2/tune.json").is_file());
+    assert!(dir.path().join("out/tune/offline-2/user.conf").is_file());
+}
+
 #[test]
 fn a_conf_that_fixes_target_qps_is_said_aloud_and_becomes_the_start_of_an_interactive_search() {
     let dir = ossperf_testkit::temp_dir();

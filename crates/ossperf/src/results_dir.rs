@@ -39,11 +39,10 @@ pub(crate) fn claim(parent: &Path, name: &str) -> anyhow::Result<PathBuf> {
     )
 }
 
-/// Creates `dir` if needed and checks that each of `files` can be written in it: the name is
-/// free or a regular file, and a file can be created beside it. Nothing is left behind.
+/// Checks, creating nothing, that each of `files` can be written in `dir`: the name is free or
+/// a regular file, and a file can be created in `dir`, or, when `dir` does not exist yet, in
+/// the nearest directory above it (where it will be created).
 pub(crate) fn check_writable(dir: &Path, files: &[&str]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the output directory `{}`", dir.display()))?;
     for name in files {
         let path = dir.join(name);
         if let Ok(meta) = std::fs::symlink_metadata(&path) {
@@ -55,11 +54,27 @@ pub(crate) fn check_writable(dir: &Path, files: &[&str]) -> anyhow::Result<()> {
             }
         }
     }
-    let probe = dir.join(".ossperf-write-check");
+    let existing = dir
+        .ancestors()
+        .find(|d| d.as_os_str().is_empty() || d.exists())
+        .unwrap_or(dir);
+    let existing = if existing.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        existing
+    };
+    if !existing.is_dir() {
+        bail!(
+            "cannot create the output directory `{}`: `{}` is not a directory",
+            dir.display(),
+            existing.display()
+        );
+    }
+    let probe = existing.join(format!(".ossperf-write-check-{}", std::process::id()));
     std::fs::File::create(&probe).with_context(|| {
         format!(
             "cannot write in the output directory `{}`; choose another --output-dir",
-            dir.display()
+            existing.display()
         )
     })?;
     let _ = std::fs::remove_file(&probe);
@@ -93,6 +108,9 @@ mod tests {
             )
         );
         check_writable(dir.path(), &["report.html"]).unwrap();
-        assert!(!dir.path().join(".ossperf-write-check").exists());
+        let fresh = dir.path().join("out/offline/performance");
+        check_writable(&fresh, &["report.html"]).unwrap();
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "nothing created, no probe left: {left:?}");
     }
 }

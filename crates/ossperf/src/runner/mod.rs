@@ -84,6 +84,12 @@ impl Session {
         progress: bool,
     ) -> anyhow::Result<Outcome> {
         check_outputs(plan)?;
+        std::fs::create_dir_all(&plan.log_dir).with_context(|| {
+            format!(
+                "cannot create the output directory `{}`",
+                plan.log_dir.display()
+            )
+        })?;
         let qsl = qsl::DatasetQsl::new(dataset).encoding_for(
             self.servers.client.clone(),
             sampling(plan),

@@ -210,7 +210,7 @@ impl PerformanceResult {
         mut raw: RawResults,
         eff: &EffectiveSettings,
         failures: &FailureSummary,
-        aborted: bool,
+        aborted: Option<String>,
     ) -> Self {
         let token_mode = eff.requested.use_token_latencies;
         let scenario = eff.scenario;
@@ -241,7 +241,7 @@ impl PerformanceResult {
         let early_stopping_met = checks.met;
         let extra_reasons: Vec<String> = [
             (failures.count > 0).then(|| failures.reason_line()),
-            aborted.then(|| crate::run::ABORTED.to_string()),
+            aborted,
         ]
         .into_iter()
         .flatten()
@@ -293,6 +293,47 @@ impl PerformanceResult {
             reason.push_str(extra);
         }
         reason
+    }
+
+    /// Why the result is INVALID, one reason each: every recommendation LoadGen prints under
+    /// `Recommendations:`, then, when early stopping failed, which check and what it needs
+    /// (LoadGen's own text, on one line: `... Would need to run at least 362 more queries ...`).
+    pub fn reasons(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if let Some(r) = &self.perf_recommendation {
+            out.extend(r.split("\n * ").map(str::to_string));
+        }
+        out.extend(self.min_duration_recommendation.clone());
+        if !self.min_queries_met {
+            out.push("The test exited early, before enough queries were issued.".to_string());
+        }
+        if !self.early_stopping_met {
+            let failed = [
+                ("", &self.early_stopping),
+                ("TTFT ", &self.ttft_early_stopping),
+                ("TPOT ", &self.tpot_early_stopping),
+            ];
+            let mut named = false;
+            for (on, es) in failed {
+                if let Some(es) = es.as_ref().filter(|es| !es.met) {
+                    let text: Vec<&str> = es
+                        .text
+                        .lines()
+                        .map(|l| l.trim().trim_start_matches("* "))
+                        .filter(|l| !l.is_empty())
+                        .collect();
+                    out.push(format!(
+                        "{on}Early stopping not satisfied: {}",
+                        text.join(" ")
+                    ));
+                    named = true;
+                }
+            }
+            if !named {
+                out.push("Early stopping not satisfied.".to_string());
+            }
+        }
+        out
     }
 
     /// LoadGen's own `result_invalid_reason` (empty when only early stopping failed).

@@ -228,7 +228,8 @@ impl Test<'_> {
             .lock()
             .map(|f| f.clone())
             .unwrap_or_default();
-        let result = PerformanceResult::compute(raw, &self.eff, &failures, self.aborted);
+        let aborted = self.aborted.then(|| self.abort_line());
+        let result = PerformanceResult::compute(raw, &self.eff, &failures, aborted);
         self.qsl.unload_samples_from_ram(&set.samples);
         Ok(result)
     }
@@ -402,10 +403,14 @@ impl Test<'_> {
             Stop::Early(message) => self.detail.error("error_runtime", message),
             Stop::Aborted => {
                 self.aborted = true;
-                let message = format!(
+                let mut message = format!(
                     "Run aborted: issued {} queries before the abort.",
                     issued.queries
                 );
+                if let Some(why) = self.control.abort_reason() {
+                    message.push(' ');
+                    message.push_str(why);
+                }
                 self.detail.error("error_runtime", &message)
             }
             Stop::Exhausted
@@ -509,23 +514,25 @@ impl Test<'_> {
         }
     }
 
+    /// The reason line of an abort: [`ABORTED`] and the caller's reason, if it gave one.
+    fn abort_line(&self) -> String {
+        match self.control.abort_reason() {
+            Some(why) => format!("{ABORTED} {why}"),
+            None => ABORTED.to_string(),
+        }
+    }
+
     /// The report's reasons: LoadGen's, then failed samples, the abort and FindPeak.
     fn invalid_reasons(&self, performance: Option<&PerformanceResult>) -> Vec<String> {
         let mut invalid_reasons = Vec::new();
         if let Some(r) = performance.filter(|r| !r.valid) {
-            let reason = r.loadgen_invalid_reason();
-            if !reason.is_empty() {
-                invalid_reasons.push(reason.trim_end().to_string());
-            }
-            if !r.early_stopping_met {
-                invalid_reasons.push("Early stopping not satisfied.".to_string());
-            }
+            invalid_reasons.extend(r.reasons());
         }
         if self.failures.count > 0 {
             invalid_reasons.push(self.failures.reason_line());
         }
         if self.aborted {
-            invalid_reasons.push(ABORTED.to_string());
+            invalid_reasons.push(self.abort_line());
         }
         invalid_reasons.extend(self.notes.iter().cloned());
         invalid_reasons

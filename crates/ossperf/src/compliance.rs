@@ -98,39 +98,48 @@ pub(crate) fn test09(
 }
 
 /// Makes the audit run of `test` with `ossperf run`'s `flags` plus the audit.config (the one
-/// given, else the shipped one, written beside the results) and returns its log directory.
+/// given, else the shipped one, written into the run's directory) and returns its log
+/// directory: a new `<output-dir>/<scenario>/<test>` (`<test>-2`, … when taken), so an audit run
+/// never overwrites a performance run or an earlier audit run.
 pub(crate) fn audit_run(
     test: &str,
     flags: &[String],
     audit: Option<&Path>,
     shipped: &str,
-    out_dir: &Path,
 ) -> anyhow::Result<PathBuf> {
     use crate::runner::{load_dataset, RunPlan, Session};
     use clap::Parser as _;
 
+    let argv = ["ossperf", "run"]
+        .into_iter()
+        .map(String::from)
+        .chain(flags.iter().cloned());
+    let cli = crate::Cli::try_parse_from(argv)
+        .map_err(|e| anyhow::anyhow!("the audit run's flags: {}", e.to_string().trim_end()))?;
+    let crate::cli::Command::Run(mut args) = cli.command else {
+        anyhow::bail!("the audit run's flags must be `ossperf run` flags");
+    };
+    if args.conf.audit_config.is_some() {
+        anyhow::bail!(
+            "give the audit.config as `ossperf compliance --audit-config`, not after `--`"
+        );
+    }
+    let parent = args
+        .output_dir
+        .join(crate::settings::scenario_name(args.conf.scenario));
+    let log_dir = crate::results_dir::claim(&parent, test)?;
     let audit = match audit {
         Some(path) => path.to_path_buf(),
         None => {
-            std::fs::create_dir_all(out_dir)
-                .with_context(|| format!("cannot create `{}`", out_dir.display()))?;
-            let path = out_dir.join(format!("{test}-audit.config"));
+            let path = log_dir.join("audit.config");
             std::fs::write(&path, shipped)
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
             path
         }
     };
-    let argv = ["ossperf", "run"]
-        .into_iter()
-        .map(String::from)
-        .chain(flags.iter().cloned());
-    let argv = argv.chain(["--audit-config".to_string(), audit.display().to_string()]);
-    let cli = crate::Cli::try_parse_from(argv)
-        .map_err(|e| anyhow::anyhow!("the audit run's flags: {}", e.to_string().trim_end()))?;
-    let crate::cli::Command::Run(args) = cli.command else {
-        anyhow::bail!("the audit run's flags must be `ossperf run` flags");
-    };
+    args.conf.audit_config = Some(audit);
     let mut plan = RunPlan::resolve(args)?;
+    plan.log_dir = log_dir;
     let dataset = load_dataset(&plan)?;
     if test == "TEST07" && plan.loaded.settings.scenario == ossperf_loadgen::Scenario::Offline {
         // performance_issue_unique issues each loaded sample once: load all 990 rows.
@@ -152,14 +161,13 @@ fn run_dir(
     flags: &[String],
     audit: Option<&Path>,
     shipped: &str,
-    out_dir: &Path,
 ) -> anyhow::Result<PathBuf> {
     match given {
         Some(dir) if flags.is_empty() => Ok(dir),
         Some(_) => {
             anyhow::bail!("give either `--compliance-dir` or run flags after `--`, not both")
         }
-        None => audit_run(test, flags, audit, shipped, out_dir),
+        None => audit_run(test, flags, audit, shipped),
     }
 }
 
@@ -173,7 +181,6 @@ pub(crate) fn run(cmd: ComplianceCommand) -> anyhow::Result<ExitCode> {
                 &a.run,
                 a.audit_config.as_deref(),
                 TEST07_AUDIT,
-                &a.output_dir,
             )?,
             &a.reference_data,
             a.audit_config.as_deref(),
@@ -187,7 +194,6 @@ pub(crate) fn run(cmd: ComplianceCommand) -> anyhow::Result<ExitCode> {
                 &a.run,
                 a.audit_config.as_deref(),
                 TEST09_AUDIT,
-                &a.output_dir,
             )?,
             a.audit_config.as_deref(),
             a.min_output_tokens,

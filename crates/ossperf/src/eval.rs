@@ -15,6 +15,13 @@ use crate::output;
 /// Reads the reference data into scoring rows, requiring the `dataset` and `ground_truth`
 /// columns as the reference's scorer does.
 pub(crate) fn load_reference(path: &Path) -> anyhow::Result<Vec<ReferenceRow>> {
+    if !path.exists() {
+        anyhow::bail!(
+            "the reference data `{}` does not exist; a run on the bundled sample is scored \
+             against `data/sample.parquet`",
+            path.display()
+        );
+    }
     let data = ossperf_dataset::open(path)
         .with_context(|| format!("cannot read the reference data `{}`", path.display()))?;
     for column in ["dataset", "ground_truth"] {
@@ -53,8 +60,32 @@ pub(crate) fn options(args: &EvalArgs) -> EvalOptions {
     }
 }
 
+/// The flag that gets past an error, for the errors a first try on the bundled sample meets.
+fn hint(err: &ossperf_eval::Error) -> &'static str {
+    match err {
+        ossperf_eval::Error::UnknownDataset { .. } => {
+            "; pass `--skip-unscored-datasets` to skip (and count) its entries, as the bundled \
+             sample's `pubmed_summarization` rows need"
+        }
+        ossperf_eval::Error::LcbTestsNeeded { .. } => {
+            "; the bundled sample's are in `data/sample_lcb_tests.jsonl`"
+        }
+        _ => "",
+    }
+}
+
 /// Runs `ossperf eval`: exit 0 with a complete score, 1 when entries were not evaluable.
 pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.save_outputs {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ["pkl", "pickle"].contains(&ext.to_ascii_lowercase().as_str()) {
+            anyhow::bail!(
+                "`--save-outputs {}` would be JSON Lines in a file named like a pickle; name it \
+                 `.jsonl` (ossperf writes per-entry results as JSON Lines, not pandas pickles)",
+                path.display()
+            );
+        }
+    }
     let reference = load_reference(&args.reference_data)?;
     let options = options(&args);
     if options.lcb_tests.is_some() {
@@ -68,6 +99,7 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let mut score = score_log(&args.mlperf_log, &reference, &options)
+        .map_err(|e| anyhow::anyhow!("{e}{}", hint(&e)))
         .with_context(|| format!("cannot score `{}`", args.mlperf_log.display()))?;
     for qsl in score.skipped_out_of_range.iter().take(5) {
         output::warn(&format!(

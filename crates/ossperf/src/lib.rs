@@ -13,6 +13,7 @@ mod eval;
 pub mod output;
 mod plan;
 pub mod report;
+mod results_dir;
 mod runner;
 mod serve;
 mod settings;

@@ -14,6 +14,7 @@
 //! token's data) and `n_tokens` as the server counted them. A failed request is answered with
 //! [`Responder::fail`] and its reason.
 
+mod abandon;
 #[cfg(test)]
 mod sim_tests;
 mod stats;
@@ -29,6 +30,7 @@ use ossperf_client::{
 };
 use ossperf_loadgen::{QuerySample, QuerySampleIndex, Responder, ResponseId, SystemUnderTest};
 
+pub(crate) use abandon::watch_endpoints;
 #[cfg(test)]
 pub(crate) use stats::FailureCounts;
 pub(crate) use stats::{Finished, LiveSnapshot, LiveStats, RequestRecord};
@@ -120,6 +122,8 @@ struct Shared {
     /// Offline's issue queue; `None` sends each sample as it is issued.
     queue: Option<IssueQueue>,
     stats: LiveStats,
+    /// Set by [`GptOssSut::abandon`]: why every sample now fails at once.
+    abandoned: std::sync::OnceLock<String>,
 }
 
 /// The samples LoadGen issued in Offline that wait for one of at most `limit` sender tasks.
@@ -231,6 +235,7 @@ impl GptOssSut {
                 config,
                 queue,
                 stats: LiveStats::default(),
+                abandoned: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -261,6 +266,22 @@ impl GptOssSut {
         self.shared.client.cancel_all();
     }
 
+    /// Gives up on the servers (every endpoint down past the grace period): like
+    /// [`cancel_all`](Self::cancel_all), but every sample waiting, and every one issued
+    /// later, fails at once with `reason`. Works under any LoadGen: it answers whatever is
+    /// issued, and the schedule stays LoadGen's. Only the first call counts.
+    pub(crate) fn abandon(&self, reason: String) {
+        if self.shared.abandoned.set(reason).is_ok() {
+            self.cancel_all();
+        }
+    }
+
+    /// Why the SUT was abandoned, if it was.
+    #[cfg(test)]
+    pub(crate) fn abandoned(&self) -> Option<&str> {
+        self.shared.abandoned.get().map(String::as_str)
+    }
+
     /// Issues `samples`, answering through `reporter`. Never blocks.
     pub(crate) fn issue<R: Reporter + Clone>(&self, samples: &[QuerySample], reporter: &R) {
         if samples.is_empty() {
@@ -268,6 +289,19 @@ impl GptOssSut {
         }
         let first_slot = self.shared.stats.issued(samples);
         let issued_at = Instant::now();
+        if self.shared.abandoned.get().is_some() {
+            for (k, &sample) in samples.iter().enumerate() {
+                SampleHandler::new(
+                    sample,
+                    first_slot + k,
+                    issued_at,
+                    reporter.clone(),
+                    &self.shared,
+                )
+                .cancel_unsent();
+            }
+            return;
+        }
         let Some(queue) = &self.shared.queue else {
             for (k, &sample) in samples.iter().enumerate() {
                 let handler = SampleHandler::new(
@@ -412,12 +446,13 @@ impl<R: Reporter> SampleHandler<R> {
         }
     }
 
-    /// Fails a sample that never left the queue (Ctrl-C).
+    /// Fails a sample that was never sent: Ctrl-C, or the servers were abandoned.
     fn cancel_unsent(mut self) {
-        self.on_failure(Failure::new(
-            ErrorKind::Cancelled,
-            "cancelled before it was sent",
-        ));
+        let failure = match self.shared.abandoned.get() {
+            Some(reason) => Failure::new(ErrorKind::Connect, reason.clone()),
+            None => Failure::new(ErrorKind::Cancelled, "cancelled before it was sent"),
+        };
+        self.on_failure(failure);
     }
 
     /// The full-width facts of this sample; the record packs them.

@@ -56,6 +56,8 @@ pub const ABORTED: &str = "The run was aborted before every query was issued.";
 #[derive(Debug, Clone, Default)]
 pub struct RunControl {
     aborted: Arc<AtomicBool>,
+    /// Why, when the caller said (`abort_because`).
+    reason: Arc<std::sync::OnceLock<String>>,
     pub(super) audit_config: Option<String>,
 }
 
@@ -68,6 +70,18 @@ impl RunControl {
     /// Stops issuing; the run then waits for issued samples and writes its logs.
     pub fn abort(&self) {
         self.aborted.store(true, Ordering::Release);
+    }
+
+    /// Stops issuing, like [`abort`](Self::abort), and says why: the report's reason line
+    /// and the detail log's abort error carry it. Only the first reason is kept.
+    pub fn abort_because(&self, reason: impl Into<String>) {
+        let _ = self.reason.set(reason.into());
+        self.abort();
+    }
+
+    /// The reason given to [`abort_because`](Self::abort_because), if any.
+    pub fn abort_reason(&self) -> Option<&str> {
+        self.reason.get().map(String::as_str)
     }
 
     /// Whether [`abort`](Self::abort) was called.

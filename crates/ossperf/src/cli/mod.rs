@@ -24,27 +24,36 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Every subcommand takes a negative number as a value (`--max-samples -1`), so its range
+/// check can say what is wrong with it, not "unexpected argument '-1'".
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Benchmark a server (or the built-in simulator) and write the MLPerf logs and a report
+    #[command(allow_negative_numbers = true)]
     Run(run::RunArgs),
     /// Print the effective settings and the query sequence of a run, without a server
+    #[command(allow_negative_numbers = true)]
     Plan(plan::PlanArgs),
     /// Start the simulated SGLang server
+    #[command(allow_negative_numbers = true)]
     Simulate(simulate::SimulateArgs),
     /// Inspect, convert and build datasets
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
     /// Score an accuracy log
+    #[command(allow_negative_numbers = true)]
     Eval(eval::EvalArgs),
     /// Run and verify the TEST07 / TEST09 compliance tests
     #[command(subcommand)]
     Compliance(compliance::ComplianceCommand),
     /// Write an HTML report for one or more result directories
+    #[command(allow_negative_numbers = true)]
     Report(report::ReportArgs),
     /// Launch SGLang or vLLM with the MLPerf arguments
+    #[command(allow_negative_numbers = true)]
     Serve(serve::ServeArgs),
     /// Find the highest load whose run stays VALID
+    #[command(allow_negative_numbers = true)]
     Tune(tune::TuneArgs),
 }
 

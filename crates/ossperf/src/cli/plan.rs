@@ -27,7 +27,8 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub conf: ConfArgs,
     /// Number of samples in the dataset (the QSL's total sample count)
-    #[arg(long, default_value_t = 6396, value_name = "N")]
+    #[arg(long, default_value_t = 6396, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub total_sample_count: u64,
     /// The QSL's performance sample count (default: the total sample count)
     #[arg(long, value_name = "N")]

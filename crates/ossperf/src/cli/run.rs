@@ -95,12 +95,18 @@ pub struct RunArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 
+    /// Once every server has been down this long, answer the remaining queries as failed at
+    /// once and end the run INVALID, instead of sending into the void to the schedule's end
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub abandon_after: u64,
+
     /// Stream answers (the default in Server and Interactive)
-    #[arg(long, overrides_with = "no_stream")]
+    #[arg(long, conflicts_with = "no_stream")]
     pub stream: bool,
 
     /// Do not stream answers (the default in Offline)
-    #[arg(long, overrides_with = "stream")]
+    #[arg(long)]
     pub no_stream: bool,
 
     /// Timing profile of the built-in simulator (without `--server-url`)
@@ -121,6 +127,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "P", default_value_t = 0.83, help_heading = "Built-in simulator",
           value_parser = crate::cli::simulate::probability)]
     pub sim_accuracy: f64,
+
+    /// Exit with status 1 when the result is INVALID, not only when requests failed (for
+    /// scripts and CI)
+    #[arg(long)]
+    pub fail_on_invalid: bool,
 
     /// Accepted for compatibility with run_mlperf.py (`--debug-mode` too)
     #[arg(long, alias = "debug-mode", hide = true)]

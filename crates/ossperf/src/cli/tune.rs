@@ -5,8 +5,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Arguments of `ossperf tune`: every flag of `ossperf run`, plus the search's own.
+/// Arguments of `ossperf tune`: every flag of `ossperf run`, plus the search's own. The
+/// performance search has no accuracy mode and brings its own settings, so the two `run`
+/// flags it refuses are left out of its help.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("accuracy", |a| a.hide(true)), mut_arg("audit_config", |a| a.hide(true)))]
 pub struct TuneArgs {
     /// The connection, dataset and conf flags of `ossperf run`
     #[command(flatten)]

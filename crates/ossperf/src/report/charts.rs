@@ -289,15 +289,9 @@ pub fn time_section(runs: &[Prepared]) -> Section {
     };
     let mut charts = vec![
         chart(
-            "Output tokens per second (by completion)",
+            "Output tokens per second (as they arrive)",
             "tokens/s",
-            &|r| {
-                buckets.rate(
-                    r.requests
-                        .iter()
-                        .map(|x| (x.complete_ns, f64::from(x.output_tokens))),
-                )
-            },
+            &|r| buckets.spread_rate(r.requests.iter().map(token_arrivals)),
         ),
         chart("Samples completed per second", "samples/s", &|r| {
             buckets.rate(r.requests.iter().map(|x| (x.complete_ns, 1.0)))
@@ -327,6 +321,17 @@ pub fn time_section(runs: &[Prepared]) -> Section {
         title: "Over time",
         charts,
         notes: Vec::new(),
+    }
+}
+
+/// When a request's tokens arrived, as `(from, to, tokens)`: a streamed answer's over the
+/// time between its first token and its end (counted at completion, a busy run's rate swung
+/// between 0 and the whole batch); an answer that came in one piece, all at its end.
+fn token_arrivals(r: &RequestRecord) -> (u64, u64, f64) {
+    let tokens = f64::from(r.output_tokens);
+    match r.first_token_ns {
+        Some(first) if first < r.complete_ns => (first, r.complete_ns, tokens),
+        _ => (r.complete_ns, r.complete_ns, tokens),
     }
 }
 

@@ -58,8 +58,9 @@ pub fn render_report(runs: &[(&str, &RunResults)]) -> String {
     let mut html = String::with_capacity(256 * 1024);
     head(&mut html, &prepared);
     let sections = [
-        ("headline", "At a glance", tables::headline(&prepared)),
+        // The verdict first: an INVALID run's reason is the first thing read.
         ("verdict", "Verdict", tables::verdicts(&prepared)),
+        ("headline", "At a glance", tables::headline(&prepared)),
         ("constraints", "Constraints", tables::constraints(&prepared)),
         (
             "metrics",

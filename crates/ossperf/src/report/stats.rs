@@ -132,6 +132,37 @@ impl Buckets {
         sums.into_iter().map(|s| s / width_s).collect()
     }
 
+    /// Each `amount` spread evenly over its interval `[start, end)`, summed per bucket and
+    /// divided by the bucket width: the rate at which things arriving over the interval
+    /// (a streamed answer's tokens) come in. An empty interval counts at `start`.
+    pub fn spread_rate(self, items: impl Iterator<Item = (u64, u64, f64)>) -> Vec<f64> {
+        let w = self.width_ns;
+        let mut sums = vec![0.0; self.count];
+        for (start, end, amount) in items {
+            if end <= start {
+                sums[self.index(start)] += amount;
+                continue;
+            }
+            let per_ns = amount / (end - start) as f64;
+            for (k, sum) in sums
+                .iter_mut()
+                .enumerate()
+                .take(self.index(end - 1) + 1)
+                .skip(self.index(start))
+            {
+                let lo = start.max(k as u64 * w);
+                let hi = if k + 1 == self.count {
+                    end
+                } else {
+                    end.min((k as u64 + 1) * w)
+                };
+                *sum += per_ns * hi.saturating_sub(lo) as f64;
+            }
+        }
+        let width_s = w as f64 / 1e9;
+        sums.into_iter().map(|s| s / width_s).collect()
+    }
+
     /// The time-averaged number of open intervals `[start, end)` per bucket (concurrency).
     pub fn occupancy(self, intervals: impl Iterator<Item = (u64, u64)>) -> Vec<f64> {
         let w = self.width_ns;
@@ -214,6 +245,23 @@ mod tests {
         assert_eq!(occ, vec![1.0, 0.5, 0.2]);
         let spanning = b.occupancy([(5, 30)].into_iter());
         assert_eq!(spanning, vec![0.5, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn spread_rate_shares_an_amount_over_the_buckets_its_interval_covers() {
+        let b = Buckets {
+            width_ns: 1_000_000_000,
+            count: 3,
+        };
+        // 30 tokens over [0.5 s, 2 s): 10 in the first bucket, 20 in the second.
+        let r = b.spread_rate(
+            [
+                (500_000_000, 2_000_000_000, 30.0),
+                (2_500_000_000, 2_500_000_000, 4.0),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(r, vec![10.0, 20.0, 4.0]);
     }
 
     #[test]

@@ -24,6 +24,13 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 18.0;
 const TOP: f64 = 34.0;
 const BOTTOM: f64 = 46.0;
+const PLOT_HEIGHT: f64 = HEIGHT - BOTTOM - TOP;
+const LEGEND_ROW: f64 = 16.0;
+const LEGEND_SWATCH: f64 = 27.0;
+const LEGEND_CHAR: f64 = 6.5;
+const LEGEND_GAP: f64 = 13.0;
+/// A limit is drawn on the axis when it is within this factor of the largest value.
+const MARKER_REACH: f64 = 2.0;
 
 /// How an axis labels its ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,8 +91,19 @@ impl Chart {
     /// The chart as an `<svg>` element.
     pub fn render(&self) -> String {
         let all = || self.series.iter().flat_map(|s| s.points.iter());
-        let xs = all().map(|p| p.0).chain(self.markers.iter().map(|m| m.x));
-        let (x_lo, x_hi) = bounds(xs);
+        let (data_lo, data_hi) = bounds(all().map(|p| p.0));
+        // The axis is scaled to the data; a limit far beyond it (a 57 ms p99 under a 3 s
+        // limit) is named at the right edge instead of squashing the data into a corner.
+        let (near, far): (Vec<&Marker>, Vec<&Marker>) = self
+            .markers
+            .iter()
+            .partition(|m| m.x <= data_hi.max(0.0) * MARKER_REACH || self.points() == 0);
+        let xs = all().map(|p| p.0).chain(near.iter().map(|m| m.x));
+        let (x_lo, x_hi) = if self.points() == 0 && near.is_empty() {
+            (data_lo, data_hi)
+        } else {
+            bounds(xs)
+        };
         let (y_lo, y_hi) = match self.y.0 {
             Axis::Fraction => (0.0, 1.0),
             _ => (0.0, bounds(all().map(|p| p.1)).1),
@@ -98,41 +116,56 @@ impl Chart {
         };
         let x_hi = x_ticks.last().copied().unwrap_or(x_hi).max(x_hi);
         let y_hi = y_ticks.last().copied().unwrap_or(y_hi).max(y_hi);
+        let legend = self.legend_layout();
         let frame = Frame {
             x: (x_lo.min(x_ticks[0]), x_hi),
             y: (y_lo, y_hi),
+            top: TOP + LEGEND_ROW * legend.rows.saturating_sub(1) as f64,
         };
         let mut svg = String::with_capacity(4096);
         let _ = write!(
             svg,
-            "<svg class=\"chart\" data-points=\"{}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
+            "<svg class=\"chart\" data-points=\"{}\" viewBox=\"0 0 {WIDTH} {:.0}\" \
              role=\"img\" aria-label=\"{}\">",
             self.points(),
+            frame.height(),
             escape(&self.title)
         );
         self.grid(&mut svg, &frame, &x_ticks, &y_ticks);
         for series in &self.series {
             series_path(&mut svg, &frame, series);
         }
-        for marker in &self.markers {
+        for marker in near {
             let x = frame.px(marker.x);
             let _ = write!(
                 svg,
-                "<line class=\"marker\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{TOP}\" y2=\"{:.1}\"/>\
+                "<line class=\"marker\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>\
                  <text class=\"marker-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-                HEIGHT - BOTTOM,
+                frame.top,
+                frame.bottom(),
                 x - 4.0,
-                TOP + 12.0,
+                frame.top + 12.0,
                 escape(&marker.label)
             );
         }
-        self.legend(&mut svg);
+        for (i, marker) in far.iter().enumerate() {
+            let _ = write!(
+                svg,
+                "<text class=\"marker-label off-scale\" x=\"{:.1}\" y=\"{:.1}\" \
+                 text-anchor=\"end\">{} →</text>",
+                WIDTH - RIGHT,
+                // Above the plot, between the legend and the data, so no line crosses it.
+                frame.top - 6.0 - 14.0 * i as f64,
+                escape(&marker.label)
+            );
+        }
+        self.legend(&mut svg, &legend);
         svg.push_str("</svg>");
         svg
     }
 
     fn grid(&self, svg: &mut String, frame: &Frame, x_ticks: &[f64], y_ticks: &[f64]) {
-        let (bottom, right) = (HEIGHT - BOTTOM, WIDTH - RIGHT);
+        let (bottom, right) = (frame.bottom(), WIDTH - RIGHT);
         let x_step = step_of(x_ticks);
         let y_step = step_of(y_ticks);
         for &t in y_ticks {
@@ -164,35 +197,79 @@ impl Chart {
              <text class=\"axis-label\" transform=\"translate(14 {:.1}) rotate(-90)\" \
              text-anchor=\"middle\">{}</text>",
             LEFT + (right - LEFT) / 2.0,
-            HEIGHT - 8.0,
+            frame.height() - 8.0,
             escape(&self.x.1),
-            TOP + (bottom - TOP) / 2.0,
+            frame.top + (bottom - frame.top) / 2.0,
             escape(&self.y.1)
         );
     }
 
-    fn legend(&self, svg: &mut String) {
+    /// Where each legend entry goes: entries fill a row from the left and wrap to the next
+    /// row before the right edge, so every entry stays inside the chart.
+    fn legend_layout(&self) -> Legend {
+        let mut rows = 1;
         let mut x = LEFT;
+        let mut places = Vec::with_capacity(self.series.len());
+        let room = WIDTH - RIGHT - LEFT;
         for series in &self.series {
+            let label = fit_label(&series.label, room - LEGEND_SWATCH);
+            let width = legend_width(&label);
+            if x > LEFT && x + width > WIDTH - RIGHT {
+                rows += 1;
+                x = LEFT;
+            }
+            places.push((x, 16.0 + LEGEND_ROW * (rows - 1) as f64, label));
+            x += width + LEGEND_GAP;
+        }
+        Legend { rows, places }
+    }
+
+    fn legend(&self, svg: &mut String, legend: &Legend) {
+        for (series, (x, y, label)) in self.series.iter().zip(&legend.places) {
             let (colour, dash) = style(series.style);
             let _ = write!(
                 svg,
-                "<line x1=\"{x:.1}\" x2=\"{:.1}\" y1=\"16\" y2=\"16\" stroke=\"{colour}\" \
+                "<line x1=\"{x:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" \
                  stroke-width=\"2.5\" stroke-dasharray=\"{dash}\"/>\
-                 <text class=\"legend\" x=\"{:.1}\" y=\"20\">{}</text>",
+                 <text class=\"legend\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
                 x + 22.0,
                 x + 27.0,
-                escape(&series.label)
+                y + 4.0,
+                escape(label)
             );
-            x += 40.0 + 6.5 * series.label.chars().count() as f64;
         }
     }
+}
+
+/// The legend's rows and each entry's place `(x, y, label)`.
+struct Legend {
+    rows: usize,
+    places: Vec<(f64, f64, String)>,
+}
+
+/// The width of a legend entry: the swatch and the label at about 6.5 units a character
+/// (the report's 11 px sans-serif).
+fn legend_width(label: &str) -> f64 {
+    LEGEND_SWATCH + LEGEND_CHAR * label.chars().count() as f64
+}
+
+/// The label, cut with `…` when even a row of its own is too narrow for it.
+fn fit_label(label: &str, room: f64) -> String {
+    let most = (room / LEGEND_CHAR).floor().max(1.0) as usize;
+    if label.chars().count() <= most {
+        return label.to_string();
+    }
+    let mut cut: String = label.chars().take(most - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// Maps data coordinates into the plot area.
 struct Frame {
     x: (f64, f64),
     y: (f64, f64),
+    /// The plot's top edge: lower when the legend takes several rows.
+    top: f64,
 }
 
 impl Frame {
@@ -201,7 +278,17 @@ impl Frame {
     }
 
     fn py(&self, y: f64) -> f64 {
-        HEIGHT - BOTTOM - (y - self.y.0) / span(self.y) * (HEIGHT - BOTTOM - TOP)
+        self.bottom() - (y - self.y.0) / span(self.y) * PLOT_HEIGHT
+    }
+
+    /// The x axis's height (the plot keeps its size; the chart grows with the legend).
+    fn bottom(&self) -> f64 {
+        self.top + PLOT_HEIGHT
+    }
+
+    /// The whole chart's height.
+    fn height(&self) -> f64 {
+        self.bottom() + BOTTOM
     }
 }
 
@@ -232,10 +319,18 @@ fn series_path(svg: &mut String, frame: &Frame, series: &Series) {
             frame.py(y)
         );
     }
-    if series.fill {
+    if let (true, Some(first), Some(last)) =
+        (series.fill, series.points.first(), series.points.last())
+    {
+        // Down to the x axis from the last point, back along it and up to the first: closing
+        // the path straight from last to first would cut a diagonal through the area.
+        let axis = frame.py(frame.y.0);
         let _ = write!(
             svg,
-            "<path d=\"{d}\" fill=\"{colour}\" fill-opacity=\"0.14\" stroke=\"none\"/>"
+            "<path class=\"fill\" d=\"{d}L{:.1},{axis:.1}L{:.1},{axis:.1}Z\" fill=\"{colour}\" \
+             fill-opacity=\"0.14\" stroke=\"none\"/>",
+            frame.px(last.0),
+            frame.px(first.0),
         );
     }
     let _ = write!(
@@ -304,6 +399,8 @@ fn tick_label(axis: Axis, value: f64, step: f64) -> String {
         }
         Axis::Seconds => format!("{} s", trim(value, decimals(step))),
         Axis::Fraction => format!("{}%", trim(value * 100.0, 0)),
+        // Below a step of 1 (a queue that averages 0.004), as many decimals as the step has.
+        Axis::Number if step < 1.0 => trim((value / step).round() * step, decimals(step)),
         Axis::Number => grouped((value / step).round() * step),
     }
 }
@@ -354,7 +451,17 @@ mod tests {
         );
         assert!(svg.contains("aria-label=\"TTFT &lt;CDF&gt;\""));
         assert!(svg.contains("limit 3 s"));
+        assert!(
+            svg.contains("<line class=\"marker\""),
+            "a limit near the data is drawn"
+        );
         assert_eq!(svg.matches("<path ").count(), 1);
+        let far = chart(vec![(1e6, 0.5), (5.7e7, 1.0)]).render();
+        assert!(!far.contains("<line class=\"marker\""), "{far}");
+        assert!(
+            far.contains(">limit 3 s →</text>"),
+            "a far limit is named at the edge"
+        );
     }
 
     #[test]

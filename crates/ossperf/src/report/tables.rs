@@ -28,7 +28,8 @@ fn run_headers(runs: &[Prepared]) -> String {
         .collect()
 }
 
-/// One card per run: VALID/INVALID, each check, the recommendations, early stopping.
+/// One card per run: VALID/INVALID and, for INVALID, why (first, so it is the first thing
+/// read), then each check and the early-stopping texts (open when early stopping failed).
 pub fn verdicts(runs: &[Prepared]) -> String {
     let mut html = String::from("<div class=\"cards\">");
     for p in runs {
@@ -41,9 +42,17 @@ pub fn verdicts(runs: &[Prepared]) -> String {
         let _ = write!(
             html,
             "<div class=\"card {class}\"><div class=\"run\">{}</div><div class=\"verdict\" \
-             data-verdict=\"{word}\">{word}</div><ul class=\"checks\">",
+             data-verdict=\"{word}\">{word}</div>",
             escape(p.label)
         );
+        if !v.reasons.is_empty() {
+            html.push_str("<div class=\"reasons\"><b>Why</b><ul>");
+            for reason in &v.reasons {
+                let _ = write!(html, "<li>{}</li>", escape(reason));
+            }
+            html.push_str("</ul></div>");
+        }
+        html.push_str("<ul class=\"checks\">");
         for check in &v.checks {
             let (mark, text) = if check.ok {
                 ("ok", "✓ yes")
@@ -57,17 +66,15 @@ pub fn verdicts(runs: &[Prepared]) -> String {
             );
         }
         html.push_str("</ul>");
-        if !v.reasons.is_empty() {
-            html.push_str("<div class=\"reasons\"><b>Recommendations</b><ul>");
-            for reason in &v.reasons {
-                let _ = write!(html, "<li>{}</li>", escape(reason));
-            }
-            html.push_str("</ul></div>");
-        }
+        let early_failed = v
+            .checks
+            .iter()
+            .any(|c| !c.ok && c.name.to_lowercase().contains("early stopping"));
         for es in &v.early_stopping {
             let _ = write!(
                 html,
-                "<details><summary>{} early stopping</summary><pre>{}</pre></details>",
+                "<details{}><summary>{} early stopping</summary><pre>{}</pre></details>",
+                if early_failed { " open" } else { "" },
                 escape(&es.on),
                 escape(&es.text)
             );
@@ -311,7 +318,13 @@ pub fn endpoints(runs: &[Prepared]) -> String {
                 .filter(|r| r.endpoint as usize == index)
                 .collect();
             let mut latency: Vec<u64> = mine.iter().map(|r| r.latency_ns()).collect();
-            let mut ttft: Vec<u64> = mine.iter().filter_map(|r| r.ttft_ns()).collect();
+            // As everywhere on the page, an Offline run has no TTFT (LoadGen measures none).
+            let offline = p.run.scenario == "Offline";
+            let mut ttft: Vec<u64> = mine
+                .iter()
+                .filter_map(|r| r.ttft_ns())
+                .filter(|_| !offline)
+                .collect();
             latency.sort_unstable();
             ttft.sort_unstable();
             let failed = mine.iter().filter(|r| r.error.is_some()).count();

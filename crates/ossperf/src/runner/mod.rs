@@ -26,6 +26,7 @@ pub(crate) use plan::RunPlan;
 /// Runs `ossperf run` to the end and returns the exit code.
 pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let plan = RunPlan::resolve(args)?;
+    check_outputs(&plan)?;
     let dataset = load_dataset(&plan)?;
     let session = Session::open(&plan, &dataset)?;
     announce(&plan, &dataset);
@@ -37,7 +38,11 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         crate::output::info(&view);
     }
     print_outputs(&outcome.files);
-    Ok(exit_code(&outcome.report, outcome.interrupted))
+    Ok(exit_code(
+        &outcome.report,
+        outcome.interrupted,
+        plan.fail_on_invalid,
+    ))
 }
 
 /// What one executed test produced.
@@ -78,6 +83,7 @@ impl Session {
         dataset: &Dataset,
         progress: bool,
     ) -> anyhow::Result<Outcome> {
+        check_outputs(plan)?;
         std::fs::create_dir_all(&plan.log_dir).with_context(|| {
             format!(
                 "cannot create the output directory `{}`",
@@ -116,6 +122,26 @@ impl Session {
             std::time::Instant::now(),
             Duration::from_secs(1),
         );
+        let watch = {
+            let control = control.clone();
+            let grace = plan.abandon_after;
+            crate::sut::watch_endpoints(
+                self.runtime.handle(),
+                sut.clone(),
+                plan.abandon_after,
+                move |reason| {
+                    crate::output::warn(&format!(
+                        "{reason}: the remaining queries are answered as failed and the run ends INVALID"
+                    ));
+                    // Our LoadGen can also stop its schedule; under `--loadgen official` the
+                    // SUT alone answers at once whatever that LoadGen goes on issuing.
+                    control.abort_because(format!(
+                        "Every endpoint had been down for {} s (--abandon-after).",
+                        grace.as_secs_f64()
+                    ));
+                },
+            )
+        };
         let report = match plan.loadgen {
             LoadgenArg::Native => run_test(
                 &sut,
@@ -127,6 +153,7 @@ impl Session {
             .map_err(anyhow::Error::from),
             LoadgenArg::Official => official::run(plan, &sut, &qsl),
         };
+        drop(watch);
         if let Some(live) = live {
             live.finish();
         }
@@ -172,6 +199,20 @@ impl Session {
             .as_ref()
             .and_then(server::simulator_view)
     }
+}
+
+/// Finds an output that cannot be written now, before a server is started or a query sent,
+/// not after the whole run.
+pub(crate) fn check_outputs(plan: &RunPlan) -> anyhow::Result<()> {
+    let partial = format!("{}.partial", crate::report::RESULTS_FILE);
+    crate::results_dir::check_writable(
+        &plan.log_dir,
+        &[
+            crate::report::RESULTS_FILE,
+            &partial,
+            crate::report::REPORT_FILE,
+        ],
+    )
 }
 
 /// Reads the dataset the plan names (or the bundled sample), keeping `--max-samples` rows.
@@ -292,13 +333,14 @@ fn print_outputs(files: &[std::path::PathBuf]) {
     }
 }
 
-/// 0 when every request succeeded; 1 when some failed (the result is INVALID); 128 + the
-/// signal after Ctrl-C or SIGTERM.
-fn exit_code(report: &TestReport, signal: Option<u8>) -> ExitCode {
+/// 0 when every request succeeded; 1 when some failed (the result is INVALID), or, with
+/// `--fail-on-invalid`, when the result is INVALID for any reason; 128 + the signal after
+/// Ctrl-C or SIGTERM.
+fn exit_code(report: &TestReport, signal: Option<u8>, fail_on_invalid: bool) -> ExitCode {
     if let Some(code) = signal {
         return ExitCode::from(code);
     }
-    if report.failures.count > 0 {
+    if report.failures.count > 0 || (fail_on_invalid && !report.valid) {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS

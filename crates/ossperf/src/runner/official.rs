@@ -124,13 +124,8 @@ fn report(
     let mut invalid_reasons = Vec::new();
     if let Some(perf) = performance.as_mut() {
         if !perf.valid {
-            let reason = perf.loadgen_invalid_reason();
-            if !reason.trim().is_empty() {
-                invalid_reasons.push(reason.trim_end().to_string());
-            }
-            if !perf.early_stopping_met {
-                invalid_reasons.push("Early stopping not satisfied.".to_string());
-            }
+            // One reason each, as the native LoadGen's report gives them.
+            invalid_reasons.extend(perf.reasons());
         }
         if outcome.failures.count > 0 {
             perf.extra_reasons.push(outcome.failures.reason_line());

@@ -82,12 +82,16 @@ pub(crate) struct RunPlan {
     pub max_concurrency: usize,
     /// The per-request deadline.
     pub timeout: Duration,
+    /// How long every endpoint may be down before the run gives up on them.
+    pub abandon_after: Duration,
     /// Whether the demo user.conf stands in for a missing `--user-conf`.
     pub demo_conf: bool,
     /// Which LoadGen drives the test.
     pub loadgen: LoadgenArg,
     /// The conf files as given.
     pub conf_files: ConfFiles,
+    /// `--fail-on-invalid`: an INVALID result exits 1.
+    pub fail_on_invalid: bool,
 }
 
 impl RunPlan {
@@ -110,9 +114,11 @@ impl RunPlan {
             num_workers: _,
             max_concurrency,
             timeout,
+            abandon_after,
             stream,
             no_stream,
             debug: _,
+            fail_on_invalid,
             sim_profile,
             sim_output_len,
             sim_accuracy,
@@ -193,9 +199,11 @@ impl RunPlan {
             stream,
             max_concurrency: max_concurrency as usize,
             timeout: Duration::from_secs(timeout),
+            abandon_after: Duration::from_secs(abandon_after),
             demo_conf,
             loadgen,
             conf_files,
+            fail_on_invalid,
         })
     }
 

@@ -310,6 +310,43 @@ async fn cancel_all_fails_requests_in_flight_and_waiting_promptly() {
     assert_eq!(sut.failures().by_kind, [(ErrorKind::Cancelled, 3)]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_sut_fails_what_waits_and_every_later_sample_at_once_with_the_reason() {
+    let server = server(200, false).await;
+    let sut = sut(&server.url, Some(1));
+    let recording = Recording::default();
+    sut.issue(&samples(&[0, 1]), &recording);
+    while server.received.load(Ordering::SeqCst) < 1 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    sut.abandon("not sent: every endpoint has been down for 1 s".into());
+    sut.abandon("a second reason is ignored".into());
+    // What an official LoadGen would go on issuing on its schedule.
+    sut.issue(&samples(&[2]), &recording);
+    let mut reasons: Vec<String> = recording
+        .wait_for(3)
+        .await
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Fail { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [
+            "cancelled: cancelled while in flight",
+            "connect: not sent: every endpoint has been down for 1 s",
+            "connect: not sent: every endpoint has been down for 1 s",
+        ]
+    );
+    assert_eq!(
+        sut.abandoned(),
+        Some("not sent: every endpoint has been down for 1 s")
+    );
+}
+
 /// Waits until `n` requests have reached the server.
 async fn until_received(server: &Server, n: usize) {
     for _ in 0..2000 {

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{ensure, Context};
+use anyhow::ensure;
 use ossperf_dataset::Dataset;
 use ossperf_loadgen::TestSettings;
 
@@ -97,10 +97,9 @@ impl Tuner {
         }
         let user_conf_path = run.conf.user_conf.clone();
         let user_conf_text = user_conf_path.as_deref().map(conf::read).transpose()?;
-        let dir = run
-            .output_dir
-            .join("tune")
-            .join(crate::settings::scenario_name(run.conf.scenario));
+        // Each search's runs, tune.json and user.conf go to a directory of its own.
+        let parent = run.output_dir.join("tune");
+        let name = crate::settings::scenario_name(run.conf.scenario);
         let plan = RunPlan::resolve(run)?;
         let options = Options {
             precision,
@@ -109,7 +108,7 @@ impl Tuner {
             start_qps,
             max_qps,
             probe_overlatency,
-            user_conf_out: output.unwrap_or_else(|| dir.join("user.conf")),
+            user_conf_out: output.clone().unwrap_or_default(),
             user_conf_path,
             user_conf_text,
         };
@@ -118,15 +117,19 @@ impl Tuner {
         if let Some(start) = start {
             steps::check_budget(&plan, &options, dataset.len(), start)?;
         }
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create the directory `{}`", dir.display()))?;
-        let session = Session::open(&plan, &dataset)?;
+        // A search never overwrites an earlier one: `tune/<scenario>`, then `-2`, `-3`, ….
+        let dir = crate::results_dir::claim(&parent, name)?;
+        let session = Session::open(&plan, &dataset).inspect_err(|_| {
+            // Nothing ran: give the name back (the directory is still empty).
+            let _ = std::fs::remove_dir(&dir);
+        })?;
         Ok(Tuner {
             plan,
             dataset,
             session,
             options: Options {
                 start_qps: start,
+                user_conf_out: output.unwrap_or_else(|| dir.join("user.conf")),
                 ..options
             },
             dir,

@@ -51,8 +51,16 @@ pub(crate) struct Run {
     pub ttft_p99_ms: Option<f64>,
     /// TPOT at the target percentile, ms (Server).
     pub tpot_p99_ms: Option<f64>,
-    /// Sustained completed samples per second.
+    /// Sustained completed samples per second (between the 10th and 90th percentile of
+    /// completion times: what the search sizes the next run by).
     pub samples_per_second: Option<f64>,
+    /// LoadGen's own figure, as the run's summary prints it: Offline's `Samples per second`,
+    /// Server's `Completed samples per second`.
+    pub loadgen_samples_per_second: Option<f64>,
+    /// That figure printed exactly as the summary prints it (`%g` in Offline, two decimals
+    /// in Server), for the table.
+    #[serde(skip)]
+    pub summary_rate: String,
     /// LoadGen's verdict.
     pub valid: bool,
     /// The failed checks, `; `-separated (empty when VALID).
@@ -93,6 +101,22 @@ impl Run {
             ttft_p99_ms: at_target(perf.and_then(|p| p.ttft.as_ref())),
             tpot_p99_ms: at_target(perf.and_then(|p| p.tpot.as_ref())),
             samples_per_second: sustained_rate(report),
+            loadgen_samples_per_second: perf.and_then(|p| {
+                p.metrics
+                    .samples_per_second
+                    .or(p.metrics.completed_samples_per_sec)
+            }),
+            summary_rate: perf.map_or_else(
+                || "-".to_string(),
+                |p| match (
+                    p.metrics.samples_per_second,
+                    p.metrics.completed_samples_per_sec,
+                ) {
+                    (Some(v), _) => ossperf_loadgen::logs::format::format_g(v),
+                    (None, Some(v)) => format!("{v:.2}"),
+                    (None, None) => "-".to_string(),
+                },
+            ),
             valid: report.valid,
             why: why(report),
             dir: dir.to_path_buf(),
@@ -232,15 +256,26 @@ pub(crate) fn write_summary(dir: &Path, summary: &Summary) -> anyhow::Result<Pat
     Ok(path)
 }
 
-/// The closing table, one row per run.
+/// The closing table, one row per run. `samples/s` is LoadGen's figure (the one in the run's
+/// summary); `steady/s`, the rate between the 10th and 90th percentile of completions that
+/// the search works with.
 pub(crate) fn table(runs: &[Run]) -> Vec<String> {
+    let rate = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
     let mut rows = vec![format!(
-        "{:>3}  {:<8} {:>10} {:>8} {:>8} {:>10} {:>10} {:>9}  verdict",
-        "#", "kind", "target_qps", "samples", "seconds", "TTFT p99", "TPOT p99", "samples/s"
+        "{:>3}  {:<8} {:>10} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9}  verdict",
+        "#",
+        "kind",
+        "target_qps",
+        "samples",
+        "seconds",
+        "TTFT p99",
+        "TPOT p99",
+        "samples/s",
+        "steady/s"
     )];
     for r in runs {
         rows.push(format!(
-            "{:>3}  {:<8} {:>10} {:>8} {:>8.1} {:>10} {:>10} {:>9}  {}",
+            "{:>3}  {:<8} {:>10} {:>8} {:>8.1} {:>10} {:>10} {:>9} {:>9}  {}",
             r.index,
             r.kind.label(),
             opt_rate(r.target_qps),
@@ -248,8 +283,8 @@ pub(crate) fn table(runs: &[Run]) -> Vec<String> {
             r.seconds,
             opt_ms(r.ttft_p99_ms),
             opt_ms(r.tpot_p99_ms),
-            r.samples_per_second
-                .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
+            r.summary_rate,
+            rate(r.samples_per_second),
             if r.valid { "VALID" } else { "INVALID" },
         ));
     }

@@ -114,7 +114,10 @@ fn every_run_flag_rejects_its_invalid_values_with_a_clear_message() {
             vec!["--max-samples", "0"],
             "invalid value '0' for '--max-samples",
         ),
-        (vec!["--max-samples", "-3"], "unexpected argument '-3'"),
+        (
+            vec!["--max-samples", "-3"],
+            "invalid value '-3' for '--max-samples <N>'",
+        ),
         (vec!["--max-samples", "many"], "invalid value 'many'"),
         (vec!["--backend", "tgi"], "invalid value 'tgi'"),
         (vec!["--backend", "openai"], "needs a `--server-url`"),

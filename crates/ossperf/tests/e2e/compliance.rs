@@ -30,7 +30,7 @@ fn test09_makes_the_audit_run_and_writes_the_checker_layout() {
         "{verdict}\n{}",
         text(&out)
     );
-    let logs = dir.path().join("runs/offline/performance");
+    let logs = dir.path().join("runs/offline/TEST09");
     let detail = std::fs::read_to_string(logs.join("mlperf_log_detail.txt")).unwrap();
     assert!(
         detail.contains("Found Audit Config file"),

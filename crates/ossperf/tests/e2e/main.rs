@@ -8,6 +8,7 @@ mod conf;
 mod endpoints;
 mod faults;
 mod official;
+mod regression;
 mod report;
 mod run;
 mod serve;

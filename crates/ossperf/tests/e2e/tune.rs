@@ -192,6 +192,61 @@ fn an_offline_tune_writes_the_measured_rate_as_target_qps_and_confirms_it() {
         let results = Path::new(run["dir"].as_str().unwrap()).join("results.json");
         assert_eq!(json(&results)["scenario"], "Offline");
     }
+    // issue 17, item 7: the table's samples/s is LoadGen's, as each run's summary prints it.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for (i, run) in runs.iter().enumerate() {
+        let dir = Path::new(run["dir"].as_str().unwrap());
+        let summary = std::fs::read_to_string(dir.join("mlperf_log_summary.txt")).unwrap();
+        let printed = summary
+            .lines()
+            .find_map(|l| l.strip_prefix("Samples per second:"))
+            .expect("LoadGen's samples per second")
+            .trim()
+            .to_string();
+        let ours = run["loadgen_samples_per_second"].as_f64().unwrap();
+        let theirs: f64 = printed.parse().unwrap();
+        assert!(
+            (ours - theirs).abs() <= theirs * 1e-5,
+            "run {}: {ours} in tune.json, {printed} in the summary",
+            i + 1
+        );
+        let row = stdout
+            .lines()
+            .chain(String::from_utf8_lossy(&out.stderr).lines())
+            .find(|l| l.trim_start().starts_with(&format!("{}  ", i + 1)))
+            .unwrap_or_else(|| panic!("no table row {}\n{}", i + 1, text(&out)))
+            .to_string();
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let column = cells.len() - 3;
+        assert_eq!(cells[column], printed, "{row}");
+    }
+}
+
+// issue 17, item 2: a second search wrote over the first one's runs, tune.json and user.conf.
+#[test]
+fn a_second_search_gets_a_directory_of_its_own() {
+    let dir = ossperf_testkit::temp_dir();
+    let sim = ossperf_testkit::sim_with(small_batched_server());
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "offline",
+        "--server-url",
+        &url,
+        "--no-confirm",
+    ];
+    let first = tune(&args, dir.path(), FAST_CONF);
+    assert!(first.status.success(), "{}", text(&first));
+    let tune_json = dir.path().join("out/tune/offline/tune.json");
+    let before = std::fs::read(&tune_json).unwrap();
+    let second = tune(&args, dir.path(), FAST_CONF);
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(
+        std::fs::read(&tune_json).unwrap() == before,
+        "the first search is untouched"
+    );
+    assert!(dir.path().join("out/tune/offline-2/tune.json").is_file());
+    assert!(dir.path().join("out/tune/offline-2/user.conf").is_file());
 }
 
 #[test]

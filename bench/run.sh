@@ -7,6 +7,9 @@
 # Usage: bench/run.sh [--quick]
 #   --quick   smaller runs (under two minutes on an idle 2-core machine once built); reuses
 #             binaries already built in $CARGO_TARGET_DIR instead of building
+# OSSPERF_OFFICIAL=1 builds ossperf with the official LoadGen (docs/OFFICIAL_LOADGEN.md; sources
+# from MLPERF_LOADGEN_SRC, else downloaded by scripts/official-loadgen-src.sh) and repeats the
+# 1,000-stream measurement under it.
 # CPU time is the ossperf process's user + system time and peak RSS its maximum resident set,
 # both from /usr/bin/time. A missed target never fails the script: timings are for the record.
 # Only loopback is used. The work files go to a temporary directory removed on exit.
@@ -25,8 +28,14 @@ null_sut="$bin/examples/null_sut"
 acclog="$bin/examples/accuracy_log"
 sse_cpu="$bin/examples/sse_cpu"
 
+official="${OSSPERF_OFFICIAL:-0}"
 build() {
-    cargo build --release -q -p ossperf
+    if [ "$official" = 1 ]; then
+        MLPERF_LOADGEN_SRC="${MLPERF_LOADGEN_SRC:-$(bash scripts/official-loadgen-src.sh)}" \
+            cargo build --release -q -p ossperf --features official-loadgen
+    else
+        cargo build --release -q -p ossperf
+    fi
     cargo build --release -q -p ossperf-loadgen --example null_sut --example accuracy_log
     cargo build --release -q -p ossperf-client --example sse_cpu
     (cd bench/minclient && CARGO_TARGET_DIR="$mintarget" cargo build --release -q --offline)
@@ -196,6 +205,26 @@ for spec in "960 1000" "288 300"; do
         row "$2 streams: CPU s ossperf, simulator, over wall s" "$(fmt "$cpu"), $scpu, $wall" "" ""
     else
         row "$2 streams: measurement error" "not measured (see above)" "" ""
+    fi
+    # The reported TTFT p50/p99 against the simulator's own, native, then official (whose
+    # per-request times are not reported: the distribution is compared).
+    true_ttft=$("$figures" truth "$work/truth$2.jsonl" || true)
+    tp50=$(echo "$true_ttft" | awk '{print $3}') tp99=$(echo "$true_ttft" | awk '{print $5}')
+    rp50=$(summary "error$2" "50.00 percentile first token latency") rp99=$(summary "error$2" "99.00 percentile first token latency")
+    row "$2 streams, native LoadGen: TTFT p50/p99 reported - true ms" \
+        "$(fmt "$(calc "$rp50 / 1e6 - $tp50")" 3)/$(fmt "$(calc "$rp99 / 1e6 - $tp99")" 3)" "" ""
+    if [ "$official" = 1 ] && [ "$2" = 1000 ]; then
+        start_sim --ttft-ms 50 --tpot-ms 10 --output-len 100 --truth-log "$work/truth-official.jsonl"
+        l=$(load)
+        ossperf_run "official$2" --loadgen official --scenario server --user-conf "$c" \
+            --input-file "$work/small.parquet" --max-new-tokens 100 --stream
+        stop_sim
+        true_ttft=$("$figures" truth "$work/truth-official.jsonl" || true)
+        tp50=$(echo "$true_ttft" | awk '{print $3}') tp99=$(echo "$true_ttft" | awk '{print $5}')
+        rp50=$(summary "official$2" "50.00 percentile first token latency") rp99=$(summary "official$2" "99.00 percentile first token latency")
+        row "$2 streams, official LoadGen: TTFT p50/p99 reported - true ms (load $l)" \
+            "$(fmt "$(calc "$rp50 / 1e6 - $tp50")" 3)/$(fmt "$(calc "$rp99 / 1e6 - $tp99")" 3)" "" ""
+        row "$2 streams, official LoadGen: CPU s ossperf, over wall s" "$(fmt "$cpu"), $wall" "" ""
     fi
 done
 

@@ -12,6 +12,11 @@
 //!
 //! `figures lateness RESULTS.json`: issue lateness (`issued_ns − scheduled_ns`) p50, p99 and
 //! max in µs.
+//!
+//! `figures truth TRUTH.jsonl`: the simulator's own TTFT (first token less the arrival of the
+//! request's headers) p50 and p99 in ms, to set beside the p50 and p99 a LoadGen reports (the
+//! official library reports no per-request times, so its error is measured on the
+//! distribution).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -71,6 +76,28 @@ fn lateness(results: &str) -> Result<String, String> {
         percentile(&late, 0.99),
         late[late.len() - 1],
         late.len()
+    ))
+}
+
+fn truth_ttft(truth: &str) -> Result<String, String> {
+    let text =
+        std::fs::read_to_string(truth).map_err(|e| format!("`{truth}`: cannot read ({e})"))?;
+    let mut ttft = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let whose = format!("`{truth}` line {}", n + 1);
+        let t: Value =
+            serde_json::from_str(line).map_err(|e| format!("{whose}: expected JSON ({e})"))?;
+        ttft.push((field(&t, "first_token_us", &whose)? - field(&t, "arrived_us", &whose)?) / 1e3);
+    }
+    if ttft.is_empty() {
+        return Err(format!("`{truth}`: no requests"));
+    }
+    ttft.sort_by(f64::total_cmp);
+    Ok(format!(
+        "true_ttft_ms p50 {:.4} p99 {:.4} n {}\n",
+        percentile(&ttft, 0.5),
+        percentile(&ttft, 0.99),
+        ttft.len()
     ))
 }
 
@@ -153,9 +180,12 @@ fn main() -> ExitCode {
     let a: Vec<String> = std::env::args().skip(1).collect();
     let out = match a.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["error", results, truth] => error(results, truth),
+        ["truth", truth] => truth_ttft(truth),
         ["lateness", results] => lateness(results),
         _ => Err(
-            "usage: figures error RESULTS.json TRUTH.jsonl | figures lateness RESULTS.json".into(),
+            "usage: figures error RESULTS.json TRUTH.jsonl | figures lateness RESULTS.json | \
+             figures truth TRUTH.jsonl"
+                .into(),
         ),
     };
     match out {

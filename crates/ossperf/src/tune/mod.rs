@@ -86,6 +86,13 @@ impl Tuner {
             "`ossperf tune` searches performance runs; drop `--accuracy`"
         );
         ensure!(
+            run.loadgen == crate::cli::run::LoadgenArg::Native,
+            "`ossperf tune` probes in one process and the official LoadGen runs one test per \
+             process; tune with ossperf's LoadGen (it issues and judges as the official one: \
+             docs/OFFICIAL_LOADGEN.md), then confirm the result with `ossperf run --loadgen \
+             official --user-conf <the tuned user.conf>`"
+        );
+        ensure!(
             run.conf.audit_config.is_none(),
             "`ossperf tune` takes no `--audit-config`; tune first, then run the compliance test"
         );

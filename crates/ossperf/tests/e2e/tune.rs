@@ -374,6 +374,23 @@ fn tune_refuses_accuracy_mode() {
     );
 }
 
+#[test]
+fn tune_refuses_the_official_loadgen_and_says_how_to_confirm_under_it() {
+    let dir = ossperf_testkit::temp_dir();
+    let out = tune(
+        &["--scenario", "server", "--loadgen", "official"],
+        dir.path(),
+        FAST_CONF,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = "error: `ossperf tune` probes in one process and the official LoadGen runs \
+         one test per process; tune with ossperf's LoadGen (it issues and judges as the official \
+         one: docs/OFFICIAL_LOADGEN.md), then confirm the result with `ossperf run --loadgen \
+         official --user-conf <the tuned user.conf>`\n";
+    assert_eq!(stderr, expected, "{}", text(&out));
+}
+
 /// Issue #11's acceptance check, too slow for CI (an hour or more): against the H100 profile,
 /// the found rate's full-length run (the confirmation, mlperf.conf's 600 s) is VALID and a
 /// full-length run one precision step above it is INVALID.

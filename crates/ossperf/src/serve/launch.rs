@@ -148,8 +148,8 @@ async fn supervise(spec: &LaunchSpec, ready_within: Duration) -> anyhow::Result<
 async fn wait_ready(authority: &str, within: Duration) -> Result<(), Duration> {
     let started = tokio::time::Instant::now();
     // `probe_authority` gives `host:port` of an address, which always parses.
-    let endpoint = ossperf_client::Endpoint::parse(&format!("http://{authority}"))
-        .map_err(|_| within)?;
+    let endpoint =
+        ossperf_client::Endpoint::parse(&format!("http://{authority}")).map_err(|_| within)?;
     loop {
         let probe =
             ossperf_client::get(&endpoint, "/health", Duration::from_secs(5), PROBE_MAX_BODY).await;

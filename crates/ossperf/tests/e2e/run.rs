@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::util::{json, text};
+use crate::util::{in_dir, json, text};
 use ossperf_testkit::ossperf_sim::{OutputLen, SimConfig, Timing};
 use serde_json::Value;
 
@@ -20,15 +20,7 @@ gpt-oss-120b.Server.target_qps = 100
 ";
 
 fn ossperf(args: &[&str], dir: &Path) -> Output {
-    let conf = dir.join("user.conf");
-    std::fs::write(&conf, FAST_CONF).expect("write user.conf");
-    Command::new(env!("CARGO_BIN_EXE_ossperf"))
-        .arg("run")
-        .args(args)
-        .arg("--user-conf")
-        .arg(&conf)
-        .arg("--output-dir")
-        .arg(dir.join("out"))
+    in_dir("run", args, dir, FAST_CONF)
         .output()
         .expect("run ossperf")
 }
@@ -333,7 +325,7 @@ fn an_accuracy_run_scores_within_binomial_error_of_the_simulators_accuracy() {
     assert!(out.status.success(), "{}", text(&out));
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
     let log = log_dir(dir.path(), "offline", "accuracy").join("mlperf_log_accuracy.json");
-    let eval = Command::new(env!("CARGO_BIN_EXE_ossperf"))
+    let eval = crate::util::ossperf()
         .arg("eval")
         .arg("--mlperf-log")
         .arg(&log)

@@ -1,9 +1,29 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests, and the one place that builds an `ossperf`
+//! command line.
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use serde_json::Value;
+
+/// The `ossperf` binary under test.
+pub fn ossperf() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ossperf"))
+}
+
+/// `ossperf <subcommand> <args> --user-conf <dir>/user.conf --output-dir <dir>/out`, with
+/// `conf` written to `<dir>/user.conf` first; a `--user-conf` among `args` replaces it.
+pub fn in_dir(subcommand: &str, args: &[&str], dir: &Path, conf: &str) -> Command {
+    let user_conf = dir.join("user.conf");
+    std::fs::write(&user_conf, conf).expect("write user.conf");
+    let mut command = ossperf();
+    command.arg(subcommand).args(args);
+    if !args.contains(&"--user-conf") {
+        command.arg("--user-conf").arg(&user_conf);
+    }
+    command.arg("--output-dir").arg(dir.join("out"));
+    command
+}
 
 /// A finished command's status and output, for assertion messages.
 pub fn text(out: &Output) -> String {

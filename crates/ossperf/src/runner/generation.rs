@@ -9,9 +9,8 @@ use anyhow::{bail, Context};
 use ossperf_client::SamplingParams;
 use serde_json::Value;
 
-/// `max_new_tokens` of the reference for performance runs (and TEST07/TEST09).
-pub(crate) const PERFORMANCE_MAX_NEW_TOKENS: u32 = 10_240;
-/// `max_new_tokens` of the reference for accuracy runs.
+/// `max_new_tokens` of the reference for accuracy runs; performance runs (and TEST07/TEST09)
+/// take the reference's other defaults, [`SamplingParams::default`].
 pub(crate) const ACCURACY_MAX_NEW_TOKENS: u32 = 32_768;
 
 /// Values a generation-config file may set; `None` where the file is silent.
@@ -96,19 +95,23 @@ pub(crate) fn resolve(
     file: GenerationFile,
     overrides: GenerationOverrides,
 ) -> anyhow::Result<SamplingParams> {
+    let reference = SamplingParams::default();
     let default_max = if accuracy {
         ACCURACY_MAX_NEW_TOKENS
     } else {
-        PERFORMANCE_MAX_NEW_TOKENS
+        reference.max_new_tokens
     };
     let generation = SamplingParams {
         max_new_tokens: overrides
             .max_new_tokens
             .or(file.max_new_tokens)
             .unwrap_or(default_max),
-        temperature: overrides.temperature.or(file.temperature).unwrap_or(1.0),
-        top_k: overrides.top_k.or(file.top_k).unwrap_or(-1),
-        top_p: overrides.top_p.or(file.top_p).unwrap_or(1.0),
+        temperature: overrides
+            .temperature
+            .or(file.temperature)
+            .unwrap_or(reference.temperature),
+        top_k: overrides.top_k.or(file.top_k).unwrap_or(reference.top_k),
+        top_p: overrides.top_p.or(file.top_p).unwrap_or(reference.top_p),
     };
     if generation.max_new_tokens == 0 {
         bail!("`max_new_tokens` must be at least 1");

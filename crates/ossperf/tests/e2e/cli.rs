@@ -44,6 +44,9 @@ Options:
       --input-file <FILE>         Tokenized dataset (MLCommons parquet, pandas pickle or JSONL)
                                   [default: the bundled sample]
       --max-samples <N>           Use only the first N rows of the dataset
+      --loadgen <LOADGEN>         LoadGen to drive the test (`official` needs a build with
+                                  `--features official-loadgen`) [default: native] [possible values:
+                                  native, official]
       --output-dir <DIR>          Directory for the logs, laid out
                                   `<dir>/<scenario>/<performance|accuracy>/` [default:
                                   mlperf_results]

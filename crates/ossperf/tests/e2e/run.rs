@@ -104,6 +104,7 @@ No errors encountered during test.
 const OFFLINE_STDERR: &str = "\
 started the built-in simulator at http://127.0.0.1:[PORT]
 gpt-oss-120b Offline PerformanceOnly over 20 rows of the bundled sample; logs in `[DIR]/out/offline/performance`
+LoadGen: ossperf's LoadGen (reproduces the official 6.0.17)
 [MEASURED]
 
 wrote:

@@ -117,7 +117,7 @@ fn every_run_flag_rejects_its_invalid_values_with_a_clear_message() {
         ),
         (
             vec!["--max-samples", "-3"],
-            "error: unexpected argument '-3' found\n\nUsage: ossperf run [OPTIONS]\n\nFor more information, try '--help'.\n",
+            "error: invalid value '-3' for '--max-samples <N>': invalid digit found in string\n\nFor more information, try '--help'.\n",
         ),
         (
             vec!["--max-samples", "many"],

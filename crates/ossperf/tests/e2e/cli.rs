@@ -65,8 +65,13 @@ Options:
       --top-p <P>                 Top-p (overrides the generation config)
       --max-concurrency <N>       Most requests in flight at once in Offline [default: 128]
       --timeout <SECONDS>         Per-request timeout in seconds [default: 1200]
+      --abandon-after <SECONDS>   Once every server has been down this long, answer the remaining
+                                  queries as failed at once and end the run INVALID, instead of
+                                  sending into the void to the schedule's end [default: 30]
       --stream                    Stream answers (the default in Server and Interactive)
       --no-stream                 Do not stream answers (the default in Offline)
+      --fail-on-invalid           Exit with status 1 when the result is INVALID, not only when
+                                  requests failed (for scripts and CI)
   -h, --help                      Print help (see more with '--help')
 
 Built-in simulator:

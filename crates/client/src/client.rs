@@ -110,24 +110,6 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// The head of a request: `method` and `path` (after the endpoint's base path), and a
-    /// JSON body of `body_len` bytes when there is one.
-    pub(crate) fn head(&self, method: &str, path: &str, body_len: Option<usize>) -> Vec<u8> {
-        let mut head = format!(
-            "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: ossperf/{}\r\n",
-            self.endpoint.path(path),
-            self.endpoint.authority(),
-            env!("CARGO_PKG_VERSION")
-        );
-        if let Some(len) = body_len {
-            head.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {len}\r\n"
-            ));
-        }
-        head.push_str("\r\n");
-        head.into_bytes()
-    }
-
     /// The head of a request to the inference path with a body of `body_len` bytes: the
     /// prebuilt part and the length.
     fn post_head(&self, body_len: usize) -> Vec<u8> {
@@ -137,38 +119,6 @@ impl Target {
         // Writing to a Vec cannot fail.
         let _ = write!(head, "{body_len}\r\n\r\n");
         head
-    }
-
-    /// Sends a request on `started` (a connection that took its first bytes already), a
-    /// pooled connection or a new one, and reads the answer's head. A pooled connection that
-    /// fails before any answer was closed by the server while idle: the request then goes
-    /// once more, on a new connection.
-    pub(crate) async fn exchange(
-        &self,
-        head: &[u8],
-        body: &[u8],
-        started: Option<(Conn, usize)>,
-    ) -> Result<(Head, Conn), ExchangeError> {
-        let (mut conn, mut written) = match started {
-            Some(started) => started,
-            None => match self.pool.take() {
-                Some(conn) => (conn, 0),
-                None => (
-                    self.pool.connect().await.map_err(ExchangeError::Connect)?,
-                    0,
-                ),
-            },
-        };
-        loop {
-            match conn.exchange(head, body, written).await {
-                Ok(head) => return Ok((head, conn)),
-                Err(ExchangeError::BeforeAnswer(_)) if conn.pooled => {
-                    conn = self.pool.connect().await.map_err(ExchangeError::Connect)?;
-                    written = 0;
-                }
-                Err(e) => return Err(e),
-            }
-        }
     }
 }
 
@@ -251,7 +201,7 @@ impl Client {
                 },
                 model,
             };
-            let mut head = target.head("POST", path, Some(0));
+            let mut head = target.endpoint.request_head("POST", path, Some(0));
             // Cut after `Content-Length: `, before the `0` and the blank line.
             head.truncate(head.len() - "0\r\n\r\n".len());
             target.post_head = head.into_boxed_slice();
@@ -512,7 +462,10 @@ impl Client {
             *endpoint = Some(tried);
             let target = &self.inner.targets[tried];
             let counters = &target.counters;
-            let exchange = target.exchange(&attempt.head, &attempt.body, attempt.started.take());
+            let exchange =
+                target
+                    .pool
+                    .exchange(&attempt.head, &attempt.body, attempt.started.take());
             match tokio::time::timeout_at(deadlines.total, exchange).await {
                 Ok(Ok((head, conn))) => {
                     counters.failing_in_a_row.store(0, Ordering::Relaxed);

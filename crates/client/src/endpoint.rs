@@ -108,6 +108,30 @@ impl Endpoint {
         format!("{}{path}", self.prefix)
     }
 
+    /// The head of a request to this server: `method` and `path` (after the base path), and a
+    /// JSON body of `body_len` bytes when there is one. Every request the workspace sends
+    /// (generation, health check, `serve`'s probe, the metrics scrape) starts here.
+    pub(crate) fn request_head(
+        &self,
+        method: &str,
+        path: &str,
+        body_len: Option<usize>,
+    ) -> Vec<u8> {
+        let mut head = format!(
+            "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: ossperf/{}\r\n",
+            self.path(path),
+            self.authority(),
+            env!("CARGO_PKG_VERSION")
+        );
+        if let Some(len) = body_len {
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {len}\r\n"
+            ));
+        }
+        head.push_str("\r\n");
+        head.into_bytes()
+    }
+
     /// The full URI of `path` (which starts with `/`) on this server.
     pub fn uri(&self, path: &str) -> Result<Uri, ClientError> {
         Uri::builder()

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::client::Target;
-use crate::h1::{Body, ExchangeError};
+use crate::get::get_on;
 use crate::{Backend, Client, ClientError};
 
 /// An endpoint taken out of rotation by the health check.
@@ -160,50 +160,11 @@ impl Client {
         }
     }
 
-    /// A GET with a short deadline; transport errors become [`ClientError::Unreachable`].
+    /// A GET with a short deadline on the endpoint's pool; transport errors become
+    /// [`ClientError::Unreachable`].
     async fn get(&self, target: &Target, path: &str) -> Result<(u16, Vec<u8>), ClientError> {
-        let url = target.endpoint.url().to_owned();
-        let unreachable = |reason: String| ClientError::Unreachable {
-            url: url.clone(),
-            reason,
-        };
         let limit = self.inner.config.connect_timeout + Duration::from_secs(5);
-        let exchange = async {
-            let head = target.head("GET", path, None);
-            let (head, conn) = target.exchange(&head, &[], None).await.map_err(|e| {
-                unreachable(match e {
-                    ExchangeError::Connect(e) => format!("cannot connect: {e}"),
-                    ExchangeError::BeforeAnswer(e) | ExchangeError::InHead(e) => {
-                        format!("`GET {path}` failed: {e}")
-                    }
-                    ExchangeError::Protocol(why) => format!("`GET {path}`: {why}"),
-                })
-            })?;
-            let mut body = Body::new(conn, &head);
-            let mut bytes = Vec::new();
-            while let Some((piece, _)) = body
-                .frame()
-                .await
-                .map_err(|f| unreachable(format!("reading `GET {path}`: {}", f.message)))?
-            {
-                if bytes.len() + piece.len() > MAX_INFO_BYTES {
-                    return Err(unreachable(format!(
-                        "`GET {path}` answered more than {MAX_INFO_BYTES} bytes"
-                    )));
-                }
-                bytes.extend_from_slice(&piece);
-            }
-            if let Some(conn) = body.into_reusable() {
-                target.pool.put(conn);
-            }
-            Ok((head.status, bytes))
-        };
-        tokio::time::timeout(limit, exchange)
-            .await
-            .unwrap_or_else(|_| {
-                Err(unreachable(format!(
-                    "no answer to `GET {path}` within {limit:?}"
-                )))
-            })
+        let answer = get_on(&target.pool, &target.endpoint, path, limit, MAX_INFO_BYTES).await?;
+        Ok((answer.status, answer.body))
     }
 }

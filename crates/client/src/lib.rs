@@ -36,6 +36,7 @@ mod client;
 mod endpoint;
 mod error;
 mod fast;
+mod get;
 mod h1;
 mod health;
 mod request;
@@ -46,6 +47,7 @@ mod wire;
 pub use client::{Client, ClientConfig, EndpointStats, DOWN_AFTER_CONNECT_FAILURES};
 pub use endpoint::{parse_endpoints, read_endpoints_file, Backend, Endpoint};
 pub use error::{ClientError, ErrorKind, Failure};
+pub use get::{get, Answer};
 #[doc(hidden)]
 pub use h1::check_http_response;
 pub use health::HealthWarning;

@@ -58,7 +58,7 @@ fn settings(qps: f64, min_queries: u64, min_duration_ms: u64) -> TestSettings {
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+    ossperf_loadgen::stats::percentile(sorted, p).unwrap_or(0)
 }
 
 fn run(args: &[String]) -> Result<String, String> {

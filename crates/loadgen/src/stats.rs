@@ -24,13 +24,14 @@ pub struct LatencyStats {
     pub target: (f64, i64),
 }
 
-/// `sorted[usize(f64(n) × p)]`, clamped to the last element.
-pub fn percentile(sorted: &[i64], p: f64) -> i64 {
-    if sorted.is_empty() {
-        return 0;
-    }
+/// `sorted[usize(f64(n) × p)]`, clamped to the last element; `None` for an empty slice.
+///
+/// The one percentile rule of the workspace: the summary, the live progress line, the report
+/// and the simulator's view all use it, so a p99 read anywhere is the summary's p99.
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    let last = sorted.len().checked_sub(1)?;
     let i = (sorted.len() as f64 * p) as usize;
-    sorted[i.min(sorted.len() - 1)]
+    Some(sorted[i.min(last)])
 }
 
 impl LatencyStats {
@@ -42,14 +43,17 @@ impl LatencyStats {
         values.sort_unstable();
         let sum: i128 = values.iter().map(|&v| i128::from(v)).sum();
         let mean = i64::try_from(sum / i128::try_from(divisor.max(1)).unwrap_or(1)).unwrap_or(0);
-        let percentiles = PERCENTILES.map(|p| (p, percentile(values, p)));
+        let percentiles = PERCENTILES.map(|p| (p, percentile(values, p).unwrap_or(0)));
         Some(Self {
             count: values.len(),
             min: values[0],
             max: values[values.len() - 1],
             mean,
             percentiles,
-            target: (target_percentile, percentile(values, target_percentile)),
+            target: (
+                target_percentile,
+                percentile(values, target_percentile).unwrap_or(0),
+            ),
         })
     }
 }

@@ -46,6 +46,7 @@ pub use reference::{
     bundled_lcb_solutions, parse_lcb_solutions, read_lcb_solutions, ReferenceRow, ReferenceSet,
     Task,
 };
+pub use rng::Rng;
 pub use scheduler::is_chunk_end;
 pub use server::{SimHandle, Simulator};
 pub use truth::{Outcome, TruthRecord};

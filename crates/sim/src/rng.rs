@@ -1,11 +1,17 @@
 //! A tiny deterministic random source (SplitMix64), so `--seed` fixes every choice without a
 //! dependency. Choices are keyed by (seed, request number, purpose), never by thread timing.
+//! The workspace's one such generator: `ossperf report --synthetic` draws from it too.
 
 /// SplitMix64: one multiply-xorshift step per draw.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator whose state starts at `state` (one stream, no keying).
+    pub fn from_state(state: u64) -> Self {
+        Self(state)
+    }
+
     /// A generator for one purpose of one request.
     pub fn keyed(seed: u64, request: u64, purpose: u64) -> Self {
         let mut r = Self(seed ^ 0x9E37_79B9_7F4A_7C15);

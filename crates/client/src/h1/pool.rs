@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::conn::Conn;
+use super::conn::{Conn, ExchangeError};
+use super::head::Head;
 
 /// A connection idle this long is checked (one non-blocking read) before it is used again:
 /// servers close idle keep-alive connections after a few seconds (uvicorn: 5 s).
@@ -113,6 +114,35 @@ impl Pool {
         let mut idle = lock(&self.idle);
         if idle.len() < self.max_idle {
             idle.push(conn);
+        }
+    }
+
+    /// Sends a request on `started` (a connection that took its first bytes already), a
+    /// pooled connection or a new one, and reads the answer's head. A pooled connection that
+    /// fails before any answer was closed by the server while idle: the request then goes
+    /// once more, on a new connection.
+    pub(crate) async fn exchange(
+        &self,
+        head: &[u8],
+        body: &[u8],
+        started: Option<(Conn, usize)>,
+    ) -> Result<(Head, Conn), ExchangeError> {
+        let (mut conn, mut written) = match started {
+            Some(started) => started,
+            None => match self.take() {
+                Some(conn) => (conn, 0),
+                None => (self.connect().await.map_err(ExchangeError::Connect)?, 0),
+            },
+        };
+        loop {
+            match conn.exchange(head, body, written).await {
+                Ok(head) => return Ok((head, conn)),
+                Err(ExchangeError::BeforeAnswer(_)) if conn.pooled => {
+                    conn = self.connect().await.map_err(ExchangeError::Connect)?;
+                    written = 0;
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 

@@ -186,3 +186,33 @@ async fn waiting_does_not_retry_a_server_of_the_wrong_kind() {
     );
     assert_eq!(server.paths(), ["/health", "/get_model_info"]);
 }
+
+#[tokio::test]
+async fn a_side_channel_get_reads_status_and_body_on_the_base_path_and_refuses_a_big_body() {
+    let server = Canned::start(|r| {
+        let body = if r.path == "/base/metrics" {
+            "up 1\n"
+        } else {
+            "a longer page"
+        };
+        vec![Step::Write(response(200, "text/plain", body))]
+    })
+    .await;
+    let endpoint = ossperf_client::Endpoint::parse(&format!("{}/base", server.url())).unwrap();
+    let limit = std::time::Duration::from_secs(5);
+    let answer = ossperf_client::get(&endpoint, "/metrics", limit, 1024)
+        .await
+        .unwrap();
+    assert_eq!((answer.status, answer.body), (200, b"up 1\n".to_vec()));
+    let err = ossperf_client::get(&endpoint, "/other", limit, 4)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/base is unreachable: `GET /other` answered more than 4 bytes",
+            server.url()
+        )
+    );
+    assert_eq!(server.paths(), ["/base/metrics", "/base/other"]);
+}

@@ -1,4 +1,4 @@
-//! Arguments of `ossperf compliance`; the command is [`crate::compliance`].
+//! Arguments of `ossperf compliance`; the command is `crate::compliance`.
 
 use std::path::PathBuf;
 

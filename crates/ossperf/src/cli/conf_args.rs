@@ -1,6 +1,6 @@
 //! The flags that choose a test's settings, shared by `ossperf plan` and `ossperf run`: the
 //! scenario, the mode and the conf files, named like the reference `run_mlperf.py`. They are
-//! resolved into LoadGen settings by [`crate::settings`].
+//! resolved into LoadGen settings by `crate::settings`.
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! Arguments of `ossperf dataset`; the command is [`crate::dataset`].
+//! Arguments of `ossperf dataset`; the command is `crate::dataset`.
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! Arguments of `ossperf eval`; the command is [`crate::eval`].
+//! Arguments of `ossperf eval`; the command is `crate::eval`.
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! Arguments of `ossperf plan`; the command is [`crate::plan`].
+//! Arguments of `ossperf plan`; the command is `crate::plan`.
 
 use std::path::PathBuf;
 

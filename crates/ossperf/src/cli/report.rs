@@ -1,4 +1,4 @@
-//! Arguments of `ossperf report`; the command is [`crate::report::command`].
+//! Arguments of `ossperf report`; the command is `crate::report::command`.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! Arguments of `ossperf run`: `run_mlperf.py`'s flags, plus the server choice and the
-//! built-in simulator's. The command is [`crate::runner`].
+//! built-in simulator's. The command is `crate::runner`.
 
 use std::path::PathBuf;
 

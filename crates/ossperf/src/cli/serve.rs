@@ -1,5 +1,5 @@
 //! Arguments of `ossperf serve`: start SGLang or vLLM with the MLPerf reference's launch
-//! arguments. The command is [`crate::serve`].
+//! arguments. The command is `crate::serve`.
 
 /// The inference engine to launch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,4 +1,4 @@
-//! Arguments of `ossperf simulate`; the command is [`crate::simulate`].
+//! Arguments of `ossperf simulate`; the command is `crate::simulate`.
 
 use std::net::IpAddr;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! Arguments of `ossperf tune`: find the highest `target_qps` whose Server or Interactive run
 //! stays VALID (or, Offline, the `target_qps` that fills the minimum duration) and write it as
-//! a user.conf. The command is [`crate::tune`]; see docs/TUNE.md.
+//! a user.conf. The command is `crate::tune`; see docs/TUNE.md.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -5,6 +5,8 @@
 //! long outputs, a few failures), and the summary metrics are computed from the records with
 //! LoadGen's rules, so a report of a sample run is internally consistent.
 
+use ossperf_sim::Rng;
+
 use super::model::{
     Check, Constraint, EarlyStopping, Endpoint, LoadgenInfo, Metric, MetricPoint, MetricSeries,
     RequestError, RequestRecord, RunResults, Setting, Unit, Verdict, SCHEMA_VERSION,
@@ -18,19 +20,15 @@ const DATASETS: [(&str, u64, u64, u64); 3] = [
     ("livecodebench", 35, 1_200, 4_000),
 ];
 
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
+/// The draws of a synthetic run, from the workspace's one generator ([`Rng`], SplitMix64).
+struct Draws(Rng);
 
-impl Rng {
+impl Draws {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
-    /// Uniform in (0, 1].
+    /// Uniform in (0, 1] (never 0, so its logarithm is finite).
     fn unit(&mut self) -> f64 {
         ((self.next() >> 11) as f64 + 1.0) / (1u64 << 53) as f64
     }
@@ -43,7 +41,7 @@ impl Rng {
 
 /// A Server run of `n` requests at `8 + seed % 3` queries/s; `seed` varies the numbers.
 pub fn server_run(n: usize, seed: u64) -> RunResults {
-    let mut rng = Rng(seed);
+    let mut rng = Draws(Rng::from_state(seed));
     let slowdown = 1.0 + (seed % 5) as f64 * 0.08;
     let gap_ns = 1e9 / (8 + seed % 3) as f64;
     let mut requests = Vec::with_capacity(n);

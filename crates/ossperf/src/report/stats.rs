@@ -6,13 +6,7 @@
 //! of the summary.
 
 /// LoadGen's percentile of an ascending slice: `sorted[usize(n × p)]`, clamped to the last.
-pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let index = (sorted.len() as f64 * p) as usize;
-    sorted.get(index.min(sorted.len() - 1)).copied()
-}
+pub use ossperf_loadgen::stats::percentile;
 
 /// Points of the empirical CDF of an ascending slice: `(value, fraction ≤ value)`, at most
 /// about `max_points` of them, always including the median, p90, p99, p99.9 and the maximum.
@@ -212,7 +206,7 @@ mod tests {
         assert_eq!(percentile(&sorted, 0.99), Some(100));
         assert_eq!(percentile(&sorted, 0.5), Some(51));
         assert_eq!(percentile(&sorted, 1.0), Some(100));
-        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(percentile::<u64>(&[], 0.5), None);
     }
 
     #[test]

@@ -1,29 +1,17 @@
 //! The generation config: the reference's `generation_config.json` (keys starting with `_` are
 //! comments) plus the command-line overrides, resolved into the sampling parameters of every
-//! request.
+//! request: the client's [`SamplingParams`], the one request-parameter type, so what the plan
+//! resolves is what the request-body cache is keyed on.
 
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use ossperf_client::SamplingParams;
 use serde_json::Value;
 
-/// `max_new_tokens` of the reference for performance runs (and TEST07/TEST09).
-pub(crate) const PERFORMANCE_MAX_NEW_TOKENS: u32 = 10_240;
-/// `max_new_tokens` of the reference for accuracy runs.
+/// `max_new_tokens` of the reference for accuracy runs; performance runs (and TEST07/TEST09)
+/// take the reference's other defaults, [`SamplingParams::default`].
 pub(crate) const ACCURACY_MAX_NEW_TOKENS: u32 = 32_768;
-
-/// The sampling parameters sent with every request.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Generation {
-    /// The most tokens a request may generate.
-    pub max_new_tokens: u32,
-    /// Sampling temperature (1.0 in the reference).
-    pub temperature: f64,
-    /// Top-k; -1 disables it (SGLang rejects 0).
-    pub top_k: i32,
-    /// Nucleus sampling threshold.
-    pub top_p: f64,
-}
 
 /// Values a generation-config file may set; `None` where the file is silent.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -101,47 +89,49 @@ fn type_error(key: &str, expected: &str, found: &Value) -> String {
     format!("`{key}` expects {expected}, found `{found}`")
 }
 
-impl Generation {
-    /// The reference's defaults for the mode, then the file, then the command line.
-    pub(crate) fn resolve(
-        accuracy: bool,
-        file: GenerationFile,
-        overrides: GenerationOverrides,
-    ) -> anyhow::Result<Self> {
-        let default_max = if accuracy {
-            ACCURACY_MAX_NEW_TOKENS
-        } else {
-            PERFORMANCE_MAX_NEW_TOKENS
-        };
-        let generation = Self {
-            max_new_tokens: overrides
-                .max_new_tokens
-                .or(file.max_new_tokens)
-                .unwrap_or(default_max),
-            temperature: overrides.temperature.or(file.temperature).unwrap_or(1.0),
-            top_k: overrides.top_k.or(file.top_k).unwrap_or(-1),
-            top_p: overrides.top_p.or(file.top_p).unwrap_or(1.0),
-        };
-        if generation.max_new_tokens == 0 {
-            bail!("`max_new_tokens` must be at least 1");
-        }
-        if generation.temperature < 0.0 || !generation.temperature.is_finite() {
-            bail!(
-                "`temperature` must be 0 or more, found `{}`",
-                generation.temperature
-            );
-        }
-        if !(generation.top_p > 0.0 && generation.top_p <= 1.0) {
-            bail!("`top_p` must be in (0, 1], found `{}`", generation.top_p);
-        }
-        if generation.top_k == 0 || generation.top_k < -1 {
-            bail!(
-                "`top_k` must be -1 (disabled) or at least 1, found `{}`",
-                generation.top_k
-            );
-        }
-        Ok(generation)
+/// The reference's defaults for the mode, then the file, then the command line.
+pub(crate) fn resolve(
+    accuracy: bool,
+    file: GenerationFile,
+    overrides: GenerationOverrides,
+) -> anyhow::Result<SamplingParams> {
+    let reference = SamplingParams::default();
+    let default_max = if accuracy {
+        ACCURACY_MAX_NEW_TOKENS
+    } else {
+        reference.max_new_tokens
+    };
+    let generation = SamplingParams {
+        max_new_tokens: overrides
+            .max_new_tokens
+            .or(file.max_new_tokens)
+            .unwrap_or(default_max),
+        temperature: overrides
+            .temperature
+            .or(file.temperature)
+            .unwrap_or(reference.temperature),
+        top_k: overrides.top_k.or(file.top_k).unwrap_or(reference.top_k),
+        top_p: overrides.top_p.or(file.top_p).unwrap_or(reference.top_p),
+    };
+    if generation.max_new_tokens == 0 {
+        bail!("`max_new_tokens` must be at least 1");
     }
+    if generation.temperature < 0.0 || !generation.temperature.is_finite() {
+        bail!(
+            "`temperature` must be 0 or more, found `{}`",
+            generation.temperature
+        );
+    }
+    if !(generation.top_p > 0.0 && generation.top_p <= 1.0) {
+        bail!("`top_p` must be in (0, 1], found `{}`", generation.top_p);
+    }
+    if generation.top_k == 0 || generation.top_k < -1 {
+        bail!(
+            "`top_k` must be -1 (disabled) or at least 1, found `{}`",
+            generation.top_k
+        );
+    }
+    Ok(generation)
 }
 
 #[cfg(test)]
@@ -155,10 +145,10 @@ mod tests {
                 "temperature": 1.0, "top_k": -1, "top_p": 1.0}"#,
         )
         .unwrap();
-        let g = Generation::resolve(true, file, GenerationOverrides::default()).unwrap();
+        let g = resolve(true, file, GenerationOverrides::default()).unwrap();
         assert_eq!(
             g,
-            Generation {
+            SamplingParams {
                 max_new_tokens: 10240,
                 temperature: 1.0,
                 top_k: -1,
@@ -170,16 +160,16 @@ mod tests {
     #[test]
     fn defaults_follow_the_mode_and_the_command_line_wins() {
         let none = GenerationFile::default();
-        let perf = Generation::resolve(false, none, GenerationOverrides::default()).unwrap();
+        let perf = resolve(false, none, GenerationOverrides::default()).unwrap();
         assert_eq!(perf.max_new_tokens, 10_240);
-        let acc = Generation::resolve(true, none, GenerationOverrides::default()).unwrap();
+        let acc = resolve(true, none, GenerationOverrides::default()).unwrap();
         assert_eq!(acc.max_new_tokens, 32_768);
         let file = GenerationFile::parse(r#"{"max_new_tokens": 100, "top_p": 0.5}"#).unwrap();
         let over = GenerationOverrides {
             max_new_tokens: Some(7),
             ..Default::default()
         };
-        let g = Generation::resolve(false, file, over).unwrap();
+        let g = resolve(false, file, over).unwrap();
         assert_eq!((g.max_new_tokens, g.top_p), (7, 0.5));
     }
 
@@ -208,7 +198,7 @@ mod tests {
             top_k: Some(0),
             ..Default::default()
         };
-        let err = Generation::resolve(false, GenerationFile::default(), over).unwrap_err();
+        let err = resolve(false, GenerationFile::default(), over).unwrap_err();
         assert_eq!(
             err.to_string(),
             "`top_k` must be -1 (disabled) or at least 1, found `0`"

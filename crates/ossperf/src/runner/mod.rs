@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use ossperf_client::SamplingParams;
 use ossperf_dataset::{Dataset, OpenOptions};
 use ossperf_loadgen::{run_test, LogSettings, RunControl, Scenario, TestReport};
 
@@ -92,7 +91,7 @@ impl Session {
         })?;
         let qsl = qsl::DatasetQsl::new(dataset).encoding_for(
             self.servers.client.clone(),
-            sampling(plan),
+            plan.generation,
             plan.stream,
         );
         let sut = GptOssSut::new(
@@ -101,7 +100,7 @@ impl Session {
             qsl.prompts(),
             SutConfig {
                 name: "ossperf gpt-oss SUT".to_string(),
-                params: sampling(plan),
+                params: plan.generation,
                 stream: plan.stream,
                 max_concurrency: (plan.loaded.settings.scenario == Scenario::Offline)
                     .then_some(plan.max_concurrency),
@@ -235,16 +234,6 @@ pub(crate) fn load_dataset(plan: &RunPlan) -> anyhow::Result<Dataset> {
     };
     anyhow::ensure!(!dataset.is_empty(), "the dataset has no rows");
     Ok(dataset)
-}
-
-fn sampling(plan: &RunPlan) -> SamplingParams {
-    let g = plan.generation;
-    SamplingParams {
-        max_new_tokens: g.max_new_tokens,
-        temperature: g.temperature,
-        top_p: g.top_p,
-        top_k: g.top_k,
-    }
 }
 
 fn log_settings(plan: &RunPlan) -> LogSettings {

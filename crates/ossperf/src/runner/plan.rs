@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use ossperf_client::Endpoint;
 use ossperf_loadgen::{ConfFile, LoadedSettings, Scenario, TestMode};
 
-use super::generation::{Generation, GenerationFile, GenerationOverrides};
+use super::generation::{GenerationFile, GenerationOverrides};
 use crate::cli::conf_args::ScenarioArg;
 use crate::cli::run::{BackendArg, LoadgenArg, RunArgs};
 
@@ -75,7 +75,7 @@ pub(crate) struct RunPlan {
     /// Where the requests go.
     pub target: Target,
     /// Sampling parameters of every request.
-    pub generation: Generation,
+    pub generation: ossperf_client::SamplingParams,
     /// Whether answers are streamed.
     pub stream: bool,
     /// Offline's in-flight limit.
@@ -157,7 +157,7 @@ impl RunPlan {
             top_k,
             top_p,
         };
-        let generation = Generation::resolve(accuracy, file, overrides)
+        let generation = super::generation::resolve(accuracy, file, overrides)
             .context("invalid generation parameters")?;
         let mode_dir = if accuracy { "accuracy" } else { "performance" };
         let stream = match (stream, no_stream) {

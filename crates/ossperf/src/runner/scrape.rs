@@ -1,7 +1,7 @@
 //! Samples what the servers say about themselves while a test runs: each endpoint's
 //! Prometheus `/metrics`, once a second, into [`MetricSeries`] for `results.json` and the
-//! report. It runs on its own task with its own connections (never the benchmark client's
-//! pool), keeps only the gauges that explain a run (running and queued requests, KV-cache
+//! report. It runs on its own task with its own connections (the client's transport through
+//! [`ossperf_client::get`], never the benchmark client's pool), keeps only the gauges that explain a run (running and queued requests, KV-cache
 //! usage, generation throughput, cache hit rate; SGLang's and vLLM's names), and stops asking
 //! an endpoint whose `/metrics` is missing (404), so a server without metrics costs one
 //! request.
@@ -32,6 +32,10 @@ pub(super) const KEPT: &[&str] = &[
 
 /// How long one scrape may take before it is skipped.
 const SCRAPE_LIMIT: Duration = Duration::from_millis(900);
+
+/// The largest `/metrics` page read; a busy server's is well under this, a larger one is
+/// skipped like a failed scrape.
+const MAX_PAGE: usize = 8 << 20;
 
 /// A running scraper; [`Scraper::finish`] stops it and returns its series.
 pub(super) struct Scraper {
@@ -65,8 +69,7 @@ async fn scrape_until(
     every: Duration,
     mut stopped: oneshot::Receiver<()>,
 ) -> Vec<MetricSeries> {
-    let targets: Vec<Option<(String, String)>> = endpoints.iter().map(target).collect();
-    let mut live: Vec<bool> = targets.iter().map(Option::is_some).collect();
+    let mut live = vec![true; endpoints.len()];
     let mut series: BTreeMap<(u32, String), Vec<MetricPoint>> = BTreeMap::new();
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -77,13 +80,12 @@ async fn scrape_until(
         };
         // Every endpoint at once, so a slow one delays no other's sample.
         let mut round = tokio::task::JoinSet::new();
-        for (i, t) in targets.iter().enumerate() {
-            let Some((authority, path)) = t.clone() else {
-                continue;
-            };
+        for (i, endpoint) in endpoints.iter().enumerate() {
             if live[i] {
+                let endpoint = endpoint.clone();
                 round.spawn(async move {
-                    let answer = crate::serve::http::get(&authority, &path, SCRAPE_LIMIT).await;
+                    let answer =
+                        ossperf_client::get(&endpoint, "/metrics", SCRAPE_LIMIT, MAX_PAGE).await;
                     (i, answer)
                 });
             }
@@ -117,14 +119,6 @@ async fn scrape_until(
             points,
         })
         .collect()
-}
-
-/// The `host:port` and path of an endpoint's `/metrics`.
-fn target(endpoint: &Endpoint) -> Option<(String, String)> {
-    let uri = endpoint.uri("/metrics").ok()?;
-    let authority = uri.authority()?.to_string();
-    let path = uri.path_and_query().map_or("/metrics", |p| p.as_str());
-    Some((authority, path.to_string()))
 }
 
 /// Reads the kept metrics from a Prometheus text page. A metric with several label sets (one

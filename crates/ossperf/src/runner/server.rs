@@ -76,8 +76,7 @@ pub(super) fn simulator_view(sim: &SimHandle) -> Option<String> {
     ttft.sort_unstable();
     tpot.sort_unstable();
     let pick = |v: &[std::time::Duration], p: f64| {
-        v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+        ossperf_loadgen::stats::percentile(v, p).map_or(0.0, |d| d.as_secs_f64() * 1e3)
     };
     let tokens: u64 = truth.iter().map(|t| u64::from(t.completion_tokens)).sum();
     if tpot.iter().all(|d| d.is_zero()) {

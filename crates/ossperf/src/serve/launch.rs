@@ -15,6 +15,9 @@ use super::command::LaunchSpec;
 /// How often readiness is probed.
 const PROBE_EVERY: Duration = Duration::from_millis(200);
 
+/// The largest `/health` answer read (servers answer a few bytes).
+const PROBE_MAX_BODY: usize = 1 << 20;
+
 /// Checks that the engine imports with the chosen Python, and says what to install if not.
 pub(crate) fn check_engine(spec: &LaunchSpec) -> anyhow::Result<()> {
     let package = spec.engine.package();
@@ -144,8 +147,12 @@ async fn supervise(spec: &LaunchSpec, ready_within: Duration) -> anyhow::Result<
 /// Probes `GET /health` until it answers 200; `Err` carries the time waited.
 async fn wait_ready(authority: &str, within: Duration) -> Result<(), Duration> {
     let started = tokio::time::Instant::now();
+    // `probe_authority` gives `host:port` of an address, which always parses.
+    let endpoint =
+        ossperf_client::Endpoint::parse(&format!("http://{authority}")).map_err(|_| within)?;
     loop {
-        let probe = super::http::get(authority, "/health", Duration::from_secs(5)).await;
+        let probe =
+            ossperf_client::get(&endpoint, "/health", Duration::from_secs(5), PROBE_MAX_BODY).await;
         if probe.is_ok_and(|a| a.status == 200) {
             return Ok(());
         }

@@ -1,9 +1,8 @@
 //! `ossperf serve`: launch SGLang or vLLM with the MLPerf reference's arguments, check what
 //! would make the launch fail before it starts, wait until the server is healthy, and stay in
-//! front of it for signals. Also the small HTTP GET the run's metrics scraper shares.
+//! front of it for signals.
 
 pub(crate) mod command;
-pub(crate) mod http;
 pub(crate) mod launch;
 
 use std::process::ExitCode;

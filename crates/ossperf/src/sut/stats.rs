@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ossperf_client::ErrorKind;
+use ossperf_loadgen::stats::percentile;
 use ossperf_loadgen::{QuerySample, QuerySampleIndex, ResponseId};
 
 /// How many recent completions the running percentiles look at.
@@ -218,71 +219,11 @@ pub(crate) struct LiveSnapshot {
     pub tpot_p99: Option<Duration>,
 }
 
-/// What one endpoint did in a run, from the SUT's records (issue #8: per-endpoint figures).
-#[cfg(test)]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct EndpointFigures {
-    /// The endpoint's index in the configured list.
-    pub endpoint: usize,
-    /// Requests it completed.
-    pub completed: u64,
-    /// Requests that failed on it.
-    pub failed: u64,
-    /// Output tokens it generated (server counts).
-    pub output_tokens: u64,
-    /// Median time to first token of its completed requests.
-    pub ttft_p50: Option<Duration>,
-    /// 99th percentile time to first token.
-    pub ttft_p99: Option<Duration>,
-    /// Median time per output token (requests with more than one token).
-    pub tpot_p50: Option<Duration>,
-    /// 99th percentile time per output token.
-    pub tpot_p99: Option<Duration>,
-}
-
 /// The time per output token of one completed record: `(latency − ttft) / (tokens − 1)`.
 fn tpot(ttft: Option<Duration>, latency: Option<Duration>, tokens: u64) -> Option<Duration> {
     let (ttft, latency) = (ttft?, latency?);
     let per = u32::try_from(tokens.checked_sub(1).filter(|&n| n > 0)?).ok()?;
     Some(latency.saturating_sub(ttft) / per)
-}
-
-#[cfg(test)]
-/// Per-endpoint figures for endpoints `0..endpoints` (records without an endpoint are left out).
-pub(crate) fn endpoint_figures(
-    records: &[RequestRecord],
-    endpoints: usize,
-) -> Vec<EndpointFigures> {
-    (0..endpoints)
-        .map(|endpoint| {
-            let mine: Vec<&RequestRecord> = records
-                .iter()
-                .filter(|r| r.endpoint() == Some(endpoint))
-                .collect();
-            let done: Vec<&RequestRecord> = mine
-                .iter()
-                .copied()
-                .filter(|r| r.error().is_none())
-                .collect();
-            let mut ttft: Vec<Duration> = done.iter().filter_map(|r| r.ttft()).collect();
-            let mut tpots: Vec<Duration> = done
-                .iter()
-                .filter_map(|r| tpot(r.ttft(), r.latency(), r.output_tokens()))
-                .collect();
-            ttft.sort_unstable();
-            tpots.sort_unstable();
-            EndpointFigures {
-                endpoint,
-                completed: done.len() as u64,
-                failed: (mine.len() - done.len()) as u64,
-                output_tokens: done.iter().map(|r| r.output_tokens()).sum(),
-                ttft_p50: quantile(&ttft, 0.5),
-                ttft_p99: quantile(&ttft, 0.99),
-                tpot_p50: quantile(&tpots, 0.5),
-                tpot_p99: quantile(&tpots, 0.99),
-            }
-        })
-        .collect()
 }
 
 #[derive(Default)]
@@ -315,15 +256,6 @@ fn push_bounded(window: &mut VecDeque<Duration>, value: Duration) {
         window.pop_front();
     }
     window.push_back(value);
-}
-
-/// The `q`-quantile (0..=1) of sorted `values` by nearest rank.
-fn quantile(sorted: &[Duration], q: f64) -> Option<Duration> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1])
 }
 
 fn sorted(values: &VecDeque<Duration>) -> Vec<Duration> {
@@ -395,10 +327,10 @@ impl LiveStats {
             completed: self.completed.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             output_tokens: self.output_tokens.load(Ordering::Relaxed),
-            ttft_p50: quantile(&ttft, 0.5),
-            ttft_p99: quantile(&ttft, 0.99),
-            tpot_p50: quantile(&tpot, 0.5),
-            tpot_p99: quantile(&tpot, 0.99),
+            ttft_p50: percentile(&ttft, 0.5),
+            ttft_p99: percentile(&ttft, 0.99),
+            tpot_p50: percentile(&tpot, 0.5),
+            tpot_p99: percentile(&tpot, 0.99),
         }
     }
 
@@ -448,7 +380,7 @@ mod tests {
     }
 
     #[test]
-    fn percentiles_are_nearest_rank_over_the_recent_window() {
+    fn percentiles_follow_loadgens_rule_over_the_recent_window() {
         let stats = LiveStats::default();
         for i in 1..=100 {
             let slot = stats.issued(&[QuerySample { id: i, index: 0 }]);
@@ -460,62 +392,12 @@ mod tests {
             (snap.issued, snap.completed, snap.output_tokens),
             (100, 100, 1100)
         );
-        assert_eq!(snap.ttft_p50, Some(Duration::from_millis(50)));
-        assert_eq!(snap.ttft_p99, Some(Duration::from_millis(99)));
-        assert_eq!(snap.tpot_p50, Some(Duration::from_millis(50)));
-        assert_eq!(snap.tpot_p99, Some(Duration::from_millis(99)));
-    }
-
-    #[test]
-    fn figures_are_split_by_endpoint_and_failures_left_out_of_latencies() {
-        let records = [
-            Finished {
-                endpoint: Some(1),
-                ..record(11, 10, 110)
-            },
-            Finished {
-                endpoint: Some(1),
-                ..record(5, 30, 70)
-            },
-            record(3, 2, 6),
-            Finished {
-                endpoint: Some(1),
-                error: Some(ErrorKind::Io),
-                ..record(0, 50, 0)
-            },
-        ]
-        .map(|f| RequestRecord::new(&f));
-        let figures = endpoint_figures(&records, 3);
-        assert_eq!(
-            figures[0],
-            EndpointFigures {
-                endpoint: 0,
-                completed: 1,
-                failed: 0,
-                output_tokens: 3,
-                ttft_p50: Some(Duration::from_millis(2)),
-                ttft_p99: Some(Duration::from_millis(2)),
-                tpot_p50: Some(Duration::from_millis(2)),
-                tpot_p99: Some(Duration::from_millis(2)),
-            }
-        );
-        assert_eq!(
-            (
-                figures[1].completed,
-                figures[1].failed,
-                figures[1].output_tokens
-            ),
-            (2, 1, 16)
-        );
-        assert_eq!(figures[1].ttft_p50, Some(Duration::from_millis(10)));
-        assert_eq!(figures[1].tpot_p99, Some(Duration::from_millis(10)));
-        assert_eq!(
-            figures[2],
-            EndpointFigures {
-                endpoint: 2,
-                ..EndpointFigures::default()
-            }
-        );
+        // LoadGen's `sorted[usize(n × p)]`: index 50 is 51 ms, index 99 is 100 ms (nearest
+        // rank would give 50 and 99).
+        assert_eq!(snap.ttft_p50, Some(Duration::from_millis(51)));
+        assert_eq!(snap.ttft_p99, Some(Duration::from_millis(100)));
+        assert_eq!(snap.tpot_p50, Some(Duration::from_millis(51)));
+        assert_eq!(snap.tpot_p99, Some(Duration::from_millis(100)));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Bad input everywhere (issue #9): every `ossperf run` flag with invalid values, and broken
 //! files (datasets, conf files, generation configs, output directories). Each is one clear
-//! message naming the problem and a non-zero exit, before any load is sent.
+//! message naming the problem and a non-zero exit, before any load is sent. The messages are
+//! pinned exactly (the test's temporary directory shown as `[DIR]`).
 
 use std::path::Path;
 
@@ -68,18 +69,15 @@ fn broken_files(dir: &Path) -> std::collections::HashMap<&'static str, String> {
     paths
 }
 
-fn assert_clear_failure(args: &[String], ran: &Ran, expected: &str) {
+/// Exit status 2 and exactly `expected` on stderr, with the test's directory shown as `[DIR]`.
+fn assert_clear_failure(args: &[String], ran: &Ran, expected: &str, dir: &Path) {
     ran.assert_no_panic();
     assert_eq!(ran.status.code(), Some(2), "{args:?}\n{}", ran.text());
-    assert!(
-        ran.stderr.contains(expected),
-        "{args:?}: expected `{expected}`\n{}",
-        ran.text()
-    );
+    let dir = dir.to_string_lossy();
     assert_eq!(
-        ran.stderr.matches("error").count().min(1),
-        1,
-        "one error: {}",
+        ran.stderr.replace(dir.as_ref(), "[DIR]"),
+        expected,
+        "{args:?}\n{}",
         ran.text()
     );
 }
@@ -91,104 +89,149 @@ fn every_run_flag_rejects_its_invalid_values_with_a_clear_message() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["--scenario", "singlestream"],
-            "invalid value 'singlestream'",
+            "error: invalid value 'singlestream' for '--scenario <SCENARIO>'\n  [possible values: offline, server, interactive]\n\nFor more information, try '--help'.\n",
         ),
         (
             vec!["--mlperf-conf", "/nonexistent/mlperf.conf"],
-            "/nonexistent/mlperf.conf",
+            "error: cannot read conf file `/nonexistent/mlperf.conf`: No such file or directory (os error 2)\n",
         ),
         (
             vec!["--user-conf", "/nonexistent/user.conf"],
-            "/nonexistent/user.conf",
+            "error: cannot read conf file `/nonexistent/user.conf`: No such file or directory (os error 2)\n",
         ),
         (
             vec!["--audit-config", "/nonexistent/audit.config"],
-            "/nonexistent/audit.config",
+            "error: cannot read conf file `/nonexistent/audit.config`: No such file or directory (os error 2)\n",
         ),
         (
             vec!["--input-file", "/nonexistent/data.parquet"],
-            "`/nonexistent/data.parquet` does not exist",
+            "error: the dataset `/nonexistent/data.parquet` does not exist or is not a file\n",
         ),
-        (vec!["--input-file", &f["a_directory"]], "is not a file"),
+        (
+            vec!["--input-file", &f["a_directory"]],
+            "error: the dataset `[DIR]` does not exist or is not a file\n",
+        ),
         (
             vec!["--max-samples", "0"],
-            "invalid value '0' for '--max-samples",
+            "error: invalid value '0' for '--max-samples <N>': 0 is not in 1..18446744073709551615\n\nFor more information, try '--help'.\n",
         ),
         (
             vec!["--max-samples", "-3"],
-            "invalid value '-3' for '--max-samples <N>'",
+            "error: invalid value '-3' for '--max-samples <N>': invalid digit found in string\n\nFor more information, try '--help'.\n",
         ),
-        (vec!["--max-samples", "many"], "invalid value 'many'"),
-        (vec!["--backend", "tgi"], "invalid value 'tgi'"),
-        (vec!["--backend", "openai"], "needs a `--server-url`"),
+        (
+            vec!["--max-samples", "many"],
+            "error: invalid value 'many' for '--max-samples <N>': invalid digit found in string\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            vec!["--backend", "tgi"],
+            "error: invalid value 'tgi' for '--backend <BACKEND>'\n  [possible values: sglang, openai, sim]\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            vec!["--backend", "openai"],
+            "error: `--backend openai` needs a `--server-url`; leave both out to use the built-in simulator\n",
+        ),
         (
             vec!["--server-url", "not a url"],
-            "invalid `--server-url` `not a url`",
+            "error: invalid `--server-url` `not a url`: server URL `not a url`: invalid uri character; expected a URL like `http://localhost:30000`\n",
         ),
         (
             vec!["--server-url", "ftp://127.0.0.1:9"],
-            "invalid `--server-url` `ftp://127.0.0.1:9`",
+            "error: invalid `--server-url` `ftp://127.0.0.1:9`: server URL `ftp://127.0.0.1:9`: scheme `ftp` is not supported, use `http://`\n",
         ),
         (
             vec!["--generation-config", "/nonexistent/g.json"],
-            "/nonexistent/g.json",
+            "error: cannot read the generation config `/nonexistent/g.json`: No such file or directory (os error 2)\n",
         ),
         (
             vec!["--max-new-tokens", "0"],
-            "invalid value '0' for '--max-new-tokens",
+            "error: invalid value '0' for '--max-new-tokens <N>': 0 is not in 1..=4294967295\n\nFor more information, try '--help'.\n",
         ),
-        (vec!["--max-new-tokens", "4294967296"], "--max-new-tokens"),
-        (vec!["--temperature", "warm"], "invalid value 'warm'"),
-        (vec!["--temperature=-1"], "`temperature` must be 0 or more"),
+        (
+            vec!["--max-new-tokens", "4294967296"],
+            "error: invalid value '4294967296' for '--max-new-tokens <N>': 4294967296 is not in 1..=4294967295\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            vec!["--temperature", "warm"],
+            "error: invalid value 'warm' for '--temperature <T>': invalid float literal\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            vec!["--temperature=-1"],
+            "error: invalid generation parameters: `temperature` must be 0 or more, found `-1`\n",
+        ),
         (
             vec!["--temperature", "NaN"],
-            "`temperature` must be 0 or more",
+            "error: invalid generation parameters: `temperature` must be 0 or more, found `NaN`\n",
         ),
         (
             vec!["--top-k", "0"],
-            "`top_k` must be -1 (disabled) or at least 1",
+            "error: invalid generation parameters: `top_k` must be -1 (disabled) or at least 1, found `0`\n",
         ),
         (
             vec!["--top-k", "-2"],
-            "`top_k` must be -1 (disabled) or at least 1",
+            "error: invalid generation parameters: `top_k` must be -1 (disabled) or at least 1, found `-2`\n",
         ),
-        (vec!["--top-k", "1.5"], "invalid value '1.5'"),
-        (vec!["--top-p", "0"], "`top_p` must be in (0, 1]"),
-        (vec!["--top-p", "1.5"], "`top_p` must be in (0, 1]"),
-        (vec!["--top-p", "high"], "invalid value 'high'"),
-        (vec!["--num-workers", "some"], "invalid value 'some'"),
+        (
+            vec!["--top-k", "1.5"],
+            "error: invalid value '1.5' for '--top-k <K>': invalid digit found in string\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            vec!["--top-p", "0"],
+            "error: invalid generation parameters: `top_p` must be in (0, 1], found `0`\n",
+        ),
+        (
+            vec!["--top-p", "1.5"],
+            "error: invalid generation parameters: `top_p` must be in (0, 1], found `1.5`\n",
+        ),
+        (
+            vec!["--top-p", "high"],
+            "error: invalid value 'high' for '--top-p <P>': invalid float literal\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            vec!["--num-workers", "some"],
+            "error: invalid value 'some' for '--num-workers <N>': invalid digit found in string\n\nFor more information, try '--help'.\n",
+        ),
         (
             vec!["--max-concurrency", "0"],
-            "invalid value '0' for '--max-concurrency",
+            "error: invalid value '0' for '--max-concurrency <N>': 0 is not in 1..=4294967295\n\nFor more information, try '--help'.\n",
         ),
-        (vec!["--timeout", "0"], "invalid value '0' for '--timeout"),
+        (
+            vec!["--timeout", "0"],
+            "error: invalid value '0' for '--timeout <SECONDS>': 0 is not in 1..18446744073709551615\n\nFor more information, try '--help'.\n",
+        ),
         (
             vec!["--timeout", "1.5"],
-            "invalid value '1.5' for '--timeout",
+            "error: invalid value '1.5' for '--timeout <SECONDS>': invalid digit found in string\n\nFor more information, try '--help'.\n",
         ),
-        (vec!["--stream=yes"], "--stream"),
-        (vec!["--sim-profile", "a100"], "invalid value 'a100'"),
+        (
+            vec!["--stream=yes"],
+            "error: unexpected value 'yes' for '--stream' found; no more were expected\n\nUsage: ossperf run --stream\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            vec!["--sim-profile", "a100"],
+            "error: invalid value 'a100' for '--sim-profile <SIM_PROFILE>'\n  [possible values: h100, h200, zero]\n\n  tip: a similar value exists: 'h100'\n\nFor more information, try '--help'.\n",
+        ),
         (
             vec!["--sim-output-len", "0"],
-            "invalid value '0' for '--sim-output-len",
+            "error: invalid value '0' for '--sim-output-len <N>': 0 is not in 1..=4294967295\n\nFor more information, try '--help'.\n",
         ),
         (
             vec!["--sim-accuracy", "1.5"],
-            "expected a number in [0, 1], got `1.5`",
+            "error: invalid value '1.5' for '--sim-accuracy <P>': expected a number in [0, 1], got `1.5`\n\nFor more information, try '--help'.\n",
         ),
         (
             vec!["--sim-accuracy", "often"],
-            "expected a number in [0, 1], got `often`",
+            "error: invalid value 'often' for '--sim-accuracy <P>': expected a number in [0, 1], got `often`\n\nFor more information, try '--help'.\n",
         ),
         (
             vec!["--no-such-flag"],
-            "unexpected argument '--no-such-flag'",
+            "error: unexpected argument '--no-such-flag' found\n\nUsage: ossperf run [OPTIONS]\n\nFor more information, try '--help'.\n",
         ),
     ];
     for (args, expected) in cases {
         let owned: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let ran = run(&args, dir.path());
-        assert_clear_failure(&owned, &ran, expected);
+        assert_clear_failure(&owned, &ran, expected, dir.path());
         assert!(
             !dir.path().join("out").exists(),
             "{args:?}: nothing written\n{}",
@@ -201,78 +244,82 @@ fn every_run_flag_rejects_its_invalid_values_with_a_clear_message() {
 fn broken_files_are_one_clear_error_naming_the_file_and_what_was_expected() {
     let dir = ossperf_testkit::temp_dir();
     let f = broken_files(dir.path());
-    let input = "--input-file";
-    let cases: Vec<([&str; 2], String)> = vec![
+    let cases: Vec<([&str; 2], &str)> = vec![
         (
-            [input, &f["no_tokens.jsonl"]],
-            "has no token column: expected `input_tokens` or `tok_input`, found `text_input`"
-                .into(),
+            ["--input-file", &f["no_tokens.jsonl"]],
+            "error: `[DIR]/no_tokens.jsonl` has no token column: expected `input_tokens` or `tok_input`, found `text_input`, `dataset`\n",
         ),
         (
-            [input, &f["empty_prompt.jsonl"]],
-            "row 0 column `input_tokens`: the prompt is empty".into(),
+            ["--input-file", &f["empty_prompt.jsonl"]],
+            "error: `[DIR]/empty_prompt.jsonl` row 0 column `input_tokens`: the prompt is empty, expected at least one token id\n",
         ),
         (
-            [input, &f["null_prompt.jsonl"]],
-            "row 0 column `input_tokens`: the prompt is null".into(),
+            ["--input-file", &f["null_prompt.jsonl"]],
+            "error: `[DIR]/null_prompt.jsonl` row 0 column `input_tokens`: the prompt is null, expected a list of token ids\n",
         ),
         (
-            [input, &f["out_of_vocab.jsonl"]],
-            "position 2: token id `999999999` is outside the vocabulary".into(),
+            ["--input-file", &f["out_of_vocab.jsonl"]],
+            "error: `[DIR]/out_of_vocab.jsonl` row 0 column `input_tokens` position 2: token id `999999999` is outside the vocabulary, expected 0 to 201087\n",
         ),
         (
-            [input, &f["float_token.jsonl"]],
-            "position 1: expected an integer token id".into(),
-        ),
-        ([input, &f["bad_line.jsonl"]], "line 2 column".into()),
-        ([input, &f["empty.jsonl"]], "the file is empty".into()),
-        (
-            [input, &f["truncated.parquet"]],
-            "is not a readable parquet file".into(),
+            ["--input-file", &f["float_token.jsonl"]],
+            "error: `[DIR]/float_token.jsonl` row 0 column `input_tokens` position 1: expected an integer token id, found the number `2.5`\n",
         ),
         (
-            [input, &f["truncated.pkl"]],
-            "is not a readable pandas pickle".into(),
+            ["--input-file", &f["bad_line.jsonl"]],
+            "error: `[DIR]/bad_line.jsonl` line 2 column 2: key must be a string\n",
         ),
         (
-            [input, &f["text.csv"]],
-            "is not a parquet, pandas pickle or JSONL dataset".into(),
+            ["--input-file", &f["empty.jsonl"]],
+            "error: `[DIR]/empty.jsonl` is not a parquet, pandas pickle or JSONL dataset: the file is empty; expected parquet (`PAR1`), a pickle (`\\x80` protocol 2-5) or JSON Lines (`{`)\n",
+        ),
+        (
+            ["--input-file", &f["truncated.parquet"]],
+            "error: `[DIR]/truncated.parquet` is not a readable parquet file: EOF: Parquet file too small. Size is 7 but need 8\n",
+        ),
+        (
+            ["--input-file", &f["truncated.pkl"]],
+            "error: `[DIR]/truncated.pkl` is not a readable pandas pickle: truncated at byte 3: expected 8 more bytes\n",
+        ),
+        (
+            ["--input-file", &f["text.csv"]],
+            "error: `[DIR]/text.csv` is not a parquet, pandas pickle or JSONL dataset: it starts with bytes `61 2c 62 0a 31 2c 32 0a`; expected parquet (`PAR1`), a pickle (`\\x80` protocol 2-5) or JSON Lines (`{`)\n",
         ),
         (
             ["--user-conf", &f["bad_line.conf"]],
-            "line 1: `gpt-oss-120b.Offline.min_duration` expects an integer".into(),
+            "error: `[DIR]/bad_line.conf` line 1: `gpt-oss-120b.Offline.min_duration` expects an integer or a number (no inline comments), found `soon`\n",
         ),
         (
             ["--user-conf", &f["unknown_key.conf"]],
-            "line 1: unknown key `min_durashun`".into(),
+            "error: `[DIR]/unknown_key.conf` line 1: unknown key `min_durashun`; expected a LoadGen setting such as `min_duration`, `target_qps` or `min_query_count`\n",
         ),
         (
             ["--mlperf-conf", &f["not_a_line.conf"]],
-            format!("`{}` line 1: expected", f["not_a_line.conf"]),
+            "error: `[DIR]/not_a_line.conf` line 1: expected `=` after the key, found `is`\n",
         ),
         (
             ["--audit-config", &f["bad_line.conf"]],
-            "line 1: `gpt-oss-120b.Offline.min_duration` expects an integer".into(),
+            "error: `[DIR]/bad_line.conf` line 1: `gpt-oss-120b.Offline.min_duration` expects an integer or a number (no inline comments), found `soon`\n",
         ),
         (
             ["--generation-config", &f["gen_not_json.json"]],
-            "gen_not_json.json".into(),
+            "error: generation config `[DIR]/gen_not_json.json`: not valid JSON: EOF while parsing an object at line 1 column 1\n",
         ),
         (
             ["--generation-config", &f["gen_not_object.json"]],
-            "expected a JSON object of generation parameters".into(),
+            "error: generation config `[DIR]/gen_not_object.json`: expected a JSON object of generation parameters\n",
         ),
         (
             ["--generation-config", &f["gen_unknown_key.json"]],
-            "unknown key `temprature`".into(),
+            "error: generation config `[DIR]/gen_unknown_key.json`: unknown key `temprature`: expected `max_new_tokens`, `temperature`, `top_k`, `top_p` or a comment key starting with `_`\n",
         ),
         (
             ["--generation-config", &f["gen_wrong_type.json"]],
-            "`top_k` expects".into(),
+            "error: generation config `[DIR]/gen_wrong_type.json`: `top_k` expects an integer (-1 disables), found `\"ten\"`\n",
         ),
         (
             ["--generation-config", &f["gen_zero_tokens.json"]],
-            "`max_new_tokens` expects a positive integer, found `0`".into(),
+            "error: generation config `[DIR]/gen_zero_tokens.json`: `max_new_tokens` expects a positive integer, found `0`\n",
         ),
     ];
     for (args, expected) in cases {
@@ -280,7 +327,7 @@ fn broken_files_are_one_clear_error_naming_the_file_and_what_was_expected() {
         let mut all = args.to_vec();
         all.extend(["--sim-profile", "zero", "--sim-output-len", "8"]);
         let ran = run(&all, dir.path());
-        assert_clear_failure(&owned, &ran, &expected);
+        assert_clear_failure(&owned, &ran, expected, dir.path());
     }
 }
 
@@ -291,7 +338,7 @@ fn an_output_directory_that_cannot_be_created_fails_before_any_load() {
     let sim = ossperf_testkit::sim();
     let user_conf = dir.path().join("user.conf");
     std::fs::write(&user_conf, crate::faults::FAST_CONF).expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ossperf"))
+    let out = crate::util::ossperf()
         .args(["run", "--server-url", &sim.url(), "--max-samples", "4"])
         .arg("--user-conf")
         .arg(&user_conf)
@@ -340,7 +387,7 @@ fn a_full_disk_is_a_clear_error_and_no_partial_results_file() {
     let _unmount = Unmount(&mount_point);
     let user_conf = dir.path().join("user.conf");
     std::fs::write(&user_conf, crate::faults::FAST_CONF).expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ossperf"))
+    let out = crate::util::ossperf()
         .args(["run", "--accuracy", "--sim-profile", "zero"])
         .args(["--sim-output-len", "2000", "--max-samples", "20"])
         .arg("--user-conf")

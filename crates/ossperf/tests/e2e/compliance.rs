@@ -1,7 +1,5 @@
 //! `ossperf compliance`: the audit run through `ossperf run`, then its verification.
 
-use std::process::Command;
-
 use crate::util::text;
 
 #[test]
@@ -13,7 +11,7 @@ fn test09_makes_the_audit_run_and_writes_the_checker_layout() {
         "gpt-oss-120b.*.performance_sample_count_override = 0\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ossperf"))
+    let out = crate::util::ossperf()
         .args(["compliance", "test09", "-o"])
         .arg(dir.path().join("compliance"))
         .args(["--", "--sim-profile", "zero", "--user-conf"])
@@ -44,7 +42,7 @@ fn test09_makes_the_audit_run_and_writes_the_checker_layout() {
 
 #[test]
 fn a_compliance_dir_and_run_flags_together_are_refused() {
-    let out = Command::new(env!("CARGO_BIN_EXE_ossperf"))
+    let out = crate::util::ossperf()
         .args([
             "compliance",
             "test09",

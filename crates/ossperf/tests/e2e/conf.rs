@@ -3,7 +3,7 @@
 //! values LoadGen falls back from or cannot run (issues 16 and 17).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Instant;
 
 use crate::faults::{finish, spawn_run};
@@ -12,7 +12,7 @@ use crate::util::text;
 fn plan(args: &[&str], dir: &Path, user_conf: &str) -> Output {
     let user = dir.join("user.conf");
     std::fs::write(&user, user_conf).expect("write user.conf");
-    Command::new(env!("CARGO_BIN_EXE_ossperf"))
+    crate::util::ossperf()
         .arg("plan")
         .args(args)
         .arg("--user-conf")

@@ -3,7 +3,7 @@
 //! scraped into `results.json`.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::util::text;
 use serde_json::Value;
@@ -17,15 +17,11 @@ gpt-oss-120b.Server.target_qps = 100
 ";
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    let conf = dir.join("user.conf");
-    std::fs::write(&conf, CONF).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_ossperf"))
-        .args(["run", "--scenario", "server", "--max-samples", "20"])
-        .args(args)
-        .arg("--user-conf")
-        .arg(&conf)
-        .arg("--output-dir")
-        .arg(dir.join("out"))
+    let all: Vec<&str> = ["--scenario", "server", "--max-samples", "20"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    crate::util::in_dir("run", &all, dir, CONF)
         .output()
         .unwrap()
 }

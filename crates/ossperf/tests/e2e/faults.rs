@@ -5,7 +5,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use ossperf_testkit::ossperf_sim::{Faults, Outcome, OutputLen, SimConfig, Timing};
@@ -52,16 +52,7 @@ impl Ran {
 /// `ossperf run <args> --user-conf <dir>/user.conf --output-dir <dir>/out`, not yet waited on.
 /// A `--user-conf` among `args` replaces the written one.
 pub fn spawn_run(args: &[&str], dir: &Path, conf: &str) -> Child {
-    let user_conf = dir.join("user.conf");
-    std::fs::write(&user_conf, conf).expect("write user.conf");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ossperf"));
-    command.arg("run").args(args);
-    if !args.contains(&"--user-conf") {
-        command.arg("--user-conf").arg(&user_conf);
-    }
-    command
-        .arg("--output-dir")
-        .arg(dir.join("out"))
+    crate::util::in_dir("run", args, dir, conf)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

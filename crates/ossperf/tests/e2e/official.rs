@@ -4,7 +4,7 @@
 //! return, and the refusal of a build without the library is checked instead.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::util::{json, text};
 use serde_json::Value;
@@ -19,15 +19,19 @@ gpt-oss-120b.Server.target_qps = 200
 ";
 
 fn run(loadgen: &str, scenario: &str, dir: &Path) -> Output {
-    let conf = dir.join("user.conf");
-    std::fs::write(&conf, CONF).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_ossperf"))
-        .args(["run", "--loadgen", loadgen, "--scenario", scenario])
-        .args(["--sim-profile", "zero", "--sim-output-len", "8"])
-        .args(["--max-samples", "30", "--user-conf"])
-        .arg(&conf)
-        .arg("--output-dir")
-        .arg(dir.join("out"))
+    let args = [
+        "--loadgen",
+        loadgen,
+        "--scenario",
+        scenario,
+        "--sim-profile",
+        "zero",
+        "--sim-output-len",
+        "8",
+        "--max-samples",
+        "30",
+    ];
+    crate::util::in_dir("run", &args, dir, CONF)
         .output()
         .unwrap()
 }

@@ -3,11 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::util::text;
-
-fn ossperf() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ossperf"))
-}
+use crate::util::{ossperf, text};
 
 fn data_file(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

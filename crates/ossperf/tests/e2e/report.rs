@@ -10,7 +10,7 @@ use ossperf::report::stats::percentile;
 use ossperf::report::{self, sample, RunResults};
 
 fn ossperf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ossperf"))
+    crate::util::ossperf()
         .args(args)
         .output()
         .expect("run ossperf")

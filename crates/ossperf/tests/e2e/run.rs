@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::util::{json, text};
+use crate::util::{in_dir, json, mask_measured, text};
 use ossperf_testkit::ossperf_sim::{OutputLen, SimConfig, Timing};
 use serde_json::Value;
 
@@ -20,15 +20,7 @@ gpt-oss-120b.Server.target_qps = 100
 ";
 
 fn ossperf(args: &[&str], dir: &Path) -> Output {
-    let conf = dir.join("user.conf");
-    std::fs::write(&conf, FAST_CONF).expect("write user.conf");
-    Command::new(env!("CARGO_BIN_EXE_ossperf"))
-        .arg("run")
-        .args(args)
-        .arg("--user-conf")
-        .arg(&conf)
-        .arg("--output-dir")
-        .arg(dir.join("out"))
+    in_dir("run", args, dir, FAST_CONF)
         .output()
         .expect("run ossperf")
 }
@@ -45,6 +37,84 @@ fn metric(results: &Value, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no metric `{name}` in results.json"))
 }
 
+/// The summary of the Offline run below, its measured figures masked.
+const OFFLINE_SUMMARY: &str = "\
+================================================
+MLPerf Results Summary
+================================================
+SUT name : ossperf gpt-oss SUT
+Scenario : Offline
+Mode     : PerformanceOnly
+Samples per second: [MEASURED]
+Tokens per second: [MEASURED]
+Result is : VALID
+  Min duration satisfied : Yes
+  Min queries satisfied : Yes
+  Early stopping satisfied: Yes
+
+================================================
+Additional Stats
+================================================
+Min latency (ns)                : [MEASURED]
+Max latency (ns)                : [MEASURED]
+Mean latency (ns)               : [MEASURED]
+50.00 percentile latency (ns)   : [MEASURED]
+90.00 percentile latency (ns)   : [MEASURED]
+95.00 percentile latency (ns)   : [MEASURED]
+97.00 percentile latency (ns)   : [MEASURED]
+99.00 percentile latency (ns)   : [MEASURED]
+99.90 percentile latency (ns)   : [MEASURED]
+
+
+================================================
+Test Parameters Used
+================================================
+samples_per_query : 100
+target_qps : 1
+ttft_latency (ns): 3000000000
+tpot_latency (ns): 80000000
+max_async_queries : 1
+min_duration (ms): 0
+max_duration (ms): 0
+min_query_count : 1
+max_query_count : 0
+qsl_rng_seed : 2085463073848966840
+sample_index_rng_seed : 2747215439041700203
+schedule_rng_seed : 16159082839903944936
+accuracy_log_rng_seed : 0
+accuracy_log_probability : 0
+accuracy_log_sampling_target : 0
+print_timestamps : 0
+performance_issue_unique : 0
+performance_issue_same : 0
+performance_issue_same_index : 0
+performance_sample_count : 20
+accuracy_sample_count : 20
+WARNING: sample_concatenate_permutation was set to true. 
+Generated samples per query might be different as the one in the setting.
+Check the generated_samples_per_query line in the detailed log for the real
+samples_per_query value
+
+No warnings encountered during test.
+
+No errors encountered during test.
+";
+
+/// What the Offline run below tells the user on stderr.
+const OFFLINE_STDERR: &str = "\
+started the built-in simulator at http://127.0.0.1:[PORT]
+gpt-oss-120b Offline PerformanceOnly over 20 rows of the bundled sample; logs in `[DIR]/out/offline/performance`
+LoadGen: ossperf's LoadGen (reproduces the official 6.0.17)
+[MEASURED]
+
+wrote:
+  [DIR]/out/offline/performance/mlperf_log_summary.txt
+  [DIR]/out/offline/performance/mlperf_log_detail.txt
+  [DIR]/out/offline/performance/mlperf_log_accuracy.json
+  [DIR]/out/offline/performance/results.json
+  [DIR]/out/offline/performance/report.html
+";
+
 #[test]
 fn an_offline_run_on_the_builtin_simulator_is_valid_and_writes_every_output() {
     let dir = ossperf_testkit::temp_dir();
@@ -60,9 +130,20 @@ fn an_offline_run_on_the_builtin_simulator_is_valid_and_writes_every_output() {
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Scenario : Offline"), "{}", text(&out));
-    assert!(stdout.contains("Result is : VALID"), "{}", text(&out));
+    assert_eq!(
+        mask_measured(&String::from_utf8_lossy(&out.stdout)),
+        OFFLINE_SUMMARY,
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        mask_measured(
+            &String::from_utf8_lossy(&out.stderr).replace(&*dir.path().to_string_lossy(), "[DIR]")
+        ),
+        OFFLINE_STDERR,
+        "{}",
+        text(&out)
+    );
     let logs = log_dir(dir.path(), "offline", "performance");
     for file in [
         "mlperf_log_summary.txt",
@@ -333,7 +414,7 @@ fn an_accuracy_run_scores_within_binomial_error_of_the_simulators_accuracy() {
     assert!(out.status.success(), "{}", text(&out));
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
     let log = log_dir(dir.path(), "offline", "accuracy").join("mlperf_log_accuracy.json");
-    let eval = Command::new(env!("CARGO_BIN_EXE_ossperf"))
+    let eval = crate::util::ossperf()
         .arg("eval")
         .arg("--mlperf-log")
         .arg(&log)

@@ -68,7 +68,7 @@ fn free_port() -> u16 {
 }
 
 fn serve(dir: &Path, mode: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ossperf"));
+    let mut cmd = crate::util::ossperf();
     cmd.arg("serve")
         .args(args)
         .env("PYTHONPATH", dir)

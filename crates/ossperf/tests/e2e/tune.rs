@@ -3,7 +3,7 @@
 //! is the highest VALID probe, every file is written), never about timings.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::util::{json, text};
 use ossperf_testkit::ossperf_sim::{CostModel, OutputLen, SimConfig, Timing};
@@ -18,15 +18,7 @@ gpt-oss-120b-interactive.Server.min_duration = 1000
 ";
 
 fn tune(args: &[&str], dir: &Path, conf: &str) -> Output {
-    let path = dir.join("user.conf");
-    std::fs::write(&path, conf).expect("write user.conf");
-    Command::new(env!("CARGO_BIN_EXE_ossperf"))
-        .arg("tune")
-        .args(args)
-        .arg("--user-conf")
-        .arg(&path)
-        .arg("--output-dir")
-        .arg(dir.join("out"))
+    crate::util::in_dir("tune", args, dir, conf)
         .output()
         .expect("run ossperf")
 }
@@ -415,7 +407,7 @@ fn against_the_h100_profile_the_found_rate_is_within_the_precision_of_the_full_l
     let above = format!("{conf}gpt-oss-120b.Server.target_qps = {}\n", found * 1.05);
     let above_conf = dir.path().join("above.conf");
     std::fs::write(&above_conf, above).unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_ossperf"))
+    let run = crate::util::ossperf()
         .args([
             "run",
             "--scenario",

@@ -5,8 +5,8 @@
 //! (the `mlcommons-loadgen` source distribution on PyPI, or `loadgen/` of a clone); without
 //! them [`start_test`] answers [`Error::NotBuilt`] and nothing C++ is compiled. Must not know
 //! about HTTP or gpt-oss: it sees the same [`SystemUnderTest`] and [`QuerySampleLibrary`] as
-//! `ossperf-loadgen`, and the SUT answers through a [`Responder`] whose answers go to the
-//! official library ([`Responder::external`]).
+//! `ossperf-loadgen`, and the SUT answers through a [`Responder`](ossperf_loadgen::Responder) whose answers go to the
+//! official library ([`Responder::external`](ossperf_loadgen::Responder::external)).
 //!
 //! The settings come from the conf files alone, handed over as the reference harness
 //! (`language/gpt-oss-120b/run_mlperf.py`) hands them: `FromConfig(mlperf.conf, model, scenario,

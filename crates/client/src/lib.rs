@@ -54,5 +54,5 @@ pub use health::HealthWarning;
 pub use request::{Prompt, Request, SamplingParams};
 pub use response::{Completion, ResponseHandler};
 #[doc(hidden)]
-pub use wire::check_fast_path;
+pub use wire::{check_fast_path, check_tail_path};
 pub use wire::FinishReason;

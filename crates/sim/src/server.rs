@@ -209,6 +209,11 @@ impl SimHandle {
             .unwrap_or_default()
     }
 
+    /// The server it behaves like.
+    pub fn personality(&self) -> crate::Personality {
+        self.shared.config.personality
+    }
+
     /// The answer bank (to decode what was sent, in tests).
     pub fn bank(&self) -> &AnswerBank {
         &self.shared.bank

@@ -285,14 +285,26 @@ impl GenStream {
             if end > avail || self.buf.len() >= FRAME_BYTES {
                 return;
             }
-            if self.faults.cut_at.is_some_and(|c| self.emitted >= c) {
+            // Faults land at their token or event, or on the last chunk that reaches it when
+            // the stream interval groups tokens more coarsely.
+            if self.faults.cut_at.is_some_and(|c| end > c) {
                 self.cut = true;
                 return;
             }
-            if self.faults.malformed_at == Some(self.events) {
+            let last = end == total && self.events > 0;
+            if self
+                .faults
+                .malformed_at
+                .is_some_and(|m| self.events == m || (last && self.events < m))
+            {
                 self.buf.put_slice(b"data: {\"text\":\"\n\n");
             }
-            if self.faults.retract_at == Some(self.events) && self.emitted >= 2 {
+            if self.retractions == 0
+                && self
+                    .faults
+                    .retract_at
+                    .is_some_and(|r| self.events >= r || last)
+            {
                 self.retractions += 1;
             }
             let mut from = self.emitted;

@@ -13,9 +13,11 @@ fn fixed_timing_truth_never_beats_the_planned_ttft_and_tpot() {
         ttft: Duration::from_millis(50),
         tpot: Duration::from_millis(10),
     };
+    // Cumulative: a delta stream would coalesce tokens this loaded machine was late to send.
     let sim = start(SimConfig {
         timing,
         output_len: OutputLen::Fixed(6),
+        stream_format: ossperf_sim::StreamFormat::Cumulative,
         ..crate::http::every_token()
     });
     let r = post(
@@ -48,6 +50,8 @@ fn a_batched_request_beyond_the_running_limit_waits_for_a_slot() {
         timing: Timing::Batched(CostModel::H100),
         max_running_requests: 1,
         output_len: OutputLen::Fixed(20),
+        // Cumulative: a delta stream would coalesce tokens this loaded machine was late to send.
+        stream_format: ossperf_sim::StreamFormat::Cumulative,
         ..crate::http::every_token()
     };
     let sim = start(config);

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::accum::TokenAccumulator;
+use crate::fast::Memo;
 use crate::h1::Body;
 use crate::sse::SseParser;
-use crate::fast::Memo;
 use crate::wire::{parse_chunk_tail, Finish, FinishReason};
 use crate::{Backend, ErrorKind, Failure};
 
@@ -103,12 +103,12 @@ impl ResponseState {
         let skip = self.acc.mirrors_chunk();
         let chunk = parse_chunk_tail(self.backend, data, &mut self.ids, &mut self.memo, skip)
             .map_err(|e| {
-            let shown = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
-            Failure::new(
-                ErrorKind::MalformedStream,
-                format!("bad JSON chunk `{shown}`: {e}"),
-            )
-        })?;
+                let shown = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
+                Failure::new(
+                    ErrorKind::MalformedStream,
+                    format!("bad JSON chunk `{shown}`: {e}"),
+                )
+            })?;
         if let Some(message) = chunk.error {
             return Err(Failure::new(
                 ErrorKind::ServerError,

@@ -252,7 +252,10 @@ pub fn check_tail_path(prev: &[u8], next: &[u8]) -> bool {
         return false;
     };
     let skipped = std::mem::take(&mut fast.skipped);
-    assert!(skipped <= prev_ids.len(), "skipped more ids than the previous chunk had");
+    assert!(
+        skipped <= prev_ids.len(),
+        "skipped more ids than the previous chunk had"
+    );
     let mut fast_ids = prev_ids[..skipped].to_vec();
     fast_ids.extend_from_slice(&tail);
     let mut serde_ids = vec![98];
@@ -290,12 +293,28 @@ mod tests {
     fn a_cumulative_chunk_is_read_as_a_repeat_of_the_previous_one_plus_its_tail() {
         let cases = [
             // (previous, next, whether ids were skipped)
-            (sglang_chunk("ab", "1,2", 2), sglang_chunk(r#"ab\\\"c"#, "1,2,30", 3), true),
-            (sglang_chunk("é", "1,2", 2), sglang_chunk("éè", "1,2", 2), true),
+            (
+                sglang_chunk("ab", "1,2", 2),
+                sglang_chunk(r#"ab\\\"c"#, "1,2,30", 3),
+                true,
+            ),
+            (
+                sglang_chunk("é", "1,2", 2),
+                sglang_chunk("éè", "1,2", 2),
+                true,
+            ),
             // A longer last id is not a repeat.
-            (sglang_chunk("", "1,2", 2), sglang_chunk("", "1,23", 2), false),
+            (
+                sglang_chunk("", "1,2", 2),
+                sglang_chunk("", "1,23", 2),
+                false,
+            ),
             (sglang_chunk("", "7", 1), sglang_chunk("", "8,9", 2), false),
-            (sglang_chunk("ab", "1, 2", 2), sglang_chunk("ab", "1, 2 , 3", 3), true),
+            (
+                sglang_chunk("ab", "1, 2", 2),
+                sglang_chunk("ab", "1, 2 , 3", 3),
+                true,
+            ),
         ];
         for (prev, next, skips) in &cases {
             assert_eq!(
@@ -306,7 +325,10 @@ mod tests {
         }
         // A repeated head followed by something else is left to serde, which rejects it.
         let prev = sglang_chunk("", "1,2", 2);
-        assert!(!check_tail_path(prev.as_bytes(), br#"{"output_ids":[1,2.5]}"#));
+        assert!(!check_tail_path(
+            prev.as_bytes(),
+            br#"{"output_ids":[1,2.5]}"#
+        ));
         let lone_surrogate = sglang_chunk(r"\ud800", "1,2,3", 3);
         assert!(!check_tail_path(prev.as_bytes(), lone_surrogate.as_bytes()));
     }
@@ -324,9 +346,8 @@ mod tests {
         let mut parsed = Vec::new();
         for chunk in &chunks {
             let skip = acc.mirrors_chunk();
-            let c =
-                parse_chunk_tail(Backend::Sglang, chunk.as_bytes(), &mut ids, &mut memo, skip)
-                    .unwrap();
+            let c = parse_chunk_tail(Backend::Sglang, chunk.as_bytes(), &mut ids, &mut memo, skip)
+                .unwrap();
             parsed.push((c.skipped, ids.clone()));
             acc.apply_tail(c.skipped, &ids, c.count);
         }

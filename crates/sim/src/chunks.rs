@@ -122,8 +122,17 @@ mod tests {
         assert_eq!(sg[0], 1);
         assert!(sg[..sg.len() - 1].iter().all(|e| e % 5 == 1), "{sg:?}");
         let gaps: Vec<u32> = sg.windows(2).map(|w| w[1] - w[0]).collect();
-        assert!(gaps.iter().any(|&g| g > 5), "some point is jumped over: {sg:?}");
+        assert!(
+            gaps.iter().any(|&g| g > 5),
+            "some point is jumped over: {sg:?}"
+        );
         let vl = ends(IntervalRule::Accumulate, 5, 40, Some(4));
-        assert!(vl.windows(2).rev().skip(1).all(|w| (5..=8).contains(&(w[1] - w[0]))), "{vl:?}");
+        assert!(
+            vl.windows(2)
+                .rev()
+                .skip(1)
+                .all(|w| (5..=8).contains(&(w[1] - w[0]))),
+            "{vl:?}"
+        );
     }
 }

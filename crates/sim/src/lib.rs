@@ -41,12 +41,12 @@ mod wire;
 
 pub use answers::{AnswerBank, Finish};
 pub use chunks::{Chunker, Speculative};
-pub use personality::{CompletionIds, IntervalRule, Personality};
 pub use config::{
     Faults, OutputLen, SimConfig, StreamFormat, Timing, MODEL_NAME, REFERENCE_MEAN_OUTPUT,
 };
 pub use error::Error;
 pub use model::{Batcher, CostModel, Progress};
+pub use personality::{CompletionIds, IntervalRule, Personality};
 pub use reference::{
     bundled_lcb_solutions, parse_lcb_solutions, read_lcb_solutions, ReferenceRow, ReferenceSet,
     Task,

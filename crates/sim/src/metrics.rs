@@ -110,7 +110,11 @@ impl Stats {
         };
         let rows: [(&str, &str, String); 5] = [
             ("num_requests_running", "gauge", running.to_string()),
-            ("num_requests_waiting", "gauge", get(&self.queued).to_string()),
+            (
+                "num_requests_waiting",
+                "gauge",
+                get(&self.queued).to_string(),
+            ),
             (
                 "kv_cache_usage_perc",
                 "gauge",

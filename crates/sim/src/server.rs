@@ -20,9 +20,9 @@ use tokio::time::Instant;
 
 use crate::answers::AnswerBank;
 use crate::config::{SimConfig, StreamFormat, Timing, MODEL_NAME};
-use crate::personality::Personality;
 use crate::conn::{Conn, RxClock};
 use crate::metrics::Stats;
+use crate::personality::Personality;
 use crate::rng::Rng;
 use crate::scheduler::{self, Admit};
 use crate::stream::{Cut, GenStream, Job, Source, StreamFaults};
@@ -396,7 +396,10 @@ async fn route(
         }
         "/get_server_info" if get => json(StatusCode::OK, &server_info(&shared)),
         "/v1/models" if get => json(StatusCode::OK, &models(&shared)),
-        "/version" if get => json(StatusCode::OK, &serde_json::json!({"version": who.version()})),
+        "/version" if get => json(
+            StatusCode::OK,
+            &serde_json::json!({"version": who.version()}),
+        ),
         "/metrics" if get => metrics(&shared),
         "/generate" if method == Method::POST || method == Method::PUT => {
             return generate(shared, Api::Native, req, headers_at).await
@@ -429,9 +432,11 @@ fn metrics(shared: &Shared) -> Response<SimBody> {
             let text = shared.stats.render(batched, max, shared.started.elapsed());
             respond(StatusCode::OK, prometheus, text)
         }
-        Personality::Vllm | Personality::VllmTextOnly => {
-            respond(StatusCode::OK, prometheus, shared.stats.render_vllm(batched, max))
-        }
+        Personality::Vllm | Personality::VllmTextOnly => respond(
+            StatusCode::OK,
+            prometheus,
+            shared.stats.render_vllm(batched, max),
+        ),
         Personality::Trtllm => respond(
             StatusCode::OK,
             "application/json",

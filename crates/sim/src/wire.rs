@@ -61,13 +61,44 @@ pub enum Refusal {
 /// The fields TensorRT-LLM's `CompletionRequest` declares that a client may send; any other
 /// is refused (`extra="forbid"`).
 const TRTLLM_FIELDS: &[&str] = &[
-    "model", "prompt", "best_of", "echo", "frequency_penalty", "logit_bias", "logprobs",
-    "max_tokens", "n", "presence_penalty", "seed", "stop", "stream", "stream_options", "suffix",
-    "temperature", "top_p", "user", "lora_request", "use_beam_search", "top_k", "top_p_min",
-    "min_p", "repetition_penalty", "length_penalty", "early_stopping", "stop_token_ids",
-    "include_stop_str_in_output", "ignore_eos", "min_tokens", "skip_special_tokens",
-    "spaces_between_special_tokens", "truncate_prompt_tokens", "return_context_logits",
-    "detokenize", "add_special_tokens", "response_format", "disaggregated_params",
+    "model",
+    "prompt",
+    "best_of",
+    "echo",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "max_tokens",
+    "n",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "suffix",
+    "temperature",
+    "top_p",
+    "user",
+    "lora_request",
+    "use_beam_search",
+    "top_k",
+    "top_p_min",
+    "min_p",
+    "repetition_penalty",
+    "length_penalty",
+    "early_stopping",
+    "stop_token_ids",
+    "include_stop_str_in_output",
+    "ignore_eos",
+    "min_tokens",
+    "skip_special_tokens",
+    "spaces_between_special_tokens",
+    "truncate_prompt_tokens",
+    "return_context_logits",
+    "detokenize",
+    "add_special_tokens",
+    "response_format",
+    "disaggregated_params",
 ];
 
 #[derive(Deserialize)]
@@ -158,7 +189,9 @@ fn forbid_unknown(body: &[u8]) -> Result<(), Refusal> {
     let extra: Vec<String> = fields
         .iter()
         .filter(|(k, _)| !TRTLLM_FIELDS.contains(&k.as_str()))
-        .map(|(k, v)| format!("{k}\n  Extra inputs are not permitted [type=extra_forbidden, input_value={v}]"))
+        .map(|(k, v)| {
+            format!("{k}\n  Extra inputs are not permitted [type=extra_forbidden, input_value={v}]")
+        })
         .collect();
     let missing = !fields.contains_key("model");
     if extra.is_empty() && !missing {
@@ -613,11 +646,19 @@ mod tests {
     #[test]
     fn refusal_bodies_have_sglangs_shapes() {
         assert_eq!(
-            refusal_body(Personality::Sglang054, &Refusal::Value("m".into()), Api::Native),
+            refusal_body(
+                Personality::Sglang054,
+                &Refusal::Value("m".into()),
+                Api::Native
+            ),
             r#"{"error":{"message":"m"}}"#
         );
         assert_eq!(
-            refusal_body(Personality::Sglang054, &Refusal::Validation("v".into()), Api::Native),
+            refusal_body(
+                Personality::Sglang054,
+                &Refusal::Validation("v".into()),
+                Api::Native
+            ),
             r#"{"code":400,"message":"v","object":"error","param":null,"type":"Bad Request"}"#
         );
     }
@@ -629,6 +670,11 @@ mod tests {
             (r.ids, r.max_new, r.stream, r.include_usage),
             (vec![5, 6], 9, true, true)
         );
-        assert!(parse(Personality::Sglang054, Api::Completions, br#"{"prompt":{"a":1}}"#).is_err());
+        assert!(parse(
+            Personality::Sglang054,
+            Api::Completions,
+            br#"{"prompt":{"a":1}}"#
+        )
+        .is_err());
     }
 }

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use ossperf_client::{Backend, Client, ClientConfig, Endpoint, SamplingParams};
 use ossperf_sim::{
-    Faults, Outcome, OutputLen, Personality, SimConfig, SimHandle, Simulator, StreamFormat,
-    Timing,
+    Faults, Outcome, OutputLen, Personality, SimConfig, SimHandle, Simulator, StreamFormat, Timing,
 };
 
 use super::tests::{samples, Call, Recording};

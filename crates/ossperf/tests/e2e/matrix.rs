@@ -52,7 +52,7 @@ fn cell(p: Personality, scenario: &str, accuracy: bool, dataset: &ossperf_datase
         if accuracy { "accuracy" } else { "performance" }
     );
     if let Some(why) = waits_for_the_client(p, accuracy) {
-        println!("matrix: skipping {name}: {why} (the client's per-server requests, task F)");
+        eprintln!("matrix: skipping {name}: {why} (the client's per-server requests, task F)");
         return;
     }
     let reference = ossperf::cli::simulate::reference_from_dataset(

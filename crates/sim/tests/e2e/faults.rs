@@ -118,7 +118,10 @@ fn a_slow_start_answers_503_on_health_and_still_serves_generation() {
         ..Faults::default()
     }));
     assert_eq!(get(sim.addr(), "/health").status, 503);
-    assert_eq!(post(sim.addr(), "/generate", STREAM).json_events().len(), 20);
+    assert_eq!(
+        post(sim.addr(), "/generate", STREAM).json_events().len(),
+        20
+    );
 }
 
 #[test]
@@ -132,7 +135,10 @@ fn while_loading_the_port_refuses_connections_then_it_listens() {
     // Waiting is a condition here, not a timing assertion: poll until it listens.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(sim.addr()).is_err() {
-        assert!(std::time::Instant::now() < deadline, "never started listening");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never started listening"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(get(sim.addr(), "/health").status, 200);

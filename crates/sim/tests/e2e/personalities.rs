@@ -40,7 +40,11 @@ fn the_default_streams_cumulative_ids_every_500_tokens_like_the_reference_launch
         .iter()
         .map(|e| e["output_ids"].as_array().unwrap().len())
         .collect();
-    assert_eq!(lens, [1, 501, 1001, 1200], "every chunk carries every id so far");
+    assert_eq!(
+        lens,
+        [1, 501, 1001, 1200],
+        "every chunk carries every id so far"
+    );
     let with_latency: Vec<bool> = events
         .iter()
         .map(|e| e["meta_info"].get("e2e_latency").is_some())
@@ -49,7 +53,11 @@ fn the_default_streams_cumulative_ids_every_500_tokens_like_the_reference_launch
     assert_eq!(events[0]["meta_info"]["total_retractions"], json!(0));
     let info = get(sim.addr(), "/get_server_info").json();
     assert_eq!(
-        (&info["version"], &info["stream_interval"], &info["incremental_streaming_output"]),
+        (
+            &info["version"],
+            &info["stream_interval"],
+            &info["incremental_streaming_output"]
+        ),
         (&json!("0.5.4.post2"), &json!(500), &json!(false))
     );
 }
@@ -68,8 +76,14 @@ fn eagle3_steps_jump_over_sglang_stream_points_so_chunks_are_uneven() {
         .collect();
     assert_eq!(counts.first(), Some(&1));
     assert_eq!(counts.last(), Some(&200));
-    assert!(counts[..counts.len() - 1].iter().all(|c| c % 10 == 1), "{counts:?}");
-    assert!(counts.len() < 21, "some points were jumped over: {counts:?}");
+    assert!(
+        counts[..counts.len() - 1].iter().all(|c| c % 10 == 1),
+        "{counts:?}"
+    );
+    assert!(
+        counts.len() < 21,
+        "some points were jumped over: {counts:?}"
+    );
 }
 
 #[test]
@@ -119,7 +133,10 @@ fn vllm_streams_token_id_deltas_prompt_ids_first_and_a_usage_only_last_chunk() {
         .map(|e| e["choices"][0]["token_ids"].as_array().unwrap().len())
         .collect();
     assert_eq!(ids, [1, 1, 1, 1, 1]);
-    assert_eq!(events[0]["choices"][0]["prompt_token_ids"], json!([5, 6, 7]));
+    assert_eq!(
+        events[0]["choices"][0]["prompt_token_ids"],
+        json!([5, 6, 7])
+    );
     assert!(events[1]["choices"][0].get("prompt_token_ids").is_none());
     assert!(events[..5].iter().all(|e| e.get("usage").is_none()));
     assert_eq!(events[4]["choices"][0]["finish_reason"], json!("stop"));
@@ -133,10 +150,15 @@ fn text_only_servers_ignore_return_token_ids() {
         let sim = start(zero(p, 5));
         let events = post(sim.addr(), "/v1/completions", COMPLETION).json_events();
         assert!(
-            events.iter().all(|e| e["choices"].get(0).is_none_or(|c| c.get("token_ids").is_none())),
+            events.iter().all(|e| e["choices"]
+                .get(0)
+                .is_none_or(|c| c.get("token_ids").is_none())),
             "{p:?}"
         );
-        assert_eq!(events.last().unwrap()["usage"]["completion_tokens"], json!(5));
+        assert_eq!(
+            events.last().unwrap()["usage"]["completion_tokens"],
+            json!(5)
+        );
     }
 }
 
@@ -150,20 +172,44 @@ fn trtllm_refuses_unknown_fields_and_returns_ids_only_without_detokenizing() {
     let body = r#"{"model":"openai/gpt-oss-120b","prompt":[5],"max_tokens":9,"stream":true,"detokenize":false}"#;
     let events = post(sim.addr(), "/v1/completions", body).json_events();
     let choice = &events[0]["choices"][0];
-    assert_eq!((&choice["text"], choice["token_ids"].as_array().unwrap().len()), (&json!(""), 1));
+    assert_eq!(
+        (
+            &choice["text"],
+            choice["token_ids"].as_array().unwrap().len()
+        ),
+        (&json!(""), 1)
+    );
     let no_model = post(sim.addr(), "/v1/completions", r#"{"prompt":[5]}"#);
     assert_eq!(no_model.status, 400);
-    assert!(no_model.text().contains("model\\n  Field required"), "{}", no_model.text());
+    assert!(
+        no_model.text().contains("model\\n  Field required"),
+        "{}",
+        no_model.text()
+    );
 }
 
 #[test]
 fn vllm_rejects_stream_options_without_stream_and_a_wrong_model() {
     let sim = start(zero(Personality::Vllm, 3));
-    let r = post(sim.addr(), "/v1/completions", r#"{"model":"openai/gpt-oss-120b","prompt":[5],"stream_options":{"include_usage":true}}"#);
+    let r = post(
+        sim.addr(),
+        "/v1/completions",
+        r#"{"model":"openai/gpt-oss-120b","prompt":[5],"stream_options":{"include_usage":true}}"#,
+    );
     assert_eq!(r.status, 400);
-    assert_eq!(r.json()["error"]["message"], json!("Stream options can only be defined when `stream=True`."));
-    let r = post(sim.addr(), "/v1/completions", r#"{"model":"llama","prompt":[5]}"#);
-    assert_eq!((r.status, &r.json()["error"]["type"]), (404, &json!("NotFoundError")));
+    assert_eq!(
+        r.json()["error"]["message"],
+        json!("Stream options can only be defined when `stream=True`.")
+    );
+    let r = post(
+        sim.addr(),
+        "/v1/completions",
+        r#"{"model":"llama","prompt":[5]}"#,
+    );
+    assert_eq!(
+        (r.status, &r.json()["error"]["type"]),
+        (404, &json!("NotFoundError"))
+    );
 }
 
 #[test]
@@ -178,7 +224,10 @@ fn a_full_sglang_queue_aborts_in_the_stream_with_status_503() {
     let events = r.json_events();
     assert_eq!(events.len(), 1);
     let finish = &events[0]["meta_info"]["finish_reason"];
-    assert_eq!((&finish["type"], &finish["status_code"]), (&json!("abort"), &json!(503)));
+    assert_eq!(
+        (&finish["type"], &finish["status_code"]),
+        (&json!("abort"), &json!(503))
+    );
     let whole = post(sim.addr(), "/generate", r#"{"input_ids":[1]}"#);
     assert_eq!(whole.status, 503);
     assert_eq!(whole.json()["message"], json!("The request queue is full."));
@@ -188,7 +237,10 @@ fn a_full_sglang_queue_aborts_in_the_stream_with_status_503() {
 fn sglang_054_drops_queued_deltas_when_the_reader_lags_and_current_sglang_coalesces_them() {
     // Every token exists 20 ms after arrival (tpot 0), so all are queued at the first poll.
     let lagging = |p| SimConfig {
-        timing: Timing::Fixed { ttft: Duration::from_millis(20), tpot: Duration::ZERO },
+        timing: Timing::Fixed {
+            ttft: Duration::from_millis(20),
+            tpot: Duration::ZERO,
+        },
         stream_format: StreamFormat::Delta,
         stream_interval: 1,
         ..zero(p, 8)
@@ -213,7 +265,8 @@ fn an_idle_keep_alive_connection_is_closed_by_the_server() {
     });
     let mut s = std::net::TcpStream::connect(sim.addr()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: sim\r\n\r\n").unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: sim\r\n\r\n")
+        .unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     // The connection stays open after the answer until it has been idle for the timeout;

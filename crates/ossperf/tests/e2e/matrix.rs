@@ -45,6 +45,7 @@ fn expected_data(config: &SimConfig, dataset: &ossperf_dataset::Dataset, row: us
         .collect()
 }
 
+#[allow(clippy::print_stderr)] // a skipped cell says why, as skipped tests do
 fn cell(p: Personality, scenario: &str, accuracy: bool, dataset: &ossperf_dataset::Dataset) {
     let name = format!(
         "{} {scenario} {}",

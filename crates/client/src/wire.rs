@@ -334,6 +334,38 @@ mod tests {
     }
 
     #[test]
+    fn the_tail_parse_agrees_with_serde_on_mutated_cumulative_chunks() {
+        // A small deterministic mutation loop (the `json_chunk` fuzz target runs the same
+        // property at length): a chunk, then the next cumulative one with one byte changed,
+        // inserted or removed.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"0123456789,[]{}\":\\ u.-enulltrue\xC3\xA9";
+        let prev = sglang_chunk(r#"a\"b é"#, "200005,17,3", 3);
+        let base = sglang_chunk(r#"a\"b é\nc"#, "200005,17,3,42,9", 5);
+        let mut skipped = 0;
+        for _ in 0..5000 {
+            let mut bytes = base.clone().into_bytes();
+            let at = (next() % bytes.len() as u64) as usize;
+            let byte = alphabet[(next() % alphabet.len() as u64) as usize];
+            match next() % 3 {
+                0 => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                _ => {
+                    bytes.remove(at);
+                }
+            }
+            skipped += usize::from(check_tail_path(prev.as_bytes(), &bytes));
+        }
+        assert!(skipped > 1000, "the tail path answered {skipped} times");
+    }
+
+    #[test]
     fn a_cumulative_stream_read_by_tails_gives_every_id_once() {
         let mut memo = crate::fast::Memo::default();
         let mut acc = crate::accum::TokenAccumulator::new();

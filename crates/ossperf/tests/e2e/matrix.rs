@@ -56,7 +56,7 @@ fn cell(p: Personality, scenario: &str, accuracy: bool, dataset: &ossperf_datase
         eprintln!("matrix: skipping {name}: {why} (the client's per-server requests, task F)");
         return;
     }
-    let reference = ossperf::cli::simulate::reference_from_dataset(
+    let reference = ossperf::simulate::reference_from_dataset(
         dataset,
         ossperf_testkit::ossperf_sim::bundled_lcb_solutions(),
     );

@@ -141,11 +141,13 @@ impl SseParser {
     pub fn next_event(&mut self) -> Result<Option<&[u8]>, SseError> {
         loop {
             let from = self.start + self.cursor;
-            let rest = &self.src()[from..];
-            let searched = self.searched.min(rest.len());
-            let found = memchr::memchr2(b'\n', b'\r', &rest[searched..]).map(|i| searched + i);
+            let rest_len = self.src().len() - from;
+            let searched = self.searched.min(rest_len);
+            let found =
+                memchr::memchr2(b'\n', b'\r', &self.src()[from + searched..]).map(|i| searched + i);
             let Some(i) = found else {
-                self.searched = rest.len();
+                self.searched = rest_len;
+                let rest = &self.src()[from..];
                 if self.eof && !rest.is_empty() {
                     // The last line had no terminator: take it as a full line.
                     self.handle_line(from, from + rest.len(), rest.len());
@@ -161,6 +163,7 @@ impl SseParser {
                 }
                 return Ok(None);
             };
+            let rest = &self.src()[from..];
             let term = if rest[i] == b'\r' {
                 match rest.get(i + 1) {
                     Some(b'\n') => 2,

@@ -185,7 +185,7 @@ row "packed SSE (16/read), client crate alone, one thread (load $l)" "$packed" "
 # 2b. Cumulative streams (SGLang's default, and the reference launch at interval 500) beside
 # deltas: client CPU per output token and peak RSS, zero profile. The client reads only the new
 # tail of a cumulative chunk (crates/client/src/fast/tail.rs); the bytes on the wire still grow
-# as O(n^2) at interval 1, so that case runs with few streams.
+# as O(n^2) at interval 1.
 # stream_cost NAME STREAMS SAMPLES LEN SIM-ARGS...: leaves per_token (CPU us) and rss (MB).
 stream_cost() {
     local name="$1" conc="$2" n="$3" len="$4"
@@ -199,9 +199,9 @@ stream_cost() {
     per_token=$(calc "($cpu - $base_cpu) * 1e6 / ($n * $len)")
 }
 if [ "$quick" = 1 ]; then
-    c2k_n=200; c10k=(200 200); c10k1=(2 2)
+    c2k_n=200; c10k=(200 200)
 else
-    c2k_n=1000; c10k=(1000 1000); c10k1=(8 8)
+    c2k_n=1000; c10k=(1000 1000)
 fi
 for interval in 1 500; do
     l=$(load)
@@ -221,10 +221,8 @@ stream_cost cumul10k "${c10k[0]}" "${c10k[1]}" 10000
 row "${c10k[0]} streams x 10,000 tokens, interval 500: CPU us/token delta, cumulative (load $l)" \
     "$(fmt "$d" 3), $(fmt "$per_token" 3)" "cumulative <= 1.5x delta" "$(fmt "$(calc "$per_token / $d")" 2)x"
 row "  peak RSS MB delta, cumulative" "$drss, $rss" "" ""
-l=$(load)
-stream_cost cumul10k1 "${c10k1[0]}" "${c10k1[1]}" 10000 --stream-output cumulative --stream-interval 1
-row "${c10k1[0]} streams x 10,000 tokens, cumulative interval 1: CPU us/token, RSS MB (load $l)" \
-    "$(fmt "$per_token" 2), $rss" "" ""
+# Cumulative at interval 1 with long answers is left out: its cost grows faster than the
+# bytes past some tens of kilobytes per chunk (docs/PERFORMANCE.md, "Open").
 
 # 3. Measurement error: TTFT 50 ms, TPOT 10 ms, 100 tokens, ~1,000 concurrent streams, and the
 # same at ~300 streams to show how the error depends on the load. The truth's arrival is the

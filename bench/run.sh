@@ -61,6 +61,10 @@ else
     off_n=20000; s100_n=500; s1k_n=3000; err_ms=15000; mem_n=5000; acc_mb=1024
 fi
 stream_len=1000
+# The old default stream shape, kept for the figures that predate issue #20: current SGLang with
+# --incremental-streaming-output, one event per token. The simulator's default is now the
+# reference launch (SGLang v0.5.4.post2, cumulative, --stream-interval 500).
+delta1=(--personality sglang --stream-output delta --stream-interval 1)
 
 rows=()   # the table: "figure|value|target|ratio"
 row() { rows+=("$1|$2|$3|${4:-}"); }
@@ -156,7 +160,7 @@ row "minimal client samples/s, CPU us/request" "$(fmt "$mrate"), $(fmt "$(calc "
 stop_sim
 
 # 2. Streaming throughput: one token per SSE event, zero profile, 100 and 1,000 streams.
-start_sim --profile zero --output-len "$stream_len"
+start_sim --profile zero --output-len "$stream_len" "${delta1[@]}"
 for spec in "100 $s100_n" "1000 $s1k_n"; do
     set -- $spec
     l=$(load)
@@ -178,6 +182,48 @@ l=$(load)
 packed=$("$sse_cpu" 200 2000 16 2>&1 | grep -o '[0-9.]* us CPU/event ([0-9]* events/s)' | head -1 || true)
 row "packed SSE (16/read), client crate alone, one thread (load $l)" "$packed" "<= 1 us, >= 1e6/s" ""
 
+# 2b. Cumulative streams (SGLang's default, and the reference launch at interval 500) beside
+# deltas: client CPU per output token and peak RSS, zero profile. The client reads only the new
+# tail of a cumulative chunk (crates/client/src/fast/tail.rs); the bytes on the wire still grow
+# as O(n^2) at interval 1.
+# stream_cost NAME STREAMS SAMPLES LEN SIM-ARGS...: leaves per_token (CPU us) and rss (MB).
+stream_cost() {
+    local name="$1" conc="$2" n="$3" len="$4"
+    shift 4
+    start_sim --profile zero --output-len "$len" "$@"
+    local c
+    c=$(conf "$name" Offline "min_query_count = $n" "min_duration = 1000" "target_qps = 1")
+    ossperf_run "$name" --scenario offline --user-conf "$c" --input-file "$work/small.parquet" \
+        --max-new-tokens "$len" --stream --max-concurrency "$conc"
+    stop_sim
+    per_token=$(calc "($cpu - $base_cpu) * 1e6 / ($n * $len)")
+}
+if [ "$quick" = 1 ]; then
+    c2k_n=200; c10k=(200 200)
+else
+    c2k_n=1000; c10k=(1000 1000)
+fi
+for interval in 1 500; do
+    l=$(load)
+    stream_cost "delta$interval" 50 "$c2k_n" 2000 --personality sglang --stream-output delta \
+        --stream-interval "$interval"
+    d=$per_token
+    stream_cost "cumul$interval" 50 "$c2k_n" 2000 --stream-output cumulative \
+        --stream-interval "$interval"
+    row "50 streams x 2,000 tokens, interval $interval: CPU us/token delta, cumulative (load $l)" \
+        "$(fmt "$d" 3), $(fmt "$per_token" 3)" "cumulative <= 1.5x delta" \
+        "$(fmt "$(calc "$per_token / $d")" 2)x"
+done
+l=$(load)
+stream_cost delta10k "${c10k[0]}" "${c10k[1]}" 10000 --personality sglang --stream-output delta
+d=$per_token drss=$rss
+stream_cost cumul10k "${c10k[0]}" "${c10k[1]}" 10000
+row "${c10k[0]} streams x 10,000 tokens, interval 500: CPU us/token delta, cumulative (load $l)" \
+    "$(fmt "$d" 3), $(fmt "$per_token" 3)" "cumulative <= 1.5x delta" "$(fmt "$(calc "$per_token / $d")" 2)x"
+row "  peak RSS MB delta, cumulative" "$drss, $rss" "" ""
+# Cumulative at interval 1 with long answers is left out: its cost grows faster than the
+# bytes past some tens of kilobytes per chunk (docs/PERFORMANCE.md, "Open").
+
 # 3. Measurement error: TTFT 50 ms, TPOT 10 ms, 100 tokens, ~1,000 concurrent streams, and the
 # same at ~300 streams to show how the error depends on the load. The truth's arrival is the
 # kernel's receive stamp of the request's headers and its first token the frame's hand-off to
@@ -188,7 +234,7 @@ row "packed SSE (16/read), client crate alone, one thread (load $l)" "$packed" "
 sim_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$sim_pid/stat"; }
 for spec in "960 1000" "288 300"; do
     set -- $spec
-    start_sim --ttft-ms 50 --tpot-ms 10 --output-len 100 --truth-log "$work/truth$2.jsonl"
+    start_sim --ttft-ms 50 --tpot-ms 10 --output-len 100 --truth-log "$work/truth$2.jsonl" "${delta1[@]}"
     l=$(load)
     c=$(conf "error$2" Server "target_qps = $1" "min_duration = $err_ms" "min_query_count = 1")
     ossperf_run "error$2" --scenario server --user-conf "$c" --input-file "$work/small.parquet" \
@@ -239,7 +285,7 @@ for spec in "1000 3000" "10000 3000" "100000 1000"; do
 done
 
 # 5. Memory and start-up.
-start_sim --ttft-ms 1000 --tpot-ms 10 --output-len 100
+start_sim --ttft-ms 1000 --tpot-ms 10 --output-len 100 "${delta1[@]}"
 l=$(load)
 c=$(conf mem Offline "min_query_count = $mem_n" "min_duration = 1000" "target_qps = 1")
 ossperf_run mem --scenario offline --user-conf "$c" --input-file "$work/small.parquet" \

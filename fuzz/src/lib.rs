@@ -171,10 +171,15 @@ fn scratch_file(ext: &str, bytes: &[u8]) -> Option<PathBuf> {
 }
 
 /// Parses the bytes as an SGLang chunk and as an OpenAI chunk with the client's fast path and
-/// with serde: wherever the fast path answers, serde must answer the same.
+/// with serde: wherever the fast path answers, serde must answer the same. Bytes with a
+/// newline are also read as two consecutive SGLang chunks by the cumulative tail parse
+/// (`check_tail_path`), which must agree with serde on the second.
 pub fn json_chunk(data: &[u8]) {
     for backend in [ossperf_client::Backend::Sglang, ossperf_client::Backend::Openai] {
         ossperf_client::check_fast_path(backend, data);
+    }
+    if let Some(k) = data.iter().position(|&b| b == b'\n') {
+        ossperf_client::check_tail_path(&data[..k], &data[k + 1..]);
     }
 }
 

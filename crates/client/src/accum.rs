@@ -14,6 +14,9 @@ pub struct TokenAccumulator {
     server_count: Option<u64>,
     retractions: u32,
     short_chunks: u32,
+    /// Whether `ids` are exactly the latest chunk's ids (so a cumulative chunk's repeated
+    /// head can be taken from them: [`TokenAccumulator::apply_tail`]).
+    mirrors_chunk: bool,
 }
 
 impl TokenAccumulator {
@@ -28,6 +31,7 @@ impl TokenAccumulator {
     /// after a retraction. A chunk without ids only moves the count (a retraction that
     /// later chunks resolve).
     pub fn apply(&mut self, ids: &[u32], count: Option<u64>) {
+        self.mirrors_chunk = self.ids.is_empty() || ids.len() == self.count_target(count);
         let Some(count) = count else {
             self.ids.extend_from_slice(ids);
             return;
@@ -60,6 +64,32 @@ impl TokenAccumulator {
             self.short_chunks += 1;
         }
         self.server_count = Some(count);
+    }
+
+    /// The ids a chunk must carry to be the whole output: its count, when it has one.
+    fn count_target(&self, count: Option<u64>) -> usize {
+        count.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX))
+    }
+
+    /// Whether the ids held are exactly the latest chunk's, so the next chunk may be read
+    /// as a repeat of them plus a tail.
+    pub fn mirrors_chunk(&self) -> bool {
+        self.mirrors_chunk
+    }
+
+    /// Applies a chunk whose first `skipped` ids repeat the latest chunk's (which the ids
+    /// held mirror) and whose other ids are `tail`: the same as [`TokenAccumulator::apply`]
+    /// with every id, without copying the repeated ones when the chunk is the whole output.
+    pub fn apply_tail(&mut self, skipped: usize, tail: &[u32], count: Option<u64>) {
+        let whole = skipped + tail.len();
+        if self.mirrors_chunk && skipped == self.ids.len() && whole == self.count_target(count) {
+            self.ids.extend_from_slice(tail);
+            self.server_count = count;
+            return;
+        }
+        let mut ids = self.ids[..skipped.min(self.ids.len())].to_vec();
+        ids.extend_from_slice(tail);
+        self.apply(&ids, count);
     }
 
     /// The last count seen, or the ids held when none was.

@@ -11,20 +11,59 @@ use std::borrow::Cow;
 
 use crate::wire::{finish_from, Chunk, Finish};
 
+mod tail;
+pub(crate) use tail::Memo;
+
 /// Deeper nesting than this in a skipped value is left to serde (whose limit is 128).
 const MAX_DEPTH: u32 = 64;
 
 /// An SGLang `/generate` chunk: `{"text", "output_ids", "meta_info": {...}, "error"}`.
 pub(crate) fn sglang<'a>(data: &'a [u8], ids: &mut Vec<u32>) -> Option<Chunk<'a>> {
+    sglang_with(data, ids, None)
+}
+
+/// An SGLang chunk read against what the stream's previous chunk held (see [`tail`]): a
+/// cumulative chunk's repeated head is compared, not parsed, and only its new ids go into
+/// `ids` ([`Chunk::skipped`] says how many were skipped). `skip` says whether the caller can
+/// use skipped ids (its output is the previous chunk's ids). The memo is left unusable when
+/// this gives up.
+pub(crate) fn sglang_tail<'a>(
+    data: &'a [u8],
+    ids: &mut Vec<u32>,
+    memo: &mut Memo,
+    skip: bool,
+) -> Option<Chunk<'a>> {
+    let chunk = sglang_with(data, ids, Some((memo, skip)));
+    if chunk.is_none() {
+        memo.clear();
+    }
+    chunk
+}
+
+fn sglang_with<'a>(
+    data: &'a [u8],
+    ids: &mut Vec<u32>,
+    mut memo: Option<(&mut Memo, bool)>,
+) -> Option<Chunk<'a>> {
     ids.clear();
     let mut c = Cur { b: data, i: 0 };
     let mut chunk = Chunk::default();
     let (mut seen_ids, mut seen_meta, mut seen_error) = (false, false, false);
+    let mut seen_text = false;
     c.object(|c, key| {
         match key {
             b"output_ids" => {
                 once(&mut seen_ids)?;
-                chunk.has_ids = c.opt_ids(ids)?;
+                chunk.has_ids = match memo.as_mut() {
+                    Some((memo, skip)) => tail::ids(c, ids, memo, *skip, &mut chunk.skipped)?,
+                    None => c.opt_ids(ids)?,
+                };
+            }
+            b"text" if memo.is_some() => {
+                once(&mut seen_text)?;
+                if let Some((memo, _)) = memo.as_mut() {
+                    tail::text(c, memo)?;
+                }
             }
             b"meta_info" => {
                 once(&mut seen_meta)?;
@@ -428,6 +467,12 @@ impl<'a> Cur<'a> {
             self.i += 1;
             return Some(true);
         }
+        self.id_list(ids).map(|_| true)
+    }
+
+    /// One or more ids and the closing `]`, appended to `ids`; returns where the last id's
+    /// digits end.
+    fn id_list(&mut self, ids: &mut Vec<u32>) -> Option<usize> {
         // One allocation for a whole answer's ids, rather than growing through the doublings:
         // the commas up to the first `]` count them (two fast scans of under a kilobyte).
         if let Some(end) = memchr::memchr(b']', &self.b[self.i..]) {
@@ -436,6 +481,7 @@ impl<'a> Cur<'a> {
         loop {
             self.ws();
             ids.push(self.id()?);
+            let last = self.i;
             // Servers put no space between ids: the separator is usually the next byte.
             let next = match self.b.get(self.i) {
                 Some(&b) if b > b' ' => b,
@@ -445,7 +491,7 @@ impl<'a> Cur<'a> {
                 b',' => self.i += 1,
                 b']' => {
                     self.i += 1;
-                    return Some(true);
+                    return Some(last);
                 }
                 _ => return None,
             }

@@ -53,6 +53,6 @@ pub use h1::check_http_response;
 pub use health::HealthWarning;
 pub use request::{Prompt, Request, SamplingParams};
 pub use response::{Completion, ResponseHandler};
-#[doc(hidden)]
-pub use wire::check_fast_path;
 pub use wire::FinishReason;
+#[doc(hidden)]
+pub use wire::{check_fast_path, check_tail_path};

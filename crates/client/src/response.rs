@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::accum::TokenAccumulator;
+use crate::fast::Memo;
 use crate::h1::Body;
 use crate::sse::SseParser;
-use crate::wire::{parse_chunk, Finish, FinishReason};
+use crate::wire::{parse_chunk_tail, Finish, FinishReason};
 use crate::{Backend, ErrorKind, Failure};
 
 /// Receives the events of one request. The client calls `on_first_token` at most once, then
@@ -68,8 +69,11 @@ pub(crate) struct ResponseState {
     backend: Backend,
     endpoint: usize,
     acc: TokenAccumulator,
-    /// The latest chunk's output ids (reused, so parsing a chunk allocates nothing).
+    /// The latest chunk's output ids (reused, so parsing a chunk allocates nothing); for a
+    /// cumulative chunk only its new tail.
     ids: Vec<u32>,
+    /// The previous chunk's raw ids and text, to skip what a cumulative chunk repeats.
+    memo: Memo,
     text: String,
     saw_ids: bool,
     first_sent: bool,
@@ -84,6 +88,7 @@ impl ResponseState {
             endpoint,
             acc: TokenAccumulator::new(),
             ids: Vec::new(),
+            memo: Memo::default(),
             text: String::new(),
             saw_ids: false,
             first_sent: false,
@@ -95,13 +100,15 @@ impl ResponseState {
     /// Applies one JSON chunk that arrived in the read stamped `at`; true when it carried
     /// the first output.
     fn apply(&mut self, data: &[u8], at: Instant) -> Result<bool, Failure> {
-        let chunk = parse_chunk(self.backend, data, &mut self.ids).map_err(|e| {
-            let shown = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
-            Failure::new(
-                ErrorKind::MalformedStream,
-                format!("bad JSON chunk `{shown}`: {e}"),
-            )
-        })?;
+        let skip = self.acc.mirrors_chunk();
+        let chunk = parse_chunk_tail(self.backend, data, &mut self.ids, &mut self.memo, skip)
+            .map_err(|e| {
+                let shown = String::from_utf8_lossy(&data[..data.len().min(120)]).into_owned();
+                Failure::new(
+                    ErrorKind::MalformedStream,
+                    format!("bad JSON chunk `{shown}`: {e}"),
+                )
+            })?;
         if let Some(message) = chunk.error {
             return Err(Failure::new(
                 ErrorKind::ServerError,
@@ -109,7 +116,9 @@ impl ResponseState {
             ));
         }
         self.saw_ids |= chunk.has_ids;
-        if chunk.has_ids || chunk.count.is_some() {
+        if chunk.skipped > 0 {
+            self.acc.apply_tail(chunk.skipped, &self.ids, chunk.count);
+        } else if chunk.has_ids || chunk.count.is_some() {
             self.acc.apply(&self.ids, chunk.count);
         }
         if !self.saw_ids {

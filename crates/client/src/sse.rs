@@ -37,6 +37,9 @@ pub struct SseParser {
     start: usize,
     /// Where line scanning resumes, relative to `start`.
     cursor: usize,
+    /// Bytes after the cursor already searched for a line end without finding one, so a long
+    /// line cut over many reads (a cumulative chunk) is searched once, not once per read.
+    searched: usize,
     /// `data` values of the pending event, as ranges relative to `start`.
     data: Vec<(usize, usize)>,
     joined: Vec<u8>,
@@ -59,6 +62,7 @@ impl SseParser {
             in_frame: false,
             start: 0,
             cursor: 0,
+            searched: 0,
             data: Vec::new(),
             joined: Vec::new(),
             eof: false,
@@ -82,6 +86,7 @@ impl SseParser {
             self.in_frame = true;
             self.start = 0;
             self.cursor = 0;
+            self.searched = 0;
         } else {
             self.push(&bytes);
         }
@@ -136,8 +141,13 @@ impl SseParser {
     pub fn next_event(&mut self) -> Result<Option<&[u8]>, SseError> {
         loop {
             let from = self.start + self.cursor;
-            let rest = &self.src()[from..];
-            let Some(i) = memchr::memchr2(b'\n', b'\r', rest) else {
+            let rest_len = self.src().len() - from;
+            let searched = self.searched.min(rest_len);
+            let found =
+                memchr::memchr2(b'\n', b'\r', &self.src()[from + searched..]).map(|i| searched + i);
+            let Some(i) = found else {
+                self.searched = rest_len;
+                let rest = &self.src()[from..];
                 if self.eof && !rest.is_empty() {
                     // The last line had no terminator: take it as a full line.
                     self.handle_line(from, from + rest.len(), rest.len());
@@ -153,6 +163,7 @@ impl SseParser {
                 }
                 return Ok(None);
             };
+            let rest = &self.src()[from..];
             let term = if rest[i] == b'\r' {
                 match rest.get(i + 1) {
                     Some(b'\n') => 2,
@@ -166,6 +177,7 @@ impl SseParser {
             };
             if i == 0 {
                 self.cursor += term;
+                self.searched = 0;
                 if self.data.is_empty() {
                     // A blank line with no data: nothing to dispatch; drop what was scanned.
                     self.start += self.cursor;
@@ -181,6 +193,7 @@ impl SseParser {
     /// Records the line `buf[from..end]` and moves the cursor by `advance`.
     fn handle_line(&mut self, from: usize, end: usize, advance: usize) {
         self.cursor += advance;
+        self.searched = 0;
         let line = &self.src()[from..end];
         if line[0] == b':' {
             return;
@@ -203,6 +216,7 @@ impl SseParser {
         let base = self.start;
         self.start += self.cursor;
         self.cursor = 0;
+        self.searched = 0;
         if self.data.len() == 1 {
             let (a, b) = self.data[0];
             self.data.clear();

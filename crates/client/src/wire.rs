@@ -34,6 +34,9 @@ pub(crate) struct Chunk<'a> {
     /// An OpenAI chunk with a choice: a generation step, so at least one token, even when
     /// its text is empty (a special token, or half of a multi-byte character).
     pub step: bool,
+    /// Leading ids not put in the ids buffer because they repeat the previous chunk's (a
+    /// cumulative SGLang stream read by [`parse_chunk_tail`]); 0 otherwise.
+    pub skipped: usize,
 }
 
 /// A finish reason as the wire gave it.
@@ -120,14 +123,27 @@ fn error_text(field: ErrorField) -> String {
     }
 }
 
-/// Parses one JSON chunk from `backend`, its output ids into `ids` (cleared first).
+/// Parses one JSON chunk from `backend` on its own, its output ids into `ids` (cleared first).
+#[cfg(test)]
 pub(crate) fn parse_chunk<'a>(
     backend: Backend,
     data: &'a [u8],
     ids: &mut Vec<u32>,
 ) -> Result<Chunk<'a>, serde_json::Error> {
+    parse_chunk_tail(backend, data, ids, &mut crate::fast::Memo::default(), false)
+}
+
+/// Parses one JSON chunk of a stream, reading only the new tail of a cumulative SGLang chunk
+/// when `skip` allows (the caller's output is the previous chunk's ids): see `fast::tail`.
+pub(crate) fn parse_chunk_tail<'a>(
+    backend: Backend,
+    data: &'a [u8],
+    ids: &mut Vec<u32>,
+    memo: &mut crate::fast::Memo,
+    skip: bool,
+) -> Result<Chunk<'a>, serde_json::Error> {
     let fast = match backend {
-        Backend::Sglang => crate::fast::sglang(data, ids),
+        Backend::Sglang => crate::fast::sglang_tail(data, ids, memo, skip),
         Backend::Openai => crate::fast::openai(data, ids),
     };
     match fast {
@@ -167,6 +183,7 @@ fn parse_chunk_serde<'a>(
                 finish,
                 error: raw.error.map(error_text),
                 step: false,
+                skipped: 0,
             })
         }
         Backend::Openai => {
@@ -219,6 +236,43 @@ pub fn check_fast_path(backend: Backend, data: &[u8]) -> bool {
     true
 }
 
+/// Reads `prev` and then `next` as consecutive SGLang chunks with the tail parse, and `next`
+/// with serde: whenever the tail parse answers, `prev`'s skipped ids plus the tail and every
+/// other field must equal serde's (panics otherwise). Returns whether ids were skipped. For
+/// the tests and the `json_chunk` fuzz target; not part of the client's API.
+#[doc(hidden)]
+pub fn check_tail_path(prev: &[u8], next: &[u8]) -> bool {
+    let mut memo = crate::fast::Memo::default();
+    let mut prev_ids = vec![97];
+    if crate::fast::sglang_tail(prev, &mut prev_ids, &mut memo, false).is_none() {
+        return false;
+    }
+    let mut tail = vec![96];
+    let Some(mut fast) = crate::fast::sglang_tail(next, &mut tail, &mut memo, true) else {
+        return false;
+    };
+    let skipped = std::mem::take(&mut fast.skipped);
+    assert!(
+        skipped <= prev_ids.len(),
+        "skipped more ids than the previous chunk had"
+    );
+    let mut fast_ids = prev_ids[..skipped].to_vec();
+    fast_ids.extend_from_slice(&tail);
+    let mut serde_ids = vec![98];
+    match parse_chunk_serde(Backend::Sglang, next, &mut serde_ids) {
+        Ok(serde) => {
+            assert_eq!(fast, serde, "{}", String::from_utf8_lossy(next));
+            assert_eq!(fast_ids, serde_ids, "{}", String::from_utf8_lossy(next));
+        }
+        Err(e) => panic!(
+            "tail path accepted `{}` after `{}`, which serde rejects: {e}",
+            String::from_utf8_lossy(next),
+            String::from_utf8_lossy(prev)
+        ),
+    }
+    skipped > 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +281,115 @@ mod tests {
         let mut ids = vec![99];
         let chunk = parse_chunk(backend, data, &mut ids).unwrap();
         (chunk, ids)
+    }
+
+    fn sglang_chunk(text: &str, ids: &str, count: u64) -> String {
+        format!(
+            r#"{{"text":"{text}","output_ids":[{ids}],"meta_info":{{"id":"a","finish_reason":null,"completion_tokens":{count}}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_cumulative_chunk_is_read_as_a_repeat_of_the_previous_one_plus_its_tail() {
+        let cases = [
+            // (previous, next, whether ids were skipped)
+            (
+                sglang_chunk("ab", "1,2", 2),
+                sglang_chunk(r#"ab\\\"c"#, "1,2,30", 3),
+                true,
+            ),
+            (
+                sglang_chunk("é", "1,2", 2),
+                sglang_chunk("éè", "1,2", 2),
+                true,
+            ),
+            // A longer last id is not a repeat.
+            (
+                sglang_chunk("", "1,2", 2),
+                sglang_chunk("", "1,23", 2),
+                false,
+            ),
+            (sglang_chunk("", "7", 1), sglang_chunk("", "8,9", 2), false),
+            (
+                sglang_chunk("ab", "1, 2", 2),
+                sglang_chunk("ab", "1, 2 , 3", 3),
+                true,
+            ),
+        ];
+        for (prev, next, skips) in &cases {
+            assert_eq!(
+                check_tail_path(prev.as_bytes(), next.as_bytes()),
+                *skips,
+                "{prev} then {next}"
+            );
+        }
+        // A repeated head followed by something else is left to serde, which rejects it.
+        let prev = sglang_chunk("", "1,2", 2);
+        assert!(!check_tail_path(
+            prev.as_bytes(),
+            br#"{"output_ids":[1,2.5]}"#
+        ));
+        let lone_surrogate = sglang_chunk(r"\ud800", "1,2,3", 3);
+        assert!(!check_tail_path(prev.as_bytes(), lone_surrogate.as_bytes()));
+    }
+
+    #[test]
+    fn the_tail_parse_agrees_with_serde_on_mutated_cumulative_chunks() {
+        // A small deterministic mutation loop (the `json_chunk` fuzz target runs the same
+        // property at length): a chunk, then the next cumulative one with one byte changed,
+        // inserted or removed.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"0123456789,[]{}\":\\ u.-enulltrue\xC3\xA9";
+        let prev = sglang_chunk(r#"a\"b é"#, "200005,17,3", 3);
+        let base = sglang_chunk(r#"a\"b é\nc"#, "200005,17,3,42,9", 5);
+        let mut skipped = 0;
+        for _ in 0..5000 {
+            let mut bytes = base.clone().into_bytes();
+            let at = (next() % bytes.len() as u64) as usize;
+            let byte = alphabet[(next() % alphabet.len() as u64) as usize];
+            match next() % 3 {
+                0 => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                _ => {
+                    bytes.remove(at);
+                }
+            }
+            skipped += usize::from(check_tail_path(prev.as_bytes(), &bytes));
+        }
+        assert!(skipped > 1000, "the tail path answered {skipped} times");
+    }
+
+    #[test]
+    fn a_cumulative_stream_read_by_tails_gives_every_id_once() {
+        let mut memo = crate::fast::Memo::default();
+        let mut acc = crate::accum::TokenAccumulator::new();
+        let mut ids = Vec::new();
+        let chunks = [
+            sglang_chunk("a", "5", 1),
+            sglang_chunk("ab", "5,6,7", 3),
+            sglang_chunk("abc", "5,6,7,8", 4),
+        ];
+        let mut parsed = Vec::new();
+        for chunk in &chunks {
+            let skip = acc.mirrors_chunk();
+            let c = parse_chunk_tail(Backend::Sglang, chunk.as_bytes(), &mut ids, &mut memo, skip)
+                .unwrap();
+            parsed.push((c.skipped, ids.clone()));
+            acc.apply_tail(c.skipped, &ids, c.count);
+        }
+        assert_eq!(
+            parsed,
+            [(0, vec![5]), (1, vec![6, 7]), (3, vec![8])],
+            "only new ids are parsed"
+        );
+        assert_eq!(acc.ids(), [5, 6, 7, 8]);
+        assert!(acc.is_consistent());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `ossperf simulate`: the simulated SGLang server as a standalone process, with SGLang's launch
+//! `ossperf simulate`: the simulated server (SGLang, vLLM or trtllm-serve: `--personality`) as a
+//! standalone process, with SGLang's launch
 //! flags where they exist (`--host`, `--port`, `--max-running-requests`, `--chunked-prefill-size`,
 //! `--stream-interval`), a timing profile, answers that can be scored and fault injection.
 
@@ -10,7 +11,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ossperf_sim::{
-    CostModel, Faults, OutputLen, ReferenceRow, ReferenceSet, SimConfig, StreamFormat, Timing,
+    CostModel, Faults, OutputLen, ReferenceRow, ReferenceSet, SimConfig, Speculative, StreamFormat,
+    Timing,
 };
 
 use crate::cli::simulate::{ProfileArg, SimulateArgs, StreamOutputArg};
@@ -92,16 +94,27 @@ pub fn config(args: &SimulateArgs) -> anyhow::Result<SimConfig> {
             Some(Arc::new(reference_from_dataset(&dataset, solutions)))
         }
     };
+    let secs = |v: f64, flag: &str| {
+        Duration::try_from_secs_f64(v)
+            .with_context(|| format!("`{flag}` must be a non-negative number of seconds"))
+    };
+    let base = SimConfig::for_personality(args.personality.unwrap_or_default());
+    let keep_alive = secs(args.keep_alive, "--keep-alive")?;
     Ok(SimConfig {
         addr: SocketAddr::new(args.host, args.port),
+        personality: base.personality,
         timing,
         max_running_requests: args.max_running_requests,
         chunked_prefill_size: args.chunked_prefill_size,
-        stream_interval: args.stream_interval,
+        stream_interval: args.stream_interval.unwrap_or(base.stream_interval),
         stream_format: match args.stream_output {
-            StreamOutputArg::Delta => StreamFormat::Delta,
-            StreamOutputArg::Cumulative => StreamFormat::Cumulative,
+            None => base.stream_format,
+            Some(StreamOutputArg::Delta) => StreamFormat::Delta,
+            Some(StreamOutputArg::Cumulative) => StreamFormat::Cumulative,
         },
+        speculative: args.eagle3.then_some(Speculative::REFERENCE_EAGLE3),
+        max_queued_requests: args.max_queued_requests,
+        keep_alive: (!keep_alive.is_zero()).then_some(keep_alive),
         output_len: match (args.output_len, args.output_from_data) {
             (Some(n), _) => OutputLen::Fixed(n),
             (None, true) => OutputLen::FromData(args.output_mean),
@@ -117,8 +130,8 @@ pub fn config(args: &SimulateArgs) -> anyhow::Result<SimConfig> {
             stall_rate: args.stall_rate,
             malformed_rate: args.malformed_rate,
             retract_rate: args.retract_rate,
-            slow_start: Duration::try_from_secs_f64(args.slow_start)
-                .context("`--slow-start` must be a non-negative number")?,
+            loading: secs(args.loading, "--loading")?,
+            slow_start: secs(args.slow_start, "--slow-start")?,
             exit_after: args.exit_after,
         },
         truth_log: args.truth_log.clone(),
@@ -131,7 +144,8 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let config = config(&args)?;
     let sim = ossperf_sim::Simulator::start(config)?;
     output::info(&format!(
-        "ossperf simulate: SGLang-compatible gpt-oss-120b at {} (profile {}); Ctrl-C stops",
+        "ossperf simulate: gpt-oss-120b as {} at {} (profile {}); Ctrl-C stops",
+        args.personality.unwrap_or_default().name(),
         sim.url(),
         if args.ttft_ms.is_some() {
             "fixed".to_string()
@@ -167,6 +181,8 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
 mod tests {
     use clap::Parser;
 
+    use ossperf_sim::Personality;
+
     use super::*;
     use crate::cli::{Cli, Command};
 
@@ -189,7 +205,31 @@ mod tests {
                 c.chunked_prefill_size,
                 c.stream_interval
             ),
-            (512, 16384, 1)
+            (512, 16384, 500)
+        );
+        assert_eq!(
+            (c.personality, c.stream_format, c.speculative, c.keep_alive),
+            (
+                Personality::Sglang054,
+                StreamFormat::Cumulative,
+                None,
+                Some(Duration::from_secs(5))
+            )
+        );
+        let v = config(&parse(&["--personality", "vllm-0.10.1"])).unwrap();
+        assert_eq!(
+            (v.stream_interval, v.stream_format),
+            (1, StreamFormat::Delta)
+        );
+        let err = Cli::try_parse_from(["ossperf", "simulate", "--personality", "tgi"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "expected one of sglang, sglang-0.5.4.post2, vllm, vllm-0.10.1, trtllm-serve, \
+                 got `tgi`"
+            ),
+            "{err}"
         );
         assert_eq!(c.output_len, OutputLen::Mean(1278));
     }

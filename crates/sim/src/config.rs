@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::chunks::Speculative;
 use crate::model::CostModel;
+use crate::personality::Personality;
 use crate::reference::ReferenceSet;
 
 /// The model name the simulator reports (`/get_model_info`, `/v1/models`, completions).
@@ -22,6 +24,8 @@ pub const REFERENCE_MEAN_OUTPUT: u32 = 1278;
 pub struct SimConfig {
     /// Where to listen; port 0 picks a free port.
     pub addr: SocketAddr,
+    /// Which server it behaves like (routes, validation, chunk shapes, identity).
+    pub personality: Personality,
     /// How long tokens take.
     pub timing: Timing,
     /// SGLang's `--max-running-requests`: requests beyond it queue.
@@ -30,8 +34,15 @@ pub struct SimConfig {
     pub chunked_prefill_size: u32,
     /// SGLang's `--stream-interval`: tokens per streamed chunk (the first token goes alone).
     pub stream_interval: u32,
-    /// Whether streamed `output_ids` and `text` are deltas or cumulative.
+    /// Whether streamed `output_ids` and `text` are deltas or cumulative (SGLang's native
+    /// stream only; the OpenAI servers always send deltas).
     pub stream_format: StreamFormat,
+    /// Speculative decoding (several tokens per step, uneven chunks), if on.
+    pub speculative: Option<Speculative>,
+    /// SGLang's `--max-queued-requests`: beyond it, a request is aborted with status 503.
+    pub max_queued_requests: Option<u32>,
+    /// Idle keep-alive connections are closed after this long (uvicorn's 5 s); `None` never.
+    pub keep_alive: Option<Duration>,
     /// How many tokens each answer has before `max_new_tokens` caps it.
     pub output_len: OutputLen,
     /// Rows whose ground truth the simulator knows, to answer them correctly or not.
@@ -50,17 +61,34 @@ pub struct SimConfig {
 }
 
 impl Default for SimConfig {
-    /// Loopback on a free port, the H100 profile, the performance set's mean output length,
-    /// SGLang's MLPerf launch flags (512 running requests, 16,384-token prefill chunks) and a
-    /// stream interval of 1 so every token is an event.
+    /// Loopback on a free port, the H100 profile, the performance set's mean output length, and
+    /// what a user of the MLPerf reference runs: SGLang v0.5.4.post2 as `run_server.sh`
+    /// launches it (512 running requests, 16,384-token prefill chunks, stream interval 500,
+    /// cumulative streams, no speculative decoding outside Interactive).
     fn default() -> Self {
+        Self::for_personality(Personality::default())
+    }
+}
+
+impl SimConfig {
+    /// The defaults with `personality` as it is usually launched: SGLang as the reference's
+    /// `run_server.sh` does (cumulative, interval 500), vLLM as `ossperf serve` does (interval
+    /// 500), and the servers without `--stream-interval` at 1.
+    pub fn for_personality(personality: Personality) -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            personality,
             timing: Timing::Batched(CostModel::H100),
             max_running_requests: 512,
             chunked_prefill_size: 16_384,
-            stream_interval: 1,
-            stream_format: StreamFormat::Delta,
+            stream_interval: match personality {
+                Personality::Sglang | Personality::Sglang054 | Personality::Vllm => 500,
+                Personality::VllmTextOnly | Personality::Trtllm => 1,
+            },
+            stream_format: personality.default_stream_format(),
+            speculative: None,
+            max_queued_requests: None,
+            keep_alive: Some(Duration::from_secs(5)),
             output_len: OutputLen::Mean(REFERENCE_MEAN_OUTPUT),
             reference: None,
             accuracy: 0.83,
@@ -127,7 +155,10 @@ pub struct Faults {
     pub malformed_rate: f64,
     /// Share of streams whose `completion_tokens` goes backwards once (a retraction).
     pub retract_rate: f64,
-    /// For this long after start, health checks and generation answer 503.
+    /// For this long after start the port refuses connections (weights loading).
+    pub loading: Duration,
+    /// For this long after start (including `loading`) `/health` answers 503 while generation
+    /// is served (SGLang's `Starting` state, until its warm-up request answers).
     pub slow_start: Duration,
     /// Stop serving after this many generation requests have finished.
     pub exit_after: Option<u64>,

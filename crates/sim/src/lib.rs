@@ -1,5 +1,6 @@
-//! A simulated SGLang server that behaves like gpt-oss-120b on a GPU: it speaks SGLang's
-//! protocol (`/generate`, `/v1/completions`, health, info and `/metrics`), its timing comes from
+//! A simulated inference server that behaves like gpt-oss-120b on a GPU: it speaks the protocol
+//! of SGLang, vLLM or trtllm-serve ([`Personality`]: `/generate`, `/v1/completions`, health,
+//! info and `/metrics`), its timing comes from
 //! a continuous-batching model (or fixed timings, or none), its answers are valid harmony that
 //! the accuracy scorer can grade, and it can inject faults. It records the true TTFT and TPOT
 //! of every request, so a client's measurement error can be checked.
@@ -23,11 +24,13 @@
 #![warn(missing_docs)]
 
 mod answers;
+mod chunks;
 mod config;
 mod conn;
 mod error;
 mod metrics;
 mod model;
+mod personality;
 mod reference;
 mod rng;
 mod scheduler;
@@ -37,11 +40,13 @@ mod truth;
 mod wire;
 
 pub use answers::{AnswerBank, Finish};
+pub use chunks::{Chunker, Speculative};
 pub use config::{
     Faults, OutputLen, SimConfig, StreamFormat, Timing, MODEL_NAME, REFERENCE_MEAN_OUTPUT,
 };
 pub use error::Error;
 pub use model::{Batcher, CostModel, Progress};
+pub use personality::{CompletionIds, IntervalRule, Personality};
 pub use reference::{
     bundled_lcb_solutions, parse_lcb_solutions, read_lcb_solutions, ReferenceRow, ReferenceSet,
     Task,

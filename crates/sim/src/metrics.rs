@@ -1,4 +1,5 @@
-//! Counters behind `GET /metrics`, rendered in Prometheus text with SGLang's metric names.
+//! Counters behind `GET /metrics`: Prometheus text with SGLang's or vLLM's metric names, or
+//! TensorRT-LLM's JSON iteration statistics.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,6 +95,63 @@ impl Stats {
             );
         }
         out
+    }
+}
+
+impl Stats {
+    /// vLLM V1's names (`vllm/v1/metrics/loggers.py`): gauges of running and waiting requests,
+    /// the KV-cache usage, and token counters exposed with `_total`.
+    pub fn render_vllm(&self, batched: bool, max_running: u32) -> String {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let running = if batched {
+            get(&self.running)
+        } else {
+            get(&self.active)
+        };
+        let rows: [(&str, &str, String); 5] = [
+            ("num_requests_running", "gauge", running.to_string()),
+            (
+                "num_requests_waiting",
+                "gauge",
+                get(&self.queued).to_string(),
+            ),
+            (
+                "kv_cache_usage_perc",
+                "gauge",
+                format!("{:.4}", running as f64 / f64::from(max_running.max(1))),
+            ),
+            (
+                "prompt_tokens_total",
+                "counter",
+                get(&self.prompt_tokens).to_string(),
+            ),
+            (
+                "generation_tokens_total",
+                "counter",
+                get(&self.generation_tokens).to_string(),
+            ),
+        ];
+        let mut out = String::new();
+        for (name, kind, value) in rows {
+            let base = name.strip_suffix("_total").unwrap_or(name);
+            let _ = write!(
+                out,
+                "# TYPE vllm:{base} {kind}\nvllm:{name}{{engine=\"0\",model_name=\"{MODEL_NAME}\"}} {value}\n"
+            );
+        }
+        out
+    }
+
+    /// TensorRT-LLM's `GET /metrics`: a JSON list of iteration statistics (not Prometheus).
+    pub fn render_trtllm(&self) -> String {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        serde_json::json!([{
+            "iter": get(&self.steps),
+            "numActiveRequests": get(&self.active),
+            "numQueuedRequests": get(&self.queued),
+            "maxNumActiveRequests": serde_json::Value::Null,
+        }])
+        .to_string()
     }
 }
 

@@ -41,6 +41,13 @@ pub async fn run(
     mut arrivals: mpsc::UnboundedReceiver<Admit>,
 ) {
     let cfg = &shared.config;
+    // Streams wait for their next chunk end; with speculative steps those ends are not the
+    // fixed `1 (mod N)` points, so every token is reported.
+    let notify_every = if cfg.speculative.is_some() {
+        1
+    } else {
+        cfg.stream_interval
+    };
     let mut batcher: Batcher<u64> =
         Batcher::new(cost, cfg.max_running_requests, cfg.chunked_prefill_size);
     let mut senders: HashMap<u64, mpsc::UnboundedSender<u32>> = HashMap::new();
@@ -68,7 +75,7 @@ pub async fn run(
         clock += step;
         tokio::time::sleep_until(clock).await;
         for p in out.drain(..) {
-            if p.finished || is_chunk_end(p.produced, cfg.stream_interval) {
+            if p.finished || is_chunk_end(p.produced, notify_every) {
                 let delivered = senders
                     .get(&p.tag)
                     .is_some_and(|tx| tx.send(p.produced).is_ok());

@@ -22,6 +22,7 @@ use crate::answers::AnswerBank;
 use crate::config::{SimConfig, StreamFormat, Timing, MODEL_NAME};
 use crate::conn::{Conn, RxClock};
 use crate::metrics::Stats;
+use crate::personality::Personality;
 use crate::rng::Rng;
 use crate::scheduler::{self, Admit};
 use crate::stream::{Cut, GenStream, Job, Source, StreamFaults};
@@ -71,8 +72,17 @@ impl Shared {
         }
     }
 
+    /// SGLang's `Starting` state: `/health` answers 503 until the warm-up request is served.
     fn starting(&self) -> bool {
         self.started.elapsed() < self.config.faults.slow_start
+    }
+
+    /// Requests waiting beyond the running limit.
+    fn queued(&self) -> u64 {
+        self.stats
+            .active
+            .load(Ordering::Relaxed)
+            .saturating_sub(u64::from(self.config.max_running_requests))
     }
 }
 
@@ -90,15 +100,33 @@ pub struct SimHandle {
 
 impl Simulator {
     /// Binds `config.addr`, pre-tokenizes the answers and serves on a runtime thread of its
-    /// own (one core). Returns once the socket is listening.
+    /// own (one core). Returns once the socket is bound; it listens (accepts connections)
+    /// after `faults.loading`, at once by default, as a server loading its weights.
     pub fn start(config: SimConfig) -> Result<SimHandle, Error> {
         let bind = |source| Error::Bind {
             addr: config.addr,
             source,
         };
-        let listener = std::net::TcpListener::bind(config.addr).map_err(bind)?;
-        listener.set_nonblocking(true).map_err(bind)?;
-        let addr = listener.local_addr().map_err(bind)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        let socket = if config.addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .map_err(bind)?;
+        socket.set_reuseaddr(true).map_err(bind)?;
+        socket.bind(config.addr).map_err(bind)?;
+        let addr = socket.local_addr().map_err(bind)?;
+        let loading = config.faults.loading;
+        let (listener, socket) = if loading.is_zero() {
+            let _context = runtime.enter();
+            (Some(socket.listen(1024).map_err(bind)?), None)
+        } else {
+            (None, Some(socket))
+        };
         let truth_file = match &config.truth_log {
             None => None,
             Some(path) => {
@@ -114,10 +142,6 @@ impl Simulator {
             Timing::Batched(cost) => Some((cost, sched_rx)),
             _ => None,
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(Error::Runtime)?;
         let (stop, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             bank: AnswerBank::new(config.reference.clone()),
@@ -137,8 +161,18 @@ impl Simulator {
             .name("ossperf-sim".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
+                    let listener = match (listener, socket) {
+                        (Some(l), _) => l,
+                        (None, Some(socket)) => {
+                            let mut stop = state.stop.subscribe();
+                            tokio::select! {
+                                () = tokio::time::sleep(loading) => {}
+                                _ = stop.wait_for(|s| *s) => return,
+                            }
+                            let Ok(l) = socket.listen(1024) else { return };
+                            l
+                        }
+                        (None, None) => return,
                     };
                     if let Some((cost, rx)) = batched {
                         tokio::spawn(scheduler::run(state.clone(), cost, rx));
@@ -173,6 +207,11 @@ impl SimHandle {
             .lock()
             .map(|t| t.clone())
             .unwrap_or_default()
+    }
+
+    /// The server it behaves like.
+    pub fn personality(&self) -> crate::Personality {
+        self.shared.config.personality
     }
 
     /// The answer bank (to decode what was sent, in tests).
@@ -239,9 +278,16 @@ async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
 
 async fn connection(stream: Conn, shared: Arc<Shared>) {
     let mut stop = shared.stop.subscribe();
+    let shared_keep_alive = shared.config.keep_alive;
     let clock = stream.clock();
     let service = hyper::service::service_fn(move |req| handle(shared.clone(), req, &clock));
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(stream, service);
+    let keep_alive = shared_keep_alive;
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        // Waiting for the next request's headers is the idle time uvicorn limits
+        // (`timeout_keep_alive`, 5 s); hyper starts this timer when a connection goes idle.
+        .header_read_timeout(keep_alive)
+        .serve_connection(stream, service);
     tokio::pin!(conn);
     let stopping = async move {
         let _ = stop.wait_for(|s| *s).await.map(|_| ());
@@ -328,6 +374,17 @@ async fn route(
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let get = method == Method::GET;
+    let who = shared.config.personality;
+    let sglang = who.is_sglang();
+    let known = match path.as_str() {
+        "/health" | "/v1/models" | "/metrics" | "/v1/completions" => true,
+        "/version" => !sglang,
+        "/health_generate" | "/get_server_info" | "/generate" => sglang,
+        p => who.model_info_routes().contains(&p),
+    };
+    if !known {
+        return Ok(not_found(who));
+    }
     Ok(match path.as_str() {
         "/health" | "/health_generate" if get => {
             let status = if shared.starting() {
@@ -337,34 +394,55 @@ async fn route(
             };
             respond(status, "text/plain", Bytes::new())
         }
-        "/get_model_info" if get => json(StatusCode::OK, &model_info()),
         "/get_server_info" if get => json(StatusCode::OK, &server_info(&shared)),
         "/v1/models" if get => json(StatusCode::OK, &models(&shared)),
-        "/metrics" if get => {
-            let batched = matches!(shared.config.timing, Timing::Batched(_));
-            let text = shared.stats.render(
-                batched,
-                shared.config.max_running_requests,
-                shared.started.elapsed(),
-            );
-            respond(StatusCode::OK, "text/plain; version=0.0.4", text)
-        }
+        "/version" if get => json(
+            StatusCode::OK,
+            &serde_json::json!({"version": who.version()}),
+        ),
+        "/metrics" if get => metrics(&shared),
         "/generate" if method == Method::POST || method == Method::PUT => {
             return generate(shared, Api::Native, req, headers_at).await
         }
         "/v1/completions" if method == Method::POST => {
             return generate(shared, Api::Completions, req, headers_at).await
         }
-        "/health" | "/health_generate" | "/get_model_info" | "/get_server_info" | "/v1/models"
-        | "/metrics" | "/generate" | "/v1/completions" => json(
+        p if get && who.model_info_routes().contains(&p) => json(StatusCode::OK, &model_info()),
+        _ => json(
             StatusCode::METHOD_NOT_ALLOWED,
             &serde_json::json!({"detail": "Method Not Allowed"}),
         ),
-        _ => json(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({"detail": "Not Found"}),
-        ),
     })
+}
+
+/// FastAPI's 404 (all three servers are FastAPI apps).
+fn not_found(_who: Personality) -> Response<SimBody> {
+    json(
+        StatusCode::NOT_FOUND,
+        &serde_json::json!({"detail": "Not Found"}),
+    )
+}
+
+fn metrics(shared: &Shared) -> Response<SimBody> {
+    let batched = matches!(shared.config.timing, Timing::Batched(_));
+    let max = shared.config.max_running_requests;
+    let prometheus = "text/plain; version=0.0.4";
+    match shared.config.personality {
+        Personality::Sglang | Personality::Sglang054 => {
+            let text = shared.stats.render(batched, max, shared.started.elapsed());
+            respond(StatusCode::OK, prometheus, text)
+        }
+        Personality::Vllm | Personality::VllmTextOnly => respond(
+            StatusCode::OK,
+            prometheus,
+            shared.stats.render_vllm(batched, max),
+        ),
+        Personality::Trtllm => respond(
+            StatusCode::OK,
+            "application/json",
+            shared.stats.render_trtllm(),
+        ),
+    }
 }
 
 fn model_info() -> serde_json::Value {
@@ -395,18 +473,25 @@ fn server_info(shared: &Shared) -> serde_json::Value {
         "chunked_prefill_size": c.chunked_prefill_size,
         "stream_interval": c.stream_interval,
         "incremental_streaming_output": c.stream_format == StreamFormat::Delta,
+        "speculative_algorithm": c.speculative.map(|_| "EAGLE3"),
+        "max_queued_requests": c.max_queued_requests,
         "enable_metrics": true,
         "random_seed": c.seed,
         "internal_states": [{"steps": shared.stats.steps.load(Ordering::Relaxed)}],
-        "version": concat!("ossperf-sim ", env!("CARGO_PKG_VERSION")),
-        "simulator": timing,
+        "version": c.personality.version(),
+        "simulator": {
+            "name": concat!("ossperf-sim ", env!("CARGO_PKG_VERSION")),
+            "personality": c.personality.name(),
+            "timing": timing,
+        },
     })
 }
 
 fn models(shared: &Shared) -> serde_json::Value {
     serde_json::json!({"object": "list", "data": [{
         "id": MODEL_NAME, "object": "model", "created": shared.started_unix,
-        "owned_by": "sglang", "root": MODEL_NAME, "max_model_len": 131_072,
+        "owned_by": shared.config.personality.owned_by(), "root": MODEL_NAME,
+        "max_model_len": 131_072,
     }]})
 }
 
@@ -422,29 +507,31 @@ async fn generate(
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(Cut),
     };
-    if shared.starting() {
-        return Ok(json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &serde_json::json!({"error": {"message": "The server is starting"}}),
-        ));
-    }
-    let request = match wire::parse(api, &body) {
+    let who = shared.config.personality;
+    let request = match wire::parse(who, api, &body) {
         Ok(r) => r,
         Err((true, refusal @ Refusal::Value(_))) => {
             let event = format!(
                 "data: {}\n\ndata: [DONE]\n\n",
-                wire::refusal_body(&refusal, api)
+                wire::refusal_body(who, &refusal, api)
             );
             return Ok(respond(StatusCode::OK, "text/event-stream", event));
         }
         Err((_, refusal)) => {
+            let status = StatusCode::from_u16(wire::refusal_status(&refusal))
+                .unwrap_or(StatusCode::BAD_REQUEST);
             return Ok(respond(
-                StatusCode::BAD_REQUEST,
+                status,
                 "application/json",
-                wire::refusal_body(&refusal, api),
+                wire::refusal_body(who, &refusal, api),
             ));
         }
     };
+    let queue_full = who.is_sglang()
+        && shared
+            .config
+            .max_queued_requests
+            .is_some_and(|max| shared.queued() >= u64::from(max));
     let seq = shared.stats.requests.fetch_add(1, Ordering::Relaxed);
     shared
         .stats
@@ -467,6 +554,10 @@ async fn generate(
         arrived,
         created,
     };
+    if queue_full {
+        job.record(0, None, None, Outcome::Failed(503), Vec::new());
+        return Ok(queue_full_response(&job));
+    }
     if rng.chance(faults.error_rate) {
         let status = faults.status();
         job.record(0, None, None, Outcome::Failed(status), Vec::new());
@@ -499,6 +590,35 @@ async fn generate(
         return Ok(resp);
     }
     finish_whole(job, source, stream_faults).await
+}
+
+/// SGLang's answer when `--max-queued-requests` is reached: 503 with the flat error body, or
+/// in a stream an abort `finish_reason` (native) or an error event (OpenAI), then `[DONE]`.
+fn queue_full_response(job: &Job) -> Response<SimBody> {
+    const MESSAGE: &str = "The request queue is full.";
+    if !job.req.stream {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &serde_json::json!({
+                "object": "error", "message": MESSAGE, "type": "Service Unavailable",
+                "param": null, "code": 503
+            }),
+        );
+    }
+    let mut buf = bytes::BytesMut::new();
+    buf.extend_from_slice(b"data: ");
+    match job.req.api {
+        Api::Native => job.ctx().native_abort(&mut buf, MESSAGE, 503),
+        Api::Completions => buf.extend_from_slice(
+            serde_json::json!({"error": {
+                "message": MESSAGE, "type": "Service Unavailable", "param": null, "code": 503
+            }})
+            .to_string()
+            .as_bytes(),
+        ),
+    }
+    buf.extend_from_slice(b"\n\ndata: [DONE]\n\n");
+    respond(StatusCode::OK, "text/event-stream", buf.freeze())
 }
 
 fn token_source(shared: &Shared, job: &Job, arrived: Instant) -> Source {

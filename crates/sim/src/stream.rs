@@ -19,10 +19,12 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
 use crate::answers::Answer;
-use crate::scheduler::is_chunk_end;
+use crate::chunks::Chunker;
+use crate::config::StreamFormat;
+use crate::rng::Rng;
 use crate::server::Shared;
 use crate::truth::{Outcome, TruthRecord};
-use crate::wire::{Api, EventCtx, GenRequest};
+use crate::wire::{Api, EventCtx, GenRequest, NativeMeta};
 
 /// Bytes gathered before a frame is handed to hyper.
 const FRAME_BYTES: usize = 64 * 1024;
@@ -116,7 +118,8 @@ pub struct StreamFaults {
     pub stall: bool,
     /// Send a truncated event before event number `n`.
     pub malformed_at: Option<u32>,
-    /// Send a retraction (count going back by one) before event number `n`.
+    /// Count a retraction from event number `n` on (`total_retractions` or
+    /// `num_retractions`; SGLang re-prefills and never lowers `completion_tokens`).
     pub retract_at: Option<u32>,
 }
 
@@ -140,15 +143,30 @@ pub struct Job {
 }
 
 impl Job {
-    fn ctx(&self) -> EventCtx<'_> {
+    /// What event writers need.
+    pub fn ctx(&self) -> EventCtx<'_> {
         EventCtx {
+            who: self.shared.config.personality,
             bank: &self.shared.bank,
             answer: &self.answer,
             rid: self.rid.as_bytes(),
-            prompt: self.req.ids.len() as u32,
+            prompt_ids: &self.req.ids,
             skip_special: self.req.skip_special,
+            return_ids: self.req.return_ids,
             created: self.created,
         }
+    }
+
+    /// Where this request's chunks end.
+    fn chunker(&self) -> Chunker {
+        let c = &self.shared.config;
+        Chunker::new(
+            c.personality.interval_rule(),
+            c.stream_interval,
+            self.answer.len,
+            c.speculative,
+            Rng::keyed(c.seed, self.seq, 4),
+        )
     }
 
     /// Records the ground truth of this request.
@@ -184,12 +202,14 @@ impl Job {
             Api::Native => ctx.native(
                 &mut buf,
                 (0, n),
-                n,
-                true,
-                0,
-                self.arrived.elapsed().as_micros() as u64,
+                NativeMeta {
+                    completion: n,
+                    finished: true,
+                    retractions: 0,
+                    e2e_us: self.arrived.elapsed().as_micros() as u64,
+                },
             ),
-            Api::Completions => ctx.completion(&mut buf, (0, n), true, Some(n)),
+            Api::Completions => ctx.completion(&mut buf, (0, n), true, true, Some(n)),
         }
         buf.freeze()
     }
@@ -201,6 +221,7 @@ pub struct GenStream {
     job: Job,
     source: Source,
     faults: StreamFaults,
+    chunker: Chunker,
     buf: BytesMut,
     emitted: u32,
     events: u32,
@@ -218,6 +239,7 @@ impl GenStream {
     /// A body for `job` whose tokens come from `source`.
     pub fn new(job: Job, source: Source, faults: StreamFaults) -> Self {
         Self {
+            chunker: job.chunker(),
             job,
             source,
             faults,
@@ -235,14 +257,19 @@ impl GenStream {
     }
 
     fn next_end(&self) -> u32 {
-        let (e, n) = (self.emitted, self.job.shared.config.stream_interval);
-        let end = if n <= 1 || e == 0 {
-            e + 1
-        } else {
-            ((e - 1) / n + 1) * n + 1
-        };
-        debug_assert!(is_chunk_end(end, n));
-        end.min(self.job.answer.len)
+        self.chunker.peek()
+    }
+
+    /// Whether SGLang's native delta stream merges chunks that were ready together (the
+    /// reader lagged): current SGLang coalesces them, v0.5.x keeps only the last one.
+    fn merges_lagging_deltas(&self) -> bool {
+        let c = &self.job.shared.config;
+        // Without a timeline (`Timing::Zero`) every token is ready at once, which models a
+        // fast reader rather than a lagging one.
+        !matches!(self.source, Source::Ready)
+            && self.job.req.api == Api::Native
+            && c.personality.is_sglang()
+            && c.stream_format == StreamFormat::Delta
     }
 
     /// Writes every event whose tokens are among the first `avail`, until the frame is full.
@@ -254,45 +281,72 @@ impl GenStream {
                 self.write_end();
                 return;
             }
-            let end = self.next_end();
+            let mut end = self.next_end();
             if end > avail || self.buf.len() >= FRAME_BYTES {
                 return;
             }
-            if self.faults.cut_at.is_some_and(|c| self.emitted >= c) {
+            // Faults land at their token or event, or on the last chunk that reaches it when
+            // the stream interval groups tokens more coarsely.
+            if self.faults.cut_at.is_some_and(|c| end > c) {
                 self.cut = true;
                 return;
             }
-            if self.faults.malformed_at == Some(self.events) {
+            let last = end == total && self.events > 0;
+            if self
+                .faults
+                .malformed_at
+                .is_some_and(|m| self.events == m || (last && self.events < m))
+            {
                 self.buf.put_slice(b"data: {\"text\":\"\n\n");
             }
-            if self.faults.retract_at == Some(self.events) && self.emitted >= 2 {
+            if self.retractions == 0
+                && self
+                    .faults
+                    .retract_at
+                    .is_some_and(|r| self.events >= r || last)
+            {
                 self.retractions += 1;
-                let back = self.emitted - 1;
-                self.write_event((back, back), back, false, e2e);
             }
-            self.write_event((self.emitted, end), end, end == total, e2e);
+            let mut from = self.emitted;
+            if self.merges_lagging_deltas() {
+                let drops = !self.job.shared.config.personality.coalesces_deltas();
+                loop {
+                    let mut probe = self.chunker.clone();
+                    probe.advance();
+                    if end == total || probe.peek() > avail {
+                        break;
+                    }
+                    self.chunker = probe;
+                    if drops {
+                        from = end;
+                    }
+                    end = self.chunker.peek();
+                }
+            }
+            self.write_event((from, end), end, end == total, e2e);
+            self.chunker.advance();
             self.emitted = end;
             self.events += 1;
         }
     }
 
     fn write_event(&mut self, (from, to): (u32, u32), completion: u32, finished: bool, e2e: u64) {
-        let cumulative = self.job.shared.config.stream_format == crate::StreamFormat::Cumulative;
+        let cumulative = self.job.shared.config.stream_format == StreamFormat::Cumulative;
+        let first = self.events == 0;
         let ctx = self.job.ctx();
         self.buf.put_slice(b"data: ");
         match self.job.req.api {
             Api::Native => {
                 let range = if cumulative { (0, to) } else { (from, to) };
-                ctx.native(
-                    &mut self.buf,
-                    range,
+                let meta = NativeMeta {
                     completion,
                     finished,
-                    self.retractions,
-                    e2e,
-                );
+                    retractions: self.retractions,
+                    e2e_us: e2e,
+                };
+                ctx.native(&mut self.buf, range, meta);
             }
-            Api::Completions => ctx.completion(&mut self.buf, (from, to), finished, None),
+            Api::Completions => ctx.completion(&mut self.buf, (from, to), finished, first, None),
         }
         self.buf.put_slice(b"\n\n");
     }

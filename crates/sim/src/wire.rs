@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::answers::{Answer, AnswerBank, Finish};
 use crate::config::MODEL_NAME;
+use crate::personality::{CompletionIds, Personality};
 
 /// Ids at or above this are outside gpt-oss's vocabulary.
 pub const VOCAB_SIZE: i64 = ossperf_harmony::VOCAB_SIZE as i64;
@@ -40,6 +41,9 @@ pub struct GenRequest {
     pub skip_special: bool,
     /// Completions: send a final `usage` chunk (`stream_options.include_usage`).
     pub include_usage: bool,
+    /// Completions: answer with `token_ids` (what the personality supports and the request
+    /// asked for: `return_token_ids`, or TensorRT-LLM's `detokenize: false`).
+    pub return_ids: bool,
 }
 
 /// Why a request was refused, and how SGLang would say it.
@@ -50,7 +54,52 @@ pub enum Refusal {
     /// SGLang's tokenizer manager raised `ValueError`: status 400, or for a stream an
     /// `{"error": …}` event with status 200.
     Value(String),
+    /// vLLM: the `model` is not the one served, status 404.
+    UnknownModel(String),
 }
+
+/// The fields TensorRT-LLM's `CompletionRequest` declares that a client may send; any other
+/// is refused (`extra="forbid"`).
+const TRTLLM_FIELDS: &[&str] = &[
+    "model",
+    "prompt",
+    "best_of",
+    "echo",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "max_tokens",
+    "n",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "suffix",
+    "temperature",
+    "top_p",
+    "user",
+    "lora_request",
+    "use_beam_search",
+    "top_k",
+    "top_p_min",
+    "min_p",
+    "repetition_penalty",
+    "length_penalty",
+    "early_stopping",
+    "stop_token_ids",
+    "include_stop_str_in_output",
+    "ignore_eos",
+    "min_tokens",
+    "skip_special_tokens",
+    "spaces_between_special_tokens",
+    "truncate_prompt_tokens",
+    "return_context_logits",
+    "detokenize",
+    "add_special_tokens",
+    "response_format",
+    "disaggregated_params",
+];
 
 #[derive(Deserialize)]
 struct NativeBody {
@@ -71,12 +120,16 @@ struct NativeParams {
 
 #[derive(Deserialize)]
 struct CompletionBody {
+    model: Option<String>,
     prompt: serde_json::Value,
     max_tokens: Option<i64>,
     #[serde(default)]
     stream: bool,
     stream_options: Option<StreamOptions>,
     skip_special_tokens: Option<bool>,
+    #[serde(default)]
+    return_token_ids: bool,
+    detokenize: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -85,11 +138,12 @@ struct StreamOptions {
     include_usage: bool,
 }
 
-/// Parses and validates a request body the way SGLang does.
-pub fn parse(api: Api, body: &[u8]) -> Result<GenRequest, (bool, Refusal)> {
+/// Parses and validates a request body the way `who` does. The flag says whether the
+/// request asked to stream (SGLang reports a `ValueError` inside the stream then).
+pub fn parse(who: Personality, api: Api, body: &[u8]) -> Result<GenRequest, (bool, Refusal)> {
     match api {
         Api::Native => parse_native(body),
-        Api::Completions => parse_completion(body).map_err(|r| (false, r)),
+        Api::Completions => parse_completion(who, body).map_err(|r| (false, r)),
     }
 }
 
@@ -123,12 +177,56 @@ fn parse_native(body: &[u8]) -> Result<GenRequest, (bool, Refusal)> {
         rid: req.rid,
         skip_special: params.skip_special_tokens.unwrap_or(true),
         include_usage: false,
+        return_ids: false,
     })
 }
 
-fn parse_completion(body: &[u8]) -> Result<GenRequest, Refusal> {
+/// TensorRT-LLM refuses what its pydantic model does not declare, in pydantic's words.
+fn forbid_unknown(body: &[u8]) -> Result<(), Refusal> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(body) else {
+        return Ok(());
+    };
+    let extra: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| !TRTLLM_FIELDS.contains(&k.as_str()))
+        .map(|(k, v)| {
+            format!("{k}\n  Extra inputs are not permitted [type=extra_forbidden, input_value={v}]")
+        })
+        .collect();
+    let missing = !fields.contains_key("model");
+    if extra.is_empty() && !missing {
+        return Ok(());
+    }
+    let mut errors = extra;
+    if missing {
+        errors.insert(0, "model\n  Field required [type=missing]".into());
+    }
+    Err(Refusal::Validation(format!(
+        "{} validation error{} for CompletionRequest\n{}",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" },
+        errors.join("\n")
+    )))
+}
+
+fn parse_completion(who: Personality, body: &[u8]) -> Result<GenRequest, Refusal> {
+    if who.forbids_unknown_fields() {
+        forbid_unknown(body)?;
+    }
     let req: CompletionBody = serde_json::from_slice(body)
         .map_err(|e| Refusal::Validation(format!("JSON decode error: {e}")))?;
+    if !who.is_sglang() && req.stream_options.is_some() && !req.stream {
+        return Err(Refusal::Validation(
+            "Stream options can only be defined when `stream=True`.".into(),
+        ));
+    }
+    if matches!(who, Personality::Vllm | Personality::VllmTextOnly) {
+        if let Some(model) = req.model.as_deref().filter(|m| *m != MODEL_NAME) {
+            return Err(Refusal::UnknownModel(format!(
+                "The model `{model}` does not exist."
+            )));
+        }
+    }
     let ids = match req.prompt {
         serde_json::Value::String(text) => encode(&text),
         serde_json::Value::Array(items) => items
@@ -156,6 +254,11 @@ fn parse_completion(body: &[u8]) -> Result<GenRequest, Refusal> {
         rid: None,
         skip_special: req.skip_special_tokens.unwrap_or(true),
         include_usage: req.stream_options.is_some_and(|o| o.include_usage),
+        return_ids: match who.completion_ids() {
+            CompletionIds::ReturnTokenIds => req.return_token_ids,
+            CompletionIds::Detokenize => req.detokenize == Some(false),
+            CompletionIds::None => false,
+        },
     })
 }
 
@@ -186,18 +289,44 @@ fn check_max_new(v: i64, name: &str) -> Result<u32, String> {
     Ok(v.min(i64::from(u32::MAX)) as u32)
 }
 
-/// The JSON body SGLang sends with a refusal: FastAPI validation errors use the OpenAI error
-/// envelope, `ValueError`s `{"error": {"message": …}}`.
-pub fn refusal_body(refusal: &Refusal, api: Api) -> String {
+/// The status a refusal gets.
+pub fn refusal_status(refusal: &Refusal) -> u16 {
+    match refusal {
+        Refusal::UnknownModel(_) => 404,
+        _ => 400,
+    }
+}
+
+/// The JSON body `who` sends with a refusal. SGLang: FastAPI validation errors use the OpenAI
+/// error envelope, `ValueError`s `{"error": {"message": …}}`; vLLM: `{"error": {…}}`;
+/// TensorRT-LLM: `{"error": "…"}`.
+pub fn refusal_body(who: Personality, refusal: &Refusal, api: Api) -> String {
+    let message = match refusal {
+        Refusal::Validation(m) | Refusal::Value(m) | Refusal::UnknownModel(m) => m,
+    };
+    match who {
+        Personality::Trtllm => return serde_json::json!({ "error": message }).to_string(),
+        Personality::Vllm | Personality::VllmTextOnly => {
+            let (kind, code) = match refusal {
+                Refusal::UnknownModel(_) => ("NotFoundError", 404),
+                _ => ("BadRequestError", 400),
+            };
+            return serde_json::json!({"error": {
+                "message": message, "type": kind, "param": null, "code": code
+            }})
+            .to_string();
+        }
+        Personality::Sglang | Personality::Sglang054 => {}
+    }
     match (refusal, api) {
         (Refusal::Validation(m), _) => serde_json::json!({
             "object": "error", "message": m, "type": "Bad Request", "param": null, "code": 400
         })
         .to_string(),
-        (Refusal::Value(m), Api::Native) => {
+        (Refusal::Value(m) | Refusal::UnknownModel(m), Api::Native) => {
             serde_json::json!({"error": {"message": m}}).to_string()
         }
-        (Refusal::Value(m), Api::Completions) => serde_json::json!({
+        (Refusal::Value(m) | Refusal::UnknownModel(m), Api::Completions) => serde_json::json!({
             "object": "error", "message": m, "type": "BadRequestError", "param": null, "code": 400
         })
         .to_string(),
@@ -236,18 +365,35 @@ pub fn put_secs(buf: &mut BytesMut, micros: u64) {
 /// Everything an event needs besides the token range.
 #[derive(Debug)]
 pub struct EventCtx<'a> {
+    /// The server whose shapes to write.
+    pub who: Personality,
     /// The piece table.
     pub bank: &'a AnswerBank,
     /// The planned answer.
     pub answer: &'a Answer,
     /// The response id, JSON-safe.
     pub rid: &'a [u8],
-    /// Prompt tokens.
-    pub prompt: u32,
+    /// Prompt token ids (vLLM's `prompt_token_ids`).
+    pub prompt_ids: &'a [u32],
     /// Drop special tokens from `text`.
     pub skip_special: bool,
+    /// Completions: add `token_ids` (and, on the first chunk, `prompt_token_ids`).
+    pub return_ids: bool,
     /// Unix seconds of the request (completions' `created`).
     pub created: u64,
+}
+
+/// What a native chunk reports besides its ids.
+#[derive(Debug, Clone, Copy)]
+pub struct NativeMeta {
+    /// `completion_tokens`: tokens generated so far.
+    pub completion: u32,
+    /// Whether this is the finishing chunk.
+    pub finished: bool,
+    /// Retractions so far.
+    pub retractions: u32,
+    /// Microseconds since arrival (`e2e_latency`, on the finishing chunk only).
+    pub e2e_us: u64,
 }
 
 impl EventCtx<'_> {
@@ -273,17 +419,20 @@ impl EventCtx<'_> {
         buf.put_u8(b']');
     }
 
+    fn put_prompt_ids(&self, buf: &mut BytesMut) {
+        buf.put_u8(b'[');
+        for (k, &id) in self.prompt_ids.iter().enumerate() {
+            if k > 0 {
+                buf.put_u8(b',');
+            }
+            put_u64(buf, u64::from(id));
+        }
+        buf.put_u8(b']');
+    }
+
     /// A native object: `{"text":…,"output_ids":[…],"meta_info":{…}}` for tokens
-    /// `from..to`, reporting `completion` tokens in total.
-    pub fn native(
-        &self,
-        buf: &mut BytesMut,
-        range: (u32, u32),
-        completion: u32,
-        finished: bool,
-        retractions: u32,
-        e2e_us: u64,
-    ) {
+    /// `from..to`.
+    pub fn native(&self, buf: &mut BytesMut, range: (u32, u32), meta: NativeMeta) {
         buf.put_slice(b"{\"text\":");
         self.put_text(buf, range.0, range.1);
         buf.put_slice(b",\"output_ids\":");
@@ -291,7 +440,7 @@ impl EventCtx<'_> {
         buf.put_slice(b",\"meta_info\":{\"id\":\"");
         buf.put_slice(self.rid);
         buf.put_slice(b"\",\"finish_reason\":");
-        match (finished, self.answer.finish) {
+        match (meta.finished, self.answer.finish) {
             (false, _) => buf.put_slice(b"null"),
             (true, Finish::Stop(id)) => {
                 buf.put_slice(b"{\"type\":\"stop\",\"matched\":");
@@ -304,39 +453,100 @@ impl EventCtx<'_> {
                 buf.put_u8(b'}');
             }
         }
+        self.native_counts(buf, meta);
+    }
+
+    /// SGLang's abort chunk (`finish_reason` type `abort`), sent in place of tokens when the
+    /// request queue is full.
+    pub fn native_abort(&self, buf: &mut BytesMut, message: &str, status: u16) {
+        buf.put_slice(b"{\"text\":\"\",\"output_ids\":[],\"meta_info\":{\"id\":\"");
+        buf.put_slice(self.rid);
+        buf.put_slice(b"\",\"finish_reason\":{\"type\":\"abort\",\"message\":\"");
+        buf.put_slice(message.as_bytes());
+        buf.put_slice(b"\",\"status_code\":");
+        put_u64(buf, u64::from(status));
+        buf.put_slice(b",\"err_type\":null}");
+        let meta = NativeMeta {
+            completion: 0,
+            finished: true,
+            retractions: 0,
+            e2e_us: 0,
+        };
+        self.native_counts(buf, meta);
+    }
+
+    /// The rest of `meta_info`: v0.5.x names retractions `total_retractions`, current SGLang
+    /// `num_retractions`; `e2e_latency` comes with the finishing chunk only.
+    fn native_counts(&self, buf: &mut BytesMut, meta: NativeMeta) {
         buf.put_slice(b",\"prompt_tokens\":");
-        put_u64(buf, u64::from(self.prompt));
-        buf.put_slice(b",\"weight_version\":\"default\",\"total_retractions\":");
-        put_u64(buf, u64::from(retractions));
+        put_u64(buf, self.prompt_ids.len() as u64);
+        buf.put_slice(if self.who == Personality::Sglang054 {
+            b",\"weight_version\":\"default\",\"total_retractions\":"
+        } else {
+            b",\"weight_version\":\"default\",\"num_retractions\":"
+        });
+        put_u64(buf, u64::from(meta.retractions));
         buf.put_slice(b",\"completion_tokens\":");
-        put_u64(buf, u64::from(completion));
-        buf.put_slice(b",\"cached_tokens\":0,\"e2e_latency\":");
-        put_secs(buf, e2e_us);
+        put_u64(buf, u64::from(meta.completion));
+        buf.put_slice(b",\"cached_tokens\":0");
+        if meta.finished {
+            buf.put_slice(b",\"e2e_latency\":");
+            put_secs(buf, meta.e2e_us);
+        }
         buf.put_slice(b"}}");
     }
 
-    /// A completions object with one choice holding tokens `from..to`.
+    /// A completions object with one choice holding tokens `from..to`; `first` marks the
+    /// stream's first chunk (vLLM's `prompt_token_ids`), `usage` the count to report in it.
     pub fn completion(
         &self,
         buf: &mut BytesMut,
         range: (u32, u32),
         finished: bool,
+        first: bool,
         usage: Option<u32>,
     ) {
         self.completion_head(buf);
         buf.put_slice(b"[{\"index\":0,\"text\":");
-        self.put_text(buf, range.0, range.1);
+        if self.who == Personality::Trtllm && self.return_ids {
+            buf.put_slice(b"\"\"");
+        } else {
+            self.put_text(buf, range.0, range.1);
+        }
         buf.put_slice(b",\"logprobs\":null,\"finish_reason\":");
+        let sglang = self.who.is_sglang();
         match (finished, self.answer.finish) {
-            (false, _) => buf.put_slice(b"null,\"matched_stop\":null"),
+            (false, _) if sglang => buf.put_slice(b"null,\"matched_stop\":null"),
+            (false, _) => buf.put_slice(b"null,\"stop_reason\":null"),
             (true, Finish::Stop(id)) => {
-                buf.put_slice(b"\"stop\",\"matched_stop\":");
+                buf.put_slice(if sglang {
+                    b"\"stop\",\"matched_stop\":"
+                } else {
+                    b"\"stop\",\"stop_reason\":"
+                });
                 put_u64(buf, u64::from(id));
             }
-            (true, Finish::Length(_)) => buf.put_slice(b"\"length\",\"matched_stop\":null"),
+            (true, Finish::Length(_)) if sglang => {
+                buf.put_slice(b"\"length\",\"matched_stop\":null");
+            }
+            (true, Finish::Length(_)) => buf.put_slice(b"\"length\",\"stop_reason\":null"),
         }
-        buf.put_slice(b"}],\"usage\":");
-        self.put_usage(buf, usage);
+        if self.return_ids {
+            if first && self.who != Personality::Trtllm {
+                buf.put_slice(b",\"prompt_token_ids\":");
+                self.put_prompt_ids(buf);
+            }
+            buf.put_slice(b",\"token_ids\":");
+            self.put_ids(buf, range.0, range.1);
+        }
+        buf.put_u8(b'}');
+        buf.put_u8(b']');
+        // SGLang writes `"usage": null` on every chunk; vLLM and TensorRT-LLM leave the key
+        // out of intermediate chunks (`exclude_unset`).
+        if usage.is_some() || self.who.usage_on_every_chunk() {
+            buf.put_slice(b",\"usage\":");
+            self.put_usage(buf, usage);
+        }
         buf.put_u8(b'}');
     }
 
@@ -359,13 +569,14 @@ impl EventCtx<'_> {
     }
 
     fn put_usage(&self, buf: &mut BytesMut, usage: Option<u32>) {
+        let prompt = self.prompt_ids.len() as u64;
         match usage {
             None => buf.put_slice(b"null"),
             Some(c) => {
                 buf.put_slice(b"{\"prompt_tokens\":");
-                put_u64(buf, u64::from(self.prompt));
+                put_u64(buf, prompt);
                 buf.put_slice(b",\"total_tokens\":");
-                put_u64(buf, u64::from(self.prompt) + u64::from(c));
+                put_u64(buf, prompt + u64::from(c));
                 buf.put_slice(b",\"completion_tokens\":");
                 put_u64(buf, u64::from(c));
                 buf.put_u8(b'}');
@@ -391,18 +602,18 @@ mod tests {
 
     #[test]
     fn a_native_request_takes_ids_params_and_defaults() {
-        let r = parse(Api::Native, br#"{"input_ids":[1,2,3],"sampling_params":{"max_new_tokens":5,"temperature":0.001,"top_k":1},"stream":true,"rid":"r1"}"#).unwrap();
+        let r = parse(Personality::Sglang054, Api::Native, br#"{"input_ids":[1,2,3],"sampling_params":{"max_new_tokens":5,"temperature":0.001,"top_k":1},"stream":true,"rid":"r1"}"#).unwrap();
         assert_eq!(
             (r.ids, r.max_new, r.stream, r.rid.as_deref(), r.skip_special),
             (vec![1, 2, 3], 5, true, Some("r1"), true)
         );
-        let r = parse(Api::Native, br#"{"input_ids":[7]}"#).unwrap();
+        let r = parse(Personality::Sglang054, Api::Native, br#"{"input_ids":[7]}"#).unwrap();
         assert_eq!((r.max_new, r.stream), (128, false));
     }
 
     #[test]
     fn bad_native_input_gets_sglangs_messages() {
-        let refusal = |body: &[u8]| parse(Api::Native, body).unwrap_err();
+        let refusal = |body: &[u8]| parse(Personality::Sglang054, Api::Native, body).unwrap_err();
         assert!(
             matches!(refusal(b"{not json"), (false, Refusal::Validation(m)) if m.starts_with("JSON decode error"))
         );
@@ -435,22 +646,35 @@ mod tests {
     #[test]
     fn refusal_bodies_have_sglangs_shapes() {
         assert_eq!(
-            refusal_body(&Refusal::Value("m".into()), Api::Native),
+            refusal_body(
+                Personality::Sglang054,
+                &Refusal::Value("m".into()),
+                Api::Native
+            ),
             r#"{"error":{"message":"m"}}"#
         );
         assert_eq!(
-            refusal_body(&Refusal::Validation("v".into()), Api::Native),
+            refusal_body(
+                Personality::Sglang054,
+                &Refusal::Validation("v".into()),
+                Api::Native
+            ),
             r#"{"code":400,"message":"v","object":"error","param":null,"type":"Bad Request"}"#
         );
     }
 
     #[test]
     fn a_completion_request_takes_token_ids_and_usage() {
-        let r = parse(Api::Completions, br#"{"model":"m","prompt":[5,6],"max_tokens":9,"stream":true,"stream_options":{"include_usage":true}}"#).unwrap();
+        let r = parse(Personality::Sglang054, Api::Completions, br#"{"model":"m","prompt":[5,6],"max_tokens":9,"stream":true,"stream_options":{"include_usage":true}}"#).unwrap();
         assert_eq!(
             (r.ids, r.max_new, r.stream, r.include_usage),
             (vec![5, 6], 9, true, true)
         );
-        assert!(parse(Api::Completions, br#"{"prompt":{"a":1}}"#).is_err());
+        assert!(parse(
+            Personality::Sglang054,
+            Api::Completions,
+            br#"{"prompt":{"a":1}}"#
+        )
+        .is_err());
     }
 }

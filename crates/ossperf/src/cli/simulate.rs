@@ -54,13 +54,34 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "N", default_value_t = 16384, value_parser = clap::value_parser!(u32).range(1..))]
     pub chunked_prefill_size: u32,
 
-    /// Tokens per streamed chunk (the first token is sent alone)
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub stream_interval: u32,
+    /// The server to behave like: routes, validation, chunk shapes, identity, metrics
+    /// [default: sglang-0.5.4.post2, the image the MLPerf reference pins]
+    #[arg(long, value_name = "NAME", value_parser = personality)]
+    pub personality: Option<ossperf_sim::Personality>,
 
-    /// Delta or cumulative `output_ids` and `text` in streamed chunks
-    #[arg(long, value_enum, default_value_t = StreamOutputArg::Delta)]
-    pub stream_output: StreamOutputArg,
+    /// Tokens per streamed chunk (the first token is sent alone) [default: 500 for SGLang and
+    /// vLLM as the reference launches them, 1 for the others]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub stream_interval: Option<u32>,
+
+    /// Delta or cumulative `output_ids` and `text` in SGLang's native stream [default:
+    /// cumulative, SGLang's own default]
+    #[arg(long, value_enum)]
+    pub stream_output: Option<StreamOutputArg>,
+
+    /// Speculative decoding as the reference's Interactive launch (EAGLE3, 3 steps, top-k 1):
+    /// up to 4 tokens per step, so chunks are uneven
+    #[arg(long)]
+    pub eagle3: bool,
+
+    /// SGLang's --max-queued-requests: beyond it requests are aborted with status 503
+    #[arg(long, value_name = "N")]
+    pub max_queued_requests: Option<u32>,
+
+    /// Close idle keep-alive connections after this many seconds (uvicorn's default is 5;
+    /// 0 never closes them)
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub keep_alive: f64,
 
     /// Every answer has exactly N tokens (before max_new_tokens caps it)
     #[arg(long, value_name = "N", conflicts_with = "output_mean")]
@@ -111,11 +132,17 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
     pub malformed_rate: f64,
 
-    /// Share of streams whose completion_tokens goes backwards once (a retraction)
+    /// Share of streams with one retraction (counted in meta_info; SGLang's completion_tokens
+    /// never goes back)
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
     pub retract_rate: f64,
 
-    /// Answer 503 to health checks and generation for this many seconds after start
+    /// Refuse connections for this many seconds after start (loading weights)
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub loading: f64,
+
+    /// Answer 503 to health checks for this many seconds after start (SGLang's warm-up);
+    /// generation is served
     #[arg(long, value_name = "SECS", default_value_t = 0.0)]
     pub slow_start: f64,
 
@@ -130,6 +157,17 @@ pub struct SimulateArgs {
     /// Also log when every streamed chunk left (`sends_us` in the truth log)
     #[arg(long, requires = "truth_log")]
     pub record_sends: bool,
+}
+
+/// Parses a personality by its name (a clap value parser).
+pub fn personality(s: &str) -> Result<ossperf_sim::Personality, String> {
+    ossperf_sim::Personality::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = ossperf_sim::Personality::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        format!("expected one of {}, got `{s}`", names.join(", "))
+    })
 }
 
 /// Parses a probability in [0, 1] (a clap value parser).

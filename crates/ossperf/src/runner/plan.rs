@@ -40,6 +40,8 @@ pub(crate) struct SimOptions {
     pub output_len: Option<u32>,
     /// Probability of a correct final answer.
     pub accuracy: f64,
+    /// EAGLE3 speculative decoding, as the reference launches SGLang for Interactive.
+    pub eagle3: bool,
 }
 
 /// The conf files as given, for a LoadGen that reads files itself (the official library).
@@ -136,6 +138,7 @@ impl RunPlan {
             timing: crate::simulate::timing(sim_profile),
             output_len: sim_output_len,
             accuracy: sim_accuracy,
+            eagle3: conf.scenario == ScenarioArg::Interactive,
         };
         let target = resolve_target(backend, &server_url, endpoints_file.as_deref(), sim)?;
         let demo_conf = input_file.is_none() && conf.user_conf.is_none();

@@ -58,6 +58,9 @@ fn start_simulator(dataset: &Dataset, options: &SimOptions) -> anyhow::Result<Si
             .output_len
             .map_or(defaults.output_len, OutputLen::Fixed),
         accuracy: options.accuracy,
+        speculative: options
+            .eagle3
+            .then_some(ossperf_sim::Speculative::REFERENCE_EAGLE3),
         ..defaults
     };
     let sim = Simulator::start(config).context("cannot start the built-in simulator")?;

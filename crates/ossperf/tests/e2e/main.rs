@@ -7,6 +7,7 @@ mod compliance;
 mod conf;
 mod endpoints;
 mod faults;
+mod matrix;
 mod official;
 mod regression;
 mod report;

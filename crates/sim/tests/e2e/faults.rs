@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ossperf_sim::{Faults, Outcome, OutputLen, SimConfig, Timing};
+use ossperf_sim::{Faults, Outcome, OutputLen, Personality, SimConfig, Timing};
 use serde_json::json;
 
 use crate::http::{get, post, request, start};
@@ -12,7 +12,7 @@ fn with(faults: Faults) -> SimConfig {
         timing: Timing::Zero,
         output_len: OutputLen::Fixed(20),
         faults,
-        ..SimConfig::default()
+        ..crate::http::every_token()
     }
 }
 
@@ -78,7 +78,8 @@ fn a_malformed_event_is_truncated_json_between_good_ones() {
 }
 
 #[test]
-fn a_retraction_makes_completion_tokens_go_back_once() {
+fn a_retraction_is_counted_in_meta_info_and_completion_tokens_never_go_back() {
+    // SGLang re-prefills a retracted request with its output so far (`reset_for_retract`).
     let sim = start(with(Faults {
         retract_rate: 1.0,
         ..Faults::default()
@@ -88,7 +89,20 @@ fn a_retraction_makes_completion_tokens_go_back_once() {
         .iter()
         .map(|e| e["meta_info"]["completion_tokens"].as_u64().unwrap())
         .collect();
-    assert_eq!(&counts[..6], &[1, 2, 3, 2, 4, 5]);
+    assert_eq!(counts, (1..=20).collect::<Vec<u64>>());
+    let retractions: Vec<u64> = events
+        .iter()
+        .map(|e| e["meta_info"]["num_retractions"].as_u64().unwrap())
+        .collect();
+    assert_eq!(&retractions[..5], &[0, 0, 0, 1, 1]);
+    let v054 = start(SimConfig {
+        personality: Personality::Sglang054,
+        ..with(Faults {
+            retract_rate: 1.0,
+            ..Faults::default()
+        })
+    });
+    let events = post(v054.addr(), "/generate", STREAM).json_events();
     assert_eq!(
         events.last().unwrap()["meta_info"]["total_retractions"],
         json!(1)
@@ -96,13 +110,38 @@ fn a_retraction_makes_completion_tokens_go_back_once() {
 }
 
 #[test]
-fn a_slow_start_answers_503_until_ready() {
+fn a_slow_start_answers_503_on_health_and_still_serves_generation() {
+    // SGLang's `Starting` state: `/health` is 503 until its warm-up request has answered,
+    // while `/generate` is served (the warm-up is one).
     let sim = start(with(Faults {
         slow_start: Duration::from_secs(600),
         ..Faults::default()
     }));
     assert_eq!(get(sim.addr(), "/health").status, 503);
-    assert_eq!(post(sim.addr(), "/generate", STREAM).status, 503);
+    assert_eq!(
+        post(sim.addr(), "/generate", STREAM).json_events().len(),
+        20
+    );
+}
+
+#[test]
+fn while_loading_the_port_refuses_connections_then_it_listens() {
+    let sim = start(with(Faults {
+        loading: Duration::from_millis(300),
+        ..Faults::default()
+    }));
+    let refused = std::net::TcpStream::connect(sim.addr()).map_err(|e| e.kind());
+    assert_eq!(refused.err(), Some(std::io::ErrorKind::ConnectionRefused));
+    // Waiting is a condition here, not a timing assertion: poll until it listens.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(sim.addr()).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never started listening"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(get(sim.addr(), "/health").status, 200);
 }
 
 #[test]

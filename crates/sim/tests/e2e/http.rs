@@ -137,3 +137,14 @@ fn parse(raw: &[u8]) -> Reply {
         complete,
     }
 }
+
+/// Current SGLang launched with `--incremental-streaming-output --stream-interval 1`: one
+/// delta event per token, the shape most of these tests read. The default (v0.5.4.post2,
+/// cumulative, interval 500) has tests of its own.
+pub fn every_token() -> ossperf_sim::SimConfig {
+    ossperf_sim::SimConfig {
+        stream_format: ossperf_sim::StreamFormat::Delta,
+        stream_interval: 1,
+        ..ossperf_sim::SimConfig::for_personality(ossperf_sim::Personality::Sglang)
+    }
+}

@@ -4,5 +4,6 @@
 mod answers;
 mod faults;
 mod http;
+mod personalities;
 mod protocol;
 mod timing;

@@ -10,7 +10,7 @@ fn zero(len: u32) -> SimConfig {
     SimConfig {
         timing: Timing::Zero,
         output_len: OutputLen::Fixed(len),
-        ..SimConfig::default()
+        ..crate::http::every_token()
     }
 }
 
@@ -105,8 +105,8 @@ fn a_non_streaming_generate_returns_every_id_with_stop_meta_info() {
             "e2e_latency",
             "finish_reason",
             "id",
+            "num_retractions",
             "prompt_tokens",
-            "total_retractions",
             "weight_version"
         ]
     );

@@ -13,10 +13,12 @@ fn fixed_timing_truth_never_beats_the_planned_ttft_and_tpot() {
         ttft: Duration::from_millis(50),
         tpot: Duration::from_millis(10),
     };
+    // Cumulative: a delta stream would coalesce tokens this loaded machine was late to send.
     let sim = start(SimConfig {
         timing,
         output_len: OutputLen::Fixed(6),
-        ..SimConfig::default()
+        stream_format: ossperf_sim::StreamFormat::Cumulative,
+        ..crate::http::every_token()
     });
     let r = post(
         sim.addr(),
@@ -48,7 +50,9 @@ fn a_batched_request_beyond_the_running_limit_waits_for_a_slot() {
         timing: Timing::Batched(CostModel::H100),
         max_running_requests: 1,
         output_len: OutputLen::Fixed(20),
-        ..SimConfig::default()
+        // Cumulative: a delta stream would coalesce tokens this loaded machine was late to send.
+        stream_format: ossperf_sim::StreamFormat::Cumulative,
+        ..crate::http::every_token()
     };
     let sim = start(config);
     let addr = sim.addr();
@@ -83,7 +87,7 @@ fn the_truth_log_has_one_json_line_per_request() {
         timing: Timing::Zero,
         output_len: OutputLen::Fixed(3),
         truth_log: Some(path.clone()),
-        ..SimConfig::default()
+        ..crate::http::every_token()
     });
     for _ in 0..3 {
         post(
@@ -115,7 +119,7 @@ fn record_sends_keeps_each_frames_time_and_token_count() {
         output_len: OutputLen::Fixed(12),
         stream_interval: 5,
         record_sends: true,
-        ..SimConfig::default()
+        ..crate::http::every_token()
     });
     post(
         sim.addr(),

@@ -1,0 +1,147 @@
+//! Every simulator personality × Offline/Server × performance/accuracy (issue #20), at a small
+//! size: VALID where the real server would serve ossperf's requests, and the exact output ids
+//! in the accuracy log. `bench/matrix.sh` runs the same cells at full size.
+
+use ossperf_testkit::ossperf_sim::{AnswerBank, OutputLen, Personality, SimConfig, Timing};
+
+use std::time::Instant;
+
+use crate::faults::{finish, spawn_run, Logs};
+
+const SAMPLES: usize = 12;
+
+/// Small runs, with enough Server queries for LoadGen's early stopping to pass at the 99th
+/// percentile.
+const MATRIX_CONF: &str = "\
+gpt-oss-120b.*.performance_sample_count_override = 0
+gpt-oss-120b.*.accuracy_sample_count_override = 0
+gpt-oss-120b.Offline.min_duration = 0
+gpt-oss-120b.Offline.min_query_count = 20
+gpt-oss-120b.Server.min_duration = 0
+gpt-oss-120b.Server.min_query_count = 500
+gpt-oss-120b.Server.target_qps = 250
+";
+const TOKENS: u32 = 12;
+
+/// Cells that wait for the client's per-server request fields and text re-encoding (task F):
+/// trtllm-serve refuses `return_token_ids` (HTTP 400 on every request), and a text-only
+/// server returns no ids for the accuracy log.
+fn waits_for_the_client(p: Personality, accuracy: bool) -> Option<&'static str> {
+    match (p, accuracy) {
+        (Personality::Trtllm, _) => Some("trtllm-serve refuses `return_token_ids`"),
+        (Personality::VllmTextOnly, true) => Some("a text-only server sends no ids"),
+        _ => None,
+    }
+}
+
+/// The accuracy log's `data` for each sample: the simulator's planned answer, as hex.
+fn expected_data(config: &SimConfig, dataset: &ossperf_dataset::Dataset, row: usize) -> String {
+    let bank = AnswerBank::new(config.reference.clone());
+    let answer = bank.plan(config, dataset.tokens(row), 32_768);
+    bank.ids(&answer)
+        .iter()
+        .flat_map(|id| id.to_le_bytes())
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+#[allow(clippy::print_stderr)] // a skipped cell says why, as skipped tests do
+fn cell(p: Personality, scenario: &str, accuracy: bool, dataset: &ossperf_dataset::Dataset) {
+    let name = format!(
+        "{} {scenario} {}",
+        p.name(),
+        if accuracy { "accuracy" } else { "performance" }
+    );
+    if let Some(why) = waits_for_the_client(p, accuracy) {
+        eprintln!("matrix: skipping {name}: {why} (the client's per-server requests, task F)");
+        return;
+    }
+    let reference = ossperf::simulate::reference_from_dataset(
+        dataset,
+        ossperf_testkit::ossperf_sim::bundled_lcb_solutions(),
+    );
+    let config = SimConfig {
+        timing: Timing::Zero,
+        output_len: OutputLen::Fixed(TOKENS),
+        reference: Some(std::sync::Arc::new(reference)),
+        ..SimConfig::for_personality(p)
+    };
+    let sim = ossperf_testkit::sim_with(config.clone());
+    let dir = ossperf_testkit::temp_dir();
+    let backend = if p.is_sglang() { "sglang" } else { "openai" };
+    let samples = SAMPLES.to_string();
+    let url = sim.url();
+    let mut args = vec![
+        "--backend",
+        backend,
+        "--server-url",
+        url.as_str(),
+        "--scenario",
+        scenario,
+        "--max-samples",
+        samples.as_str(),
+        "--stream",
+    ];
+    if accuracy {
+        args.push("--accuracy");
+    }
+    let ran = finish(spawn_run(&args, dir.path(), MATRIX_CONF), Instant::now());
+    ran.assert_no_panic();
+    assert_eq!(ran.status.code(), Some(0), "{name}\n{}", ran.text());
+    let mode = if accuracy { "accuracy" } else { "performance" };
+    let logs = Logs::read(dir.path(), scenario, mode, &ran);
+    assert_eq!(logs.failed(), 0, "{name}");
+    if !accuracy {
+        assert!(
+            logs.summary.contains("Result is : VALID"),
+            "{name}\n{}",
+            logs.summary
+        );
+        return;
+    }
+    assert_eq!(logs.accuracy.len(), SAMPLES, "{name}: each sample once");
+    for entry in &logs.accuracy {
+        let row = entry["qsl_idx"].as_u64().expect("qsl_idx") as usize;
+        assert_eq!(
+            entry["data"].as_str().map(str::to_uppercase),
+            Some(expected_data(&config, dataset, row)),
+            "{name}: row {row}"
+        );
+    }
+}
+
+fn column(p: Personality) {
+    let dataset = ossperf_dataset::bundled_sample()
+        .expect("the bundled sample")
+        .max_samples(SAMPLES);
+    for scenario in ["offline", "server"] {
+        for accuracy in [false, true] {
+            cell(p, scenario, accuracy, &dataset);
+        }
+    }
+}
+
+#[test]
+fn matrix_sglang_current() {
+    column(Personality::Sglang);
+}
+
+#[test]
+fn matrix_sglang_054_the_reference_image() {
+    column(Personality::Sglang054);
+}
+
+#[test]
+fn matrix_vllm_current() {
+    column(Personality::Vllm);
+}
+
+#[test]
+fn matrix_vllm_text_only() {
+    column(Personality::VllmTextOnly);
+}
+
+#[test]
+fn matrix_trtllm_serve() {
+    column(Personality::Trtllm);
+}

@@ -9,6 +9,7 @@
 pub mod cli;
 mod compliance;
 mod dataset;
+mod estimate;
 mod eval;
 pub mod output;
 mod plan;
@@ -17,6 +18,7 @@ mod results_dir;
 mod runner;
 mod serve;
 mod settings;
+mod submittable;
 pub mod simulate;
 mod sut;
 mod tune;

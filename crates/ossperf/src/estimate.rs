@@ -119,10 +119,18 @@ pub(crate) mod tests {
         );
         let p = &estimate(&e, 6396).unwrap()[0];
         assert_eq!(
-            (p.queries, p.logged_samples_per_query, p.issued_samples_per_query, p.samples),
+            (
+                p.queries,
+                p.logged_samples_per_query,
+                p.issued_samples_per_query,
+                p.samples
+            ),
             (1, 660, 6396, 6396)
         );
-        assert_eq!(clock(Duration::from_nanos(p.duration_ns)), "1 h 46 min 36 s");
+        assert_eq!(
+            clock(Duration::from_nanos(p.duration_ns)),
+            "1 h 46 min 36 s"
+        );
     }
 
     #[test]

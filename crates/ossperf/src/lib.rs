@@ -8,6 +8,7 @@
 
 pub mod cli;
 mod compliance;
+mod conf;
 mod dataset;
 mod estimate;
 mod eval;
@@ -18,8 +19,8 @@ mod results_dir;
 mod runner;
 mod serve;
 mod settings;
-mod submittable;
 pub mod simulate;
+mod submittable;
 mod sut;
 mod tune;
 
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dataset(cmd) => dataset::run(cmd),
         Command::Eval(args) => eval::run(args),
         Command::Compliance(cmd) => compliance::run(cmd),
+        Command::Conf(cmd) => conf::run(cmd),
         Command::Report(args) => report::command::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Tune(args) => tune::run(args),

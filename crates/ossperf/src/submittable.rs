@@ -79,8 +79,7 @@ pub(crate) fn verdict(inputs: &Inputs<'_>) -> Submittable {
         }
     }
     if performance {
-        if e.scenario == Scenario::Offline && e.samples_per_query < OFFLINE_MIN_SAMPLES_PER_QUERY
-        {
+        if e.scenario == Scenario::Offline && e.samples_per_query < OFFLINE_MIN_SAMPLES_PER_QUERY {
             reasons.push(format!(
                 "`effective_samples_per_query` is `{}`; the closed division needs at least `{OFFLINE_MIN_SAMPLES_PER_QUERY}` in Offline",
                 e.samples_per_query
@@ -164,7 +163,11 @@ mod tests {
 
     #[test]
     fn offline_with_the_official_defaults_and_library_on_a_real_server_is_submittable() {
-        let e = settings(Scenario::Offline, "gpt-oss-120b.Offline.target_qps = 11\n", 6396);
+        let e = settings(
+            Scenario::Offline,
+            "gpt-oss-120b.Offline.target_qps = 11\n",
+            6396,
+        );
         let s = verdict(&Inputs {
             settings: &e,
             dataset_rows: 6396,
@@ -177,7 +180,11 @@ mod tests {
 
     #[test]
     fn offline_at_one_qps_gives_every_reason_it_cannot_be_submitted() {
-        let e = settings(Scenario::Offline, "gpt-oss-120b.Offline.target_qps = 1\ngpt-oss-120b.Offline.min_duration = 60000\n", 6396);
+        let e = settings(
+            Scenario::Offline,
+            "gpt-oss-120b.Offline.target_qps = 1\ngpt-oss-120b.Offline.min_duration = 60000\n",
+            6396,
+        );
         assert_eq!(
             reasons(&e, 20, false, true),
             [

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod compliance;
+pub mod conf;
 pub mod conf_args;
 pub mod dataset;
 pub mod eval;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Run and verify the TEST07 / TEST09 compliance tests
     #[command(subcommand)]
     Compliance(compliance::ComplianceCommand),
+    /// Write out the built-in conf files
+    #[command(subcommand)]
+    Conf(conf::ConfCommand),
     /// Write an HTML report for one or more result directories
     #[command(allow_negative_numbers = true)]
     Report(report::ReportArgs),

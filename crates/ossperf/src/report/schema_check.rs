@@ -220,7 +220,10 @@ mod tests {
             .any(|m| m["constraint"].is_null()));
         assert_eq!(validate(&schema(), &value), Vec::<String>::new());
         assert_eq!(value["config"]["estimate"][0]["queries"], 6396);
-        assert_eq!(crate::report::parse_results(std::str::from_utf8(&out).unwrap()).unwrap(), run);
+        assert_eq!(
+            crate::report::parse_results(std::str::from_utf8(&out).unwrap()).unwrap(),
+            run
+        );
     }
 
     #[test]

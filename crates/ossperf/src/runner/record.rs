@@ -55,7 +55,12 @@ impl Preflight {
     /// The verdict once `report` is known (the settings as the LoadGen that ran logged them).
     pub(super) fn after(&self, plan: &RunPlan, report: &TestReport) -> Submittable {
         let rows = self.settings.qsl_total_sample_count;
-        verdict(plan, &report.settings, rows, Some((report.valid, report.errors)))
+        verdict(
+            plan,
+            &report.settings,
+            rows,
+            Some((report.valid, report.errors)),
+        )
     }
 }
 

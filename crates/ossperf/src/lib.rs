@@ -20,6 +20,7 @@ mod runner;
 mod serve;
 mod settings;
 pub mod simulate;
+mod submission;
 mod submittable;
 mod sut;
 mod tune;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(args),
         Command::Compliance(cmd) => compliance::run(cmd),
         Command::Conf(cmd) => conf::run(cmd),
+        Command::Submission(cmd) => submission::run(cmd),
         Command::Report(args) => report::command::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Tune(args) => tune::run(args),

@@ -14,6 +14,7 @@ pub mod report;
 pub mod run;
 pub mod serve;
 pub mod simulate;
+pub mod submission;
 pub mod tune;
 
 /// The MLPerf Inference benchmark for gpt-oss-120b: LoadGen, the SGLang client, the accuracy
@@ -50,6 +51,9 @@ pub enum Command {
     /// Write out the built-in conf files
     #[command(subcommand)]
     Conf(conf::ConfCommand),
+    /// Run a scenario's whole submission sequence, resumably
+    #[command(subcommand)]
+    Submission(submission::SubmissionCommand),
     /// Write an HTML report for one or more result directories
     #[command(allow_negative_numbers = true)]
     Report(report::ReportArgs),

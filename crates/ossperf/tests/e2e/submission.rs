@@ -371,3 +371,145 @@ fn conf_dump_writes_the_builtin_files_byte_for_byte_and_never_replaces_one() {
         )
     );
 }
+
+fn submission_run(dir: &Path, extra: &[&str]) -> Output {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let sample = data.join("sample.parquet");
+    let conf = dir.join("short.conf");
+    std::fs::write(
+        &conf,
+        "gpt-oss-120b.*.performance_sample_count_override = 0\n\
+         gpt-oss-120b.*.accuracy_sample_count_override = 0\n\
+         gpt-oss-120b.Offline.min_duration = 0\n\
+         gpt-oss-120b.Offline.target_qps = 100\n",
+    )
+    .unwrap();
+    Command::new(OSSPERF)
+        .args(["submission", "run", "-o"])
+        .arg(dir.join("sub"))
+        .arg("--reference-data")
+        .arg(&sample)
+        .arg("--test07-data")
+        .arg(dir.join("gpqa.parquet"))
+        .arg("--skip-unscored-datasets")
+        .args(extra)
+        .arg("--")
+        .arg("--input-file")
+        .arg(&sample)
+        .arg("--user-conf")
+        .arg(&conf)
+        .args(["--sim-profile", "zero", "--sim-output-len", "1278"])
+        .output()
+        .unwrap()
+}
+
+fn steps(dir: &Path) -> Vec<(String, String, i64)> {
+    json(&dir.join("sub/offline/submission.json"))["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap().to_string(),
+                s["dir"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                s["exit_code"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn submission_run_stops_at_a_failed_step_and_resumes_there_without_touching_finished_ones() {
+    let dir = ossperf_testkit::temp_dir();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    // TEST07's set: the sample's GPQA rows.
+    let gpqa: String = std::fs::read_to_string(data.join("sample.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("gpqa"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(dir.path().join("gpqa.jsonl"), gpqa).unwrap();
+    let built = Command::new(OSSPERF)
+        .args(["dataset", "build"])
+        .arg(dir.path().join("gpqa.jsonl"))
+        .arg(dir.path().join("gpqa.parquet"))
+        .args(["--reasoning-effort", "high"])
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", text(&built));
+
+    // Without the LiveCodeBench tests the score cannot be made: the sequence stops there.
+    let first = submission_run(dir.path(), &[]);
+    assert_eq!(first.status.code(), Some(2), "{}", text(&first));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains(&format!(
+        "error: score stopped (exit code 2); `{}` is kept as it is. Run the same command again to resume from score\n",
+        dir.path().join("sub/offline/score").display()
+    )), "{stderr}");
+    assert_eq!(
+        steps(dir.path()),
+        [
+            ("performance".into(), "performance".into(), 0),
+            ("accuracy".into(), "accuracy".into(), 0),
+        ]
+    );
+    let detail = dir
+        .path()
+        .join("sub/offline/performance/offline/performance/mlperf_log_detail.txt");
+    let before = std::fs::read(&detail).unwrap();
+
+    let lcb = data.join("sample_lcb_tests.jsonl");
+    let second = submission_run(dir.path(), &["--lcb-tests", lcb.to_str().unwrap()]);
+    assert!(second.status.success(), "{}", text(&second));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let sub = dir.path().join("sub/offline");
+    assert!(
+        stderr.starts_with(&format!(
+            "performance: done earlier, in `{}`\naccuracy: done earlier, in `{}`\nscore: in `{}`\n",
+            sub.join("performance").display(),
+            sub.join("accuracy").display(),
+            sub.join("score-2").display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        steps(dir.path()),
+        [
+            ("performance".into(), "performance".into(), 0),
+            ("accuracy".into(), "accuracy".into(), 0),
+            ("score".into(), "score-2".into(), 0),
+            ("TEST07".into(), "TEST07".into(), 0),
+            ("TEST09".into(), "TEST09".into(), 0),
+        ]
+    );
+    // The finished steps were not run again; the failed step's directory is kept.
+    assert_eq!(std::fs::read(&detail).unwrap(), before);
+    assert!(sub.join("score").is_dir());
+    let score = std::fs::read_to_string(sub.join("score-2/accuracy.txt")).unwrap();
+    assert!(!score.is_empty());
+    for (file, verdict) in [
+        ("TEST07/TEST07/verify_accuracy.txt", "TEST PASS"),
+        ("TEST09/TEST09/verify_output_len.txt", "TEST PASS"),
+    ] {
+        let text = std::fs::read_to_string(sub.join(file)).unwrap();
+        assert!(text.contains(verdict), "{file}: {text}");
+    }
+
+    // A third call finds everything done and runs nothing.
+    let third = submission_run(dir.path(), &["--lcb-tests", lcb.to_str().unwrap()]);
+    assert!(third.status.success(), "{}", text(&third));
+    assert_eq!(
+        String::from_utf8_lossy(&third.stderr)
+            .lines()
+            .filter(|l| l.contains("done earlier"))
+            .count(),
+        5
+    );
+}

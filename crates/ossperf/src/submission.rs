@@ -69,10 +69,11 @@ pub(crate) fn run(cmd: SubmissionCommand) -> anyhow::Result<ExitCode> {
         // 0: done; 1: the run finished INVALID or the test failed, which is a result, not a
         // reason to stop. Anything else (an error, a signal) stops here, unrecorded.
         if code > 1 {
-            bail!(
+            output::error(&format!(
                 "{step} stopped (exit code {code}); `{}` is kept as it is. Run the same command again to resume from {step}",
                 dir.display()
-            );
+            ));
+            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(2)));
         }
         worst = worst.max(code);
         state.steps.push(Done {
@@ -176,13 +177,39 @@ fn run_step(
                 .arg(dir);
         }
     }
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot start `{}` for {step}", exe.display()))?;
-    Ok(status.code().unwrap_or_else(|| {
-        use std::os::unix::process::ExitStatusExt as _;
-        128 + status.signal().unwrap_or(0)
-    }))
+    supervise(cmd, step)
+}
+
+/// Runs the step in its own process group, so a Ctrl-C reaches it once, forwarded from here
+/// (a second one too, which makes a run exit at once); returns its exit code (128 + the
+/// signal when one ended it).
+fn supervise(cmd: Command, step: &str) -> anyhow::Result<i32> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let mut sigint = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
+        let mut sigterm = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        let mut child = tokio::process::Command::from(cmd)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("cannot start ossperf for {step}"))?;
+        let group = child.id().and_then(|id| i32::try_from(id).ok());
+        let what = format!("the {step} step");
+        loop {
+            tokio::select! {
+                status = child.wait() => {
+                    let status = status.with_context(|| format!("cannot wait for {what}"))?;
+                    use std::os::unix::process::ExitStatusExt as _;
+                    return Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)));
+                }
+                _ = sigint.recv() => { crate::serve::launch::forward_to(group, libc::SIGINT, &what); }
+                _ = sigterm.recv() => { crate::serve::launch::forward_to(group, libc::SIGTERM, &what); }
+            }
+        }
+    })
 }
 
 /// The run flags with `--input-file` replaced by `input` (when given).

@@ -513,3 +513,115 @@ fn submission_run_stops_at_a_failed_step_and_resumes_there_without_touching_fini
         5
     );
 }
+
+#[test]
+fn ctrl_c_stops_the_step_once_and_a_second_call_resumes_in_a_new_directory() {
+    let dir = ossperf_testkit::temp_dir();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let sample = data.join("sample.parquet");
+    let conf = dir.path().join("server.conf");
+    // Arrivals for 30 s: long enough that the signal always lands inside the step.
+    std::fs::write(
+        &conf,
+        "gpt-oss-120b.*.performance_sample_count_override = 0\n\
+         gpt-oss-120b.Server.min_duration = 30000\n\
+         gpt-oss-120b.Server.min_query_count = 1\n\
+         gpt-oss-120b.Server.target_qps = 20\n",
+    )
+    .unwrap();
+    let child = Command::new(OSSPERF)
+        .args(["submission", "run", "-o"])
+        .arg(dir.path().join("sub"))
+        .arg("--reference-data")
+        .arg(&sample)
+        .arg("--test07-data")
+        .arg(&sample)
+        .args(["--", "--scenario", "server", "--input-file"])
+        .arg(&sample)
+        .arg("--user-conf")
+        .arg(&conf)
+        .args(["--sim-profile", "zero", "--sim-output-len", "8"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let step = dir.path().join("sub/server/performance");
+    // The step's run has started once its results directory is being laid out.
+    while !step.join("server/performance").exists() {
+        assert!(started.elapsed().as_secs() < 60, "the step never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: kill(2) on the child's pid.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let ran = crate::faults::finish(child, started);
+    assert_eq!(ran.status.code(), Some(130), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("forwarding signal 2 to the performance step\n"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains(&format!(
+        "error: performance stopped (exit code 130); `{}` is kept as it is. Run the same command again to resume from performance\n",
+        step.display()
+    )), "{}", ran.stderr);
+    // Nothing finished, so nothing is recorded; the stopped run's logs are kept.
+    assert!(!dir.path().join("sub/server/submission.json").exists());
+    assert!(step
+        .join("server/performance/mlperf_log_summary.txt")
+        .is_file());
+    let summary = std::fs::read(step.join("server/performance/mlperf_log_summary.txt")).unwrap();
+
+    // The same command again, after shortening the run: performance starts over in a new
+    // directory; the sequence then stops at the score (no LiveCodeBench tests given).
+    std::fs::write(
+        &conf,
+        "gpt-oss-120b.*.performance_sample_count_override = 0\n\
+         gpt-oss-120b.*.accuracy_sample_count_override = 0\n\
+         gpt-oss-120b.Server.min_duration = 100\n\
+         gpt-oss-120b.Server.min_query_count = 1\n\
+         gpt-oss-120b.Server.target_qps = 500\n",
+    )
+    .unwrap();
+    let again = Command::new(OSSPERF)
+        .args(["submission", "run", "-o"])
+        .arg(dir.path().join("sub"))
+        .arg("--reference-data")
+        .arg(&sample)
+        .arg("--test07-data")
+        .arg(&sample)
+        .args(["--", "--scenario", "server", "--input-file"])
+        .arg(&sample)
+        .arg("--user-conf")
+        .arg(&conf)
+        .args(["--sim-profile", "zero", "--sim-output-len", "8"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    let state = json(&dir.path().join("sub/server/submission.json"));
+    let dirs: Vec<(&str, &str)> = state["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap(),
+                s["dir"].as_str().unwrap().rsplit('/').next().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dirs,
+        [("performance", "performance-2"), ("accuracy", "accuracy")]
+    );
+    assert_eq!(
+        std::fs::read(step.join("server/performance/mlperf_log_summary.txt")).unwrap(),
+        summary
+    );
+}

@@ -1,4 +1,4 @@
-//! Arguments of `ossperf conf`; the command is [`crate::conf`].
+//! Arguments of `ossperf conf`; the command is `crate::conf`.
 
 use std::path::PathBuf;
 

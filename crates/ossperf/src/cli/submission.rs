@@ -1,4 +1,4 @@
-//! Arguments of `ossperf submission`; the command is [`crate::submission`].
+//! Arguments of `ossperf submission`; the command is `crate::submission`.
 
 use std::path::PathBuf;
 

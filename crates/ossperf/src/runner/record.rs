@@ -149,14 +149,16 @@ fn conf_files(plan: &RunPlan) -> anyhow::Result<Vec<ConfRecord>> {
                 .with_context(|| format!("cannot read `{}` again", path.display()))?,
         })
     };
-    let mut out = vec![match &files.mlperf {
-        Some(path) => read("mlperf.conf", path)?,
-        None => ConfRecord {
-            role: "mlperf.conf".into(),
-            origin: "built-in".into(),
-            text: ossperf_loadgen::config::BUILTIN_MLPERF_CONF.into(),
-        },
-    }];
+    let builtin = ConfRecord {
+        role: "mlperf.conf".into(),
+        origin: "built-in".into(),
+        text: ossperf_loadgen::config::BUILTIN_MLPERF_CONF.into(),
+    };
+    // A custom mlperf.conf applies first; LoadGen's built-in one follows it (docs/CONF.md).
+    let mut out = match &files.mlperf {
+        Some(path) => vec![read("mlperf.conf", path)?, builtin],
+        None => vec![builtin],
+    };
     out.push(match &files.user {
         Some(path) => read("user.conf", path)?,
         None => ConfRecord {

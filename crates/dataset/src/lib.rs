@@ -130,6 +130,9 @@ fn describe_head(bytes: &[u8]) -> String {
     format!("it starts with bytes `{head}`")
 }
 
+/// The bytes of the bundled sample's parquet file (a run records their hash).
+pub static BUNDLED_SAMPLE: &[u8] = include_bytes!("../../../data/sample.parquet");
+
 /// The bundled sample (`data/sample.parquet` in the repository, compiled into the binary): about
 /// 100 prompts written for ossperf in the style of each sub-dataset (`aime25`, `gpqa_diamond`,
 /// `livecodebench_v6`, `pubmed_summarization`; see `data/README.md`), rendered at reasoning
@@ -138,10 +141,9 @@ fn describe_head(bytes: &[u8]) -> String {
 /// `ossperf run` uses it when no `--input-file` is given; being compiled in, it works from any
 /// working directory. Its source shows as `<bundled sample>`.
 pub fn bundled_sample() -> Result<Dataset> {
-    static SAMPLE: &[u8] = include_bytes!("../../../data/sample.parquet");
     parquet_io::read(
         Path::new("<bundled sample>"),
-        bytes::Bytes::from_static(SAMPLE),
+        bytes::Bytes::from_static(BUNDLED_SAMPLE),
         &OpenOptions::default(),
     )
 }

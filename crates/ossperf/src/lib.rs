@@ -8,7 +8,9 @@
 
 pub mod cli;
 mod compliance;
+mod conf;
 mod dataset;
+mod estimate;
 mod eval;
 pub mod output;
 mod plan;
@@ -18,6 +20,8 @@ mod runner;
 mod serve;
 mod settings;
 pub mod simulate;
+mod submission;
+mod submittable;
 mod sut;
 mod tune;
 
@@ -35,6 +39,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dataset(cmd) => dataset::run(cmd),
         Command::Eval(args) => eval::run(args),
         Command::Compliance(cmd) => compliance::run(cmd),
+        Command::Conf(cmd) => conf::run(cmd),
+        Command::Submission(cmd) => submission::run(cmd),
         Command::Report(args) => report::command::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Tune(args) => tune::run(args),

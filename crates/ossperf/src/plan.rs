@@ -36,6 +36,21 @@ pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         output::warn(&format!("{}: {}", issue.key, issue.message));
     }
     print_settings(args.conf.model(), &effective);
+    let estimate = crate::estimate::estimate(&effective, usize::try_from(total)?)
+        .context("cannot produce the plan")?;
+    for line in crate::estimate::lines(&estimate, effective.target_qps) {
+        output::info(&line);
+    }
+    let verdict = crate::submittable::verdict(&crate::submittable::Inputs {
+        settings: &effective,
+        dataset_rows: total,
+        official_loadgen: args.loadgen == crate::cli::run::LoadgenArg::Official,
+        simulated: false,
+        outcome: None,
+    });
+    for line in crate::submittable::lines(&verdict) {
+        output::info(&line);
+    }
 
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => {

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod compliance;
+pub mod conf;
 pub mod conf_args;
 pub mod dataset;
 pub mod eval;
@@ -13,6 +14,7 @@ pub mod report;
 pub mod run;
 pub mod serve;
 pub mod simulate;
+pub mod submission;
 pub mod tune;
 
 /// The MLPerf Inference benchmark for gpt-oss-120b: LoadGen, the SGLang client, the accuracy
@@ -46,6 +48,12 @@ pub enum Command {
     /// Run and verify the TEST07 / TEST09 compliance tests
     #[command(subcommand)]
     Compliance(compliance::ComplianceCommand),
+    /// Write out the built-in conf files
+    #[command(subcommand)]
+    Conf(conf::ConfCommand),
+    /// Run a scenario's whole submission sequence, resumably
+    #[command(subcommand)]
+    Submission(submission::SubmissionCommand),
     /// Write an HTML report for one or more result directories
     #[command(allow_negative_numbers = true)]
     Report(report::ReportArgs),

@@ -37,6 +37,9 @@ pub struct PlanArgs {
     /// method) instead of the official 6.0.x wheels (GCC 14, Lemire's method)
     #[arg(long)]
     pub gcc10_int_draw: bool,
+    /// The LoadGen the run would use (decides whether its result can be submitted)
+    #[arg(long, value_enum, default_value = "native")]
+    pub loadgen: super::run::LoadgenArg,
     /// Write the JSON lines here instead of stdout
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,

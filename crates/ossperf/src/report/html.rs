@@ -133,13 +133,18 @@ fn head(html: &mut String, runs: &[Prepared]) {
         let r = p.run;
         let _ = write!(
             html,
-            "<p><span class=\"swatch s{}\"></span><b>{}</b> · {} {} · {} · {} · started {} · {} requests</p>",
+            "<p><span class=\"swatch s{}\"></span><b>{}</b> · {} {} · {} · {}{} · started {} · {} requests</p>",
             i % PALETTE.len(),
             escape(p.label),
             escape(&r.model_key),
             escape(&r.scenario),
             escape(&r.mode),
             if r.verdict.valid { "VALID" } else { "INVALID" },
+            if r.config.as_ref().is_some_and(|c| c.simulated) {
+                " · SIMULATED"
+            } else {
+                ""
+            },
             escape(&r.started_at),
             r.requests.len(),
         );

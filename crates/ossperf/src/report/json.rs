@@ -53,6 +53,8 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
         mode,
         model_key,
         loadgen,
+        submittable,
+        config,
         settings,
         verdict,
         metrics,
@@ -69,6 +71,12 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
     field(out, "mode", mode)?;
     field(out, "model_key", model_key)?;
     field(out, "loadgen", loadgen)?;
+    if let Some(submittable) = submittable {
+        field(out, "submittable", submittable)?;
+    }
+    if let Some(config) = config {
+        field(out, "config", config)?;
+    }
     list(out, "settings", settings)?;
     field(out, "verdict", verdict)?;
     list(out, "metrics", metrics)?;

@@ -24,6 +24,7 @@ pub mod gauge;
 pub mod html;
 pub mod json;
 pub mod model;
+pub mod provenance;
 pub mod sample;
 #[cfg(test)]
 mod schema_check;
@@ -35,3 +36,4 @@ pub use gauge::latency_gauge;
 pub use html::{render_report, run_label, write_report, write_report_to, REPORT_FILE};
 pub use json::{load_results, parse_results, write_json, write_results, RESULTS_FILE};
 pub use model::*;
+pub use provenance::*;

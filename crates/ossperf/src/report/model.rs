@@ -33,6 +33,12 @@ pub struct RunResults {
     /// Which LoadGen drove the test (files written before this field: ossperf's own).
     #[serde(default)]
     pub loadgen: LoadgenInfo,
+    /// Whether the result can be submitted, and why not (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submittable: Option<super::Submittable>,
+    /// How the run was configured (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<super::RunConfig>,
     /// The effective settings, in the order LoadGen reports them.
     pub settings: Vec<Setting>,
     /// VALID or INVALID, with each check and the recommendations.

@@ -113,6 +113,8 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
         mode: "PerformanceOnly".into(),
         model_key: "gpt-oss-120b".into(),
         loadgen: LoadgenInfo::native(),
+        submittable: None,
+        config: None,
         settings: settings(seed),
         verdict: verdict(valid),
         metrics,

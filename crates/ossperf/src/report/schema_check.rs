@@ -150,7 +150,10 @@ fn check(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{sample, write_json};
+    use crate::report::{
+        sample, write_json, ConfRecord, DatasetRecord, GenerationRecord, PhaseEstimate, RunConfig,
+        ServerRecord, Submittable,
+    };
     use serde_json::json;
 
     const SCHEMA: &str = include_str!("../../../../docs/results.schema.json");
@@ -163,6 +166,45 @@ mod tests {
     fn results_json_conforms_to_the_checked_in_schema() {
         let mut run = sample::server_run(2_000, 4);
         run.verdict.valid = false;
+        run.submittable = Some(Submittable {
+            submittable: false,
+            reasons: vec!["the result is INVALID".into()],
+        });
+        run.config = Some(RunConfig {
+            command_line: vec!["ossperf".into(), "run".into()],
+            dataset: DatasetRecord {
+                path: None,
+                rows: 97,
+                sha256: "00".into(),
+            },
+            conf_files: vec![ConfRecord {
+                role: "mlperf.conf".into(),
+                origin: "built-in".into(),
+                text: "*.*.min_duration = 600000\n".into(),
+            }],
+            generation: GenerationRecord {
+                max_new_tokens: 10240,
+                temperature: 1.0,
+                top_k: -1,
+                top_p: 1.0,
+                stream: true,
+            },
+            backend: "sglang".into(),
+            simulated: false,
+            servers: vec![ServerRecord {
+                url: "http://127.0.0.1:30000".into(),
+                kind: None,
+                version: None,
+            }],
+            estimate: vec![PhaseEstimate {
+                phase: "performance".into(),
+                queries: 6396,
+                logged_samples_per_query: 1,
+                issued_samples_per_query: 1,
+                samples: 6396,
+                duration_ns: 6_393_000_000_000,
+            }],
+        });
         let mut out = Vec::new();
         write_json(&run, &mut out).unwrap();
         let value: Value = serde_json::from_slice(&out).unwrap();
@@ -177,6 +219,11 @@ mod tests {
             .iter()
             .any(|m| m["constraint"].is_null()));
         assert_eq!(validate(&schema(), &value), Vec::<String>::new());
+        assert_eq!(value["config"]["estimate"][0]["queries"], 6396);
+        assert_eq!(
+            crate::report::parse_results(std::str::from_utf8(&out).unwrap()).unwrap(),
+            run
+        );
     }
 
     #[test]

@@ -28,6 +28,28 @@ fn run_headers(runs: &[Prepared]) -> String {
         .collect()
 }
 
+/// Whether the run is simulated and whether it can be submitted, with every reason it cannot.
+fn submittable(html: &mut String, run: &crate::report::RunResults) {
+    if run.config.as_ref().is_some_and(|c| c.simulated) {
+        html.push_str(
+            "<p class=\"simulated\" data-simulated=\"true\"><b>SIMULATED</b>: the built-in \
+             simulator answered; no real server was measured</p>",
+        );
+    }
+    let Some(s) = &run.submittable else {
+        return;
+    };
+    let word = if s.submittable { "yes" } else { "no" };
+    let _ = write!(
+        html,
+        "<div class=\"reasons\" data-submittable=\"{word}\"><b>Submittable: {word}</b><ul>"
+    );
+    for reason in &s.reasons {
+        let _ = write!(html, "<li>{}</li>", escape(reason));
+    }
+    html.push_str("</ul></div>");
+}
+
 /// One card per run: VALID/INVALID and, for INVALID, why (first, so it is the first thing
 /// read), then each check and the early-stopping texts (open when early stopping failed).
 pub fn verdicts(runs: &[Prepared]) -> String {
@@ -66,6 +88,7 @@ pub fn verdicts(runs: &[Prepared]) -> String {
             );
         }
         html.push_str("</ul>");
+        submittable(&mut html, p.run);
         let early_failed = v
             .checks
             .iter()

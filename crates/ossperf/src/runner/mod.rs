@@ -6,6 +6,7 @@ mod official;
 mod plan;
 mod progress;
 mod qsl;
+mod record;
 mod results;
 mod scrape;
 mod server;
@@ -32,6 +33,14 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let outcome = session.execute(&plan, &dataset, true)?;
     crate::output::data(outcome.report.summary.trim_end());
     crate::output::info(&format!("LoadGen: {}", outcome.results.loadgen.describe()));
+    if record::simulated(&plan) {
+        crate::output::info(record::SIMULATED_LINE);
+    }
+    if let Some(verdict) = &outcome.results.submittable {
+        for line in crate::submittable::lines(verdict) {
+            crate::output::info(&line);
+        }
+    }
     print_endpoints(&outcome.results.endpoints);
     if let Some(view) = session.simulator_view() {
         crate::output::info(&view);
@@ -89,6 +98,12 @@ impl Session {
                 plan.log_dir.display()
             )
         })?;
+        let preflight = record::Preflight::new(plan, dataset)?;
+        if progress {
+            for line in preflight.lines(plan) {
+                crate::output::info(&line);
+            }
+        }
         let qsl = qsl::DatasetQsl::new(dataset).encoding_for(
             self.servers.client.clone(),
             plan.generation,
@@ -173,6 +188,16 @@ impl Session {
             },
         });
         results.server_metrics = server_metrics;
+        results.submittable = Some(preflight.after(plan, &report));
+        let urls: Vec<String> = (self.servers.client.config().endpoints.iter())
+            .map(|e| e.url().to_string())
+            .collect();
+        results.config = Some(record::config(
+            plan,
+            dataset,
+            &urls,
+            preflight.estimate.clone(),
+        )?);
         let json = crate::report::write_results(&plan.log_dir, &results)?;
         let html = crate::report::write_report(&plan.log_dir, &results)?;
         let logs = &report.logs;

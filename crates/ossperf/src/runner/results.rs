@@ -76,6 +76,9 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
         mode: report.mode.as_str().into(),
         model_key: inputs.model_key.into(),
         loadgen: inputs.loadgen,
+        // Set by the runner, which knows the plan.
+        submittable: None,
+        config: None,
         settings: report
             .settings
             .effective_values()

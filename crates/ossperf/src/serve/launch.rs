@@ -165,8 +165,14 @@ async fn wait_ready(authority: &str, within: Duration) -> Result<(), Duration> {
 
 /// Sends `sig` to the server's process group; returns the signal for the record.
 fn forward(group: Option<i32>, sig: i32) -> Option<i32> {
+    forward_to(group, sig, "the server")
+}
+
+/// Sends `sig` to the process group of a child started with `process_group(0)` (`what`
+/// names it in the message); returns the signal for the record.
+pub(crate) fn forward_to(group: Option<i32>, sig: i32, what: &str) -> Option<i32> {
     if let Some(group) = group {
-        crate::output::info(&format!("forwarding signal {sig} to the server"));
+        crate::output::info(&format!("forwarding signal {sig} to {what}"));
         // SAFETY: kill(2) with a negative pid signals a process group; it reads no memory.
         #[allow(unsafe_code)]
         unsafe {

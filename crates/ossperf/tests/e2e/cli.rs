@@ -13,6 +13,8 @@ Commands:
   dataset     Inspect, convert and build datasets
   eval        Score an accuracy log
   compliance  Run and verify the TEST07 / TEST09 compliance tests
+  conf        Write out the built-in conf files
+  submission  Run a scenario's whole submission sequence, resumably
   report      Write an HTML report for one or more result directories
   serve       Launch SGLang or vLLM with the MLPerf arguments
   tune        Find the highest load whose run stays VALID

@@ -14,5 +14,6 @@ mod report;
 mod run;
 mod serve;
 mod signals;
+mod submission;
 mod tune;
 mod util;

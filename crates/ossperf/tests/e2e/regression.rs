@@ -697,11 +697,13 @@ fn the_readme_other_commands_run_as_written() {
             "plan --scenario",
             "dataset inspect",
             "dataset build",
-            "report mlperf_results/server/performance"
+            "report mlperf_results/server/performance",
+            "conf dump"
         ]
     );
     assert!(dir.path().join("plan.jsonl").is_file());
     assert!(dir.path().join("out.parquet").is_file());
+    assert!(dir.path().join("mlperf.conf").is_file());
 }
 
 // issue 17, item 3 (continued): `run` into a reader that exits early finishes its run and

@@ -104,7 +104,24 @@ No errors encountered during test.
 const OFFLINE_STDERR: &str = "\
 started the built-in simulator at http://127.0.0.1:[PORT]
 gpt-oss-120b Offline PerformanceOnly over 20 rows of the bundled sample; logs in `[DIR]/out/offline/performance`
+performance: 1 query issuing 100 samples (samples_per_query logged 100, issued 100); expected [TIME] [TIME] at target_qps 1
+SIMULATED: the built-in simulator answers the requests; no real server is measured
+submittable: no
+  - `effective_performance_sample_count` is `20`; the checker needs at least `6396`
+  - the dataset has `20` rows; the performance dataset has `6396`
+  - `effective_samples_per_query` is `100`; the closed division needs at least `6396` in Offline
+  - `effective_min_duration_ms` is `0`; the checker needs at least `600000`
+  - ossperf's own LoadGen ran (`--loadgen native`); the closed division expects the official LoadGen library (`--loadgen official`)
+  - the built-in simulator answered the requests: the result measures no real server
 LoadGen: ossperf's LoadGen (reproduces the official 6.0.17)
+SIMULATED: the built-in simulator answers the requests; no real server is measured
+submittable: no
+  - `effective_performance_sample_count` is `20`; the checker needs at least `6396`
+  - the dataset has `20` rows; the performance dataset has `6396`
+  - `effective_samples_per_query` is `100`; the closed division needs at least `6396` in Offline
+  - `effective_min_duration_ms` is `0`; the checker needs at least `600000`
+  - ossperf's own LoadGen ran (`--loadgen native`); the closed division expects the official LoadGen library (`--loadgen official`)
+  - the built-in simulator answered the requests: the result measures no real server
 [MEASURED]
 
 wrote:

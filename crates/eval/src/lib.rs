@@ -18,6 +18,7 @@ pub mod compliance;
 pub mod extract;
 pub mod lcb;
 pub mod log;
+pub mod pyre;
 pub mod report;
 mod score;
 mod scorer;

@@ -67,18 +67,6 @@ pub enum Error {
         /// What is wrong with `data`.
         cause: log::HexError,
     },
-    /// A token id outside the vocabulary.
-    #[error("accuracy log `{path}` entry {entry} (qsl_idx `{qsl_idx}`): {cause}")]
-    BadToken {
-        /// The log.
-        path: PathBuf,
-        /// Index of the entry.
-        entry: usize,
-        /// Its QSL index.
-        qsl_idx: u64,
-        /// The tokenizer's message.
-        cause: ossperf_harmony::Error,
-    },
     /// A sub-dataset name no evaluator handles.
     #[error(
         "dataset `{dataset}` has no evaluator: expected a name containing `gpqa`, `aime` or \

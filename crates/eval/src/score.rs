@@ -22,6 +22,15 @@ pub fn repeats_of(dataset: &str) -> u64 {
         .map_or(1, |&(_, r)| r)
 }
 
+/// `part / whole * 100` as the reference computes it, 0 for an empty whole.
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64 * 100.0
+    }
+}
+
 /// One row of the reference data: its sub-dataset and ground truth. Row `i` is QSL index `i`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReferenceRow {
@@ -145,13 +154,16 @@ impl Score {
             .sum()
     }
 
-    /// `100 · final / max`, 0 when nothing was scored: the submission checker's `exact_match`.
+    /// `final / max * 100`, 0 when nothing was scored: the submission checker's `exact_match`.
+    /// The reference divides first and multiplies after; `100 * final / max` rounds
+    /// differently, and at a printed tie (23 of 320 AIME entries: 7.187 here, 7.188 the other
+    /// way) gives another last digit.
     pub fn percentage(&self) -> f64 {
         let max = self.max_score();
         if max == 0.0 {
             0.0
         } else {
-            100.0 * self.final_score() / max
+            self.final_score() / max * 100.0
         }
     }
 
@@ -165,14 +177,9 @@ impl Score {
         self.per_dataset.values().map(|c| c.total).sum()
     }
 
-    /// `100 · Σ correct / Σ total` (informational).
+    /// `Σ correct / Σ total * 100` (informational), in the reference's order of operations.
     pub fn overall_accuracy(&self) -> f64 {
-        let total = self.total_samples();
-        if total == 0 {
-            0.0
-        } else {
-            100.0 * self.total_correct() as f64 / total as f64
-        }
+        percent(self.total_correct(), self.total_samples())
     }
 
     /// True when every entry in range was scored (none was left unevaluable).
@@ -253,6 +260,16 @@ mod tests {
             .insert("x".into(), count(822_980, 1_000_000));
         assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 82.298");
         assert!(!score.meets_target());
+    }
+
+    #[test]
+    fn the_percentage_divides_before_multiplying_as_the_reference_does() {
+        let mut score = Score::default();
+        score.per_dataset.insert("aime25".into(), count(23, 320));
+        // Python: 23/8 / (320/8) * 100 → 7.187 (100 * f / m would print 7.188).
+        assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 7.187");
+        score.per_dataset.insert("aime25".into(), count(23, 160));
+        assert_eq!(format!("{:.2}", score.overall_accuracy()), "14.37");
     }
 
     #[test]

@@ -172,7 +172,9 @@ fn lcb_details(code: Option<&str>, ground_truth: Option<&str>) -> Option<String>
     match (code, ground_truth) {
         (None, _) => Some("No code extracted from model output".to_owned()),
         (Some(_), None) => Some("No ground truth available".to_owned()),
-        (Some(""), Some(_)) => Some("No code or question_id provided".to_owned()),
+        (Some(""), Some(_)) | (Some(_), Some("")) => {
+            Some("No code or question_id provided".to_owned())
+        }
         (Some(_), Some(_)) => None,
     }
 }
@@ -214,7 +216,18 @@ fn run_lcb(
         return Err(Error::LcbTestsNeeded { count: jobs.len() });
     };
     let needed: HashSet<String> = jobs.iter().map(|(_, j)| j.question_id.clone()).collect();
-    let suites = lcb::load_suites(tests, &needed)?;
+    let suites = lcb::cases::load_found_suites(tests, &needed)?;
+    // The reference scores an entry whose problem is not in the benchmark wrong and goes on.
+    let (jobs, missing): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .partition(|(_, job)| suites.contains_key(&job.question_id));
+    for (i, job) in missing {
+        results[i].evaluation_details =
+            format!("Question ID '{}' not found in benchmark", job.question_id);
+    }
+    if jobs.is_empty() {
+        return Ok(());
+    }
     if let Err(reason) = lcb::probe(&options.lcb.sandbox) {
         score.not_evaluable = jobs.len();
         for (i, _) in &jobs {

@@ -238,3 +238,39 @@ fn livecodebench_code_runs_against_the_sample_tests() {
     );
     assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 50.000");
 }
+
+#[test]
+fn a_missing_problem_or_an_empty_question_id_is_wrong_and_scoring_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = hex_of(&format!("{A}x{F}```python\nprint(1)\n```{R}"));
+    let log = write_log(
+        &dir,
+        &[(0, code.clone()), (1, code), (2, hex_of("Answer: 7"))],
+    );
+    let options = EvalOptions {
+        lcb_tests: Some(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample_lcb_tests.jsonl"),
+        ),
+        keep_details: true,
+        ..EvalOptions::default()
+    };
+    let reference = [
+        row("livecodebench_v6", Some("no_such_problem")),
+        row("livecodebench_v6", Some("")),
+        row("aime25", Some("7")),
+    ];
+    let score = score_log(&log, &reference, &options).unwrap();
+    let details: Vec<(&str, bool)> = score
+        .details
+        .iter()
+        .map(|d| (d.evaluation_details.as_str(), d.is_correct))
+        .collect();
+    assert_eq!(
+        details,
+        [
+            ("Question ID 'no_such_problem' not found in benchmark", false),
+            ("No code or question_id provided", false),
+            ("Correct", true),
+        ]
+    );
+}

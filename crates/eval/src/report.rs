@@ -77,7 +77,11 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
             .collect();
         v.join(" + ")
     };
-    writeln!(out, "Formula: {}", parts(&|n, _, _| format!("{n}/{}", repeats_of(n))))?;
+    writeln!(
+        out,
+        "Formula: {}",
+        parts(&|n, _, _| format!("{n}/{}", repeats_of(n)))
+    )?;
     writeln!(
         out,
         "Score:   = {}",
@@ -134,11 +138,7 @@ pub fn to_json(score: &Score) -> Value {
         .iter()
         .map(|(name, c)| {
             let r = repeats_of(name);
-            let acc = if c.total == 0 {
-                0.0
-            } else {
-                100.0 * c.correct as f64 / c.total as f64
-            };
+            let acc = percent(c.correct, c.total);
             let v = json!({
                 "correct": c.correct,
                 "total": c.total,

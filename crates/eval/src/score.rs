@@ -197,8 +197,31 @@ impl Score {
     /// Whether the score reaches the submission target (82.2987), compared on the printed value
     /// as the checker does.
     pub fn meets_target(&self) -> bool {
+        self.printed_percentage()
+            .is_some_and(|v| v >= ACCURACY_TARGET)
+    }
+
+    /// The value of the `'exact_match'` line as the checker reads it; `None` when incomplete.
+    pub fn printed_percentage(&self) -> Option<f64> {
         let printed = format!("{:.3}", self.percentage());
-        self.is_complete() && printed.parse::<f64>().is_ok_and(|v| v >= ACCURACY_TARGET)
+        self.is_complete().then(|| printed.parse().ok()).flatten()
+    }
+
+    /// `PASS` or `FAIL` against the submission target, saying what was compared.
+    pub fn verdict_line(&self) -> String {
+        let target = format!(
+            "{ACCURACY_TARGET:.4} (99% of the reference accuracy 83.13, the submission \
+             checker's target for gpt-oss-120b)"
+        );
+        match self.printed_percentage() {
+            Some(v) if v >= ACCURACY_TARGET => format!("PASS: exact_match {v:.3} >= {target}"),
+            Some(v) => format!("FAIL: exact_match {v:.3} < {target}"),
+            None => format!(
+                "FAIL: no complete score ({} LiveCodeBench entries not evaluable) to compare \
+                 with {target}",
+                self.not_evaluable
+            ),
+        }
     }
 }
 
@@ -270,6 +293,29 @@ mod tests {
         assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 7.187");
         score.per_dataset.insert("aime25".into(), count(23, 160));
         assert_eq!(format!("{:.2}", score.overall_accuracy()), "14.37");
+    }
+
+    #[test]
+    fn the_verdict_says_pass_or_fail_and_what_was_compared() {
+        let mut score = Score::default();
+        score
+            .per_dataset
+            .insert("x".into(), count(822_987, 1_000_000));
+        assert_eq!(
+            score.verdict_line(),
+            "PASS: exact_match 82.299 >= 82.2987 (99% of the reference accuracy 83.13, the \
+             submission checker's target for gpt-oss-120b)"
+        );
+        score
+            .per_dataset
+            .insert("x".into(), count(822_980, 1_000_000));
+        assert!(score
+            .verdict_line()
+            .starts_with("FAIL: exact_match 82.298 < 82.2987 ("));
+        score.not_evaluable = 2;
+        assert!(score
+            .verdict_line()
+            .starts_with("FAIL: no complete score (2 LiveCodeBench entries not evaluable) to"));
     }
 
     #[test]

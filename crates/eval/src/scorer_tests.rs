@@ -268,7 +268,10 @@ fn a_missing_problem_or_an_empty_question_id_is_wrong_and_scoring_goes_on() {
     assert_eq!(
         details,
         [
-            ("Question ID 'no_such_problem' not found in benchmark", false),
+            (
+                "Question ID 'no_such_problem' not found in benchmark",
+                false
+            ),
             ("No code or question_id provided", false),
             ("Correct", true),
         ]

@@ -101,6 +101,13 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut score = score_log(&args.mlperf_log, &reference, &options)
         .map_err(|e| anyhow::anyhow!("{e}{}", hint(&e)))
         .with_context(|| format!("cannot score `{}`", args.mlperf_log.display()))?;
+    // Deviation, on purpose: the reference prints a score of 0.00% and exits 0.
+    anyhow::ensure!(
+        score.entries_read > 0,
+        "accuracy log `{}` has no entries: it comes from a performance-mode run; score the log \
+         of a run with `--mode accuracy`",
+        args.mlperf_log.display()
+    );
     for qsl in score.skipped_out_of_range.iter().take(5) {
         output::warn(&format!(
             "qsl_idx {qsl} out of range (the reference data has {} rows); entry skipped",
@@ -122,6 +129,7 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         let json = serde_json::to_string_pretty(&report::to_json(&score))?;
         std::fs::write(path, json).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
+    output::data(&score.verdict_line());
     if let Some(reason) = &score.not_evaluable_reason {
         output::error(&format!("score incomplete: {reason}"));
         return Ok(ExitCode::from(1));
@@ -191,6 +199,42 @@ mod tests {
                     ground_truth: None
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn an_accuracy_log_with_no_entries_is_an_error_not_a_zero_score() {
+        let dir = tempfile::tempdir().unwrap();
+        let reference = dir.path().join("ref.jsonl");
+        std::fs::write(
+            &reference,
+            "{\"input_tokens\": [1], \"dataset\": \"aime25\", \"ground_truth\": \"7\"}\n",
+        )
+        .unwrap();
+        let log = dir.path().join("mlperf_log_accuracy.json");
+        std::fs::write(&log, "[\n]\n").unwrap();
+        let args = EvalArgs {
+            mlperf_log: log.clone(),
+            reference_data: reference,
+            lcb_tests: None,
+            output_file: None,
+            save_outputs: None,
+            num_lcb_workers: 1,
+            lcb_timeout: 60,
+            lcb_memory_mb: 4096,
+            python: "python3".into(),
+            tokenizer: None,
+            verbose: false,
+            skip_unscored_datasets: false,
+        };
+        let err = run(args).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "accuracy log `{}` has no entries: it comes from a performance-mode run; score \
+                 the log of a run with `--mode accuracy`",
+                log.display()
+            )
         );
     }
 }

@@ -31,7 +31,7 @@ fn write_log(dir: &tempfile::TempDir, entries: &[(u64, String)]) -> PathBuf {
 fn row(dataset: &str, gt: Option<&str>) -> ReferenceRow {
     ReferenceRow {
         dataset: dataset.into(),
-        ground_truth: gt.map(String::from),
+        ground_truth: gt.map(GroundTruth::from),
     }
 }
 

@@ -36,7 +36,7 @@ pub(crate) fn load_reference(path: &Path) -> anyhow::Result<Vec<ReferenceRow>> {
     Ok((0..data.len())
         .map(|i| ReferenceRow {
             dataset: data.sub_dataset(i).unwrap_or_default().to_owned(),
-            ground_truth: data.ground_truth(i).map(str::to_owned),
+            ground_truth: data.ground_truth(i).map(Into::into),
         })
         .collect())
 }

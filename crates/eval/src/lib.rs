@@ -26,9 +26,8 @@ mod scorer;
 use std::path::PathBuf;
 
 pub use score::{
-    py_float_repr, repeats_of, route, DatasetCount, EntryResult, Evaluator, GroundTruth, ReferenceRow,
-    Score, ACCURACY_TARGET,
-    DATASET_REPEATS,
+    py_float_repr, repeats_of, route, DatasetCount, EntryResult, Evaluator, GroundTruth,
+    ReferenceRow, Score, ACCURACY_TARGET, DATASET_REPEATS,
 };
 pub use scorer::{score_log, EvalOptions};
 

@@ -115,7 +115,7 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     match score.exact_match_line() {
-        Some(line) => writeln!(out, "\nPrinting for submission_checker:\n\n{line}")?,
+        Some(line) => writeln!(out, "\n\nPrinting for submission_checker:\n\n{line}")?,
         None => writeln!(
             out,
             "\nSCORE INCOMPLETE: {} LiveCodeBench entries were not evaluable ({}); no \

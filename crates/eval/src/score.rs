@@ -117,7 +117,11 @@ pub fn py_float_repr(x: f64) -> String {
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     if !(-4..16).contains(&exp) {
         let (head, tail) = digits.split_at(1);
-        let tail = if tail.is_empty() { String::new() } else { format!(".{tail}") };
+        let tail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!(".{tail}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         return format!("{sign}{head}{tail}e{esign}{:02}", exp.abs());
     }

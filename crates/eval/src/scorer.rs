@@ -12,9 +12,7 @@ use crate::extract::{
 };
 use crate::lcb::{self, LcbJob, LcbOptions};
 use crate::log::{decode_tokens, for_each_entry, LogEntry};
-use crate::score::{
-    route, DatasetCount, EntryResult, Evaluator, GroundTruth, ReferenceRow, Score,
-};
+use crate::score::{route, DatasetCount, EntryResult, Evaluator, GroundTruth, ReferenceRow, Score};
 use crate::Error;
 
 /// How to score.
@@ -139,7 +137,8 @@ impl Pass<'_> {
             Evaluator::LiveCodeBench => {
                 let code = parse_code(text);
                 let details = lcb_details(code.as_deref(), gt);
-                if let (Some(c), Some(q), None) = (&code, gt.and_then(GroundTruth::as_text), &details)
+                if let (Some(c), Some(q), None) =
+                    (&code, gt.and_then(GroundTruth::as_text), &details)
                 {
                     let job = LcbJob {
                         question_id: q.to_owned(),

@@ -5,7 +5,6 @@ Writes crates/eval/tests/data/reference_diff/<case>/:
   mlperf_log_accuracy.json   LoadGen-style entries (seq_id, qsl_idx, data = LE int32 hex)
   reference.parquet          what the reference scorer reads (`dataset`, `ground_truth`, no
                              token column)
-  reference.jsonl            the same rows for the Rust test, ground truths with their JSON type
   lcb_problems.jsonl         LiveCodeBench problems in the release_v6 line format (main case)
 
 Each output is built from a template of one class (the reference's extraction rules, Python `re`
@@ -264,9 +263,6 @@ def write_case(out, name, entries, rows, problems=None):
         gt = pa.array(truths, pa.string())
     pq.write_table(pa.table({"dataset": pa.array(datasets, pa.string()), "ground_truth": gt}),
                    d / "reference.parquet")
-    with open(d / "reference.jsonl", "w") as f:
-        for ds, t in rows:
-            f.write(json.dumps({"dataset": ds, "ground_truth": t}, ensure_ascii=False) + "\n")
     if problems is not None:
         with open(d / "lcb_problems.jsonl", "w") as f:
             for qid, public, priv, meta, encoded in problems:

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ossperf_eval::lcb::{environment, sandbox, LcbOptions, SandboxConfig};
-use ossperf_eval::{report, score_log, EvalOptions, ReferenceRow, Score};
+use ossperf_dataset::ReferenceValue;
+use ossperf_eval::{report, score_log, EvalOptions, GroundTruth, ReferenceRow, Score};
 
 use crate::cli::eval::EvalArgs;
 use crate::output;
 
-/// Reads the reference data into scoring rows, requiring the `dataset` and `ground_truth`
-/// columns as the reference's scorer does.
+/// Reads the reference data into scoring rows as the reference's scorer does: only the
+/// `dataset` and `ground_truth` columns are needed, and a ground truth keeps its type.
 pub(crate) fn load_reference(path: &Path) -> anyhow::Result<Vec<ReferenceRow>> {
     if !path.exists() {
         anyhow::bail!(
@@ -22,21 +23,20 @@ pub(crate) fn load_reference(path: &Path) -> anyhow::Result<Vec<ReferenceRow>> {
             path.display()
         );
     }
-    let data = ossperf_dataset::open(path)
+    let columns = ossperf_dataset::read_reference(path)
         .with_context(|| format!("cannot read the reference data `{}`", path.display()))?;
-    for column in ["dataset", "ground_truth"] {
-        if !data.schema().iter().any(|(name, _)| name == column) {
-            anyhow::bail!(
-                "reference data `{}` has no `{column}` column: expected the columns `dataset` \
-                 and `ground_truth`",
-                path.display()
-            );
-        }
-    }
-    Ok((0..data.len())
-        .map(|i| ReferenceRow {
-            dataset: data.sub_dataset(i).unwrap_or_default().to_owned(),
-            ground_truth: data.ground_truth(i).map(Into::into),
+    Ok(columns
+        .datasets
+        .into_iter()
+        .zip(columns.ground_truths)
+        .map(|(dataset, truth)| ReferenceRow {
+            dataset: dataset.unwrap_or_default(),
+            ground_truth: match truth {
+                ReferenceValue::Missing => None,
+                ReferenceValue::Text(s) => Some(GroundTruth::Text(s)),
+                ReferenceValue::Int(n) => Some(GroundTruth::Int(n)),
+                ReferenceValue::Float(f) => GroundTruth::float(f),
+            },
         })
         .collect())
 }
@@ -165,14 +165,39 @@ mod tests {
             "{\"input_tokens\": [1, 2], \"dataset\": \"aime25\"}\n",
         )
         .unwrap();
-        let err = load_reference(&path).unwrap_err().to_string();
+        let err = format!("{:#}", load_reference(&path).unwrap_err());
         assert_eq!(
             err,
             format!(
-                "reference data `{}` has no `ground_truth` column: expected the columns \
-                 `dataset` and `ground_truth`",
+                "cannot read the reference data `{0}`: `{0}` has no `ground_truth` column",
                 path.display()
             )
+        );
+    }
+
+    #[test]
+    fn reference_data_needs_no_token_column_and_keeps_number_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ref.jsonl");
+        std::fs::write(
+            &path,
+            "{\"dataset\": \"aime25\", \"ground_truth\": 70.0}\n\
+             {\"dataset\": \"aime25\", \"ground_truth\": 7}\n\
+             {\"dataset\": \"gpqa_diamond\", \"ground_truth\": \"B\"}\n",
+        )
+        .unwrap();
+        let truths: Vec<_> = load_reference(&path)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.ground_truth)
+            .collect();
+        assert_eq!(
+            truths,
+            [
+                Some(GroundTruth::Float(70.0)),
+                Some(GroundTruth::Int(7)),
+                Some(GroundTruth::Text("B".into()))
+            ]
         );
     }
 

@@ -17,22 +17,23 @@ fn case_dir(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The case's reference rows, with the JSON type of each ground truth.
+/// The case's reference rows, read from the parquet file the reference read, as `ossperf eval`
+/// reads them (no token column; a float64 `ground_truth` stays a float).
 fn reference(dir: &Path) -> Vec<ReferenceRow> {
-    let text = std::fs::read_to_string(dir.join("reference.jsonl")).unwrap();
-    text.lines()
-        .map(|line| {
-            let v: Value = serde_json::from_str(line).unwrap();
-            let ground_truth = match &v["ground_truth"] {
-                Value::String(s) => Some(GroundTruth::Text(s.clone())),
-                Value::Number(n) if n.is_i64() => n.as_i64().map(GroundTruth::Int),
-                Value::Number(n) => n.as_f64().and_then(GroundTruth::float),
-                _ => None,
-            };
-            ReferenceRow {
-                dataset: v["dataset"].as_str().unwrap().to_owned(),
-                ground_truth,
-            }
+    use ossperf_dataset::ReferenceValue;
+    let columns = ossperf_dataset::read_reference(&dir.join("reference.parquet")).unwrap();
+    columns
+        .datasets
+        .into_iter()
+        .zip(columns.ground_truths)
+        .map(|(dataset, truth)| ReferenceRow {
+            dataset: dataset.unwrap_or_default(),
+            ground_truth: match truth {
+                ReferenceValue::Missing => None,
+                ReferenceValue::Text(s) => Some(GroundTruth::Text(s)),
+                ReferenceValue::Int(n) => Some(GroundTruth::Int(n)),
+                ReferenceValue::Float(f) => GroundTruth::float(f),
+            },
         })
         .collect()
 }
@@ -234,7 +235,6 @@ fn ossperf_agrees_with_the_reference_run_live() {
         for file in [
             "mlperf_log_accuracy.json",
             "reference.parquet",
-            "reference.jsonl",
             "lcb_problems.jsonl",
         ] {
             let from = case_dir(name).join(file);

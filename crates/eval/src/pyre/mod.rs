@@ -171,22 +171,32 @@ impl Pattern {
     /// `re.match`: a match starting at `at`.
     pub fn match_at(&self, text: &str, at: usize) -> Option<Captures> {
         let mut spans: Spans = vec![None; self.groups + 1];
-        let mut end = None;
-        let found = Matcher { text }.run(&self.root, at, &mut spans, &mut |e, _| {
-            end = Some(e);
-            true
-        });
-        let end = end.filter(|_| found)?;
+        let end = self.match_with(text, at, &mut spans)?;
         spans[0] = Some((at, end));
         Some(Captures { spans })
     }
 
+    /// The end of a match at `at`, with its groups in `spans` (left as they were on failure,
+    /// since every group restores its span when it backtracks).
+    fn match_with(&self, text: &str, at: usize, spans: &mut Spans) -> Option<usize> {
+        let mut end = None;
+        let found = Matcher { text }.run(&self.root, at, spans, &mut |e, _| {
+            end = Some(e);
+            true
+        });
+        end.filter(|_| found)
+    }
+
     /// `re.search` from byte offset `from`.
     pub fn search_from(&self, text: &str, from: usize) -> Option<Captures> {
+        let mut spans: Spans = vec![None; self.groups + 1];
         let starts = text[from..].char_indices().map(|(i, _)| from + i);
-        starts
-            .chain(std::iter::once(text.len()))
-            .find_map(|at| self.match_at(text, at))
+        starts.chain(std::iter::once(text.len())).find_map(|at| {
+            let end = self.match_with(text, at, &mut spans)?;
+            let mut spans = spans.clone();
+            spans[0] = Some((at, end));
+            Some(Captures { spans })
+        })
     }
 
     /// `re.search`.

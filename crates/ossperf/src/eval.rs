@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ossperf_eval::lcb::{environment, sandbox, LcbOptions, SandboxConfig};
 use ossperf_dataset::ReferenceValue;
+use ossperf_eval::lcb::{environment, sandbox, LcbOptions, SandboxConfig};
 use ossperf_eval::{report, score_log, EvalOptions, GroundTruth, ReferenceRow, Score};
 
 use crate::cli::eval::EvalArgs;

@@ -66,13 +66,7 @@ struct Agreement {
     agree: usize,
     total: usize,
     differ: Vec<String>,
-    /// Disagreements the LiveCodeBench runner owes (issue 16 part 2): lcb_runner fails a stdin
-    /// program that defines `class Solution`, ossperf's runner does not yet.
-    known: Vec<String>,
 }
-
-/// The stdin problems of `gen_cases.py` (the others are call-based).
-const STDIN_PROBLEMS: [&str; 4] = ["d_sum", "d_echo", "d_float", "d_zero"];
 
 /// Scores `dir` with ossperf and compares with `golden`; returns agreement per sub-dataset and
 /// whether the printed score matched (`None` when ossperf could not run the programs).
@@ -96,8 +90,6 @@ fn compare(dir: &Path, golden: &Value) -> (BTreeMap<String, Agreement>, Option<b
     }
     let ours: BTreeMap<u64, _> = score.details.iter().map(|d| (d.seq_id, d)).collect();
     let mut agreement: BTreeMap<String, Agreement> = BTreeMap::new();
-    // The reference's verdict on each runner-owed entry, to print the score it would give.
-    let mut owed: Vec<(String, bool)> = Vec::new();
     for want in golden["entries"].as_array().unwrap() {
         let seq = want["seq_id"].as_u64().unwrap();
         let dataset = want["dataset"].as_str().unwrap().to_owned();
@@ -126,16 +118,8 @@ fn compare(dir: &Path, golden: &Value) -> (BTreeMap<String, Agreement>, Option<b
             "evaluation_details": if ran { Value::Null } else { details.into() },
             "token_count": want["token_count"],
         });
-        let code = want["extracted_answer"].as_str().unwrap_or_default();
-        let runner_owes = ran
-            && code.contains("class Solution")
-            && STDIN_PROBLEMS.contains(&want["ground_truth"].as_str().unwrap_or_default());
         if got_json == want_json {
             a.agree += 1;
-        } else if runner_owes {
-            a.known
-                .push(format!("seq {seq} ({})", got.evaluation_details));
-            owed.push((got.dataset.clone(), got.is_correct));
         } else {
             a.differ.push(format!(
                 "seq {seq}: reference {want_json}, ossperf {got_json} ({})",
@@ -144,16 +128,6 @@ fn compare(dir: &Path, golden: &Value) -> (BTreeMap<String, Agreement>, Option<b
         }
     }
     let printed = runnable.then(|| {
-        let mut score = score.clone();
-        for (dataset, ours_correct) in &owed {
-            let count = score.per_dataset.get_mut(dataset).unwrap();
-            // The reference's verdict is the other one.
-            if *ours_correct {
-                count.correct -= 1;
-            } else {
-                count.correct += 1;
-            }
-        }
         let mut text = Vec::new();
         report::write_text(&score, &mut text).unwrap();
         let ours = printed_score(&String::from_utf8_lossy(&text));
@@ -178,15 +152,6 @@ fn assert_identical(name: &str, dir: &Path, golden: &Value) {
     for (dataset, a) in &agreement {
         println!("{name} {dataset}: {}/{} entries agree", a.agree, a.total);
         differ.extend(a.differ.iter().map(|d| format!("{dataset} {d}")));
-        if !a.known.is_empty() {
-            println!(
-                "{name} {dataset}: {} differ only by the LiveCodeBench runner (stdin program \
-                 defining `class Solution`); the printed score is compared with the reference's \
-                 verdicts on them: {}",
-                a.known.len(),
-                a.known.join(", ")
-            );
-        }
     }
     assert!(differ.is_empty(), "{name}:\n{}", differ.join("\n"));
     assert_ne!(printed, Some(false), "{name}: printed score differs");

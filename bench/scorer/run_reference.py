@@ -95,7 +95,8 @@ def run_case(case: Path, work: Path, tokenizer: Path, args) -> dict:
         for r in json.load(open(out_json))["detailed_results"] or []:
             entries.append({k: r[k] for k in ("seq_id", "qsl_idx", "dataset", "is_correct",
                                               "extracted_answer", "ground_truth",
-                                              "evaluation_details", "token_count")})
+                                              "evaluation_details", "token_count",
+                                              "model_output_preview")})
     entries.sort(key=lambda e: e["seq_id"])
     import tokenizers
     import transformers

@@ -128,8 +128,8 @@ impl Pass<'_> {
         })?;
         self.bytes.clear();
         ossperf_harmony::tokenizer().decode_into_like_hf(&self.ids, &mut self.bytes);
-        let text = String::from_utf8_lossy(&self.bytes);
-        let text = py_strip(&text);
+        let decoded = String::from_utf8_lossy(&self.bytes);
+        let text = py_strip(&decoded);
         let gt = row.ground_truth.as_ref();
         let (is_correct, extracted, details) = match evaluator {
             Evaluator::Gpqa => grade(parse_gpqa(text).map(String::from), gt, gpqa_verdict),
@@ -159,7 +159,8 @@ impl Pass<'_> {
             ground_truth: gt.map(GroundTruth::to_string),
             evaluation_details: details,
             token_count: self.ids.len(),
-            model_output_preview: text.chars().take(200).collect(),
+            // The reference previews the decoded output before stripping.
+            model_output_preview: decoded.chars().take(200).collect(),
         });
         Ok(())
     }

@@ -110,6 +110,7 @@ fn compare(dir: &Path, golden: &Value) -> (BTreeMap<String, Agreement>, Option<b
             "ground_truth": got.ground_truth,
             "evaluation_details": if ran { Value::Null } else { got.evaluation_details.clone().into() },
             "token_count": got.token_count,
+            "model_output_preview": got.model_output_preview,
         });
         let want_json = serde_json::json!({
             "is_correct": want["is_correct"],
@@ -117,6 +118,7 @@ fn compare(dir: &Path, golden: &Value) -> (BTreeMap<String, Agreement>, Option<b
             "ground_truth": want["ground_truth"],
             "evaluation_details": if ran { Value::Null } else { details.into() },
             "token_count": want["token_count"],
+            "model_output_preview": want["model_output_preview"],
         });
         if got_json == want_json {
             a.agree += 1;

@@ -97,6 +97,11 @@ fn kind(v: &Value) -> &'static str {
 }
 
 pub(crate) fn read(file: &Path, bytes: &[u8], options: &OpenOptions) -> Result<Dataset> {
+    assemble(raw_table(file, bytes)?, options)
+}
+
+/// The file's keys as columns of cells, before any check.
+pub(crate) fn raw_table(file: &Path, bytes: &[u8]) -> Result<RawTable> {
     let rows = objects(file, bytes)?;
     let mut columns: Vec<(String, String, Vec<Cell>)> = Vec::new();
     for (row, (_, object)) in rows.iter().enumerate() {
@@ -117,13 +122,10 @@ pub(crate) fn read(file: &Path, bytes: &[u8], options: &OpenOptions) -> Result<D
     for (_, type_name, cells) in &mut columns {
         *type_name = describe_cells(cells).to_owned();
     }
-    assemble(
-        RawTable {
-            file: file.to_path_buf(),
-            columns,
-        },
-        options,
-    )
+    Ok(RawTable {
+        file: file.to_path_buf(),
+        columns,
+    })
 }
 
 pub(crate) fn cell(value: &Value) -> Cell {

@@ -21,6 +21,7 @@ mod jsonl;
 mod model;
 mod parquet_io;
 pub mod pickle;
+mod reference;
 mod stats;
 
 use std::path::Path;
@@ -31,6 +32,7 @@ pub use jsonl::write_jsonl;
 pub use model::{Column, Dataset};
 pub use ossperf_harmony::ReasoningEffort;
 pub use parquet_io::write_parquet;
+pub use reference::{read_reference, ReferenceColumns, ReferenceValue};
 pub use stats::{LengthStats, Summary};
 
 /// How [`open_with`] reads a file.

@@ -37,14 +37,14 @@ enum Role {
     Extra(Column),
 }
 
-fn parquet_error(file: &Path, e: parquet::errors::ParquetError) -> DatasetError {
+pub(crate) fn parquet_error(file: &Path, e: parquet::errors::ParquetError) -> DatasetError {
     DatasetError::Parquet {
         file: file.to_path_buf(),
         source: Box::new(e),
     }
 }
 
-fn arrow_error(file: &Path, e: arrow_schema::ArrowError) -> DatasetError {
+pub(crate) fn arrow_error(file: &Path, e: arrow_schema::ArrowError) -> DatasetError {
     parquet_error(file, parquet::errors::ParquetError::from(e))
 }
 
@@ -60,17 +60,25 @@ pub(crate) fn read<R: ChunkReader + 'static>(
     options: &OpenOptions,
 ) -> Result<Dataset> {
     let guarded = quietly(|| read_unguarded(file, reader, options));
-    guarded.unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "the parquet reader failed".to_owned());
-        Err(parquet_error(
-            file,
-            parquet::errors::ParquetError::General(what),
-        ))
-    })
+    guarded.unwrap_or_else(|panic| Err(panic_error(file, panic.as_ref())))
+}
+
+/// The reference data's two columns (see [`crate::read_reference`]), guarded the same way.
+pub(crate) fn read_reference(
+    file: &Path,
+    data: bytes::Bytes,
+) -> Result<crate::reference::ReferenceColumns> {
+    let guarded = quietly(|| crate::reference::read_parquet(file, data));
+    guarded.unwrap_or_else(|panic| Err(panic_error(file, panic.as_ref())))
+}
+
+fn panic_error(file: &Path, panic: &(dyn std::any::Any + Send)) -> DatasetError {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the parquet reader failed".to_owned());
+    parquet_error(file, parquet::errors::ParquetError::General(what))
 }
 
 thread_local! {
@@ -290,7 +298,7 @@ fn texts(
     })
 }
 
-fn strings(array: &ArrayRef) -> Option<Vec<Option<String>>> {
+pub(crate) fn strings(array: &ArrayRef) -> Option<Vec<Option<String>>> {
     let own = |s: Option<&str>| s.map(str::to_owned);
     if let Some(a) = array.as_string_opt::<i32>() {
         Some(a.iter().map(own).collect())
@@ -303,7 +311,7 @@ fn strings(array: &ArrayRef) -> Option<Vec<Option<String>>> {
     }
 }
 
-fn ints(array: &ArrayRef) -> Option<Vec<Option<i64>>> {
+pub(crate) fn ints(array: &ArrayRef) -> Option<Vec<Option<i64>>> {
     let cast = arrow_cast_int(array)?;
     Some(cast.iter().collect())
 }

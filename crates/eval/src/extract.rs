@@ -1,55 +1,145 @@
 //! Answer extraction, rule for rule as the reference's `eval_accuracy.py` (accuracy-spec §3.4,
 //! §4.2–4.4).
 //!
-//! The reference is Python `re`; these are the same patterns in the `regex` crate, whose
-//! leftmost-first, non-overlapping `find_iter` with Unicode `\d`, `\s` and `\b` gives the same
-//! matches. Where Python needs backtracking (AIME's `(?!\.)\b`) the check is done by hand after
-//! the match, which is exact because a digit run can never be shortened into a word boundary.
+//! The reference's patterns are Python `re` patterns; they run here on [`crate::pyre`], which
+//! has Python's character classes, case folding and backtracking order, so every match, group
+//! and `finditer` step is Python's (the `regex` crate differs on `\s`, `\w`, `\b`, `\d` and the
+//! case folding of `ı`/`İ`).
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use crate::pyre::{group, lazy_star, opt, plus, star, Class, Node, Pattern};
 
 /// The compiled patterns, built once per process.
 struct Patterns {
-    bold: Regex,
-    gpqa_first_letter: Regex,
-    gpqa_answer: Regex,
-    gpqa_full_text: Regex,
-    aime_boxed: Regex,
-    aime_answer: Regex,
-    python_block: Regex,
-    plain_block: Regex,
-    language_tag: Regex,
-    one_digit: Regex,
-}
-
-fn compile(pattern: &str) -> Regex {
-    match Regex::new(pattern) {
-        Ok(re) => re,
-        // The patterns are constants; the unit tests compile every one of them.
-        Err(err) => panic!("built-in pattern `{pattern}` does not compile: {err}"),
-    }
+    bold: Pattern,
+    gpqa_first_letter: Pattern,
+    gpqa_answer: Pattern,
+    gpqa_full_text: Pattern,
+    aime_boxed: Pattern,
+    aime_answer: Pattern,
+    python_block: Pattern,
+    plain_block: Pattern,
+    language_tag: Pattern,
 }
 
 fn patterns() -> &'static Patterns {
+    use Class::{Any, Char, Digit, LettersI, Not, NotLetterI, OneOf, Space};
+    use Node::{Alt, End, Literal, NotFollowedBy, One, Seq, Start, WordBoundary};
     static PATTERNS: OnceLock<Patterns> = OnceLock::new();
     PATTERNS.get_or_init(|| Patterns {
-        bold: compile(r"\*\*([^*]+)\*\*"),
-        gpqa_first_letter: compile(r"(?i)^[^a-zA-Z]*([A-D])(?:[^a-zA-Z]|$)"),
-        gpqa_answer: compile(r"(?i)\b(?:Answer|ANSWER)\s*[:.]?\s*([A-D])\b"),
-        gpqa_full_text: compile(
-            r"(?i)\b(?:ANSWER|FINAL\s*ANSWER)\b\s*[:=]?\s*(?:\(?\s*([A-D])\s*\)?)(?:\s*$|[^A-Za-z])",
+        // \*\*([^*]+)\*\*
+        bold: Pattern::new(
+            1,
+            vec![
+                Literal("**", false),
+                group(1, plus(Not('*'))),
+                Literal("**", false),
+            ],
         ),
-        aime_boxed: compile(r"\\boxed\{\s*(\d+)\s*\}"),
-        aime_answer: compile(r"(?im)Answer:\s*(\d+)"),
-        python_block: compile(r"(?s)```python(.*?)```"),
-        plain_block: compile(r"(?s)```(.*?)```"),
-        language_tag: compile(r"(?i)^(?:python|py)\s*\n"),
-        one_digit: compile(r"^\d$"),
+        // ^[^a-zA-Z]*([A-D])(?:[^a-zA-Z]|$), IGNORECASE
+        gpqa_first_letter: Pattern::new(
+            1,
+            vec![
+                Start,
+                star(NotLetterI),
+                group(1, One(LettersI('a', 'd'))),
+                Alt(vec![One(NotLetterI), End]),
+            ],
+        ),
+        // \b(?:Answer|ANSWER)\s*[:.]?\s*([A-D])\b, IGNORECASE
+        gpqa_answer: Pattern::new(
+            1,
+            vec![
+                WordBoundary,
+                Alt(vec![Literal("Answer", true), Literal("ANSWER", true)]),
+                star(Space),
+                opt(OneOf(":.")),
+                star(Space),
+                group(1, One(LettersI('a', 'd'))),
+                WordBoundary,
+            ],
+        ),
+        // \b(?:ANSWER|FINAL\s*ANSWER)\b\s*[:=]?\s*(?:\(?\s*([A-D])\s*\)?)(?:\s*$|[^A-Za-z]),
+        // IGNORECASE
+        gpqa_full_text: Pattern::new(
+            1,
+            vec![
+                WordBoundary,
+                Alt(vec![
+                    Literal("ANSWER", true),
+                    Seq(vec![
+                        Literal("FINAL", true),
+                        star(Space),
+                        Literal("ANSWER", true),
+                    ]),
+                ]),
+                WordBoundary,
+                star(Space),
+                opt(OneOf(":=")),
+                star(Space),
+                opt(Char('(')),
+                star(Space),
+                group(1, One(LettersI('a', 'd'))),
+                star(Space),
+                opt(Char(')')),
+                Alt(vec![Seq(vec![star(Space), End]), One(NotLetterI)]),
+            ],
+        ),
+        // \\boxed{\s*(\d+)\s*}
+        aime_boxed: Pattern::new(
+            1,
+            vec![
+                Literal("\\boxed{", false),
+                star(Space),
+                group(1, plus(Digit)),
+                star(Space),
+                One(Char('}')),
+            ],
+        ),
+        // Answer:\s*(\d+)(?!\.)\b, IGNORECASE | MULTILINE (no ^ or $, so MULTILINE is moot)
+        aime_answer: Pattern::new(
+            1,
+            vec![
+                Literal("Answer:", true),
+                star(Space),
+                group(1, plus(Digit)),
+                NotFollowedBy(Box::new(One(Char('.')))),
+                WordBoundary,
+            ],
+        ),
+        // ```python(.*?)```, DOTALL
+        python_block: Pattern::new(
+            1,
+            vec![
+                Literal("```python", false),
+                group(1, lazy_star(Any)),
+                Literal("```", false),
+            ],
+        ),
+        // ```(.*?)```, DOTALL
+        plain_block: Pattern::new(
+            1,
+            vec![
+                Literal("```", false),
+                group(1, lazy_star(Any)),
+                Literal("```", false),
+            ],
+        ),
+        // ^(?:python|py)\s*\n, IGNORECASE
+        language_tag: Pattern::new(
+            0,
+            vec![
+                Start,
+                Alt(vec![Literal("python", true), Literal("py", true)]),
+                star(Space),
+                One(Char('\n')),
+            ],
+        ),
     })
 }
 
+pub use crate::pyre::digit_value;
 pub use ossperf_harmony::{extract_final_section, py_strip};
 
 /// The final section when the text has one (the reference's `extract_final_section(text) !=
@@ -68,7 +158,7 @@ pub fn parse_gpqa(text: &str) -> Option<char> {
         return None;
     }
     let section = final_section(text).unwrap_or(text);
-    let section = p.bold.replace_all(section, "$1");
+    let section = strip_bold(&p.bold, section);
     let mut section: &str = &section;
     let bracketed = (section.starts_with("['") || section.starts_with("[\""))
         && (section.ends_with("']") || section.ends_with("\"]"));
@@ -80,15 +170,32 @@ pub fn parse_gpqa(text: &str) -> Option<char> {
         };
     }
     let section = unescape(section);
-    if let Some(caps) = p.gpqa_first_letter.captures(py_strip(&section)) {
-        return caps.get(1).and_then(|m| upper_letter(m.as_str()));
+    let stripped = py_strip(&section);
+    if let Some(caps) = p.gpqa_first_letter.match_at(stripped, 0) {
+        return caps.get(stripped, 1).and_then(upper_letter);
     }
-    if let Some(caps) = p.gpqa_answer.captures(&section) {
-        return caps.get(1).and_then(|m| upper_letter(m.as_str()));
+    if let Some(caps) = p.gpqa_answer.search(&section) {
+        return caps.get(&section, 1).and_then(upper_letter);
     }
     let full = unescape(text);
-    let last = p.gpqa_full_text.captures_iter(&full).last()?;
-    last.get(1).and_then(|m| upper_letter(m.as_str()))
+    let last = p.gpqa_full_text.last_match(&full)?;
+    last.get(&full, 1).and_then(upper_letter)
+}
+
+/// The reference's `re.sub(r'\*\*([^*]+)\*\*', r'\1', text)`.
+fn strip_bold(bold: &Pattern, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for caps in bold.find_iter(text) {
+        let (Some((start, end)), Some(inner)) = (caps.span(0), caps.get(text, 1)) else {
+            continue;
+        };
+        out.push_str(&text[copied..start]);
+        out.push_str(inner);
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// The reference's `replace(r'\n', '\n').replace(r"\'", "'")`.
@@ -100,7 +207,8 @@ fn upper_letter(s: &str) -> Option<char> {
     s.chars().next().map(|c| c.to_ascii_uppercase())
 }
 
-/// The reference's `evaluate_multiple_choice(parsed, ground_truth, 'ABCD')`.
+/// The reference's `evaluate_multiple_choice(parsed, ground_truth, 'ABCD')` for a text ground
+/// truth.
 pub fn gpqa_is_correct(parsed: char, ground_truth: &str) -> bool {
     if ground_truth.is_empty() {
         return false;
@@ -119,22 +227,11 @@ pub fn parse_aime(text: &str) -> Option<u32> {
     if text.is_empty() {
         return None;
     }
-    let digits = match p.aime_boxed.captures_iter(text).last() {
-        Some(caps) => caps.get(1)?.as_str(),
-        None => {
-            let valid = p.aime_answer.captures_iter(text).filter_map(|caps| {
-                let whole = caps.get(0)?;
-                let next = text[whole.end()..].chars().next();
-                let ends_word = match next {
-                    None => true,
-                    Some(c) => c != '.' && !(c.is_alphanumeric() || c == '_'),
-                };
-                ends_word.then(|| caps.get(1)).flatten()
-            });
-            valid.last()?.as_str()
-        }
-    };
-    let value = unicode_decimal(digits)?;
+    let caps = p
+        .aime_boxed
+        .last_match(text)
+        .or_else(|| p.aime_answer.last_match(text))?;
+    let value = unicode_decimal(caps.get(text, 1)?)?;
     (value <= 999).then_some(value)
 }
 
@@ -150,31 +247,9 @@ fn unicode_decimal(digits: &str) -> Option<u32> {
     Some(value)
 }
 
-/// The value of one Unicode decimal digit. Decimal digits come in runs of ten consecutive code
-/// points starting at zero (several runs may abut), so the value is the offset from the start of
-/// the run, modulo ten.
-fn digit_value(c: char) -> Option<u32> {
-    if let Some(d) = c.to_digit(10) {
-        return Some(d);
-    }
-    let is_digit = |cp: u32| {
-        char::from_u32(cp)
-            .is_some_and(|ch| patterns().one_digit.is_match(ch.encode_utf8(&mut [0; 4])))
-    };
-    let cp = c as u32;
-    if !is_digit(cp) {
-        return None;
-    }
-    let mut start = cp;
-    while start > 0 && is_digit(start - 1) {
-        start -= 1;
-    }
-    Some((cp - start) % 10)
-}
-
-/// The reference's `evaluate_aime`: `int(parsed) == int(ground_truth)`, where the ground truth
-/// follows Python's `int()` (surrounding whitespace, a sign and `_` between digits are allowed;
-/// `"70.0"` is not a number).
+/// The reference's `evaluate_aime` for a text ground truth: `int(parsed) == int(ground_truth)`,
+/// where the ground truth follows Python's `int()` (surrounding whitespace, a sign and `_`
+/// between digits are allowed; `"70.0"` is not a number).
 pub fn aime_is_correct(parsed: u32, ground_truth: &str) -> bool {
     py_int(ground_truth) == Some(i64::from(parsed))
 }
@@ -218,12 +293,17 @@ pub fn parse_code(text: &str) -> Option<String> {
 
 fn code_block(text: &str) -> Option<String> {
     let p = patterns();
-    if let Some(caps) = p.python_block.captures_iter(text).last() {
-        return caps.get(1).map(|m| py_strip(m.as_str()).to_owned());
+    if let Some(caps) = p.python_block.last_match(text) {
+        return caps.get(text, 1).map(|m| py_strip(m).to_owned());
     }
-    let caps = p.plain_block.captures_iter(text).last()?;
-    let code = py_strip(caps.get(1)?.as_str());
-    Some(p.language_tag.replace(code, "").into_owned())
+    let caps = p.plain_block.last_match(text)?;
+    let code = py_strip(caps.get(text, 1)?);
+    let tag_end = p
+        .language_tag
+        .match_at(code, 0)
+        .and_then(|c| c.span(0))
+        .map_or(0, |(_, end)| end);
+    Some(code[tag_end..].to_owned())
 }
 
 #[cfg(test)]

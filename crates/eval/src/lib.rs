@@ -18,6 +18,7 @@ pub mod compliance;
 pub mod extract;
 pub mod lcb;
 pub mod log;
+pub mod pyre;
 pub mod report;
 mod score;
 mod scorer;
@@ -25,8 +26,8 @@ mod scorer;
 use std::path::PathBuf;
 
 pub use score::{
-    repeats_of, route, DatasetCount, EntryResult, Evaluator, ReferenceRow, Score, ACCURACY_TARGET,
-    DATASET_REPEATS,
+    py_float_repr, repeats_of, route, DatasetCount, EntryResult, Evaluator, GroundTruth,
+    ReferenceRow, Score, ACCURACY_TARGET, DATASET_REPEATS,
 };
 pub use scorer::{score_log, EvalOptions};
 
@@ -65,18 +66,6 @@ pub enum Error {
         qsl_idx: u64,
         /// What is wrong with `data`.
         cause: log::HexError,
-    },
-    /// A token id outside the vocabulary.
-    #[error("accuracy log `{path}` entry {entry} (qsl_idx `{qsl_idx}`): {cause}")]
-    BadToken {
-        /// The log.
-        path: PathBuf,
-        /// Index of the entry.
-        entry: usize,
-        /// Its QSL index.
-        qsl_idx: u64,
-        /// The tokenizer's message.
-        cause: ossperf_harmony::Error,
     },
     /// A sub-dataset name no evaluator handles.
     #[error(

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::score::{repeats_of, Score, DATASET_REPEATS};
+use crate::score::{percent, repeats_of, Score, DATASET_REPEATS};
 
 const RULE: &str =
     "================================================================================";
@@ -59,11 +59,7 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
     )?;
     for (name, c) in &score.per_dataset {
         let r = repeats_of(name);
-        let acc = if c.total == 0 {
-            0.0
-        } else {
-            100.0 * c.correct as f64 / c.total as f64
-        };
+        let acc = percent(c.correct, c.total);
         writeln!(
             out,
             "{name:25} {:8} {:8} {r:8} {:10.2} {acc:9.2}%",
@@ -84,18 +80,25 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "Formula: {}",
-        parts(&|n, _, _| format!("{n}_correct/{}", repeats_of(n)))
+        parts(&|n, _, _| format!("{n}/{}", repeats_of(n)))
     )?;
     writeln!(
         out,
-        "Score:   {}",
+        "Score:   = {}",
         parts(&|n, c, _| format!("{c}/{}", repeats_of(n)))
     )?;
     writeln!(
         out,
-        "Max:     {}",
+        "         = {}",
+        parts(&|n, c, _| format!("{:.2}", c as f64 / repeats_of(n) as f64))
+    )?;
+    writeln!(out, "         = {:.2}", score.final_score())?;
+    writeln!(
+        out,
+        "Max:     = {}",
         parts(&|n, _, t| format!("{t}/{}", repeats_of(n)))
     )?;
+    writeln!(out, "         = {:.2}", score.max_score())?;
     writeln!(
         out,
         "\nFINAL SCORE: {:.2}% ({:.2}/{:.2})\n{RULE}",
@@ -112,7 +115,7 @@ pub fn write_text(score: &Score, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     match score.exact_match_line() {
-        Some(line) => writeln!(out, "\nPrinting for submission_checker:\n\n{line}")?,
+        Some(line) => writeln!(out, "\n\nPrinting for submission_checker:\n\n{line}")?,
         None => writeln!(
             out,
             "\nSCORE INCOMPLETE: {} LiveCodeBench entries were not evaluable ({}); no \
@@ -135,11 +138,7 @@ pub fn to_json(score: &Score) -> Value {
         .iter()
         .map(|(name, c)| {
             let r = repeats_of(name);
-            let acc = if c.total == 0 {
-                0.0
-            } else {
-                100.0 * c.correct as f64 / c.total as f64
-            };
+            let acc = percent(c.correct, c.total);
             let v = json!({
                 "correct": c.correct,
                 "total": c.total,

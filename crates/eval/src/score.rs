@@ -22,13 +22,121 @@ pub fn repeats_of(dataset: &str) -> u64 {
         .map_or(1, |&(_, r)| r)
 }
 
+/// `part / whole * 100` as the reference computes it, 0 for an empty whole.
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64 * 100.0
+    }
+}
+
 /// One row of the reference data: its sub-dataset and ground truth. Row `i` is QSL index `i`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReferenceRow {
     /// The `dataset` column as stored (routing lower-cases it).
     pub dataset: String,
-    /// The `ground_truth` column; `None` for a null value.
-    pub ground_truth: Option<String>,
+    /// The `ground_truth` column; `None` for a null value (or a float NaN: `pd.isna`).
+    pub ground_truth: Option<GroundTruth>,
+}
+
+/// A ground-truth value with the type the reference's pandas gives it: the evaluators treat a
+/// number differently from text (`int(70.0)` is 70, `70.0.upper()` raises).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroundTruth {
+    /// A string cell.
+    Text(String),
+    /// An integer cell (numpy `int64` in an integer column).
+    Int(i64),
+    /// A float cell (numpy `float64`: an integer column with nulls becomes one). Never NaN.
+    Float(f64),
+}
+
+impl GroundTruth {
+    /// A float cell; `None` for NaN, which the reference treats as no ground truth.
+    pub fn float(value: f64) -> Option<Self> {
+        (!value.is_nan()).then_some(Self::Float(value))
+    }
+
+    /// The text, for a string cell.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The numpy type name Python reports in an `AttributeError` on this value.
+    pub fn numpy_type(&self) -> &'static str {
+        match self {
+            Self::Text(_) => "str",
+            Self::Int(_) => "numpy.int64",
+            Self::Float(_) => "numpy.float64",
+        }
+    }
+}
+
+impl From<&str> for GroundTruth {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_owned())
+    }
+}
+
+impl From<String> for GroundTruth {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+
+/// Python's `str()` of the value (`70.0`, `1e+16`, `inf` for floats).
+impl std::fmt::Display for GroundTruth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text(s) => f.write_str(s),
+            Self::Int(n) => write!(f, "{n}"),
+            Self::Float(x) => f.write_str(&py_float_repr(*x)),
+        }
+    }
+}
+
+/// Python's `repr(float)`: the shortest round-tripping digits, positional for exponents -4 to
+/// 15 (always with a fraction), scientific with a signed two-digit exponent otherwise.
+pub fn py_float_repr(x: f64) -> String {
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    if x.is_nan() {
+        return "nan".to_owned();
+    }
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = mantissa
+        .strip_prefix('-')
+        .map_or(("", mantissa), |m| ("-", m));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if !(-4..16).contains(&exp) {
+        let (head, tail) = digits.split_at(1);
+        let tail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!(".{tail}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{head}{tail}e{esign}{:02}", exp.abs());
+    }
+    let point = exp + 1;
+    let body = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else {
+        let point = point as usize;
+        if digits.len() <= point {
+            format!("{digits}{}.0", "0".repeat(point - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..point], &digits[point..])
+        }
+    };
+    format!("{sign}{body}")
 }
 
 /// The scoring rule of a sub-dataset.
@@ -92,7 +200,7 @@ pub struct EntryResult {
     pub is_correct: bool,
     /// The extracted answer (code cut to 200 characters), if any.
     pub extracted_answer: Option<String>,
-    /// The ground truth, if any.
+    /// The ground truth as Python's `str()` prints it, if any.
     pub ground_truth: Option<String>,
     /// Why the entry scored as it did.
     pub evaluation_details: String,
@@ -145,13 +253,16 @@ impl Score {
             .sum()
     }
 
-    /// `100 · final / max`, 0 when nothing was scored: the submission checker's `exact_match`.
+    /// `final / max * 100`, 0 when nothing was scored: the submission checker's `exact_match`.
+    /// The reference divides first and multiplies after; `100 * final / max` rounds
+    /// differently, and at a printed tie (23 of 320 AIME entries: 7.187 here, 7.188 the other
+    /// way) gives another last digit.
     pub fn percentage(&self) -> f64 {
         let max = self.max_score();
         if max == 0.0 {
             0.0
         } else {
-            100.0 * self.final_score() / max
+            self.final_score() / max * 100.0
         }
     }
 
@@ -165,14 +276,9 @@ impl Score {
         self.per_dataset.values().map(|c| c.total).sum()
     }
 
-    /// `100 · Σ correct / Σ total` (informational).
+    /// `Σ correct / Σ total * 100` (informational), in the reference's order of operations.
     pub fn overall_accuracy(&self) -> f64 {
-        let total = self.total_samples();
-        if total == 0 {
-            0.0
-        } else {
-            100.0 * self.total_correct() as f64 / total as f64
-        }
+        percent(self.total_correct(), self.total_samples())
     }
 
     /// True when every entry in range was scored (none was left unevaluable).
@@ -190,8 +296,31 @@ impl Score {
     /// Whether the score reaches the submission target (82.2987), compared on the printed value
     /// as the checker does.
     pub fn meets_target(&self) -> bool {
+        self.printed_percentage()
+            .is_some_and(|v| v >= ACCURACY_TARGET)
+    }
+
+    /// The value of the `'exact_match'` line as the checker reads it; `None` when incomplete.
+    pub fn printed_percentage(&self) -> Option<f64> {
         let printed = format!("{:.3}", self.percentage());
-        self.is_complete() && printed.parse::<f64>().is_ok_and(|v| v >= ACCURACY_TARGET)
+        self.is_complete().then(|| printed.parse().ok()).flatten()
+    }
+
+    /// `PASS` or `FAIL` against the submission target, saying what was compared.
+    pub fn verdict_line(&self) -> String {
+        let target = format!(
+            "{ACCURACY_TARGET:.4} (99% of the reference accuracy 83.13, the submission \
+             checker's target for gpt-oss-120b)"
+        );
+        match self.printed_percentage() {
+            Some(v) if v >= ACCURACY_TARGET => format!("PASS: exact_match {v:.3} >= {target}"),
+            Some(v) => format!("FAIL: exact_match {v:.3} < {target}"),
+            None => format!(
+                "FAIL: no complete score ({} LiveCodeBench entries not evaluable) to compare \
+                 with {target}",
+                self.not_evaluable
+            ),
+        }
     }
 }
 
@@ -253,6 +382,57 @@ mod tests {
             .insert("x".into(), count(822_980, 1_000_000));
         assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 82.298");
         assert!(!score.meets_target());
+    }
+
+    #[test]
+    fn the_percentage_divides_before_multiplying_as_the_reference_does() {
+        let mut score = Score::default();
+        score.per_dataset.insert("aime25".into(), count(23, 320));
+        // Python: 23/8 / (320/8) * 100 → 7.187 (100 * f / m would print 7.188).
+        assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 7.187");
+        score.per_dataset.insert("aime25".into(), count(23, 160));
+        assert_eq!(format!("{:.2}", score.overall_accuracy()), "14.37");
+    }
+
+    #[test]
+    fn the_verdict_says_pass_or_fail_and_what_was_compared() {
+        let mut score = Score::default();
+        score
+            .per_dataset
+            .insert("x".into(), count(822_987, 1_000_000));
+        assert_eq!(
+            score.verdict_line(),
+            "PASS: exact_match 82.299 >= 82.2987 (99% of the reference accuracy 83.13, the \
+             submission checker's target for gpt-oss-120b)"
+        );
+        score
+            .per_dataset
+            .insert("x".into(), count(822_980, 1_000_000));
+        assert!(score
+            .verdict_line()
+            .starts_with("FAIL: exact_match 82.298 < 82.2987 ("));
+        score.not_evaluable = 2;
+        assert!(score
+            .verdict_line()
+            .starts_with("FAIL: no complete score (2 LiveCodeBench entries not evaluable) to"));
+    }
+
+    #[test]
+    fn float_ground_truths_print_as_python_prints_them() {
+        let cases = [
+            (70.0, "70.0"),
+            (12.5, "12.5"),
+            (-0.0, "-0.0"),
+            (1e16, "1e+16"),
+            (123_456_789_012_345.6, "123456789012345.6"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (f64::INFINITY, "inf"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(py_float_repr(x), want, "{x:e}");
+        }
+        assert_eq!(GroundTruth::float(f64::NAN), None);
     }
 
     #[test]

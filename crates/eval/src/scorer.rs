@@ -12,7 +12,7 @@ use crate::extract::{
 };
 use crate::lcb::{self, LcbJob, LcbOptions};
 use crate::log::{decode_tokens, for_each_entry, LogEntry};
-use crate::score::{route, DatasetCount, EntryResult, Evaluator, ReferenceRow, Score};
+use crate::score::{route, DatasetCount, EntryResult, Evaluator, GroundTruth, ReferenceRow, Score};
 use crate::Error;
 
 /// How to score.
@@ -127,28 +127,19 @@ impl Pass<'_> {
             cause,
         })?;
         self.bytes.clear();
-        ossperf_harmony::tokenizer()
-            .decode_into(&self.ids, &mut self.bytes)
-            .map_err(|cause| Error::BadToken {
-                path: log.to_owned(),
-                entry: entry_no,
-                qsl_idx,
-                cause,
-            })?;
-        let text = String::from_utf8_lossy(&self.bytes);
-        let text = py_strip(&text);
-        let gt = row.ground_truth.as_deref();
+        ossperf_harmony::tokenizer().decode_into_like_hf(&self.ids, &mut self.bytes);
+        let decoded = String::from_utf8_lossy(&self.bytes);
+        let text = py_strip(&decoded);
+        let gt = row.ground_truth.as_ref();
         let (is_correct, extracted, details) = match evaluator {
-            Evaluator::Gpqa => grade(parse_gpqa(text).map(String::from), gt, |p, g| {
-                p.chars().next().is_some_and(|c| gpqa_is_correct(c, g))
-            }),
-            Evaluator::Aime => grade(parse_aime(text).map(|v| v.to_string()), gt, |p, g| {
-                p.parse::<u32>().is_ok_and(|v| aime_is_correct(v, g))
-            }),
+            Evaluator::Gpqa => grade(parse_gpqa(text).map(String::from), gt, gpqa_verdict),
+            Evaluator::Aime => grade(parse_aime(text).map(|v| v.to_string()), gt, aime_verdict),
             Evaluator::LiveCodeBench => {
                 let code = parse_code(text);
                 let details = lcb_details(code.as_deref(), gt);
-                if let (Some(c), Some(q), None) = (&code, gt, &details) {
+                if let (Some(c), Some(q), None) =
+                    (&code, gt.and_then(GroundTruth::as_text), &details)
+                {
                     let job = LcbJob {
                         question_id: q.to_owned(),
                         code: c.clone(),
@@ -165,30 +156,72 @@ impl Pass<'_> {
             dataset,
             is_correct,
             extracted_answer: extracted,
-            ground_truth: gt.map(String::from),
+            ground_truth: gt.map(GroundTruth::to_string),
             evaluation_details: details,
             token_count: self.ids.len(),
-            model_output_preview: text.chars().take(200).collect(),
+            // The reference previews the decoded output before stripping.
+            model_output_preview: decoded.chars().take(200).collect(),
         });
         Ok(())
     }
 }
 
 /// Why a LiveCodeBench entry is not run (the reference's messages), or `None` when it is.
-fn lcb_details(code: Option<&str>, ground_truth: Option<&str>) -> Option<String> {
+/// A numeric question id is never in the benchmark (its keys are strings); zero is falsy.
+fn lcb_details(code: Option<&str>, ground_truth: Option<&GroundTruth>) -> Option<String> {
+    let empty = "No code or question_id provided".to_owned();
     match (code, ground_truth) {
         (None, _) => Some("No code extracted from model output".to_owned()),
         (Some(_), None) => Some("No ground truth available".to_owned()),
-        (Some(""), Some(_)) => Some("No code or question_id provided".to_owned()),
-        (Some(_), Some(_)) => None,
+        (Some(""), Some(_)) => Some(empty),
+        (Some(_), Some(g)) => match g {
+            GroundTruth::Text(q) if q.is_empty() => Some(empty),
+            GroundTruth::Text(_) => None,
+            GroundTruth::Int(0) => Some(empty),
+            GroundTruth::Float(x) if *x == 0.0 => Some(empty),
+            other => Some(format!("Question ID '{other}' not found in benchmark")),
+        },
+    }
+}
+
+/// The reference's `evaluate_multiple_choice(parsed, ground_truth, 'ABCD')`: a falsy ground
+/// truth is wrong, a number raises on `.upper()`.
+fn gpqa_verdict(parsed: &str, ground_truth: &GroundTruth) -> Result<bool, String> {
+    let Some(letter) = parsed.chars().next() else {
+        return Ok(false);
+    };
+    match ground_truth {
+        GroundTruth::Text(g) => Ok(gpqa_is_correct(letter, g)),
+        GroundTruth::Int(0) => Ok(false),
+        GroundTruth::Float(x) if *x == 0.0 => Ok(false),
+        other => Err(format!(
+            "'{}' object has no attribute 'upper'",
+            other.numpy_type()
+        )),
+    }
+}
+
+/// The reference's `evaluate_aime`: `int(parsed) == int(ground_truth)`; `int()` truncates a
+/// float, and an infinite one raises `OverflowError`, which `evaluate_aime` does not catch.
+fn aime_verdict(parsed: &str, ground_truth: &GroundTruth) -> Result<bool, String> {
+    let Ok(value) = parsed.parse::<u32>() else {
+        return Ok(false);
+    };
+    match ground_truth {
+        GroundTruth::Text(g) => Ok(aime_is_correct(value, g)),
+        GroundTruth::Int(n) => Ok(*n == i64::from(value)),
+        GroundTruth::Float(x) if x.is_infinite() => {
+            Err("cannot convert float infinity to integer".to_owned())
+        }
+        GroundTruth::Float(x) => Ok(x.trunc() == f64::from(value)),
     }
 }
 
 /// The reference's `evaluate_single_entry` outcome for a parsed answer.
 fn grade(
     parsed: Option<String>,
-    ground_truth: Option<&str>,
-    correct: impl Fn(&str, &str) -> bool,
+    ground_truth: Option<&GroundTruth>,
+    verdict: impl Fn(&str, &GroundTruth) -> Result<bool, String>,
 ) -> (bool, Option<String>, String) {
     match (parsed, ground_truth) {
         (None, _) => (
@@ -197,14 +230,14 @@ fn grade(
             "No answer extracted from model output".to_owned(),
         ),
         (Some(p), None) => (false, Some(p), "No ground truth available".to_owned()),
-        (Some(p), Some(g)) => {
-            if correct(&p, g) {
-                (true, Some(p), "Correct".to_owned())
-            } else {
+        (Some(p), Some(g)) => match verdict(&p, g) {
+            Ok(true) => (true, Some(p), "Correct".to_owned()),
+            Ok(false) => {
                 let details = format!("Incorrect (extracted: {p}, ground_truth: {g})");
                 (false, Some(p), details)
             }
-        }
+            Err(error) => (false, Some(p), format!("Evaluation error: {error}")),
+        },
     }
 }
 
@@ -221,7 +254,18 @@ fn run_lcb(
         return Err(Error::LcbTestsNeeded { count: jobs.len() });
     };
     let needed: HashSet<String> = jobs.iter().map(|(_, j)| j.question_id.clone()).collect();
-    let suites = lcb::load_suites(tests, &needed)?;
+    let suites = lcb::cases::load_found_suites(tests, &needed)?;
+    // The reference scores an entry whose problem is not in the benchmark wrong and goes on.
+    let (jobs, missing): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .partition(|(_, job)| suites.contains_key(&job.question_id));
+    for (i, job) in missing {
+        results[i].evaluation_details =
+            format!("Question ID '{}' not found in benchmark", job.question_id);
+    }
+    if jobs.is_empty() {
+        return Ok(());
+    }
     if let Err(reason) = lcb::probe(&options.lcb.sandbox) {
         score.not_evaluable = jobs.len();
         for (i, _) in &jobs {

@@ -31,7 +31,7 @@ fn write_log(dir: &tempfile::TempDir, entries: &[(u64, String)]) -> PathBuf {
 fn row(dataset: &str, gt: Option<&str>) -> ReferenceRow {
     ReferenceRow {
         dataset: dataset.into(),
-        ground_truth: gt.map(String::from),
+        ground_truth: gt.map(GroundTruth::from),
     }
 }
 
@@ -115,7 +115,7 @@ fn an_entry_with_odd_length_hex_stops_scoring_with_an_error_naming_it() {
 }
 
 #[test]
-fn an_unroutable_dataset_and_a_token_outside_the_vocabulary_are_errors() {
+fn an_unroutable_dataset_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let log = write_log(&dir, &[(0, hex_of("x"))]);
     let err = score_log(
@@ -125,12 +125,31 @@ fn an_unroutable_dataset_and_a_token_outside_the_vocabulary_are_errors() {
     )
     .unwrap_err();
     assert!(matches!(err, Error::UnknownDataset { .. }), "{err}");
-    let log = write_log(&dir, &[(0, "FFFFFF00".into())]);
-    let err = score_log(&log, &[row("aime25", Some("1"))], &EvalOptions::default()).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("token id `16777215` at position 0 is outside the o200k_harmony vocabulary"),
-        "{err}"
+}
+
+#[test]
+fn ids_the_reference_tokenizer_does_not_know_are_dropped_as_it_drops_them() {
+    // `Answer: 1` + reserved 200019 + `2` + an id past the vocabulary: the reference reads
+    // `Answer: 12`; rendering `<|reserved_200019|>` would have given 1.
+    let dir = tempfile::tempdir().unwrap();
+    let unknown: String = [200_019u32, 16_777_215]
+        .iter()
+        .map(|id| hex::encode_upper(id.to_le_bytes()))
+        .collect();
+    let data = format!("{}{}{}", hex_of("Answer: 1"), &unknown[..8], hex_of("2"));
+    let data = format!("{data}{}", &unknown[8..]);
+    let ids = data.len() / 8;
+    let log = write_log(&dir, &[(0, data)]);
+    let options = EvalOptions {
+        keep_details: true,
+        ..EvalOptions::default()
+    };
+    let score = score_log(&log, &[row("aime25", Some("12"))], &options).unwrap();
+    assert_eq!(score.details[0].extracted_answer.as_deref(), Some("12"));
+    assert!(score.details[0].is_correct);
+    assert_eq!(
+        score.details[0].token_count, ids,
+        "dropped ids still count, as len(token_ids)"
     );
 }
 
@@ -218,4 +237,43 @@ fn livecodebench_code_runs_against_the_sample_tests() {
         }
     );
     assert_eq!(score.exact_match_line().unwrap(), "'exact_match': 50.000");
+}
+
+#[test]
+fn a_missing_problem_or_an_empty_question_id_is_wrong_and_scoring_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = hex_of(&format!("{A}x{F}```python\nprint(1)\n```{R}"));
+    let log = write_log(
+        &dir,
+        &[(0, code.clone()), (1, code), (2, hex_of("Answer: 7"))],
+    );
+    let options = EvalOptions {
+        lcb_tests: Some(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample_lcb_tests.jsonl"),
+        ),
+        keep_details: true,
+        ..EvalOptions::default()
+    };
+    let reference = [
+        row("livecodebench_v6", Some("no_such_problem")),
+        row("livecodebench_v6", Some("")),
+        row("aime25", Some("7")),
+    ];
+    let score = score_log(&log, &reference, &options).unwrap();
+    let details: Vec<(&str, bool)> = score
+        .details
+        .iter()
+        .map(|d| (d.evaluation_details.as_str(), d.is_correct))
+        .collect();
+    assert_eq!(
+        details,
+        [
+            (
+                "Question ID 'no_such_problem' not found in benchmark",
+                false
+            ),
+            ("No code or question_id provided", false),
+            ("Correct", true),
+        ]
+    );
 }

@@ -34,6 +34,9 @@ pub mod special {
     pub const CALL: u32 = 200_012;
     /// The first special id; every id from here to the end of the vocabulary is special.
     pub const FIRST: u32 = STARTOFTEXT;
+    /// The last special id the model's Hugging Face tokenizer knows (`<|endofprompt|>`): its
+    /// converter adds only 199998–200018, so 200019–201087 are unknown there.
+    pub const LAST_HF: u32 = 200_018;
     /// The ids that stop generation for gpt-oss (`eos_token_id` of the model's generation config).
     pub const STOP: [u32; 3] = [RETURN, ENDOFTEXT, CALL];
 }
@@ -162,6 +165,26 @@ impl Tokenizer {
         Ok(into_string_lossy(out))
     }
 
+    /// Appends the bytes of `ids` as the reference's Hugging Face tokenizer decodes them
+    /// (`decode(ids, skip_special_tokens=False)`): ids it does not know, the reserved range
+    /// 200019–201087 and anything past the vocabulary, are silently dropped.
+    pub fn decode_into_like_hf(&self, ids: &[u32], out: &mut Vec<u8>) {
+        let mut rest = ids;
+        while !rest.is_empty() {
+            let run = rest
+                .iter()
+                .position(|&id| id >= special::LAST_HF)
+                .unwrap_or(rest.len());
+            // Every id of the run is in the vocabulary, so this cannot fail.
+            let _ = self.decode_filtered(&rest[..run], out, false);
+            if rest.get(run) == Some(&special::LAST_HF) {
+                // The converter names 200018 `<|endofprompt|>` (tiktoken's o200k_base name).
+                out.extend_from_slice(b"<|endofprompt|>");
+            }
+            rest = rest.get(run + 1..).unwrap_or_default();
+        }
+    }
+
     fn decode_filtered(&self, ids: &[u32], out: &mut Vec<u8>, skip: bool) -> Result<(), Error> {
         let offsets = self.offsets.as_slice();
         for (position, &id) in ids.iter().enumerate() {
@@ -261,6 +284,21 @@ mod tests {
         assert!(ids.len() > 1);
         assert!(ids.iter().all(|&id| id < special::FIRST));
         assert_eq!(tok.decode(&ids).unwrap(), "<|start|>");
+    }
+
+    #[test]
+    fn the_reference_decode_drops_reserved_ids_and_ids_past_the_vocabulary() {
+        let tok = tokenizer();
+        let hi = tok.encode("hi");
+        let mut ids = vec![special::CHANNEL, 200_019, 201_087, 201_088, u32::MAX];
+        ids.extend(&hi);
+        ids.push(special::LAST_HF);
+        let mut out = Vec::new();
+        tok.decode_into_like_hf(&ids, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<|channel|>hi<|endofprompt|>"
+        );
     }
 
     #[test]

@@ -6,14 +6,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use ossperf_dataset::ReferenceValue;
 use ossperf_eval::lcb::{environment, sandbox, LcbOptions, SandboxConfig};
-use ossperf_eval::{report, score_log, EvalOptions, ReferenceRow, Score};
+use ossperf_eval::{report, score_log, EvalOptions, GroundTruth, ReferenceRow, Score};
 
 use crate::cli::eval::EvalArgs;
 use crate::output;
 
-/// Reads the reference data into scoring rows, requiring the `dataset` and `ground_truth`
-/// columns as the reference's scorer does.
+/// Reads the reference data into scoring rows as the reference's scorer does: only the
+/// `dataset` and `ground_truth` columns are needed, and a ground truth keeps its type.
 pub(crate) fn load_reference(path: &Path) -> anyhow::Result<Vec<ReferenceRow>> {
     if !path.exists() {
         anyhow::bail!(
@@ -22,21 +23,20 @@ pub(crate) fn load_reference(path: &Path) -> anyhow::Result<Vec<ReferenceRow>> {
             path.display()
         );
     }
-    let data = ossperf_dataset::open(path)
+    let columns = ossperf_dataset::read_reference(path)
         .with_context(|| format!("cannot read the reference data `{}`", path.display()))?;
-    for column in ["dataset", "ground_truth"] {
-        if !data.schema().iter().any(|(name, _)| name == column) {
-            anyhow::bail!(
-                "reference data `{}` has no `{column}` column: expected the columns `dataset` \
-                 and `ground_truth`",
-                path.display()
-            );
-        }
-    }
-    Ok((0..data.len())
-        .map(|i| ReferenceRow {
-            dataset: data.sub_dataset(i).unwrap_or_default().to_owned(),
-            ground_truth: data.ground_truth(i).map(str::to_owned),
+    Ok(columns
+        .datasets
+        .into_iter()
+        .zip(columns.ground_truths)
+        .map(|(dataset, truth)| ReferenceRow {
+            dataset: dataset.unwrap_or_default(),
+            ground_truth: match truth {
+                ReferenceValue::Missing => None,
+                ReferenceValue::Text(s) => Some(GroundTruth::Text(s)),
+                ReferenceValue::Int(n) => Some(GroundTruth::Int(n)),
+                ReferenceValue::Float(f) => GroundTruth::float(f),
+            },
         })
         .collect())
 }
@@ -101,6 +101,13 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut score = score_log(&args.mlperf_log, &reference, &options)
         .map_err(|e| anyhow::anyhow!("{e}{}", hint(&e)))
         .with_context(|| format!("cannot score `{}`", args.mlperf_log.display()))?;
+    // Deviation, on purpose: the reference prints a score of 0.00% and exits 0.
+    anyhow::ensure!(
+        score.entries_read > 0,
+        "accuracy log `{}` has no entries: it comes from a performance-mode run; score the log \
+         of a run with `--mode accuracy`",
+        args.mlperf_log.display()
+    );
     for qsl in score.skipped_out_of_range.iter().take(5) {
         output::warn(&format!(
             "qsl_idx {qsl} out of range (the reference data has {} rows); entry skipped",
@@ -122,6 +129,7 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         let json = serde_json::to_string_pretty(&report::to_json(&score))?;
         std::fs::write(path, json).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
+    output::data(&score.verdict_line());
     if let Some(reason) = &score.not_evaluable_reason {
         output::error(&format!("score incomplete: {reason}"));
         return Ok(ExitCode::from(1));
@@ -157,14 +165,39 @@ mod tests {
             "{\"input_tokens\": [1, 2], \"dataset\": \"aime25\"}\n",
         )
         .unwrap();
-        let err = load_reference(&path).unwrap_err().to_string();
+        let err = format!("{:#}", load_reference(&path).unwrap_err());
         assert_eq!(
             err,
             format!(
-                "reference data `{}` has no `ground_truth` column: expected the columns \
-                 `dataset` and `ground_truth`",
+                "cannot read the reference data `{0}`: `{0}` has no `ground_truth` column",
                 path.display()
             )
+        );
+    }
+
+    #[test]
+    fn reference_data_needs_no_token_column_and_keeps_number_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ref.jsonl");
+        std::fs::write(
+            &path,
+            "{\"dataset\": \"aime25\", \"ground_truth\": 70.0}\n\
+             {\"dataset\": \"aime25\", \"ground_truth\": 7}\n\
+             {\"dataset\": \"gpqa_diamond\", \"ground_truth\": \"B\"}\n",
+        )
+        .unwrap();
+        let truths: Vec<_> = load_reference(&path)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.ground_truth)
+            .collect();
+        assert_eq!(
+            truths,
+            [
+                Some(GroundTruth::Float(70.0)),
+                Some(GroundTruth::Int(7)),
+                Some(GroundTruth::Text("B".into()))
+            ]
         );
     }
 
@@ -191,6 +224,42 @@ mod tests {
                     ground_truth: None
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn an_accuracy_log_with_no_entries_is_an_error_not_a_zero_score() {
+        let dir = tempfile::tempdir().unwrap();
+        let reference = dir.path().join("ref.jsonl");
+        std::fs::write(
+            &reference,
+            "{\"input_tokens\": [1], \"dataset\": \"aime25\", \"ground_truth\": \"7\"}\n",
+        )
+        .unwrap();
+        let log = dir.path().join("mlperf_log_accuracy.json");
+        std::fs::write(&log, "[\n]\n").unwrap();
+        let args = EvalArgs {
+            mlperf_log: log.clone(),
+            reference_data: reference,
+            lcb_tests: None,
+            output_file: None,
+            save_outputs: None,
+            num_lcb_workers: 1,
+            lcb_timeout: 60,
+            lcb_memory_mb: 4096,
+            python: "python3".into(),
+            tokenizer: None,
+            verbose: false,
+            skip_unscored_datasets: false,
+        };
+        let err = run(args).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "accuracy log `{}` has no entries: it comes from a performance-mode run; score \
+                 the log of a run with `--mode accuracy`",
+                log.display()
+            )
         );
     }
 }

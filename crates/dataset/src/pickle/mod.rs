@@ -61,18 +61,25 @@ pub enum PickleError {
 
 /// Reads a pickled DataFrame from its bytes.
 pub(crate) fn read(file: &Path, bytes: &[u8], options: &OpenOptions) -> Result<Dataset> {
+    let raw = raw_table(file, bytes)?;
+    token_column(file, raw.columns.iter().map(|(n, _, _)| n.as_str()))?;
+    assemble(raw, options)
+}
+
+/// The DataFrame's columns as cells, before any check. Rows are counted by the token column, or
+/// by the longest column when there is none (the reference data needs no tokens).
+pub(crate) fn raw_table(file: &Path, bytes: &[u8]) -> Result<RawTable> {
     let err = |source| DatasetError::Pickle {
         file: file.to_path_buf(),
         source,
     };
     let (heap, root) = machine::load(bytes).map_err(err)?;
     let columns = frame::dataframe(&heap, root).map_err(err)?;
-    let token = token_column(file, columns.iter().map(|c| c.name.as_str()))?;
     let mut raw = Vec::with_capacity(columns.len());
     for column in columns {
         match column.cells {
             Some(cells) => raw.push((column.name, column.type_name, cells)),
-            None if column.name == token
+            None if TOKEN_COLUMNS.contains(&column.name.as_str())
                 || matches!(column.name.as_str(), "dataset" | "ground_truth") =>
             {
                 return Err(err(PickleError::Unsupported {
@@ -86,7 +93,8 @@ pub(crate) fn read(file: &Path, bytes: &[u8], options: &OpenOptions) -> Result<D
     let rows = raw
         .iter()
         .find(|(name, _, _)| TOKEN_COLUMNS.contains(&name.as_str()))
-        .map_or(0, |(_, _, cells)| cells.len());
+        .map(|(_, _, cells)| cells.len())
+        .unwrap_or_else(|| raw.iter().map(|(_, _, c)| c.len()).max().unwrap_or(0));
     for (_, _, cells) in &mut raw {
         if cells.is_empty() {
             cells.resize(
@@ -95,11 +103,8 @@ pub(crate) fn read(file: &Path, bytes: &[u8], options: &OpenOptions) -> Result<D
             );
         }
     }
-    assemble(
-        RawTable {
-            file: file.to_path_buf(),
-            columns: raw,
-        },
-        options,
-    )
+    Ok(RawTable {
+        file: file.to_path_buf(),
+        columns: raw,
+    })
 }

@@ -56,8 +56,8 @@ pub fn sample_reference() -> Vec<ReferenceRow> {
                 dataset: v["dataset"].as_str().unwrap().to_owned(),
                 ground_truth: match &v["ground_truth"] {
                     serde_json::Value::Null => None,
-                    serde_json::Value::String(s) => Some(s.clone()),
-                    other => Some(other.to_string()),
+                    serde_json::Value::String(s) => Some(s.as_str().into()),
+                    other => Some(other.to_string().into()),
                 },
             }
         })

@@ -6,4 +6,5 @@
 
 mod bench;
 mod common;
+mod reference_diff;
 mod sample;

@@ -59,7 +59,11 @@ fn the_bundled_sample_with_every_answer_right_scores_100_and_skips_summaries_whe
     write_log(
         &log,
         reference.iter().enumerate().map(|(i, r)| {
-            let gt = r.ground_truth.clone().unwrap_or_default();
+            let gt = r
+                .ground_truth
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             (i as u64, tokens(&answer(&r.dataset, &gt, true, &sols)))
         }),
     );
@@ -123,7 +127,11 @@ fn every_fourth_answer_wrong_gives_the_exact_weighted_score() {
     write_log(
         &log,
         scored.iter().enumerate().map(|(k, (i, r))| {
-            let gt = r.ground_truth.clone().unwrap_or_default();
+            let gt = r
+                .ground_truth
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             (
                 *i as u64,
                 tokens(&answer(&r.dataset, &gt, k % 4 != 3, &sols)),

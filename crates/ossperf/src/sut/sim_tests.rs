@@ -61,6 +61,7 @@ async fn sut(backend: Backend, url: &str, max_concurrency: usize) -> GptOssSut {
             params: SamplingParams::default(),
             stream: true,
             max_concurrency: Some(max_concurrency),
+            encode_text: false,
         },
     )
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::h1::{Body, Conn, ExchangeError, Head, Pool};
-use crate::request::body_for;
+use crate::h1::{Body, Conn, ExchangeError, Head, Pool, Tls};
+use crate::request::{body_for, IdsField};
 use crate::response::{drain, read_stream, read_whole, Deadlines, ResponseState};
 use crate::{Backend, ClientError, Endpoint, ErrorKind, Failure, Request, ResponseHandler};
 
@@ -36,6 +36,13 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// The model name for OpenAI requests; `None` takes the first model `/v1/models` lists.
     pub model: Option<String>,
+    /// How https servers are trusted.
+    pub tls: crate::TlsOptions,
+    /// Sent as `Authorization: Bearer KEY` on every request (`--api-key`, `OPENAI_API_KEY`).
+    pub api_key: Option<String>,
+    /// Further headers sent on every request (`--header NAME:VALUE`, see
+    /// [`parse_header`](crate::parse_header)).
+    pub headers: Vec<(String, String)>,
 }
 
 impl ClientConfig {
@@ -49,6 +56,9 @@ impl ClientConfig {
             idle_timeout: None,
             connect_timeout: Duration::from_secs(10),
             model: None,
+            tls: crate::TlsOptions::default(),
+            api_key: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -107,12 +117,36 @@ pub(crate) struct Target {
     pub pool: Arc<Pool>,
     pub counters: Counters,
     pub model: std::sync::OnceLock<String>,
+    /// The `Authorization` and `--header` lines of every request.
+    pub(crate) extra_headers: Box<str>,
+    /// What the health check found the server to be.
+    pub kind: std::sync::OnceLock<crate::ServerKind>,
+    /// The field that asks it for token ids (see [`IdsField`]), as negotiated.
+    ids_field: std::sync::atomic::AtomicU8,
 }
 
 impl Target {
+    /// The field that asks this server for token ids.
+    pub(crate) fn ids_field(&self) -> IdsField {
+        match self.ids_field.load(Ordering::Relaxed) {
+            0 => IdsField::ReturnTokenIds,
+            1 => IdsField::NoDetokenize,
+            _ => IdsField::None,
+        }
+    }
+
+    pub(crate) fn set_ids_field(&self, field: IdsField) {
+        let code = match field {
+            IdsField::ReturnTokenIds => 0,
+            IdsField::NoDetokenize => 1,
+            IdsField::None => 2,
+        };
+        self.ids_field.store(code, Ordering::Relaxed);
+    }
+
     /// The head of a request to the inference path with a body of `body_len` bytes: the
     /// prebuilt part and the length.
-    fn post_head(&self, body_len: usize) -> Vec<u8> {
+    pub(crate) fn post_head(&self, body_len: usize) -> Vec<u8> {
         use std::io::Write;
         let mut head = Vec::with_capacity(self.post_head.len() + 24);
         head.extend_from_slice(&self.post_head);
@@ -178,6 +212,13 @@ impl Client {
             Backend::Sglang => "/generate",
             Backend::Openai => "/v1/completions",
         };
+        let tls = if config.endpoints.iter().any(Endpoint::is_tls) {
+            Some(Tls::new(&config.tls)?)
+        } else {
+            None
+        };
+        let extra_headers =
+            crate::headers::extra_lines(config.api_key.as_deref(), &config.headers)?;
         let mut targets = Vec::with_capacity(config.endpoints.len());
         for endpoint in &config.endpoints {
             let model = std::sync::OnceLock::new();
@@ -190,7 +231,8 @@ impl Client {
                 post_head: Box::default(),
                 pool: Arc::new(Pool::new(
                     authority.host(),
-                    authority.port_u16().unwrap_or(80),
+                    endpoint.port(),
+                    endpoint.is_tls().then(|| tls.clone()).flatten(),
                     config.concurrency,
                     config.connect_timeout,
                 )),
@@ -200,8 +242,17 @@ impl Client {
                     ..Counters::default()
                 },
                 model,
+                extra_headers: extra_headers.clone().into_boxed_str(),
+                kind: std::sync::OnceLock::new(),
+                ids_field: std::sync::atomic::AtomicU8::new(0),
             };
-            let mut head = target.endpoint.request_head("POST", path, Some(0));
+            if config.backend == Backend::Sglang {
+                target.set_ids_field(IdsField::None);
+            }
+            let mut head =
+                target
+                    .endpoint
+                    .request_head("POST", path, Some(0), &target.extra_headers);
             // Cut after `Content-Length: `, before the `0` and the blank line.
             head.truncate(head.len() - "0\r\n\r\n".len());
             target.post_head = head.into_boxed_slice();
@@ -243,6 +294,7 @@ impl Client {
                 self.inner.config.backend,
                 request,
                 target.model.get().map(String::as_str),
+                target.ids_field(),
             );
         }
     }
@@ -375,6 +427,7 @@ impl Client {
             self.inner.config.backend,
             request,
             target.model.get().map(String::as_str),
+            target.ids_field(),
         );
         let head = target.post_head(body.len());
         let mut started = None;
@@ -412,9 +465,14 @@ impl Client {
         let mut body = Body::new(conn, &head);
         if head.status != 200 {
             let text = error_body(&mut body, deadlines).await;
+            let auth = if matches!(head.status, 401 | 403) {
+                "authentication failed: "
+            } else {
+                ""
+            };
             return Err(Failure::new(
                 ErrorKind::HttpStatus,
-                format!("HTTP {} from {url}: {text}", head.status),
+                format!("{auth}HTTP {} from {url}: {text}", head.status),
             ));
         }
         let mut state = ResponseState::new(self.inner.config.backend, i);
@@ -560,7 +618,7 @@ fn classify_exchange_error(e: ExchangeError, url: &str) -> (Failure, bool) {
 }
 
 /// Reads up to 1 KiB of an error body for the message.
-async fn error_body(body: &mut Body, deadlines: &Deadlines) -> String {
+pub(crate) async fn error_body(body: &mut Body, deadlines: &Deadlines) -> String {
     let mut buf = Vec::new();
     let until = deadlines
         .total

@@ -1,6 +1,5 @@
-//! Server URLs, parsed once at start so the hot path only clones ready-made URIs. Inference
-//! servers speak plain HTTP; an `https://` URL is refused with a clear message rather than
-//! failing on every request.
+//! Server URLs, parsed once at start so the hot path only clones ready-made URIs. `http://`
+//! and `https://` (hosted or key-protected servers behind a TLS proxy) are spoken.
 
 use std::fmt;
 use std::path::Path;
@@ -34,13 +33,14 @@ impl Backend {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     url: String,
+    tls: bool,
     authority: http::uri::Authority,
     prefix: String,
 }
 
 impl Endpoint {
-    /// Parses a base URL. A missing scheme means `http://`; `https://`, a query or a
-    /// fragment is an error. A trailing `/` and, for OpenAI servers, a trailing `/v1` are
+    /// Parses a base URL. A missing scheme means `http://`; another scheme than `http` or
+    /// `https`, a query or a fragment is an error. A trailing `/` and, for OpenAI servers, a trailing `/v1` are
     /// ignored, so `http://h:8000/v1` and `http://h:8000` are the same endpoint.
     pub fn parse(url: &str) -> Result<Endpoint, ClientError> {
         let bad = |reason: &str| ClientError::BadUrl {
@@ -61,20 +61,16 @@ impl Endpoint {
                 "{e}; expected a URL like `http://localhost:30000`"
             ))
         })?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
-                return Err(bad(
-                    "https is not supported: inference servers speak plain HTTP, use `http://`",
-                ))
-            }
+        let tls = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
             Some(other) => {
                 return Err(bad(&format!(
-                    "scheme `{other}` is not supported, use `http://`"
+                    "scheme `{other}` is not supported, use `http://` or `https://`"
                 )))
             }
             None => return Err(bad("expected a URL like `http://localhost:30000`")),
-        }
+        };
         let authority = uri
             .authority()
             .cloned()
@@ -86,8 +82,10 @@ impl Endpoint {
         if let Some(stripped) = prefix.strip_suffix("/v1") {
             prefix = stripped.to_owned();
         }
+        let scheme = if tls { "https" } else { "http" };
         Ok(Endpoint {
-            url: format!("http://{authority}{prefix}"),
+            url: format!("{scheme}://{authority}{prefix}"),
+            tls,
             authority,
             prefix,
         })
@@ -103,19 +101,33 @@ impl Endpoint {
         &self.authority
     }
 
+    /// Whether it is spoken over TLS (`https://`).
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The port, or the scheme's own (80, 443).
+    pub(crate) fn port(&self) -> u16 {
+        self.authority
+            .port_u16()
+            .unwrap_or(if self.tls { 443 } else { 80 })
+    }
+
     /// The path of `path` (which starts with `/`) on this server, after its base path.
     pub(crate) fn path(&self, path: &str) -> String {
         format!("{}{path}", self.prefix)
     }
 
     /// The head of a request to this server: `method` and `path` (after the base path), and a
-    /// JSON body of `body_len` bytes when there is one. Every request the workspace sends
+    /// JSON body of `body_len` bytes when there is one, with the `extra` header lines. Every
+    /// request the workspace sends
     /// (generation, health check, `serve`'s probe, the metrics scrape) starts here.
     pub(crate) fn request_head(
         &self,
         method: &str,
         path: &str,
         body_len: Option<usize>,
+        extra: &str,
     ) -> Vec<u8> {
         let mut head = format!(
             "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: ossperf/{}\r\n",
@@ -123,6 +135,8 @@ impl Endpoint {
             self.authority(),
             env!("CARGO_PKG_VERSION")
         );
+        // `Authorization` and `--header` lines (headers.rs).
+        head.push_str(extra);
         if let Some(len) = body_len {
             head.push_str(&format!(
                 "Content-Type: application/json\r\nContent-Length: {len}\r\n"
@@ -135,7 +149,7 @@ impl Endpoint {
     /// The full URI of `path` (which starts with `/`) on this server.
     pub fn uri(&self, path: &str) -> Result<Uri, ClientError> {
         Uri::builder()
-            .scheme("http")
+            .scheme(if self.tls { "https" } else { "http" })
             .authority(self.authority.clone())
             .path_and_query(format!("{}{path}", self.prefix))
             .build()
@@ -223,12 +237,23 @@ mod tests {
     }
 
     #[test]
-    fn an_https_url_is_refused_with_a_message_naming_it() {
-        let err = Endpoint::parse("https://example.com").unwrap_err();
+    fn an_https_url_is_spoken_over_tls_on_port_443_by_default() {
+        let ep = Endpoint::parse("https://example.com/v1").unwrap();
+        assert_eq!(
+            (ep.url(), ep.is_tls(), ep.port()),
+            ("https://example.com", true, 443)
+        );
+        assert_eq!(
+            ep.uri("/v1/models").unwrap().to_string(),
+            "https://example.com/v1/models"
+        );
+        let ep = Endpoint::parse("example.com").unwrap();
+        assert_eq!((ep.is_tls(), ep.port()), (false, 80));
+        let err = Endpoint::parse("ftp://example.com").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "server URL `https://example.com`: https is not supported: inference servers \
-             speak plain HTTP, use `http://`"
+            "server URL `ftp://example.com`: scheme `ftp` is not supported, use `http://` or \
+             `https://`"
         );
     }
 
@@ -238,11 +263,10 @@ mod tests {
         let eps = parse_endpoints(path, "# replicas\nhttp://a:1\n\n  b:2  # second\n").unwrap();
         let urls: Vec<&str> = eps.iter().map(Endpoint::url).collect();
         assert_eq!(urls, ["http://a:1", "http://b:2"]);
-        let err = parse_endpoints(path, "http://a:1\nhttps://c:3\n").unwrap_err();
+        let err = parse_endpoints(path, "http://a:1\nws://c:3\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "eps.txt:2: `https://c:3`: https is not supported: inference servers speak plain \
-             HTTP, use `http://`"
+            "eps.txt:2: `ws://c:3`: scheme `ws` is not supported, use `http://` or `https://`"
         );
         let err = parse_endpoints(path, "# nothing\n").unwrap_err();
         assert_eq!(

@@ -64,6 +64,41 @@ pub enum ClientError {
         /// What came back instead.
         found: String,
     },
+    /// An endpoint refused the credentials (HTTP 401 or 403).
+    #[error("{url} refused the credentials: {found}; check `--api-key` (or `OPENAI_API_KEY`) and `--header`")]
+    Auth {
+        /// The URL that was checked.
+        url: String,
+        /// What it answered.
+        found: String,
+    },
+    /// The start-up generation failed: the server would refuse the run's requests.
+    #[error("{url} refused the start-up generation: {found}")]
+    Refused {
+        /// The URL that was checked.
+        url: String,
+        /// What it answered.
+        found: String,
+    },
+    /// The start-up generation came back with neither token ids nor text.
+    #[error("{url} answered the start-up generation with neither token ids nor text, so no output could be recorded; {hint}")]
+    NoOutput {
+        /// The URL that was checked.
+        url: String,
+        /// What the server kind needs.
+        hint: String,
+    },
+    /// The TLS settings could not be built (`--ca-cert`).
+    #[error("{0}")]
+    Tls(String),
+    /// A `--header` that is not `NAME:VALUE`.
+    #[error("`--header {header}`: {reason}")]
+    BadHeader {
+        /// The header as given.
+        header: String,
+        /// What was wrong and what was expected.
+        reason: String,
+    },
     /// Every endpoint failed its health check.
     #[error("no healthy endpoint: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     NoHealthyEndpoint(Vec<ClientError>),

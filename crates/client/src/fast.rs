@@ -85,6 +85,8 @@ fn sglang_with<'a>(
 
 fn sglang_meta(c: &mut Cur<'_>, chunk: &mut Chunk<'_>) -> Option<()> {
     let (mut seen_count, mut seen_prompt, mut seen_finish) = (false, false, false);
+    let (mut num, mut total) = (None, None);
+    let (mut seen_num, mut seen_total) = (false, false);
     c.object(|c, key| {
         match key {
             b"completion_tokens" => {
@@ -99,10 +101,20 @@ fn sglang_meta(c: &mut Cur<'_>, chunk: &mut Chunk<'_>) -> Option<()> {
                 once(&mut seen_finish)?;
                 chunk.finish = sglang_finish(c)?;
             }
+            b"num_retractions" => {
+                once(&mut seen_num)?;
+                num = c.opt_u64()?;
+            }
+            b"total_retractions" => {
+                once(&mut seen_total)?;
+                total = c.opt_u64()?;
+            }
             _ => c.skip(0)?,
         }
         Some(())
-    })
+    })?;
+    chunk.retractions = num.or(total);
+    Some(())
 }
 
 /// `null`, a name, or `{"type": name, "message": text, ...}`; the name `"null"` is none.

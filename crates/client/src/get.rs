@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::h1::{Body, ExchangeError, Pool};
+use crate::h1::{Body, ExchangeError, Pool, Tls};
 use crate::{ClientError, Endpoint};
 
 /// An answer to a GET: the status code and the whole body.
@@ -28,29 +28,33 @@ pub async fn get(
     max_body: usize,
 ) -> Result<Answer, ClientError> {
     let authority = endpoint.authority();
-    let pool = Pool::new(
-        authority.host(),
-        authority.port_u16().unwrap_or(80),
-        1,
-        limit,
-    );
-    get_on(&pool, endpoint, path, limit, max_body).await
+    // https with the system's roots; a run's side channels with `--ca-cert` or a key go
+    // through a client of their own instead ([`crate::Client::fetch`]).
+    let tls = if endpoint.is_tls() {
+        Some(Tls::new(&crate::TlsOptions::default())?)
+    } else {
+        None
+    };
+    let pool = Pool::new(authority.host(), endpoint.port(), tls, 1, limit);
+    get_on(&pool, endpoint, path, limit, max_body, "").await
 }
 
-/// [`get`] on `pool`'s connections (a reusable one goes back to it).
+/// [`get`] on `pool`'s connections (a reusable one goes back to it), with `extra_headers`
+/// (`Authorization`, `--header`) after the fixed ones.
 pub(crate) async fn get_on(
     pool: &Pool,
     endpoint: &Endpoint,
     path: &str,
     limit: Duration,
     max_body: usize,
+    extra_headers: &str,
 ) -> Result<Answer, ClientError> {
     let unreachable = |reason: String| ClientError::Unreachable {
         url: endpoint.url().to_owned(),
         reason,
     };
     let exchange = async {
-        let head = endpoint.request_head("GET", path, None);
+        let head = endpoint.request_head("GET", path, None, extra_headers);
         let (head, conn) = pool.exchange(&head, &[], None).await.map_err(|e| {
             unreachable(match e {
                 ExchangeError::Connect(e) => format!("cannot connect: {e}"),

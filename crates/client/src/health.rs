@@ -1,8 +1,9 @@
 //! The start-up check of every endpoint, so a wrong URL is one clear line before any load is
 //! sent rather than thousands of failed requests. `GET /health` must answer 200; then SGLang
-//! must answer `GET /get_model_info` with a `model_path`, and an OpenAI server
-//! `GET /v1/models` with a model list (whose first id becomes the request's `model` unless one
-//! was configured). An endpoint that fails is taken out of rotation with a warning; the check
+//! must answer `GET /model_info` (or, before SGLang deprecated it for that, `GET
+//! /get_model_info`) with a `model_path`, and an OpenAI server `GET /v1/models` with a model
+//! list (whose first id becomes the request's `model` unless one was configured, and whose
+//! `owned_by` names the server kind). 401 and 403 are authentication failures. An endpoint that fails is taken out of rotation with a warning; the check
 //! fails only when none is left.
 
 use std::sync::atomic::Ordering;
@@ -42,6 +43,8 @@ struct ModelList {
 #[derive(Deserialize)]
 struct ModelEntry {
     id: String,
+    #[serde(default)]
+    owned_by: Option<String>,
 }
 
 impl Client {
@@ -108,6 +111,13 @@ impl Client {
         let target = &self.inner.targets[i];
         let backend = self.inner.config.backend;
         let health = self.get(target, "/health").await?;
+        let auth = |path: &str, status: u16| ClientError::Auth {
+            url: target.endpoint.url().to_owned(),
+            found: format!("`GET {path}` answered HTTP {status}"),
+        };
+        if matches!(health.0, 401 | 403) {
+            return Err(auth("/health", health.0));
+        }
         if (500..600).contains(&health.0) {
             return Err(ClientError::NotReady {
                 url: target.endpoint.url().to_owned(),
@@ -121,11 +131,19 @@ impl Client {
                 found: format!("`GET /health` answered HTTP {}", health.0),
             });
         }
-        let path = match backend {
-            Backend::Sglang => "/get_model_info",
+        let mut path = match backend {
+            Backend::Sglang => "/model_info",
             Backend::Openai => "/v1/models",
         };
-        let (status, body) = self.get(target, path).await?;
+        let (mut status, mut body) = self.get(target, path).await?;
+        if backend == Backend::Sglang && status == 404 {
+            // SGLang before `/model_info` (v0.5.x, the MLPerf-pinned image).
+            path = "/get_model_info";
+            (status, body) = self.get(target, path).await?;
+        }
+        if matches!(status, 401 | 403) {
+            return Err(auth(path, status));
+        }
         let not_a_server = |found: String| ClientError::NotAServer {
             url: target.endpoint.url().to_owned(),
             expected: backend.server_name(),
@@ -139,7 +157,10 @@ impl Client {
             Backend::Sglang => match serde_json::from_slice::<ModelInfo>(&body) {
                 Ok(ModelInfo {
                     model_path: Some(_),
-                }) => Ok(()),
+                }) => {
+                    let _ = target.kind.set(crate::ServerKind::Sglang);
+                    Ok(())
+                }
                 _ => Err(not_a_server(format!(
                     "`GET {path}` answered `{}`, expected JSON with `model_path`",
                     shown()
@@ -148,6 +169,8 @@ impl Client {
             Backend::Openai => match serde_json::from_slice::<ModelList>(&body) {
                 Ok(list) if !list.data.is_empty() => {
                     if let Some(first) = list.data.into_iter().next() {
+                        let kind = crate::ServerKind::from_owned_by(first.owned_by.as_deref());
+                        let _ = target.kind.set(kind);
                         let _ = target.model.set(first.id);
                     }
                     Ok(())
@@ -160,11 +183,52 @@ impl Client {
         }
     }
 
-    /// A GET with a short deadline on the endpoint's pool; transport errors become
-    /// [`ClientError::Unreachable`].
-    async fn get(&self, target: &Target, path: &str) -> Result<(u16, Vec<u8>), ClientError> {
-        let limit = self.inner.config.connect_timeout + Duration::from_secs(5);
-        let answer = get_on(&target.pool, &target.endpoint, path, limit, MAX_INFO_BYTES).await?;
+    /// `GET path` on endpoint `endpoint` (an index into the configured list), with the
+    /// client's TLS settings, key and headers, within `limit`: the status and the body. For
+    /// side channels such as the metrics scrape; give them a client of their own so their
+    /// connections stay out of the benchmark's pool.
+    pub async fn fetch(
+        &self,
+        endpoint: usize,
+        path: &str,
+        limit: Duration,
+    ) -> Result<(u16, Vec<u8>), ClientError> {
+        let target = self
+            .inner
+            .targets
+            .get(endpoint)
+            .ok_or(ClientError::NoEndpoints)?;
+        let answer = get_on(
+            &target.pool,
+            &target.endpoint,
+            path,
+            limit,
+            MAX_INFO_BYTES,
+            &target.extra_headers,
+        )
+        .await?;
+        Ok((answer.status, answer.body))
+    }
+
+    /// A GET on the endpoint's pool with the health check's deadline; transport errors
+    /// become [`ClientError::Unreachable`].
+    pub(crate) async fn get(
+        &self,
+        target: &Target,
+        path: &str,
+    ) -> Result<(u16, Vec<u8>), ClientError> {
+        // SGLang's `/health` runs a one-token generation and answers within its
+        // `SGLANG_HEALTH_CHECK_TIMEOUT` (20 s): wait that long, and a little more.
+        let limit = self.inner.config.connect_timeout + Duration::from_secs(25);
+        let answer = get_on(
+            &target.pool,
+            &target.endpoint,
+            path,
+            limit,
+            MAX_INFO_BYTES,
+            &target.extra_headers,
+        )
+        .await?;
         Ok((answer.status, answer.body))
     }
 }

@@ -23,11 +23,14 @@
 //! # Ok(()) }
 //! ```
 //!
-//! OpenAI servers: the prompt goes as `prompt: [ids]` with `return_token_ids: true`, which
-//! makes vLLM return each chunk's new ids in `choices[0].token_ids`. A server that ignores it
-//! answers with text only; then the output ids are empty, the count still comes from `usage`
-//! and the text is kept in [`Completion::text`] (ids cannot be recovered without
-//! tokenizing, which never happens during a run).
+//! OpenAI servers: the prompt goes as `prompt: [ids]` with the token-id field the start-up
+//! negotiation chose for the server kind ([`Client::negotiate`], [`IdsField`]), which makes
+//! vLLM and trtllm-serve return each chunk's new ids in `choices[0].token_ids`. A server that
+//! ignores it answers with text only; then the output ids are empty, the count still comes
+//! from `usage` and the text is kept in [`Completion::text`] for the caller to encode.
+//!
+//! Every request (health, metrics, generation) carries `--api-key` and `--header`s, and
+//! `https://` endpoints are spoken with rustls over the same timestamped reads.
 
 #![warn(missing_docs)]
 
@@ -38,7 +41,9 @@ mod error;
 mod fast;
 mod get;
 mod h1;
+mod headers;
 mod health;
+mod negotiate;
 mod request;
 mod response;
 pub mod sse;
@@ -50,8 +55,11 @@ pub use error::{ClientError, ErrorKind, Failure};
 pub use get::{get, Answer};
 #[doc(hidden)]
 pub use h1::check_http_response;
+pub use h1::TlsOptions;
+pub use headers::parse_header;
 pub use health::HealthWarning;
-pub use request::{Prompt, Request, SamplingParams};
+pub use negotiate::{ServerKind, ServerProfile};
+pub use request::{IdsField, Prompt, Request, SamplingParams};
 pub use response::{Completion, ResponseHandler};
 pub use wire::FinishReason;
 #[doc(hidden)]

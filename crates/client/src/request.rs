@@ -47,6 +47,7 @@ struct PromptInner {
 
 struct Encoded {
     backend: Backend,
+    ids: IdsField,
     model: Option<Box<str>>,
     params: SamplingParams,
     stream: bool,
@@ -98,6 +99,32 @@ impl From<&[u32]> for Prompt {
     }
 }
 
+/// Which request field asks an OpenAI-compatible server for the generated token ids; chosen
+/// per server kind by the start-up negotiation, so nothing a server would refuse is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdsField {
+    /// `"return_token_ids": true` (vLLM since ≈0.10.2, SGLang's OpenAI server since mid-2026;
+    /// older ones ignore it and answer with text).
+    #[default]
+    ReturnTokenIds,
+    /// `"detokenize": false` (trtllm-serve, whose requests forbid unknown fields): ids in
+    /// `token_ids`, no text.
+    NoDetokenize,
+    /// Nothing: the server answers with text only.
+    None,
+}
+
+impl IdsField {
+    /// The field as sent, for messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdsField::ReturnTokenIds => "`return_token_ids: true`",
+            IdsField::NoDetokenize => "`detokenize: false`",
+            IdsField::None => "no token-id field",
+        }
+    }
+}
+
 /// One generation request.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -138,7 +165,10 @@ struct OpenaiBody<'a> {
     stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_options: Option<StreamOptions>,
-    return_token_ids: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    return_token_ids: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detokenize: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -149,10 +179,16 @@ struct StreamOptions {
 /// The request body for `backend`, encoded once per prompt: the first body is kept with the
 /// prompt and returned (shared, not copied) whenever the same settings ask again; other
 /// settings are encoded each time.
-pub(crate) fn body_for(backend: Backend, request: &Request, model: Option<&str>) -> Bytes {
+pub(crate) fn body_for(
+    backend: Backend,
+    request: &Request,
+    model: Option<&str>,
+    ids: IdsField,
+) -> Bytes {
     let kept = &request.prompt.0.body;
     let fits = |e: &Encoded| {
         e.backend == backend
+            && e.ids == ids
             && e.model.as_deref() == model
             && e.params == request.params
             && e.stream == request.stream
@@ -160,9 +196,10 @@ pub(crate) fn body_for(backend: Backend, request: &Request, model: Option<&str>)
     if let Some(e) = kept.get().filter(|e| fits(e)) {
         return e.bytes.clone();
     }
-    let bytes = Bytes::from(encode_body(backend, request, model));
+    let bytes = Bytes::from(encode_body(backend, request, model, ids));
     let e = kept.get_or_init(|| Encoded {
         backend,
+        ids,
         model: model.map(Box::from),
         params: request.params,
         stream: request.stream,
@@ -176,9 +213,14 @@ pub(crate) fn body_for(backend: Backend, request: &Request, model: Option<&str>)
 }
 
 /// The request body for `backend`. For OpenAI servers `model` names the served model (found
-/// by the health check); `top_k` is sent only when it is enabled, and `return_token_ids`
-/// asks vLLM for the generated ids (servers that ignore it answer with text only).
-fn encode_body(backend: Backend, request: &Request, model: Option<&str>) -> Vec<u8> {
+/// by the health check); `top_k` is sent only when it is enabled, and `ids_field` is the field that
+/// asks this server for the generated ids.
+fn encode_body(
+    backend: Backend,
+    request: &Request,
+    model: Option<&str>,
+    ids_field: IdsField,
+) -> Vec<u8> {
     let p = &request.params;
     let ids = request.prompt.ids();
     // Writing to a Vec cannot fail, and the structs hold only numbers and strings.
@@ -204,7 +246,8 @@ fn encode_body(backend: Backend, request: &Request, model: Option<&str>) -> Vec<
             stream_options: request.stream.then_some(StreamOptions {
                 include_usage: true,
             }),
-            return_token_ids: true,
+            return_token_ids: (ids_field == IdsField::ReturnTokenIds).then_some(true),
+            detokenize: (ids_field == IdsField::NoDetokenize).then_some(false),
         }),
     };
     encoded.unwrap_or_default()
@@ -224,7 +267,7 @@ mod tests {
 
     #[test]
     fn an_sglang_body_matches_the_reference_request() {
-        let body = encode_body(Backend::Sglang, &request(true), None);
+        let body = encode_body(Backend::Sglang, &request(true), None, IdsField::None);
         assert_eq!(
             String::from_utf8(body).unwrap(),
             r#"{"input_ids":[1,2,3],"sampling_params":{"max_new_tokens":10240,"temperature":1.0,"top_k":-1,"top_p":1.0},"stream":true}"#
@@ -233,7 +276,7 @@ mod tests {
 
     #[test]
     fn a_non_streaming_sglang_body_omits_stream() {
-        let body = encode_body(Backend::Sglang, &request(false), None);
+        let body = encode_body(Backend::Sglang, &request(false), None, IdsField::None);
         assert_eq!(
             String::from_utf8(body).unwrap(),
             r#"{"input_ids":[1,2,3],"sampling_params":{"max_new_tokens":10240,"temperature":1.0,"top_k":-1,"top_p":1.0}}"#
@@ -242,21 +285,33 @@ mod tests {
 
     #[test]
     fn an_openai_body_asks_for_usage_and_token_ids() {
-        let body = encode_body(Backend::Openai, &request(true), Some("gpt-oss-120b"));
+        let body = |ids| {
+            let bytes = encode_body(Backend::Openai, &request(true), Some("gpt-oss-120b"), ids);
+            String::from_utf8(bytes).unwrap()
+        };
+        let head = r#"{"model":"gpt-oss-120b","prompt":[1,2,3],"max_tokens":10240,"temperature":1.0,"top_p":1.0,"stream":true,"stream_options":{"include_usage":true}"#;
         assert_eq!(
-            String::from_utf8(body).unwrap(),
-            r#"{"model":"gpt-oss-120b","prompt":[1,2,3],"max_tokens":10240,"temperature":1.0,"top_p":1.0,"stream":true,"stream_options":{"include_usage":true},"return_token_ids":true}"#
+            body(IdsField::ReturnTokenIds),
+            format!(r#"{head},"return_token_ids":true}}"#)
         );
+        assert_eq!(
+            body(IdsField::NoDetokenize),
+            format!(r#"{head},"detokenize":false}}"#)
+        );
+        assert_eq!(body(IdsField::None), format!("{head}}}"));
     }
 
     #[test]
     fn a_prompt_keeps_its_first_body_and_encodes_other_settings_afresh() {
         let first = request(true);
-        let body = body_for(Backend::Sglang, &first, None);
-        let again = body_for(Backend::Sglang, &first.clone(), None);
+        let body = body_for(Backend::Sglang, &first, None, IdsField::None);
+        let again = body_for(Backend::Sglang, &first.clone(), None, IdsField::None);
         // The same bytes, not a copy.
         assert_eq!(body.as_ptr(), again.as_ptr());
-        assert_eq!(body, encode_body(Backend::Sglang, &first, None));
+        assert_eq!(
+            body,
+            encode_body(Backend::Sglang, &first, None, IdsField::None)
+        );
         let mut other = first.clone();
         other.stream = false;
         other.params.max_new_tokens = 5;
@@ -267,15 +322,15 @@ mod tests {
         ] {
             for request in [&first, &other] {
                 assert_eq!(
-                    body_for(backend, request, model),
-                    encode_body(backend, request, model),
+                    body_for(backend, request, model, IdsField::ReturnTokenIds),
+                    encode_body(backend, request, model, IdsField::ReturnTokenIds),
                     "{backend:?} {model:?} {:?}",
                     request.params
                 );
             }
         }
         assert_eq!(
-            body_for(Backend::Sglang, &first, None).as_ptr(),
+            body_for(Backend::Sglang, &first, None, IdsField::None).as_ptr(),
             body.as_ptr()
         );
     }
@@ -288,6 +343,9 @@ mod tests {
         let first = request(true);
         client.prepare(&first);
         let kept = first.prompt.0.body.get().map(|e| e.bytes.as_ptr());
-        assert_eq!(kept, Some(body_for(Backend::Sglang, &first, None).as_ptr()));
+        assert_eq!(
+            kept,
+            Some(body_for(Backend::Sglang, &first, None, IdsField::None).as_ptr())
+        );
     }
 }

@@ -47,7 +47,8 @@ pub struct Completion<'a> {
     pub endpoint: usize,
     /// Whether `completion_tokens` came from the server.
     pub counted_by_server: bool,
-    /// How many times the streamed output shrank (SGLang retractions).
+    /// How many times the request was retracted: SGLang's `meta_info.num_retractions` /
+    /// `total_retractions`, or how many times the streamed output shrank, whichever is more.
     pub retractions: u32,
     /// Whether `output_ids.len()` equals `completion_tokens`.
     pub consistent: bool,
@@ -79,6 +80,8 @@ pub(crate) struct ResponseState {
     first_sent: bool,
     finish: Option<(FinishReason, Instant)>,
     prompt_tokens: Option<u64>,
+    /// The server's own retraction count, when it reports one.
+    server_retractions: u64,
 }
 
 impl ResponseState {
@@ -94,6 +97,7 @@ impl ResponseState {
             first_sent: false,
             finish: None,
             prompt_tokens: None,
+            server_retractions: 0,
         }
     }
 
@@ -125,6 +129,9 @@ impl ResponseState {
             if let Some(text) = &chunk.text {
                 self.text.push_str(text);
             }
+        }
+        if let Some(n) = chunk.retractions {
+            self.server_retractions = self.server_retractions.max(n);
         }
         if chunk.prompt_tokens.is_some() {
             self.prompt_tokens = chunk.prompt_tokens;
@@ -187,7 +194,12 @@ impl ResponseState {
             text: &self.text,
             endpoint: self.endpoint,
             counted_by_server: self.acc.counted_by_server(),
-            retractions: self.acc.retractions(),
+            // SGLang reports retractions itself and never lowers its count; a falling count
+            // is what other servers (and the simulator) show.
+            retractions: self
+                .acc
+                .retractions()
+                .max(u32::try_from(self.server_retractions).unwrap_or(u32::MAX)),
             consistent: self.acc.is_consistent(),
         });
         Ok(())

@@ -37,6 +37,9 @@ pub(crate) struct Chunk<'a> {
     /// Leading ids not put in the ids buffer because they repeat the previous chunk's (a
     /// cumulative SGLang stream read by [`parse_chunk_tail`]); 0 otherwise.
     pub skipped: usize,
+    /// SGLang's own count of retractions so far: `meta_info.num_retractions` (current) or
+    /// `total_retractions` (v0.5.x). SGLang never lowers `completion_tokens` on a retraction.
+    pub retractions: Option<u64>,
 }
 
 /// A finish reason as the wire gave it.
@@ -58,6 +61,8 @@ struct SglangMeta {
     completion_tokens: Option<u64>,
     prompt_tokens: Option<u64>,
     finish_reason: Option<FinishField>,
+    num_retractions: Option<u64>,
+    total_retractions: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +189,9 @@ fn parse_chunk_serde<'a>(
                 error: raw.error.map(error_text),
                 step: false,
                 skipped: 0,
+                retractions: meta
+                    .as_ref()
+                    .and_then(|m| m.num_retractions.or(m.total_retractions)),
             })
         }
         Backend::Openai => {
@@ -522,6 +530,28 @@ mod tests {
 
     fn agree(backend: Backend, data: &[u8]) -> bool {
         check_fast_path(backend, data)
+    }
+
+    #[test]
+    fn sglang_retractions_are_read_from_meta_info_in_either_name() {
+        for (data, want) in [
+            (
+                &br#"{"output_ids":[1],"meta_info":{"completion_tokens":1,"total_retractions":2}}"#
+                    [..],
+                Some(2),
+            ),
+            (
+                br#"{"output_ids":[1],"meta_info":{"num_retractions":3,"completion_tokens":1}}"#,
+                Some(3),
+            ),
+            (
+                br#"{"output_ids":[1],"meta_info":{"completion_tokens":1}}"#,
+                None,
+            ),
+        ] {
+            assert!(check_fast_path(Backend::Sglang, data));
+            assert_eq!(parse(Backend::Sglang, data).0.retractions, want);
+        }
     }
 
     #[test]

@@ -107,7 +107,7 @@ mod sys;
 
 pub use report::{SampleRecord, TestReport};
 pub use results::PerformanceResult;
-pub use run::{run_test, RunControl, RunError};
+pub use run::{run_test, RunControl, RunError, NO_OUTPUT_TOKENS};
 pub mod config;
 pub mod effective;
 pub mod find_peak;

@@ -242,6 +242,8 @@ impl PerformanceResult {
         let extra_reasons: Vec<String> = [
             (failures.count > 0).then(|| failures.reason_line()),
             aborted,
+            (token_mode && n > 0 && raw.token_count <= 0)
+                .then(|| crate::run::NO_OUTPUT_TOKENS.to_string()),
         ]
         .into_iter()
         .flatten()

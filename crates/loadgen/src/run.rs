@@ -29,7 +29,7 @@ use crate::responder::{FailureSummary, QuerySlot, SampleSlot, Series, KEPT_MESSA
 use crate::results::{PerformanceResult, RawResults};
 use crate::settings::{LogSettings, Scenario, TestMode, TestSettings};
 use crate::{EffectiveSettings, QuerySampleLibrary, SystemUnderTest};
-pub use control::{RunControl, RunError, ABORTED, FIND_PEAK_UNSUPPORTED};
+pub use control::{RunControl, RunError, ABORTED, FIND_PEAK_UNSUPPORTED, NO_OUTPUT_TOKENS};
 
 /// The state of one test across its phases.
 struct Test<'a> {
@@ -533,6 +533,9 @@ impl Test<'_> {
         }
         if self.aborted {
             invalid_reasons.push(self.abort_line());
+        }
+        if performance.is_some_and(|r| r.extra_reasons.iter().any(|e| e == NO_OUTPUT_TOKENS)) {
+            invalid_reasons.push(NO_OUTPUT_TOKENS.to_string());
         }
         invalid_reasons.extend(self.notes.iter().cloned());
         invalid_reasons

@@ -200,6 +200,26 @@ fn completing_a_sample_twice_or_with_one_token_is_logged_as_an_error() {
         .ends_with("\n20 ERRORS encountered. See detailed log.\n"));
 }
 
+#[test]
+fn a_token_mode_run_that_counted_no_output_token_is_invalid_and_says_why() {
+    let mut settings = stream_settings(Scenario::Offline);
+    settings.use_token_latencies = true;
+    settings.min_query_count = 1;
+    let (report, _) = run(&Sut::new(0), &settings);
+    assert!(!report.valid);
+    assert_eq!(
+        report.invalid_reasons,
+        [ossperf_loadgen::NO_OUTPUT_TOKENS.to_string()]
+    );
+    assert!(report.summary.contains("Result is : INVALID\n"));
+    assert!(report.summary.contains(
+        " * No output tokens were counted: the server reported none for any completed sample.\n"
+    ));
+    // With tokens, the same run is valid.
+    let (report, _) = run(&Sut::new(5), &settings);
+    assert!(report.valid, "{:?}", report.invalid_reasons);
+}
+
 /// Holds every sample until `flush_queries`, then completes them all.
 #[derive(Default)]
 struct Holding {

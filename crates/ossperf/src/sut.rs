@@ -67,6 +67,10 @@ pub(crate) struct SutConfig {
     /// At most this many requests in flight (`--max-concurrency`, Offline); `None` sends
     /// each request the moment it is issued (Server, Interactive).
     pub max_concurrency: Option<usize>,
+    /// Whether an answer without token ids has its text encoded into the LoadGen payload
+    /// (accuracy and compliance runs, whose payload is scored). Text is encoded to count
+    /// tokens whenever the server gave no count, whatever this says.
+    pub encode_text: bool,
 }
 
 /// Where answers go: LoadGen's [`Responder`] in a run, a recorder in tests.
@@ -476,19 +480,35 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
     }
 
     fn on_complete(&mut self, c: &Completion<'_>) {
-        let n = i64::try_from(c.completion_tokens).unwrap_or(i64::MAX);
+        // A server that sent no ids: its text, encoded with the embedded harmony tokenizer,
+        // stands in where the payload is scored or no count came (docs/SERVERS.md).
+        let encoded = (c.output_ids.is_empty()
+            && !c.text.is_empty()
+            && (self.shared.config.encode_text || !c.counted_by_server))
+            .then(|| ossperf_harmony::tokenizer().encode_with_special_tokens(c.text));
+        let ids = encoded.as_deref().unwrap_or(c.output_ids);
+        let counted_by_encoding = !c.counted_by_server && encoded.is_some();
+        let tokens = if counted_by_encoding {
+            ids.len() as u64
+        } else {
+            c.completion_tokens
+        };
+        let n = i64::try_from(tokens).unwrap_or(i64::MAX);
         self.reporter
-            .complete_at(self.sample.id, &token_bytes(c.output_ids), n, c.at);
+            .complete_at(self.sample.id, &token_bytes(ids), n, c.at);
         let first = self.first_at.unwrap_or(c.at);
         self.shared.stats.completed(
             self.slot,
             &Finished {
-                output_tokens: c.completion_tokens,
+                output_tokens: tokens,
                 endpoint: Some(c.endpoint),
                 ttft: Some(first.saturating_duration_since(self.issued_at)),
                 latency: Some(c.at.saturating_duration_since(self.issued_at)),
                 retractions: c.retractions,
-                ids_consistent: c.consistent,
+                // Encoded text has no server ids to disagree with.
+                ids_consistent: c.consistent || encoded.is_some() || c.output_ids.is_empty(),
+                text_encoded: encoded.is_some(),
+                counted_by_encoding,
                 ..self.finished()
             },
         );

@@ -24,6 +24,15 @@ pub fn zero_config(output_len: u32) -> SimConfig {
     }
 }
 
+/// The requests a simulator served for a run's load: its truth without ossperf's start-up
+/// generation, whose prompt is the reference's 3-token `[1, 2, 3]` (docs/SERVERS.md).
+pub fn served_load(sim: &SimHandle) -> Vec<ossperf_sim::TruthRecord> {
+    sim.truth()
+        .into_iter()
+        .filter(|t| t.prompt_tokens != 3)
+        .collect()
+}
+
 /// A running simulator from [`zero_config`] with 64-token answers; dropping it shuts it down.
 ///
 /// # Panics

@@ -2,6 +2,7 @@
 
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
@@ -11,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::head::{self, Head};
+use super::tls::{Tls, TlsStream};
 
 /// The read buffer of each connection (docs/PERFORMANCE.md, memory at 5,000 streams): about
 /// 40 one-token SSE events fit in one read.
@@ -25,6 +27,8 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// An open connection to a server.
 pub(crate) struct Conn {
     stream: TcpStream,
+    /// The TLS session of an https connection.
+    tls: Option<Box<TlsStream>>,
     /// Bytes read and not yet handed out.
     pub(super) buf: BytesMut,
     /// When the bytes of the latest read reached the socket (the kernel's receive stamp, or
@@ -53,8 +57,9 @@ pub(crate) enum ExchangeError {
 
 impl Conn {
     /// Connects with the socket options of the hot path: no Nagle delay, keep-alive probes
-    /// and, where the kernel has them, receive timestamps.
-    pub(super) async fn connect(addr: SocketAddr) -> io::Result<Conn> {
+    /// and, where the kernel has them, receive timestamps; with `tls`, runs the handshake with
+    /// `host` too.
+    pub(super) async fn connect(addr: SocketAddr, tls: Option<(&Tls, &str)>) -> io::Result<Conn> {
         let socket = if addr.is_ipv4() {
             TcpSocket::new_v4()?
         } else {
@@ -65,9 +70,16 @@ impl Conn {
         stream.set_nodelay(true)?;
         // Without kernel stamps, reads are stamped when they happen: later, never wrong.
         let _ = ossperf_rxstamp::enable(&stream);
+        let tls = match tls {
+            Some((tls, host)) => Some(Box::new(
+                TlsStream::handshake(&stream, tls.session(host)?).await?,
+            )),
+            None => None,
+        };
         let now = Instant::now();
         Ok(Conn {
             stream,
+            tls,
             buf: BytesMut::with_capacity(READ_BUF_BYTES),
             last_read: now,
             pooled: false,
@@ -78,6 +90,14 @@ impl Conn {
     /// Sends what the socket takes of a request now, without waiting: the bytes written.
     /// Callable from any thread.
     pub(crate) fn try_send(&mut self, head: &[u8], body: &[u8]) -> io::Result<usize> {
+        if let Some(tls) = &mut self.tls {
+            // The session takes the whole request; what the socket does not take now leaves
+            // with the exchange's flush.
+            tls.put(head)?;
+            tls.put(body)?;
+            tls.try_flush(&self.stream)?;
+            return Ok(head.len() + body.len());
+        }
         let (slices, count) = request_slices(head, body, 0);
         match self.stream.try_write_vectored(&slices[..count]) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
@@ -137,6 +157,13 @@ impl Conn {
     }
 
     async fn write_all(&mut self, head: &[u8], body: &[u8], written: usize) -> io::Result<()> {
+        if let Some(tls) = &mut self.tls {
+            let (slices, count) = request_slices(head, body, written);
+            for slice in &slices[..count] {
+                tls.put(slice)?;
+            }
+            return tls.flush(&self.stream).await;
+        }
         let (mut slices, count) = request_slices(head, body, written);
         let mut rest = &mut slices[..count];
         while !rest.is_empty() {
@@ -159,16 +186,32 @@ impl Conn {
             // Reclaims the buffer once every handed-out piece of it is gone.
             self.buf.reserve(READ_BUF_BYTES);
         }
-        let (n, at) = ready!(ossperf_rxstamp::poll_read(
-            &self.stream,
-            cx,
-            self.buf.spare_capacity_mut()
-        ))?;
-        #[allow(unsafe_code)]
-        // SAFETY: the receive initialised the first `n` bytes of the spare capacity.
-        unsafe {
-            self.buf.set_len(self.buf.len() + n);
-        }
+        let (n, at) = match &mut self.tls {
+            None => {
+                let (n, at) = ready!(ossperf_rxstamp::poll_read(
+                    &self.stream,
+                    cx,
+                    self.buf.spare_capacity_mut()
+                ))?;
+                #[allow(unsafe_code)]
+                // SAFETY: the receive initialised the first `n` bytes of the spare capacity.
+                unsafe {
+                    self.buf.set_len(self.buf.len() + n);
+                }
+                (n, at)
+            }
+            Some(tls) => {
+                let filled = self.buf.len();
+                self.buf.resize(self.buf.capacity(), 0);
+                let read = tls.poll_read(&self.stream, cx, &mut self.buf[filled..]);
+                let n = match &read {
+                    Poll::Ready(Ok((n, _))) => *n,
+                    _ => 0,
+                };
+                self.buf.truncate(filled + n);
+                ready!(read)?
+            }
+        };
         let now = Instant::now();
         self.last_read = at.map_or(now, |at| at.min(now));
         Poll::Ready(Ok(n))
@@ -177,8 +220,11 @@ impl Conn {
     /// Whether an idle connection is still quiet: nothing to read and not closed by the
     /// server. One non-blocking read; only asked of connections idle for a while.
     pub(super) fn is_quiet(&self) -> bool {
-        let mut byte = [0u8; 1];
-        matches!(self.stream.try_read(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        // A peek, so a TLS session's bytes are left where they are.
+        let mut byte = [MaybeUninit::uninit(); 1];
+        let mut buf = tokio::io::ReadBuf::uninit(&mut byte);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        self.stream.poll_peek(&mut cx, &mut buf).is_pending()
     }
 }
 

@@ -6,15 +6,19 @@
 //! 8 KiB read buffer and nothing else (hyper held a further ~17 KB: its dispatch channel and
 //! write buffer; docs/PERFORMANCE.md has the figures). What it speaks is what inference servers
 //! answer: `Content-Length`, `chunked` and close-delimited bodies, keep-alive, `1xx` heads
-//! skipped; requests are one `writev` of a prebuilt head and the body.
+//! skipped; requests are one `writev` of a prebuilt head and the body. https runs rustls over the
+//! same reads (`tls`), so its pieces keep their receive stamps.
 
 mod body;
 mod conn;
 mod head;
 mod pool;
+mod tls;
 
 pub use body::check_http_response;
 pub(crate) use body::Body;
 pub(crate) use conn::{Conn, ExchangeError};
 pub(crate) use head::Head;
 pub(crate) use pool::Pool;
+pub(crate) use tls::Tls;
+pub use tls::TlsOptions;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::conn::{Conn, ExchangeError};
 use super::head::Head;
+use super::tls::Tls;
 
 /// A connection idle this long is checked (one non-blocking read) before it is used again:
 /// servers close idle keep-alive connections after a few seconds (uvicorn: 5 s).
@@ -21,6 +22,8 @@ const WARM: usize = 32;
 /// Idle connections to one server (the most recently used is used first) and its addresses.
 pub(crate) struct Pool {
     host: String,
+    /// The TLS settings of an https server.
+    tls: Option<Tls>,
     port: u16,
     max_idle: usize,
     connect_timeout: Duration,
@@ -42,13 +45,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Pool {
-    /// A pool for `host` (a name or an IP address, IPv6 with or without brackets) and `port`.
-    pub(crate) fn new(host: &str, port: u16, max_idle: usize, connect_timeout: Duration) -> Pool {
+    /// A pool for `host` (a name or an IP address, IPv6 with or without brackets) and `port`,
+    /// over TLS with `tls`.
+    pub(crate) fn new(
+        host: &str,
+        port: u16,
+        tls: Option<Tls>,
+        max_idle: usize,
+        connect_timeout: Duration,
+    ) -> Pool {
         Pool {
             host: host
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .to_owned(),
+            tls,
             port,
             max_idle: max_idle.max(1),
             connect_timeout,
@@ -152,7 +163,8 @@ impl Pool {
             let addrs = self.resolve().await?;
             let mut last = None;
             for addr in addrs {
-                match Conn::connect(addr).await {
+                match Conn::connect(addr, self.tls.as_ref().map(|t| (t, self.host.as_str()))).await
+                {
                     Ok(conn) => return Ok(conn),
                     Err(e) => last = Some(e),
                 }

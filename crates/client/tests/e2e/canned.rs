@@ -28,7 +28,19 @@ pub enum Step {
 pub struct Received {
     pub method: String,
     pub path: String,
+    /// The header lines, as sent.
+    pub headers: String,
     pub body: String,
+}
+
+impl Received {
+    /// The value of header `name`, if it was sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
 }
 
 type Script = dyn Fn(&Received) -> Vec<Step> + Send + Sync;
@@ -134,7 +146,13 @@ async fn read_request(socket: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Recei
             let mut first = head.lines().next().unwrap_or("").split(' ');
             let method = first.next().unwrap_or("").to_owned();
             let path = first.next().unwrap_or("").to_owned();
-            return Some(Received { method, path, body });
+            let headers = head.lines().skip(1).collect::<Vec<_>>().join("\n");
+            return Some(Received {
+                method,
+                path,
+                headers,
+                body,
+            });
         }
         read_more(socket, buf).await?;
     }
@@ -188,11 +206,12 @@ pub async fn refused_port() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
-/// The standard health answers of an SGLang server, then `rest` for everything else.
+/// The standard health answers of a current SGLang server (`/model_info`; `/get_model_info`
+/// too), `None` for everything else.
 pub fn sglang_health(r: &Received) -> Option<Vec<Step>> {
     match r.path.as_str() {
         "/health" => Some(vec![Step::Write(response(200, "text/plain", ""))]),
-        "/get_model_info" => Some(vec![Step::Write(response(
+        "/model_info" | "/get_model_info" => Some(vec![Step::Write(response(
             200,
             "application/json",
             r#"{"model_path":"openai/gpt-oss-120b","is_generation":true}"#,

@@ -11,7 +11,7 @@ async fn an_sglang_server_passes_its_health_check() {
     let client = client(Backend::Sglang, &[server.url()], |_| {});
     let warnings = client.health_check().await.unwrap();
     assert!(warnings.is_empty());
-    assert_eq!(server.paths(), ["/health", "/get_model_info"]);
+    assert_eq!(server.paths(), ["/health", "/model_info"]);
     assert!(server
         .received
         .lock()
@@ -180,11 +180,11 @@ async fn waiting_does_not_retry_a_server_of_the_wrong_kind() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{} does not look like an SGLang server: `GET /get_model_info` answered `{{}}`, expected JSON with `model_path`",
+            "{} does not look like an SGLang server: `GET /model_info` answered `{{}}`, expected JSON with `model_path`",
             server.url()
         )
     );
-    assert_eq!(server.paths(), ["/health", "/get_model_info"]);
+    assert_eq!(server.paths(), ["/health", "/model_info"]);
 }
 
 #[tokio::test]

@@ -7,7 +7,10 @@ mod balancing;
 mod canned;
 mod failures;
 mod health;
+mod personas;
+mod servers;
 mod streaming;
+mod tlsfront;
 mod transport;
 
 use std::sync::{Arc, Mutex};

@@ -283,6 +283,47 @@ async fn a_frame_is_stamped_at_its_arrival_even_when_the_task_wakes_late() {
     assert!(done.at >= server.writes.lock().unwrap()[1]);
 }
 
+// Over https the same holds: the TLS records are read (and stamped) by the transport itself.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_frame_is_stamped_at_its_arrival_even_when_the_task_wakes_late() {
+    let server = Canned::start(|_| {
+        vec![
+            Step::Write([sse_head(), chunk(&sglang_event(&[10], 1, "null"))].concat()),
+            Step::Write(
+                [
+                    chunk(&sglang_event(&[11], 2, r#"{"type":"stop"}"#)),
+                    chunk("data: [DONE]\n\n"),
+                    last_chunk(),
+                ]
+                .concat(),
+            ),
+        ]
+    })
+    .await;
+    let front = crate::tlsfront::TlsFront::start(server.addr).await;
+    let ca = front.ca_file.clone();
+    let client = client(Backend::Sglang, &[front.url()], |c| {
+        c.tls.ca_certs = vec![ca]
+    });
+    let handler = SlowFirst {
+        recorder: Recorder::default(),
+        woke: Default::default(),
+    };
+    let (recorder, woke) = (handler.recorder.clone(), handler.woke.clone());
+    client.send(request(true), handler).await;
+
+    let (_, first_ids, done) = recorder.done();
+    assert_eq!((first_ids, done.ids.clone()), (vec![10], vec![10, 11]));
+    let woke = woke.lock().unwrap().unwrap();
+    assert!(
+        done.at < woke,
+        "stamped {:?} after the task woke",
+        done.at - woke
+    );
+    assert!(done.at >= server.writes.lock().unwrap()[1]);
+}
+
 #[tokio::test]
 async fn a_text_only_openai_stream_has_its_first_token_at_the_first_choice_even_with_empty_text() {
     let release = std::sync::Arc::new(tokio::sync::Notify::new());

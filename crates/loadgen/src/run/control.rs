@@ -48,6 +48,12 @@ pub enum RunError {
 pub const FIND_PEAK_UNSUPPORTED: &str =
     "FindPeakPerformance is only supported in the Server scenario.";
 
+/// The reason line of a token-mode run whose completed samples counted no output token (a
+/// server that sent neither ids nor a count nor text): its throughput would read 0 or
+/// nonsense, so it is never VALID. Not a LoadGen reason: ossperf's own (issue 19).
+pub const NO_OUTPUT_TOKENS: &str =
+    "No output tokens were counted: the server reported none for any completed sample.";
+
 /// The reason line of an aborted run.
 pub const ABORTED: &str = "The run was aborted before every query was issued.";
 

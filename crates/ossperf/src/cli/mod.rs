@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 pub mod compliance;
 pub mod conf;
 pub mod conf_args;
+pub mod connection;
 pub mod dataset;
 pub mod eval;
 pub mod plan;

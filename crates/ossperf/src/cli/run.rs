@@ -60,6 +60,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub endpoints_file: Option<PathBuf>,
 
+    /// https, keys, headers and waiting for a loading server
+    #[command(flatten)]
+    pub connection: crate::cli::connection::ConnectionArgs,
+
     /// The reference's generation_config.json (max_new_tokens, temperature, top_k, top_p)
     #[arg(long, value_name = "FILE")]
     pub generation_config: Option<PathBuf>,

@@ -59,6 +59,7 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
         verdict,
         metrics,
         endpoints,
+        tokens,
         requests,
         server_metrics,
     } = results;
@@ -81,6 +82,7 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
     field(out, "verdict", verdict)?;
     list(out, "metrics", metrics)?;
     list(out, "endpoints", endpoints)?;
+    field(out, "tokens", tokens)?;
     list(out, "server_metrics", server_metrics)?;
     out.write_all(b"\"requests\": [")?;
     for (i, record) in requests.iter().enumerate() {

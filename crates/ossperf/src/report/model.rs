@@ -47,6 +47,10 @@ pub struct RunResults {
     pub metrics: Vec<Metric>,
     /// The inference endpoints; [`RequestRecord::endpoint`] indexes this list.
     pub endpoints: Vec<Endpoint>,
+    /// Where the output token ids and counts came from; all zero when every answer carried
+    /// ids that agreed with the server's count.
+    #[serde(default)]
+    pub tokens: TokenSources,
     /// One record per sample issued, in issue order.
     pub requests: Vec<RequestRecord>,
     /// Server-side metric samples over time (scraped Prometheus values), possibly empty.
@@ -275,6 +279,50 @@ pub enum ConstraintOp {
     AtLeast,
 }
 
+/// Where the output tokens came from, in completed samples (issue 19).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSources {
+    /// Answers without token ids whose returned text was encoded with the harmony tokenizer
+    /// into the LoadGen payload (accuracy and compliance runs, or no count to use).
+    #[serde(default)]
+    pub text_encoded: u64,
+    /// Answers whose output tokens were counted by encoding the text: the server sent
+    /// neither ids nor a count (`usage`).
+    #[serde(default)]
+    pub counted_by_encoding: u64,
+    /// Answers whose ids disagreed with the server's count: ids lost or duplicated on the way
+    /// (e.g. SGLang v0.5.x dropping queued deltas).
+    #[serde(default)]
+    pub inconsistent_ids: u64,
+}
+
+impl TokenSources {
+    /// The lines the summary and the report show, empty when there is nothing to say.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.text_encoded > 0 {
+            lines.push(format!(
+                "{} answer(s) came without token ids: their text was re-encoded with the harmony tokenizer",
+                self.text_encoded
+            ));
+        }
+        if self.counted_by_encoding > 0 {
+            lines.push(format!(
+                "{} answer(s) came without a token count: their tokens were counted by encoding the text",
+                self.counted_by_encoding
+            ));
+        }
+        if self.inconsistent_ids > 0 {
+            lines.push(format!(
+                "{} answer(s) had token ids that disagree with the server's count (lost or extra ids)",
+                self.inconsistent_ids
+            ));
+        }
+        lines
+    }
+}
+
 /// An inference endpoint the client sent requests to, with the client's own counts for it.
 /// The counts default to zero when reading a file written before they existed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -307,6 +355,10 @@ pub struct Endpoint {
     /// Output tokens it generated, as it counted them.
     #[serde(default)]
     pub output_tokens: u64,
+    /// What the start-up generation found it to be, e.g. `vllm, sends `return_token_ids:
+    /// true`, answers with text only and a token count`; absent when it was left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 fn in_rotation() -> bool {
@@ -326,6 +378,7 @@ impl Default for Endpoint {
             retried_away: 0,
             connect_failures: 0,
             output_tokens: 0,
+            server: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use ossperf_sim::Rng;
 
 use super::model::{
     Check, Constraint, EarlyStopping, Endpoint, LoadgenInfo, Metric, MetricPoint, MetricSeries,
-    RequestError, RequestRecord, RunResults, Setting, Unit, Verdict, SCHEMA_VERSION,
+    RequestError, RequestRecord, RunResults, Setting, TokenSources, Unit, Verdict, SCHEMA_VERSION,
 };
 use super::stats::percentile;
 
@@ -128,6 +128,7 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
                 ..Endpoint::default()
             },
         ],
+        tokens: TokenSources::default(),
         server_metrics: scraped(&requests),
         requests,
     }

@@ -374,8 +374,40 @@ pub fn endpoints(runs: &[Prepared]) -> String {
     format!(
         "<table><thead><tr><th>run</th><th>endpoint</th><th>state</th><th>requests</th>\
          <th>failed</th><th>retried elsewhere</th><th>output tokens</th><th>latency p50</th>\
-         <th>TTFT p99</th></tr></thead><tbody>{rows}</tbody></table>"
+         <th>TTFT p99</th></tr></thead><tbody>{rows}</tbody></table>{}",
+        server_notes(runs)
     )
+}
+
+/// What the start-up generation found about each server, and where tokens came from when
+/// not every answer carried its ids (issue 19); empty when there is nothing to say.
+fn server_notes(runs: &[Prepared]) -> String {
+    let mut items = String::new();
+    for p in runs {
+        for endpoint in &p.run.endpoints {
+            if let Some(server) = &endpoint.server {
+                let _ = write!(
+                    items,
+                    "<li>{}: <code>{}</code>: {}</li>",
+                    escape(p.label),
+                    escape(&endpoint.url),
+                    escape(server)
+                );
+            }
+        }
+        for line in p.run.tokens.lines() {
+            let _ = write!(
+                items,
+                "<li class=\"bad\">{}: {}</li>",
+                escape(p.label),
+                escape(&line)
+            );
+        }
+    }
+    if items.is_empty() {
+        return items;
+    }
+    format!("<ul>{items}</ul>")
 }
 
 /// Failed requests grouped by kind, with the count and the first few examples of each.

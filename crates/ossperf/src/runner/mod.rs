@@ -32,6 +32,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     announce(&plan, &dataset);
     let outcome = session.execute(&plan, &dataset, true)?;
     crate::output::data(outcome.report.summary.trim_end());
+    for line in outcome.results.tokens.lines() {
+        crate::output::data(&format!("Note: {line}"));
+    }
     crate::output::info(&format!("LoadGen: {}", outcome.results.loadgen.describe()));
     if record::simulated(&plan) {
         crate::output::info(record::SIMULATED_LINE);
@@ -119,6 +122,8 @@ impl Session {
                 stream: plan.stream,
                 max_concurrency: (plan.loaded.settings.scenario == Scenario::Offline)
                     .then_some(plan.max_concurrency),
+                encode_text: plan.loaded.settings.mode == ossperf_loadgen::TestMode::AccuracyOnly
+                    || plan.audit_name.is_some(),
             },
         );
         let mut control = RunControl::new();
@@ -130,9 +135,19 @@ impl Session {
         let live =
             progress.then(|| progress::Progress::start(sut.clone(), limits(plan), plan.stream));
         let counts_before = self.servers.client.endpoint_stats();
+        // Its own client (same servers, TLS, key and headers), so its connections stay out of
+        // the benchmark's pool.
+        let metrics_client = ossperf_client::Client::new(self.servers.client.config().clone())?;
+        let paths = (0..metrics_client.config().endpoints.len())
+            .map(|i| {
+                let kind = self.servers.profiles.iter().find(|p| p.endpoint == i);
+                scrape::metrics_path(kind.map(|p| p.kind))
+            })
+            .collect();
         let scraper = scrape::Scraper::start(
             self.runtime.handle(),
-            self.servers.client.config().endpoints.clone(),
+            metrics_client,
+            paths,
             std::time::Instant::now(),
             Duration::from_secs(1),
         );
@@ -179,6 +194,7 @@ impl Session {
             dataset,
             endpoints: results::counts_since(&counts_before, self.servers.client.endpoint_stats()),
             model_key: plan.model(),
+            profiles: &self.servers.profiles,
             started_at,
             loadgen: match plan.loadgen {
                 LoadgenArg::Native => crate::report::LoadgenInfo::native(),

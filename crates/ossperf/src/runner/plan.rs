@@ -94,6 +94,59 @@ pub(crate) struct RunPlan {
     pub conf_files: ConfFiles,
     /// `--fail-on-invalid`: an INVALID result exits 1.
     pub fail_on_invalid: bool,
+    /// https trust, key and headers.
+    pub connection: Connection,
+}
+
+/// How the servers are reached, resolved from [`ConnectionArgs`](crate::cli::connection::ConnectionArgs).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Connection {
+    /// `--ca-cert`, `--insecure`.
+    pub tls: ossperf_client::TlsOptions,
+    /// `--api-key`, else `$OPENAI_API_KEY`.
+    pub api_key: Option<String>,
+    /// `--header`s, checked.
+    pub headers: Vec<(String, String)>,
+    /// `--wait-ready`.
+    pub wait_ready: Option<Duration>,
+}
+
+impl Connection {
+    /// Checks the arguments; `env_key` is `$OPENAI_API_KEY`.
+    pub(crate) fn resolve(
+        args: crate::cli::connection::ConnectionArgs,
+        env_key: Option<String>,
+    ) -> anyhow::Result<Connection> {
+        let crate::cli::connection::ConnectionArgs {
+            api_key,
+            headers,
+            ca_certs,
+            insecure,
+            wait_ready,
+        } = args;
+        for path in &ca_certs {
+            if !path.is_file() {
+                bail!("`--ca-cert {}`: no such file", path.display());
+            }
+        }
+        let headers = headers
+            .iter()
+            .map(|h| ossperf_client::parse_header(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Connection {
+            tls: ossperf_client::TlsOptions { ca_certs, insecure },
+            api_key: api_key.or(env_key).filter(|k| !k.trim().is_empty()),
+            headers,
+            wait_ready: wait_ready.map(Duration::from_secs),
+        })
+    }
+
+    /// Applies it to a client configuration.
+    pub(crate) fn apply(&self, config: &mut ossperf_client::ClientConfig) {
+        config.tls = self.tls.clone();
+        config.api_key = self.api_key.clone();
+        config.headers = self.headers.clone();
+    }
 }
 
 impl RunPlan {
@@ -108,6 +161,7 @@ impl RunPlan {
             backend,
             server_url,
             endpoints_file,
+            connection,
             generation_config,
             max_new_tokens,
             temperature,
@@ -207,6 +261,7 @@ impl RunPlan {
             loadgen,
             conf_files,
             fail_on_invalid,
+            connection: Connection::resolve(connection, std::env::var("OPENAI_API_KEY").ok())?,
         })
     }
 

@@ -8,7 +8,7 @@ use ossperf_loadgen::{Scenario, TestReport};
 
 use crate::report::{
     Check, Constraint, EarlyStopping, Endpoint, Metric, RequestError, RequestRecord, RunResults,
-    Setting, Unit, Verdict, SCHEMA_VERSION,
+    Setting, TokenSources, Unit, Verdict, SCHEMA_VERSION,
 };
 use crate::sut::RequestRecord as SutRecord;
 
@@ -24,6 +24,8 @@ pub(super) struct Inputs<'a> {
     pub endpoints: Vec<ossperf_client::EndpointStats>,
     /// The conf-file model key.
     pub model_key: &'a str,
+    /// What the start-up generation found about each endpoint in rotation.
+    pub profiles: &'a [ossperf_client::ServerProfile],
     /// When the run started, RFC 3339.
     pub started_at: String,
     /// Which LoadGen drove it.
@@ -36,6 +38,12 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
     // Sorted in place and searched: a million records need no second index beside them.
     let mut by_id = inputs.requests;
     by_id.sort_unstable_by_key(SutRecord::response_id);
+    let mut tokens = TokenSources::default();
+    for r in by_id.iter().filter(|r| r.error().is_none()) {
+        tokens.text_encoded += u64::from(r.text_encoded());
+        tokens.counted_by_encoding += u64::from(r.counted_by_encoding());
+        tokens.inconsistent_ids += u64::from(!r.ids_consistent());
+    }
     let requests = report
         .samples
         .iter()
@@ -93,7 +101,8 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
         endpoints: inputs
             .endpoints
             .into_iter()
-            .map(|e| Endpoint {
+            .enumerate()
+            .map(|(i, e)| Endpoint {
                 url: e.url,
                 healthy: e.healthy,
                 down: e.down,
@@ -103,8 +112,14 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
                 retried_away: e.retried_away,
                 connect_failures: e.connect_failures,
                 output_tokens: e.output_tokens,
+                server: inputs
+                    .profiles
+                    .iter()
+                    .find(|p| p.endpoint == i)
+                    .map(ossperf_client::ServerProfile::describe),
             })
             .collect(),
+        tokens,
         requests,
         server_metrics: Vec::new(),
     }

@@ -1,7 +1,7 @@
 //! Samples what the servers say about themselves while a test runs: each endpoint's
 //! Prometheus `/metrics`, once a second, into [`MetricSeries`] for `results.json` and the
-//! report. It runs on its own task with its own connections (the client's transport through
-//! [`ossperf_client::get`], never the benchmark client's pool), keeps only the gauges that explain a run (running and queued requests, KV-cache
+//! report. It runs on its own task with a client of its own (the run's servers, TLS settings,
+//! key and headers, but never the benchmark client's pool), keeps only the gauges that explain a run (running and queued requests, KV-cache
 //! usage, generation throughput, cache hit rate; SGLang's and vLLM's names), and stops asking
 //! an endpoint whose `/metrics` is missing (404), so a server without metrics costs one
 //! request.
@@ -9,12 +9,15 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use ossperf_client::Endpoint;
+use ossperf_client::Client;
 use tokio::sync::oneshot;
 
 use crate::report::{MetricPoint, MetricSeries};
 
-/// The metrics kept, SGLang's then vLLM's.
+/// The metrics kept, SGLang's then vLLM's then trtllm-serve's. vLLM V1 names KV-cache usage
+/// `kv_cache_usage_perc` (`gpu_cache_usage_perc` is deprecated since 0.9, kept for older
+/// servers) and reports prefix caching as the counters `prefix_cache_queries`/`_hits`
+/// (vllm-project/vllm `vllm/v1/metrics/loggers.py`); V1 has no `gpu_prefix_cache_hit_rate`.
 pub(super) const KEPT: &[&str] = &[
     "sglang:num_running_reqs",
     "sglang:num_queue_reqs",
@@ -24,18 +27,25 @@ pub(super) const KEPT: &[&str] = &[
     "sglang:num_used_tokens",
     "vllm:num_requests_running",
     "vllm:num_requests_waiting",
-    "vllm:gpu_cache_usage_perc",
     "vllm:kv_cache_usage_perc",
-    "vllm:gpu_prefix_cache_hit_rate",
+    "vllm:gpu_cache_usage_perc",
+    "vllm:prefix_cache_queries_total",
+    "vllm:prefix_cache_hits_total",
     "vllm:generation_tokens_total",
 ];
 
+/// Where an endpoint's Prometheus page is: trtllm-serve's `/metrics` is JSON iteration stats
+/// and its Prometheus text is at `/prometheus/metrics` (NVIDIA/TensorRT-LLM
+/// `tensorrt_llm/serve/openai_server.py` @00057725 :: `register_routes`).
+pub(super) fn metrics_path(kind: Option<ossperf_client::ServerKind>) -> &'static str {
+    match kind {
+        Some(ossperf_client::ServerKind::Trtllm) => "/prometheus/metrics",
+        _ => "/metrics",
+    }
+}
+
 /// How long one scrape may take before it is skipped.
 const SCRAPE_LIMIT: Duration = Duration::from_millis(900);
-
-/// The largest `/metrics` page read; a busy server's is well under this, a larger one is
-/// skipped like a failed scrape.
-const MAX_PAGE: usize = 8 << 20;
 
 /// A running scraper; [`Scraper::finish`] stops it and returns its series.
 pub(super) struct Scraper {
@@ -45,14 +55,16 @@ pub(super) struct Scraper {
 
 impl Scraper {
     /// Starts scraping `endpoints` every `every` on `runtime`; times count from `start`.
+    /// `paths[i]` is endpoint `i`'s metrics path ([`metrics_path`]).
     pub(super) fn start(
         runtime: &tokio::runtime::Handle,
-        endpoints: Vec<Endpoint>,
+        client: Client,
+        paths: Vec<&'static str>,
         start: Instant,
         every: Duration,
     ) -> Scraper {
         let (stop, stopped) = oneshot::channel();
-        let task = runtime.spawn(scrape_until(endpoints, start, every, stopped));
+        let task = runtime.spawn(scrape_until(client, paths, start, every, stopped));
         Scraper { stop, task }
     }
 
@@ -64,12 +76,14 @@ impl Scraper {
 }
 
 async fn scrape_until(
-    endpoints: Vec<Endpoint>,
+    client: Client,
+    paths: Vec<&'static str>,
     start: Instant,
     every: Duration,
     mut stopped: oneshot::Receiver<()>,
 ) -> Vec<MetricSeries> {
-    let mut live = vec![true; endpoints.len()];
+    let n = client.config().endpoints.len();
+    let mut live = vec![true; n];
     let mut series: BTreeMap<(u32, String), Vec<MetricPoint>> = BTreeMap::new();
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -80,21 +94,19 @@ async fn scrape_until(
         };
         // Every endpoint at once, so a slow one delays no other's sample.
         let mut round = tokio::task::JoinSet::new();
-        for (i, endpoint) in endpoints.iter().enumerate() {
-            if live[i] {
-                let endpoint = endpoint.clone();
-                round.spawn(async move {
-                    let answer =
-                        ossperf_client::get(&endpoint, "/metrics", SCRAPE_LIMIT, MAX_PAGE).await;
-                    (i, answer)
-                });
-            }
+        for i in (0..n).filter(|&i| live[i]) {
+            let (client, path) = (client.clone(), paths.get(i).copied().unwrap_or("/metrics"));
+            round.spawn(async move { (i, client.fetch(i, path, SCRAPE_LIMIT).await) });
         }
         let t_ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         while let Some(Ok((i, answer))) = round.join_next().await {
             match answer {
-                Ok(a) if a.status == 200 => {
-                    for (name, value) in parse(&String::from_utf8_lossy(&a.body)) {
+                // A JSON stats page (trtllm-serve's `/metrics`) has no Prometheus series.
+                Ok((200, body)) if body.trim_ascii_start().starts_with(b"{") => {
+                    live[i] = false;
+                }
+                Ok((200, body)) => {
+                    for (name, value) in parse(&String::from_utf8_lossy(&body)) {
                         series
                             .entry((i as u32, name))
                             .or_default()
@@ -103,7 +115,7 @@ async fn scrape_until(
                 }
                 // No metrics page: stop asking. An error status, a refused or a slow
                 // connection may be a passing outage, so keep trying.
-                Ok(a) if a.status == 404 => live[i] = false,
+                Ok((404, _)) => live[i] = false,
                 Ok(_) | Err(_) => {}
             }
         }
@@ -245,16 +257,40 @@ vllm:num_requests_running{x=\"y\"} NaN
             .enable_all()
             .build()
             .unwrap();
-        let endpoint = Endpoint::parse(&url).unwrap();
+        let endpoint = ossperf_client::Endpoint::parse(&url).unwrap();
+        let config =
+            ossperf_client::ClientConfig::new(ossperf_client::Backend::Sglang, vec![endpoint]);
         let scraper = Scraper::start(
             runtime.handle(),
-            vec![endpoint],
+            Client::new(config).unwrap(),
+            vec!["/metrics"],
             Instant::now(),
             Duration::from_millis(20),
         );
         std::thread::sleep(Duration::from_millis(150));
         assert!(scraper.finish(&runtime).is_empty());
         assert_eq!(asked.join().unwrap(), 1);
+    }
+
+    #[test]
+    fn trtllm_serve_is_scraped_at_its_prometheus_path_and_vllm_v1_prefix_counters_are_kept() {
+        assert_eq!(
+            metrics_path(Some(ossperf_client::ServerKind::Trtllm)),
+            "/prometheus/metrics"
+        );
+        assert_eq!(
+            metrics_path(Some(ossperf_client::ServerKind::Vllm)),
+            "/metrics"
+        );
+        let page = "vllm:prefix_cache_queries_total{engine=\"0\"} 10\n\
+                    vllm:prefix_cache_hits_total{engine=\"0\"} 4\n";
+        assert_eq!(
+            parse(page),
+            vec![
+                ("vllm:prefix_cache_hits_total".to_string(), 4.0),
+                ("vllm:prefix_cache_queries_total".to_string(), 10.0),
+            ]
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Connecting to the servers: start the built-in simulator when no `--server-url` is given,
-//! build the client, and check every endpoint's health before any load is sent.
+//! build the client, check every endpoint's health (waiting up to `--wait-ready` for one
+//! still loading) and learn each one with a start-up generation before any load is sent.
 
 use anyhow::Context;
-use ossperf_client::{Backend, Client, ClientConfig, Endpoint};
+use ossperf_client::{Backend, Client, ClientConfig, Endpoint, ServerProfile};
 use ossperf_dataset::Dataset;
 use ossperf_sim::{OutputLen, SimConfig, SimHandle, Simulator};
 
@@ -14,6 +15,8 @@ pub(super) struct Servers {
     pub client: Client,
     /// The built-in simulator, stopped when this is dropped.
     pub simulator: Option<SimHandle>,
+    /// What the start-up generation found about each endpoint in rotation.
+    pub profiles: Vec<ServerProfile>,
 }
 
 /// Starts or reaches the servers and checks their health.
@@ -33,18 +36,62 @@ pub(super) fn connect(
     let mut config = ClientConfig::new(backend, endpoints);
     config.concurrency = plan.max_concurrency;
     config.timeout = plan.timeout;
+    plan.connection.apply(&mut config);
     let client = Client::new(config)?;
-    let warnings = runtime
-        .block_on(client.health_check())
-        .context("the server is not ready; no load was sent")?;
+    let checked = match plan.connection.wait_ready {
+        Some(within) => {
+            crate::output::info(&format!(
+                "waiting up to {}s for the server to be ready",
+                within.as_secs()
+            ));
+            runtime.block_on(client.wait_until_healthy(within))
+        }
+        None => runtime.block_on(client.health_check()),
+    };
+    let hint = if plan.connection.wait_ready.is_none() {
+        " (give a loading server time with `--wait-ready SECONDS`)"
+    } else {
+        ""
+    };
+    let warnings = checked.map_err(|e| {
+        let wait = if e.is_transient() { hint } else { "" };
+        anyhow::anyhow!("{e}").context(format!("the server is not ready; no load was sent{wait}"))
+    })?;
     for warning in warnings {
         crate::output::warn(&format!(
             "endpoint {} is left out of the run: {}",
             warning.endpoint, warning.error
         ));
     }
+    let profiles = if simulator.is_some() {
+        // The built-in simulator is SGLang's `/generate`, with ids and counts.
+        vec![ServerProfile {
+            endpoint: 0,
+            kind: ossperf_client::ServerKind::Sglang,
+            ids_field: ossperf_client::IdsField::None,
+            ids: true,
+            usage: true,
+            text: false,
+        }]
+    } else {
+        runtime
+            .block_on(client.negotiate(plan.generation, plan.stream))
+            .context("the start-up generation failed; no load was sent")?
+    };
+    let urls = client.config().endpoints.clone();
+    for profile in profiles.iter().filter(|_| simulator.is_none()) {
+        crate::output::info(&format!(
+            "{}: {}",
+            urls[profile.endpoint],
+            profile.describe()
+        ));
+    }
     runtime.block_on(async { client.keep_warm() });
-    Ok(Servers { client, simulator })
+    Ok(Servers {
+        client,
+        simulator,
+        profiles,
+    })
 }
 
 fn start_simulator(dataset: &Dataset, options: &SimOptions) -> anyhow::Result<SimHandle> {

@@ -74,8 +74,8 @@ pub struct LaunchSpec {
     pub dp: u32,
     /// Tensor-parallel size; passed only when given.
     pub tp: Option<u32>,
-    /// Tokens per streamed chunk.
-    pub stream_interval: u32,
+    /// Tokens per streamed chunk; `None` leaves the flag out (a vLLM too old to have it).
+    pub stream_interval: Option<u32>,
     /// Speculative decoding, if any.
     pub speculative: Option<Speculative>,
     /// Passed through after the built arguments.
@@ -118,10 +118,9 @@ impl LaunchSpec {
         push(args, &["--mem-fraction-static", "0.85"]);
         push(args, &["--chunked-prefill-size", "16384", "--ep-size=1"]);
         push(args, &["--enable-metrics"]);
-        push(
-            args,
-            &["--stream-interval", &self.stream_interval.to_string()],
-        );
+        if let Some(n) = self.stream_interval {
+            push(args, &["--stream-interval", &n.to_string()]);
+        }
         match &self.speculative {
             None => {}
             Some(Speculative::Draft(path)) => push(
@@ -161,10 +160,11 @@ impl LaunchSpec {
         push(args, &["--gpu-memory-utilization", "0.85"]);
         push(args, &["--enable-chunked-prefill"]);
         push(args, &["--max-num-batched-tokens", "16384"]);
-        push(
-            args,
-            &["--stream-interval", &self.stream_interval.to_string()],
-        );
+        // vLLM has the flag only since vllm-project/vllm#27869 (late 2025); older ones
+        // refuse to start with it, so `serve` leaves it out for them (launch.rs).
+        if let Some(n) = self.stream_interval {
+            push(args, &["--stream-interval", &n.to_string()]);
+        }
         let config = match &self.speculative {
             None => None,
             Some(Speculative::Draft(path)) => Some(serde_json::json!({
@@ -213,7 +213,7 @@ mod tests {
             port: 30000,
             dp: 2,
             tp: None,
-            stream_interval: 500,
+            stream_interval: Some(500),
             speculative: None,
             extra: vec![],
         }
@@ -242,6 +242,14 @@ mod tests {
         assert!(s.command_line().ends_with(
             "--speculative-config '{\"method\":\"eagle3\",\"model\":\"nvidia/gpt-oss-120b-Eagle3-long-context\",\"num_speculative_tokens\":3}'"
         ));
+    }
+
+    #[test]
+    fn a_vllm_without_stream_interval_is_launched_without_the_flag() {
+        let mut s = spec(Engine::Vllm);
+        assert!(s.command_line().contains(" --stream-interval 500"));
+        s.stream_interval = None;
+        assert!(!s.command_line().contains("--stream-interval"));
     }
 
     #[test]

@@ -44,6 +44,22 @@ pub(crate) fn check_engine(spec: &LaunchSpec) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether the vLLM of `python` has `--stream-interval`: its `EngineArgs` (in
+/// `vllm/engine/arg_utils.py`) has had a `stream_interval` field since vllm-project/vllm#27869.
+/// The file is read, not imported, so the check takes no GPU or torch start-up.
+pub(crate) fn vllm_has_stream_interval(python: &str) -> bool {
+    const CHECK: &str = "import importlib.util, sys\n\
+        s = importlib.util.find_spec('vllm.engine.arg_utils')\n\
+        sys.exit(0 if s and s.origin and 'stream_interval' in open(s.origin).read() else 1)";
+    std::process::Command::new(python)
+        .args(["-c", CHECK])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Checks that `host:port` can be bound, so a busy port is one clear line before a server
 /// spends minutes loading weights and then fails.
 pub(crate) fn check_port(spec: &LaunchSpec) -> anyhow::Result<()> {
@@ -215,10 +231,53 @@ mod tests {
             port: 30000,
             dp: 1,
             tp: None,
-            stream_interval: 500,
+            stream_interval: Some(500),
             speculative: None,
             extra: vec![],
         }
+    }
+
+    /// A `python` that sees a fake vLLM whose `arg_utils.py` holds `source`.
+    fn fake_vllm(dir: &std::path::Path, source: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let engine = dir.join("vllm/engine");
+        std::fs::create_dir_all(&engine).unwrap();
+        std::fs::write(dir.join("vllm/__init__.py"), "").unwrap();
+        std::fs::write(engine.join("__init__.py"), "").unwrap();
+        std::fs::write(engine.join("arg_utils.py"), source).unwrap();
+        let python = dir.join("python");
+        let script = format!(
+            "#!/bin/sh\nPYTHONPATH='{}' exec python3 \"$@\"\n",
+            dir.display()
+        );
+        std::fs::write(&python, script).unwrap();
+        std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+        python.display().to_string()
+    }
+
+    #[test]
+    fn only_a_vllm_whose_engine_args_have_stream_interval_gets_the_flag() {
+        if std::process::Command::new("python3")
+            .arg("-V")
+            .output()
+            .is_err()
+        {
+            eprintln!("skipped: no python3 on PATH");
+            return;
+        }
+        let new = tempfile::tempdir().unwrap();
+        let python = fake_vllm(
+            new.path(),
+            "class EngineArgs:\n    stream_interval: int = 1\n",
+        );
+        assert!(vllm_has_stream_interval(&python));
+        let old = tempfile::tempdir().unwrap();
+        let python = fake_vllm(
+            old.path(),
+            "class EngineArgs:\n    max_num_seqs: int = 256\n",
+        );
+        assert!(!vllm_has_stream_interval(&python));
+        assert!(!vllm_has_stream_interval("/nonexistent/python"));
     }
 
     #[test]

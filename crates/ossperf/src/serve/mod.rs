@@ -28,7 +28,7 @@ impl ServeArgs {
             port: self.port.unwrap_or_else(|| self.engine.default_port()),
             dp: self.dp,
             tp: self.tp,
-            stream_interval: self.stream_interval,
+            stream_interval: Some(self.stream_interval),
             speculative,
             extra: self.extra.clone(),
         }
@@ -37,12 +37,19 @@ impl ServeArgs {
 
 /// Runs `ossperf serve`.
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let spec = args.spec();
+    let mut spec = args.spec();
     if args.dry_run {
         crate::output::data(&spec.command_line());
         return Ok(ExitCode::SUCCESS);
     }
     launch::check_engine(&spec)?;
+    if spec.engine == command::Engine::Vllm && !launch::vllm_has_stream_interval(&spec.python) {
+        crate::output::warn(
+            "this vLLM has no `--stream-interval` (added by vllm-project/vllm#27869): it is \
+             launched without it and streams every token",
+        );
+        spec.stream_interval = None;
+    }
     launch::check_port(&spec)?;
     crate::output::info(&spec.command_line());
     launch::launch(&spec, Duration::from_secs(args.ready_timeout))

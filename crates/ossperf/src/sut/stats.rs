@@ -44,6 +44,10 @@ pub(crate) struct Finished {
     pub retractions: u32,
     /// Whether the output ids agreed with the server's count.
     pub ids_consistent: bool,
+    /// Whether the output ids were encoded from the returned text (the server sent none).
+    pub text_encoded: bool,
+    /// Whether the output tokens were counted by encoding the text (the server gave no count).
+    pub counted_by_encoding: bool,
 }
 
 /// One finished request, for the results, packed into 32 bytes: a run keeps one per sample
@@ -64,15 +68,22 @@ pub(crate) struct RequestRecord {
     /// [`NONE16`] when absent.
     endpoint: u16,
     retractions: u8,
-    /// Low 7 bits: 0 when completed, else the error kind's index + 1; bit 7: ids inconsistent.
+    /// Low 4 bits: 0 when completed, else the error kind's index + 1 ([`PENDING`] while
+    /// in flight); bit 5: ids encoded from text; bit 6: counted by encoding text; bit 7: ids
+    /// inconsistent.
     outcome: u8,
 }
 
 const NONE32: u32 = u32::MAX;
 /// The outcome of a slot whose sample has not finished (no error kind has this index).
-const PENDING: u8 = 0x7f;
+const PENDING: u8 = 0x0f;
+const KIND_BITS: u8 = 0x0f;
 const NONE16: u16 = u16::MAX;
+const TEXT_ENCODED: u8 = 0x20;
+const COUNTED_BY_ENCODING: u8 = 0x40;
 const INCONSISTENT: u8 = 0x80;
+// Every kind's index + 1 fits below `PENDING` in the low bits.
+const _: () = assert!(ErrorKind::ALL.len() < PENDING as usize);
 
 fn narrow32(value: u64) -> u32 {
     u32::try_from(value).unwrap_or(NONE32).min(NONE32 - 1)
@@ -104,11 +115,14 @@ impl RequestRecord {
                 u16::try_from(e).unwrap_or(NONE16).min(NONE16 - 1)
             }),
             retractions: u8::try_from(f.retractions).unwrap_or(u8::MAX),
-            outcome: if f.ids_consistent {
-                kind
-            } else {
-                kind | INCONSISTENT
-            },
+            outcome: kind
+                | if f.ids_consistent { 0 } else { INCONSISTENT }
+                | if f.text_encoded { TEXT_ENCODED } else { 0 }
+                | if f.counted_by_encoding {
+                    COUNTED_BY_ENCODING
+                } else {
+                    0
+                },
         }
     }
 
@@ -125,7 +139,7 @@ impl RequestRecord {
     }
 
     fn is_pending(&self) -> bool {
-        self.outcome & !INCONSISTENT == PENDING
+        self.outcome & KIND_BITS == PENDING
     }
 
     /// LoadGen's id of the sample.
@@ -170,7 +184,7 @@ impl RequestRecord {
 
     /// Why it failed, if it did.
     pub(crate) fn error(&self) -> Option<ErrorKind> {
-        let kind = usize::from(self.outcome & !INCONSISTENT);
+        let kind = usize::from(self.outcome & KIND_BITS);
         kind.checked_sub(1)
             .and_then(|k| ErrorKind::ALL.get(k).copied())
     }
@@ -182,9 +196,18 @@ impl RequestRecord {
     }
 
     /// Whether the output ids agreed with the server's count.
-    #[cfg(test)]
     pub(crate) fn ids_consistent(&self) -> bool {
         self.outcome & INCONSISTENT == 0
+    }
+
+    /// Whether the output ids were encoded from the returned text.
+    pub(crate) fn text_encoded(&self) -> bool {
+        self.outcome & TEXT_ENCODED != 0
+    }
+
+    /// Whether the output tokens were counted by encoding the text.
+    pub(crate) fn counted_by_encoding(&self) -> bool {
+        self.outcome & COUNTED_BY_ENCODING != 0
     }
 }
 
@@ -376,6 +399,8 @@ mod tests {
             error: None,
             retractions: 0,
             ids_consistent: true,
+            text_encoded: false,
+            counted_by_encoding: false,
         }
     }
 
@@ -439,6 +464,8 @@ mod tests {
             error: Some(ErrorKind::Cancelled),
             retractions: 2,
             ids_consistent: false,
+            text_encoded: true,
+            counted_by_encoding: true,
         };
         let r = RequestRecord::new(&f);
         assert_eq!(
@@ -467,6 +494,7 @@ mod tests {
                 false
             )
         );
+        assert_eq!((r.text_encoded(), r.counted_by_encoding()), (true, true));
         for kind in ErrorKind::ALL {
             let r = RequestRecord::new(&Finished {
                 error: Some(kind),

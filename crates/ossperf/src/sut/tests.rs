@@ -165,6 +165,7 @@ fn sut(url: &str, max_concurrency: Option<usize>) -> GptOssSut {
             params: SamplingParams::default(),
             stream: true,
             max_concurrency,
+            encode_text: false,
         },
     )
 }
@@ -438,5 +439,117 @@ async fn offline_queues_samples_without_a_task_each_and_cancel_all_fails_the_que
     assert_eq!(
         (live.issued, live.completed, live.failed),
         (10_001, 10, 9_991)
+    );
+}
+
+/// An OpenAI server that answers every completion with `text` only, with a `usage` count when
+/// `usage` is given.
+async fn text_server(text: &'static str, usage: Option<u64>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut tmp = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") || !buf.ends_with(b"}") {
+                    let n = socket.read(&mut tmp).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&tmp[..n]);
+                }
+                let choice = serde_json::json!({"index": 0, "text": text, "finish_reason": "stop"});
+                let mut body = serde_json::json!({"id": "c", "choices": [choice]});
+                if let Some(n) = usage {
+                    body["usage"] = serde_json::json!({"prompt_tokens": 3, "completion_tokens": n});
+                }
+                let body = body.to_string();
+                let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+fn text_sut(url: &str, encode_text: bool) -> GptOssSut {
+    let mut config = ClientConfig::new(Backend::Openai, vec![Endpoint::parse(url).unwrap()]);
+    config.model = Some("m".into());
+    let prompts: Vec<Arc<[u32]>> = (0..4u32).map(|i| Arc::from(vec![i, 1, 2])).collect();
+    GptOssSut::new(
+        Client::new(config).unwrap(),
+        tokio::runtime::Handle::current(),
+        Arc::new(prompts),
+        SutConfig {
+            name: "test".into(),
+            params: SamplingParams::default(),
+            stream: false,
+            max_concurrency: None,
+            encode_text,
+        },
+    )
+}
+
+const ANSWER: &str = "<|channel|>final<|message|>The answer is B.<|return|>";
+
+fn completion(calls: &[Call]) -> (Vec<u8>, i64) {
+    calls
+        .iter()
+        .find_map(|c| match c {
+            Call::Complete { data, n_tokens, .. } => Some((data.clone(), *n_tokens)),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_accuracy_run_against_a_text_only_server_records_the_encoded_text_and_marks_it() {
+    let url = text_server(ANSWER, Some(9)).await;
+    let sut = text_sut(&url, true);
+    let recording = Recording::default();
+    sut.issue(&samples(&[1]), &recording);
+    let (data, n_tokens) = completion(&recording.wait_for(1).await);
+    let ids = ossperf_harmony::tokenizer().encode_with_special_tokens(ANSWER);
+    assert_eq!(data, token_bytes(&ids));
+    // The server's count stands.
+    assert_eq!(n_tokens, 9);
+    let record = sut.records()[0];
+    assert_eq!(
+        (
+            record.text_encoded(),
+            record.counted_by_encoding(),
+            record.ids_consistent()
+        ),
+        (true, false, true)
+    );
+}
+
+#[tokio::test]
+async fn a_performance_run_counts_tokens_from_usage_and_else_by_encoding_the_text() {
+    let url = text_server(ANSWER, Some(9)).await;
+    let sut = text_sut(&url, false);
+    let recording = Recording::default();
+    sut.issue(&samples(&[1]), &recording);
+    assert_eq!(completion(&recording.wait_for(1).await), (Vec::new(), 9));
+    assert!(!sut.records()[0].text_encoded());
+
+    let url = text_server(ANSWER, None).await;
+    let sut = text_sut(&url, false);
+    let recording = Recording::default();
+    sut.issue(&samples(&[1]), &recording);
+    let ids = ossperf_harmony::tokenizer().encode_with_special_tokens(ANSWER);
+    assert_eq!(
+        completion(&recording.wait_for(1).await),
+        (token_bytes(&ids), ids.len() as i64)
+    );
+    let record = sut.records()[0];
+    assert_eq!(
+        (
+            record.text_encoded(),
+            record.counted_by_encoding(),
+            record.output_tokens()
+        ),
+        (true, true, ids.len() as u64)
     );
 }

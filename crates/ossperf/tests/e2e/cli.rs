@@ -76,6 +76,17 @@ Options:
                                   requests failed (for scripts and CI)
   -h, --help                      Print help (see more with '--help')
 
+Server connection:
+      --api-key <KEY>         API key, sent as `Authorization: Bearer KEY` on every request
+                              [default: `$OPENAI_API_KEY`]
+      --header <NAME:VALUE>   Extra header on every request, e.g. `X-Tenant:team-a`; repeatable
+      --ca-cert <FILE>        PEM file of a certificate authority trusted for https besides the
+                              system's; repeatable
+      --insecure              Accept any https certificate (still encrypted, but the server is not
+                              authenticated)
+      --wait-ready <SECONDS>  Wait up to this long for a server that is still loading (not
+                              listening, or 5xx)
+
 Built-in simulator:
       --sim-profile <SIM_PROFILE>  Timing profile of the built-in simulator (without `--server-url`)
                                    [default: h100] [possible values: h100, h200, zero]

@@ -13,6 +13,7 @@ mod regression;
 mod report;
 mod run;
 mod serve;
+mod servers;
 mod signals;
 mod submission;
 mod tune;

@@ -391,7 +391,8 @@ fn a_run_whose_every_server_is_gone_answers_the_rest_as_failed_and_ends_invalid(
 
     let sim = ossperf_testkit::sim_with(SimConfig {
         faults: Faults {
-            exit_after: Some(5),
+            // Five of the run's requests after the start-up generation (docs/SERVERS.md).
+            exit_after: Some(6),
             ..Faults::default()
         },
         ..ossperf_testkit::zero_config(8)

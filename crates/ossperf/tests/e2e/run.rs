@@ -277,7 +277,10 @@ fn a_server_run_balances_two_endpoints_and_streams_through_sglang() {
     assert!(out.status.success(), "{}", text(&out));
     let results = json(&log_dir(dir.path(), "server", "performance").join("results.json"));
     assert_eq!(results["endpoints"].as_array().map(Vec::len), Some(2));
-    let (served_a, served_b) = (a.truth().len(), b.truth().len());
+    let (served_a, served_b) = (
+        ossperf_testkit::served_load(&a).len(),
+        ossperf_testkit::served_load(&b).len(),
+    );
     assert_eq!(served_a + served_b, 40, "every query answered once");
     assert!(
         served_a > 0 && served_b > 0,
@@ -312,7 +315,7 @@ fn the_openai_backend_runs_against_an_openai_compatible_server() {
         text(&out)
     );
     assert_eq!(
-        sim.truth().len(),
+        ossperf_testkit::served_load(&sim).len(),
         100,
         "Offline issues min_query_count samples"
     );

@@ -48,6 +48,7 @@ fn fake_engines(dir: &Path) {
         "vllm/__init__.py",
         "vllm/entrypoints/__init__.py",
         "vllm/entrypoints/openai/__init__.py",
+        "vllm/engine/__init__.py",
     ];
     for file in files {
         let path = dir.join(file);
@@ -55,6 +56,12 @@ fn fake_engines(dir: &Path) {
         std::fs::write(path, "").unwrap();
     }
     std::fs::write(dir.join("sglang/launch_server.py"), FAKE_SERVER).unwrap();
+    // A vLLM with `--stream-interval` (vllm-project/vllm#27869).
+    std::fs::write(
+        dir.join("vllm/engine/arg_utils.py"),
+        "class EngineArgs:\n    stream_interval: int = 1\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("vllm/entrypoints/openai/api_server.py"),
         FAKE_SERVER,
@@ -389,6 +396,30 @@ fn vllm_gets_tensor_parallelism_the_stream_interval_the_reference_speculation_an
     );
     expected.extend(words("--kv-cache-dtype fp8"));
     assert_eq!(recorded_argv(dir.path()), expected);
+}
+
+#[test]
+fn a_vllm_older_than_stream_interval_is_launched_without_it_and_says_so() {
+    let dir = ossperf_testkit::temp_dir();
+    fake_engines(dir.path());
+    std::fs::write(
+        dir.path().join("vllm/engine/arg_utils.py"),
+        "class EngineArgs:\n    max_num_seqs: int = 256\n",
+    )
+    .unwrap();
+    let port = free_port().to_string();
+    let args = ["vllm", "--host", "127.0.0.1", "--port", &port];
+    let out = serve(dir.path(), "once", &args).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!recorded_argv(dir.path()).contains(&"--stream-interval".to_string()));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "this vLLM has no `--stream-interval` (added by vllm-project/vllm#27869): it is \
+             launched without it and streams every token"
+        ),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

@@ -8,8 +8,8 @@
 # Usage: bench/matrix.sh DATASET [PROFILE]
 #   DATASET  a dataset ossperf reads (the reference's parquet or pickle)
 #   PROFILE  the simulator's timing profile (default h200)
-# Cells that wait for the client's per-server request fields (trtllm-serve; accuracy against
-# a text-only server) still run, and their result says what happened.
+# A text-only server's accuracy log holds its re-encoded text (marked in results.json's
+# `tokens.text_encoded`).
 set -euo pipefail
 dataset="${1:?usage: bench/matrix.sh DATASET [PROFILE]}"
 profile="${2:-h200}"

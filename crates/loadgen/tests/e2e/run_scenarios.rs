@@ -2,8 +2,6 @@
 //! issue one query after the previous one finished and report early-stopping estimates;
 //! completing a sample twice or with one token is logged as LoadGen logs it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ossperf_loadgen::{
@@ -12,8 +10,7 @@ use ossperf_loadgen::{
 };
 use serde_json::Value;
 
-mod support;
-use support::Qsl;
+use crate::support::Qsl;
 
 /// Completes every sample at once; `twice` completes each a second time, `tokens` is the
 /// token count it reports.

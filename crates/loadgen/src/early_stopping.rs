@@ -10,9 +10,9 @@ use crate::logs::format::percentile_label;
 use crate::sys::lgamma;
 
 /// The confidence LoadGen uses (0.99).
-pub const CONFIDENCE: f64 = 0.99;
+pub(crate) const CONFIDENCE: f64 = 0.99;
 /// The tolerance LoadGen uses (0).
-pub const TOLERANCE: f64 = 0.0;
+pub(crate) const TOLERANCE: f64 = 0.0;
 
 fn lbeta(x: i64, y: i64) -> f64 {
     lgamma(x as f64) + lgamma(y as f64) - lgamma((x + y) as f64)

@@ -98,7 +98,7 @@ pub mod responder;
 
 pub use responder::{Responder, ResponseSink};
 
-pub mod clock;
+pub(crate) mod clock;
 pub mod early_stopping;
 mod issue;
 pub mod logs;
@@ -113,7 +113,7 @@ pub use results::PerformanceResult;
 pub use run::{run_test, RunControl, RunError, NO_OUTPUT_TOKENS};
 pub mod config;
 pub mod effective;
-pub mod find_peak;
+pub(crate) mod find_peak;
 pub mod generate;
 pub mod rng;
 pub mod settings;

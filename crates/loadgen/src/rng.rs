@@ -33,7 +33,7 @@ impl std::fmt::Debug for Mt19937 {
 }
 
 /// The seed `std::mt19937` gets when default-constructed.
-pub const DEFAULT_SEED: u64 = 5489;
+pub(crate) const DEFAULT_SEED: u64 = 5489;
 
 const TWO_POW_32: f64 = 4_294_967_296.0;
 const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
@@ -148,7 +148,7 @@ impl Mt19937 {
 }
 
 /// `duration_cast<nanoseconds>(duration<double>(seconds))`: truncation toward zero.
-pub fn seconds_to_ns(seconds: f64) -> u64 {
+pub(crate) fn seconds_to_ns(seconds: f64) -> u64 {
     (seconds * 1e9) as u64
 }
 

@@ -6,12 +6,12 @@
 
 /// A double as C++ `operator<<` prints it by default: printf `%g` with 6 significant digits
 /// (`0.99`, `2500`, `12499.2`, `1.51513e-06`, `1.23457e+06`, `inf`, `nan`).
-pub fn format_g(x: f64) -> String {
+pub(crate) fn format_g(x: f64) -> String {
     format_g_precision(x, 6)
 }
 
 /// printf `%.{precision}g`.
-pub fn format_g_precision(x: f64, precision: usize) -> String {
+pub(crate) fn format_g_precision(x: f64, precision: usize) -> String {
     if x.is_nan() {
         return if x.is_sign_negative() {
             "-nan".into()
@@ -48,12 +48,12 @@ pub fn format_g_precision(x: f64, precision: usize) -> String {
 }
 
 /// A double with exactly two decimals, like LoadGen's `DoubleToString` (`2499.85`).
-pub fn format_fixed2(x: f64) -> String {
+pub(crate) fn format_fixed2(x: f64) -> String {
     format!("{x:.2}")
 }
 
 /// A percentile label: `p × 100` with `decimals` decimals (`50.00`, `99.90`, `99.0`).
-pub fn percentile_label(p: f64, decimals: usize) -> String {
+pub(crate) fn percentile_label(p: f64, decimals: usize) -> String {
     format!("{:.decimals$}", p * 100.0)
 }
 

@@ -17,7 +17,7 @@ use crate::EffectiveSettings;
 const RULE: &str = "================================================";
 
 /// The summary body of a performance run (everything before the warning/error trailer).
-pub fn render(r: &PerformanceResult, eff: &EffectiveSettings, sut_name: &str) -> String {
+pub(crate) fn render(r: &PerformanceResult, eff: &EffectiveSettings, sut_name: &str) -> String {
     Body { r, eff, sut_name }.to_string()
 }
 
@@ -65,7 +65,7 @@ impl fmt::Display for Body<'_> {
 }
 
 /// The trailer every summary ends with (the whole summary of an accuracy-only run).
-pub fn trailer(warnings: u64, errors: u64) -> String {
+pub(crate) fn trailer(warnings: u64, errors: u64) -> String {
     let warnings = match warnings {
         0 => "No warnings encountered during test.".to_string(),
         1 => "1 warning encountered. See detailed log.".to_string(),
@@ -387,7 +387,7 @@ fn parameters(s: &mut fmt::Formatter<'_>, eff: &EffectiveSettings) -> fmt::Resul
 }
 
 /// Logs the `result_*` keys of a performance run in LoadGen's order (spec §10.3).
-pub fn log_detail(
+pub(crate) fn log_detail(
     d: &mut DetailLog,
     r: &PerformanceResult,
     eff: &EffectiveSettings,

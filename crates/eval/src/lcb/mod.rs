@@ -86,7 +86,7 @@ struct RunnerReport {
 }
 
 /// Runs one job in worker slot `slot`.
-pub fn run_job(
+pub(crate) fn run_job(
     sandbox: &Sandbox,
     slot: u32,
     job: &LcbJob,

@@ -1,4 +1,4 @@
-//! Waiting for a scheduled time: sleep until shortly before it, then spin (DESIGN rule 6).
+//! Waiting for a scheduled time: sleep until shortly before it, then spin (docs/LOADGEN.md §14).
 //!
 //! `thread::sleep` overshoots by tens of microseconds (Linux's default 50 µs timer slack),
 //! which at 10k QPS is most of the gap between two queries. With a 1 ns timer slack, sleeping

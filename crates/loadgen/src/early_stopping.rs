@@ -1,4 +1,4 @@
-//! Early stopping with LoadGen's exact numerics (spec §9.5).
+//! Early stopping with LoadGen's exact numerics (docs/LOADGEN.md §9.5).
 //!
 //! The verdict decides validity and the texts go verbatim into both logs, so the binomial
 //! tail, the binary search and the order-dependent memo of LoadGen's

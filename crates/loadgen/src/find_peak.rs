@@ -1,7 +1,6 @@
-//! FindPeakPerformance (spec §8.8, Server only) as a pure search: which `target_qps` to run
-//! next given whether the previous run met its performance constraints. The runs themselves
-//! belong to the test orchestration; keeping the search apart makes it testable without a
-//! clock.
+//! FindPeakPerformance (docs/LOADGEN.md §8.8, Server only) as a pure search: which `target_qps` to
+//! run next given whether the previous run met its performance constraints. The runs themselves
+//! belong to the test orchestration; keeping the search apart makes it testable without a clock.
 //!
 //! LoadGen's algorithm: run at the requested qps (it must pass); widen by
 //! `qps · (1 + boundary_step_size)` until a run fails; then bisect between the last passing

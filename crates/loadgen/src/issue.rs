@@ -1,5 +1,5 @@
-//! The issue loop (spec §8): one issuing thread walks the pre-generated queries, waits for
-//! each one's time, hands it to the SUT and decides when to stop.
+//! The issue loop (docs/LOADGEN.md §8): one issuing thread walks the pre-generated queries, waits
+//! for each one's time, hands it to the SUT and decides when to stop.
 //!
 //! Server with `server_num_issue_query_threads` N > 0 issues from N threads instead, like
 //! LoadGen's `IssueQueryController`: thread t takes queries t, t + N, t + 2N, … with its own
@@ -260,7 +260,7 @@ fn issue_stride(ctx: &Issuer<'_>, t: u64) -> ThreadIssued {
         let mut last = first;
         if coalesce {
             // Later queries already due ride along; each keeps its scheduled time
-            // (docs/LOADGEN.md, "Coalescing").
+            // (docs/LOADGEN.md §8.5).
             while queries
                 .get(last + stride)
                 .is_some_and(|q| start + Duration::from_nanos(q.scheduled_ns) <= now)
@@ -385,7 +385,7 @@ struct Limits {
     elapsed: Duration,
 }
 
-/// The termination rules checked after each issue (spec §8.3).
+/// The termination rules checked after each issue (docs/LOADGEN.md §8.3).
 fn should_stop(
     series: &Series,
     eff: &EffectiveSettings,

@@ -1,5 +1,5 @@
-//! LoadGen's random numbers, bit for bit (spec §7): `std::mt19937` seeded with the low 32 bits
-//! of each 64-bit seed, and the libstdc++ algorithms of `uniform_int_distribution`,
+//! LoadGen's random numbers, bit for bit (docs/LOADGEN.md §7): `std::mt19937` seeded with the low
+//! 32 bits of each 64-bit seed, and the libstdc++ algorithms of `uniform_int_distribution`,
 //! `std::shuffle`, `generate_canonical<double, 53>` and `exponential_distribution`.
 //!
 //! Why not `rand`: its distributions are different algorithms, so the loaded sets, issue order

@@ -1,5 +1,5 @@
-//! `run_test`: LoadGen's `StartTest` (spec §4). Creates the four logs before anything runs,
-//! logs the header and settings, runs the accuracy and/or performance phase, computes the
+//! `run_test`: LoadGen's `StartTest` (docs/LOADGEN.md §4). Creates the four logs before anything
+//! runs, logs the header and settings, runs the accuracy and/or performance phase, computes the
 //! verdict and writes the summary.
 //!
 //! An abort ([`RunControl::abort`], e.g. Ctrl-C) stops issuing; LoadGen then waits for the
@@ -276,11 +276,11 @@ impl Test<'_> {
         Ok(result)
     }
 
-    /// LoadGen compares its performance clock with the system clock over the performance
-    /// phase (spec §8.7). LoadGen measures both in whole milliseconds, which flags any run
-    /// shorter than a second; this measures in nanoseconds, so only a real drift (e.g. NTP
-    /// slewing the wall clock) is reported, with LoadGen's messages. Under a second, the gap
-    /// between reading the two clocks alone can exceed 0.1 %, so shorter phases are not judged.
+    /// LoadGen compares its performance clock with the system clock over the performance phase
+    /// (docs/LOADGEN.md §8.7). LoadGen measures both in whole milliseconds, which flags any run
+    /// shorter than a second; this measures in nanoseconds, so only a real drift (e.g. NTP slewing
+    /// the wall clock) is reported, with LoadGen's messages. Under a second, the gap between
+    /// reading the two clocks alone can exceed 0.1 %, so shorter phases are not judged.
     fn check_clocks(&mut self, (pc_start, sc_start): (Instant, SystemTime)) -> io::Result<()> {
         let pc = pc_start.elapsed().as_nanos() as f64;
         let Ok(sc) = sc_start.elapsed().map(|d| d.as_nanos() as f64) else {

@@ -1,9 +1,9 @@
 //! `mlperf_log_detail.txt`: one `:::MLLOG {json}` line per event, in LoadGen's exact shape.
 //!
-//! The submission checker parses every line as JSON and reads settings and results by key,
-//! so the field order, the separators and the number formatting follow LoadGen 6.0.17
-//! (spec §10.2). Two deliberate differences keep every line valid JSON where LoadGen's would
-//! not be: strings are JSON-escaped and a non-finite double is written as `null`.
+//! The submission checker parses every line as JSON and reads settings and results by key, so the
+//! field order, the separators and the number formatting follow LoadGen 6.0.17 (docs/LOADGEN.md
+//! §10.2). Two deliberate differences keep every line valid JSON where LoadGen's would not be:
+//! strings are JSON-escaped and a non-finite double is written as `null`.
 
 use std::io::{self, Write};
 use std::time::Instant;

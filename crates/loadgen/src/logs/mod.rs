@@ -1,4 +1,4 @@
-//! The four `mlperf_log_*` files (spec §10): detail, summary, accuracy and trace.
+//! The four `mlperf_log_*` files (docs/LOADGEN.md §10): detail, summary, accuracy and trace.
 //!
 //! All four are created before the run starts so a bad `--output-dir` fails before any
 //! query is issued, and so a run that stops early still leaves well-formed files.

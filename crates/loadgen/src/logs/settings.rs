@@ -1,5 +1,5 @@
 //! The settings half of the detail log: the header, every `requested_*` key and every
-//! `effective_*` key, in LoadGen's order and with LoadGen's types (spec §10.3).
+//! `effective_*` key, in LoadGen's order and with LoadGen's types (docs/LOADGEN.md §10.3).
 
 use std::io;
 

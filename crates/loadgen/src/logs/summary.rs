@@ -1,4 +1,4 @@
-//! `mlperf_log_summary.txt` (spec §10.4): the human-readable verdict, line for line as
+//! `mlperf_log_summary.txt` (docs/LOADGEN.md §10.4): the human-readable verdict, line for line as
 //! LoadGen 6.0.17 prints it, and the `result_*` keys of the detail log in LoadGen's order.
 //!
 //! Summary values follow iostream rules: integers plain, doubles `%g` unless LoadGen
@@ -386,7 +386,7 @@ fn parameters(s: &mut fmt::Formatter<'_>, eff: &EffectiveSettings) -> fmt::Resul
     Ok(())
 }
 
-/// Logs the `result_*` keys of a performance run in LoadGen's order (spec §10.3).
+/// Logs the `result_*` keys of a performance run in LoadGen's order (docs/LOADGEN.md §10.3).
 pub(crate) fn log_detail(
     d: &mut DetailLog,
     r: &PerformanceResult,

@@ -1,4 +1,4 @@
-//! `mlperf_log_trace.json` (spec §10.6), written only when tracing is enabled.
+//! `mlperf_log_trace.json` (docs/LOADGEN.md §10.6), written only when tracing is enabled.
 //!
 //! LoadGen's trace is Chrome trace-event JSON that is not valid JSON (doubled quotes) and
 //! that nothing in the checker reads. This one is valid JSON, loadable in Perfetto or

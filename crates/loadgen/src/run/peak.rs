@@ -1,5 +1,5 @@
-//! FindPeakPerformance (spec §8.8, Server only): full performance runs at the target QPS the
-//! search of [`crate::find_peak`] asks for, until it settles; the summary and the result keys
+//! FindPeakPerformance (docs/LOADGEN.md §8.8, Server only): full performance runs at the target QPS
+//! the search of [`crate::find_peak`] asks for, until it settles; the summary and the result keys
 //! are those of the peak run (or of the base run when that one fails its constraints).
 
 use std::io;

@@ -33,7 +33,6 @@
 //! `https://` endpoints are spoken with rustls over the same timestamped reads.
 
 #![warn(unreachable_pub)]
-
 #![warn(missing_docs)]
 
 pub mod accum;

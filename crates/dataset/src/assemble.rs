@@ -81,7 +81,11 @@ impl<'a> TokenSink<'a> {
 
     /// Adds row `row` (which must be the next row) from its ids.
     #[inline]
-    pub(crate) fn push_row(&mut self, row: usize, ids: impl IntoIterator<Item = i64>) -> Result<()> {
+    pub(crate) fn push_row(
+        &mut self,
+        row: usize,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> Result<()> {
         let start = self.tokens.len();
         let vocab = ossperf_harmony::VOCAB_SIZE as i64;
         for (position, id) in ids.into_iter().enumerate() {

@@ -1,4 +1,4 @@
-//! The score model and its aggregation (accuracy-spec §4.1, §4.6): routing by sub-dataset,
+//! The score model and its aggregation (docs/REFERENCE.md §4.1, §4.6): routing by sub-dataset,
 //! per-entry outcomes, and the weighted score over repeats that the submission checker reads.
 
 use std::collections::BTreeMap;

@@ -70,7 +70,12 @@ impl Source {
 
     /// Ready with the number of tokens available once at least `need` exist (for `need` 0:
     /// once the request has been processed); `None` when the producer is gone.
-    pub(crate) fn poll_until(&mut self, cx: &mut Context<'_>, need: u32, total: u32) -> Poll<Option<u32>> {
+    pub(crate) fn poll_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        need: u32,
+        total: u32,
+    ) -> Poll<Option<u32>> {
         match self {
             Source::Ready => Poll::Ready(Some(total)),
             Source::Fixed { first, tpot, sleep } => loop {

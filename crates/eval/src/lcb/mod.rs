@@ -1,4 +1,4 @@
-//! LiveCodeBench: test cases, the sandboxed runner and the worker pool (accuracy-spec §4.4).
+//! LiveCodeBench: test cases, the sandboxed runner and the worker pool (docs/REFERENCE.md §4.4).
 //!
 //! Each extracted program runs in its own sandboxed Python process (see [`sandbox`]) that gives
 //! it what lcb_runner gives it at the commit the reference pins (LiveCodeBench `b1e7cab`,

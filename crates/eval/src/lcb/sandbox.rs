@@ -1,4 +1,4 @@
-//! The sandbox that runs generated Python (rust-ecosystem §6).
+//! The sandbox that runs generated Python (docs/EVAL.md, "The LiveCodeBench sandbox").
 //!
 //! Threat model: the code is untrusted but not targeted at ossperf. It may loop forever, fork
 //! without end, allocate without end, print without end, open sockets, or write anywhere it can.

@@ -23,7 +23,7 @@ const COMPLETED: u8 = 1;
 const FAILED: u8 = 2;
 
 /// How many distinct failure reasons and runtime errors are kept verbatim.
-pub(crate) const KEPT_MESSAGES: usize = 8;
+pub const KEPT_MESSAGES: usize = 8;
 
 /// One sample's record, written by the completing thread.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 //! product; small differences here change reported figures, so they are kept exactly.
 
 /// The percentiles every summary reports, in order.
-pub(crate) const PERCENTILES: [f64; 6] = [0.50, 0.90, 0.95, 0.97, 0.99, 0.999];
+pub const PERCENTILES: [f64; 6] = [0.50, 0.90, 0.95, 0.97, 0.99, 0.999];
 
 /// Min, max, mean and percentiles of one latency array (ns).
 #[derive(Debug, Clone, PartialEq)]

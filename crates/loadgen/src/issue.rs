@@ -6,7 +6,8 @@
 //! clock wait, coalescing (stride N) and stop rules (its share of `max_query_count`, the
 //! combined issued count against `max_async_queries`). LoadGen runs on threads the SUT
 //! registers (`RegisterIssueQueryThread`); here LoadGen starts them for each issuing series
-//! and reports each as registered.
+//! and reports each as registered. One loop serves both: the caller's thread is the case of
+//! one thread with stride 1, as in LoadGen's `IssueQueriesInternal`.
 //!
 //! Server queries wait for their Poisson time (sleep, then spin); SingleStream and
 //! MultiStream wait for the previous query to finish; Offline issues its one query at once.

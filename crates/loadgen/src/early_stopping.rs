@@ -264,7 +264,8 @@ mod tests {
         let sorted: Vec<i64> = (0..401).map(|i| 1000 + i).collect();
         let es = stream(401, &sorted, 0.9, true);
         assert!(es.met);
-        // The spec's vector: h_min 63, t 26 → estimate sorted[401 − 26].
+        // LoadGen's summary for this case: "Processed at least 64 queries (401)", "Would discard
+        // 25 highest latency queries" (h_min 63, t 26) → estimate sorted[401 − 26].
         assert_eq!(es.latency_ss, Some(1000 + 375));
         assert_eq!(es.latency_ms, None);
         assert_eq!(

@@ -449,9 +449,9 @@ impl AccuracyLogSampler {
 
 #[cfg(test)]
 mod tests {
-    //! Expected values come from the executable model `loadgen_rng_model.py` of the spec
-    //! (verified bit-for-bit against the official build); the gpt-oss cases are in the golden
-    //! files and the official cross-check.
+    //! Expected values come from an independent Python model of LoadGen's random choices
+    //! (docs/LOADGEN.md §5–7, verified bit for bit against the official build); the gpt-oss
+    //! cases are in the golden files and the official cross-check.
 
     use super::*;
     use crate::settings::TestSettings;

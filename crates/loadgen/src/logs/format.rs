@@ -6,7 +6,7 @@
 
 /// A double as C++ `operator<<` prints it by default: printf `%g` with 6 significant digits
 /// (`0.99`, `2500`, `12499.2`, `1.51513e-06`, `1.23457e+06`, `inf`, `nan`).
-pub(crate) fn format_g(x: f64) -> String {
+pub fn format_g(x: f64) -> String {
     format_g_precision(x, 6)
 }
 

@@ -5,7 +5,7 @@
 
 pub mod accuracy;
 pub(crate) mod detail;
-pub(crate) mod format;
+pub mod format;
 pub mod read;
 pub(crate) mod settings;
 pub(crate) mod summary;

@@ -4,7 +4,7 @@
 
 /// SplitMix64: one multiply-xorshift step per draw.
 #[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
     /// A generator whose state starts at `state` (one stream, no keying).
@@ -13,14 +13,14 @@ impl Rng {
     }
 
     /// A generator for one purpose of one request.
-    pub(crate) fn keyed(seed: u64, request: u64, purpose: u64) -> Self {
+    pub fn keyed(seed: u64, request: u64, purpose: u64) -> Self {
         let mut r = Self(seed ^ 0x9E37_79B9_7F4A_7C15);
         let a = r.next_u64() ^ request.wrapping_mul(0xD1B5_4A32_D192_ED03);
         Self(a ^ purpose.wrapping_mul(0x94D0_49BB_1331_11EB))
     }
 
     /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -29,17 +29,17 @@ impl Rng {
     }
 
     /// A uniform draw from `[0, 1)`.
-    pub(crate) fn unit(&mut self) -> f64 {
+    pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// True with probability `p`.
-    pub(crate) fn chance(&mut self, p: f64) -> bool {
+    pub fn chance(&mut self, p: f64) -> bool {
         p > 0.0 && self.unit() < p
     }
 
     /// A uniform draw from `lo..=hi`.
-    pub(crate) fn between(&mut self, lo: u32, hi: u32) -> u32 {
+    pub fn between(&mut self, lo: u32, hi: u32) -> u32 {
         let span = u64::from(hi.saturating_sub(lo)) + 1;
         lo + (self.next_u64() % span) as u32
     }

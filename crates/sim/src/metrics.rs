@@ -101,7 +101,7 @@ impl Stats {
 impl Stats {
     /// vLLM V1's names (`vllm/v1/metrics/loggers.py`): gauges of running and waiting requests,
     /// the KV-cache usage, and token counters exposed with `_total`.
-    pub fn render_vllm(&self, batched: bool, max_running: u32) -> String {
+    pub(crate) fn render_vllm(&self, batched: bool, max_running: u32) -> String {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let running = if batched {
             get(&self.running)
@@ -143,7 +143,7 @@ impl Stats {
     }
 
     /// TensorRT-LLM's `GET /metrics`: a JSON list of iteration statistics (not Prometheus).
-    pub fn render_trtllm(&self) -> String {
+    pub(crate) fn render_trtllm(&self) -> String {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         serde_json::json!([{
             "iter": get(&self.steps),

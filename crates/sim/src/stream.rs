@@ -149,7 +149,7 @@ pub(crate) struct Job {
 
 impl Job {
     /// What event writers need.
-    pub fn ctx(&self) -> EventCtx<'_> {
+    pub(crate) fn ctx(&self) -> EventCtx<'_> {
         EventCtx {
             who: self.shared.config.personality,
             bank: &self.shared.bank,

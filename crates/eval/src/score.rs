@@ -23,7 +23,7 @@ pub fn repeats_of(dataset: &str) -> u64 {
 }
 
 /// `part / whole * 100` as the reference computes it, 0 for an empty whole.
-pub fn percent(part: u64, whole: u64) -> f64 {
+pub(crate) fn percent(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {

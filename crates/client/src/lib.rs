@@ -32,6 +32,7 @@
 //! Every request (health, metrics, generation) carries `--api-key` and `--header`s, and
 //! `https://` endpoints are spoken with rustls over the same timestamped reads.
 
+#![warn(unreachable_pub)]
 #![warn(missing_docs)]
 
 pub mod accum;

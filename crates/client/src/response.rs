@@ -85,7 +85,7 @@ pub(crate) struct ResponseState {
 }
 
 impl ResponseState {
-    pub fn new(backend: Backend, endpoint: usize) -> ResponseState {
+    pub(crate) fn new(backend: Backend, endpoint: usize) -> ResponseState {
         ResponseState {
             backend,
             endpoint,

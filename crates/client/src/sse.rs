@@ -9,7 +9,7 @@
 
 /// The largest event accepted, so a server that never sends a blank line cannot grow the
 /// buffer without bound.
-pub const DEFAULT_MAX_EVENT_BYTES: usize = 64 << 20;
+pub(crate) const DEFAULT_MAX_EVENT_BYTES: usize = 64 << 20;
 
 /// An SSE framing error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -67,7 +67,7 @@ pub(crate) struct TokenSink<'a> {
 }
 
 impl<'a> TokenSink<'a> {
-    pub fn new(file: &'a Path, column: &'a str, options: &OpenOptions, rows: usize) -> Self {
+    pub(crate) fn new(file: &'a Path, column: &'a str, options: &OpenOptions, rows: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
         Self {
@@ -81,7 +81,11 @@ impl<'a> TokenSink<'a> {
 
     /// Adds row `row` (which must be the next row) from its ids.
     #[inline]
-    pub fn push_row(&mut self, row: usize, ids: impl IntoIterator<Item = i64>) -> Result<()> {
+    pub(crate) fn push_row(
+        &mut self,
+        row: usize,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> Result<()> {
         let start = self.tokens.len();
         let vocab = ossperf_harmony::VOCAB_SIZE as i64;
         for (position, id) in ids.into_iter().enumerate() {
@@ -112,7 +116,7 @@ impl<'a> TokenSink<'a> {
         }
     }
 
-    pub fn null(&self, row: usize) -> DatasetError {
+    pub(crate) fn null(&self, row: usize) -> DatasetError {
         DatasetError::NullPrompt {
             file: self.file.to_path_buf(),
             row,
@@ -120,7 +124,7 @@ impl<'a> TokenSink<'a> {
         }
     }
 
-    pub fn non_integer(&self, row: usize, position: usize, found: String) -> DatasetError {
+    pub(crate) fn non_integer(&self, row: usize, position: usize, found: String) -> DatasetError {
         DatasetError::NonIntegerToken {
             file: self.file.to_path_buf(),
             row,

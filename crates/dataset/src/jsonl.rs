@@ -18,7 +18,7 @@ pub(crate) struct Row(pub Vec<(String, Value)>);
 
 impl Row {
     /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 }

@@ -12,6 +12,8 @@
 //! assert_eq!(prompt[prompt.len() - 2], ossperf_harmony::special::START);
 //! assert_eq!(ds.sub_dataset(0), Some("aime25"));
 //! ```
+
+#![warn(unreachable_pub)]
 #![warn(missing_docs)]
 
 mod assemble;

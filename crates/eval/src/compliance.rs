@@ -1,4 +1,4 @@
-//! TEST07 and TEST09 verification (accuracy-spec §6.1–6.2), writing the files the submission
+//! TEST07 and TEST09 verification (docs/REFERENCE.md §6.1–6.2), writing the files the submission
 //! checker looks for.
 //!
 //! TEST07 scores the performance-mode accuracy log of the 990-row GPQA set with the same scorer

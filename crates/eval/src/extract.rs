@@ -1,4 +1,4 @@
-//! Answer extraction, rule for rule as the reference's `eval_accuracy.py` (accuracy-spec §3.4,
+//! Answer extraction, rule for rule as the reference's `eval_accuracy.py` (docs/REFERENCE.md §3.4,
 //! §4.2–4.4).
 //!
 //! The reference's patterns are Python `re` patterns; they run here on [`crate::pyre`], which

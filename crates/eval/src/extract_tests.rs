@@ -1,4 +1,4 @@
-//! The golden vectors of accuracy-spec §4.9, and the edge rules around them.
+//! The golden vectors of docs/REFERENCE.md §4.9, and the edge rules around them.
 
 use super::*;
 

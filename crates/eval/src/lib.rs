@@ -14,6 +14,9 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+#![warn(unreachable_pub)]
+
 pub mod compliance;
 pub mod extract;
 pub mod lcb;

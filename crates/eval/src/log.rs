@@ -1,4 +1,4 @@
-//! Streaming reader of `mlperf_log_accuracy.json` (accuracy-spec §3.1–3.2).
+//! Streaming reader of `mlperf_log_accuracy.json` (docs/REFERENCE.md §3.1–3.2).
 //!
 //! A 4,395 × 32k-token accuracy log is over a gigabyte of hex, so it is never read whole: the
 //! JSON array is walked element by element through serde's sequence visitor, and each entry is

@@ -1,4 +1,4 @@
-//! The score as the reference prints it (accuracy-spec §4.7) and as its `--output-file` JSON.
+//! The score as the reference prints it (docs/REFERENCE.md §4.7) and as its `--output-file` JSON.
 //!
 //! The last lines are the contract: `'exact_match': PP.PPP` for the submission checker and
 //! `hash=<sha256>` of the log. An incomplete score prints neither the line nor a number that

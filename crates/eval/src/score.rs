@@ -1,4 +1,4 @@
-//! The score model and its aggregation (accuracy-spec §4.1, §4.6): routing by sub-dataset,
+//! The score model and its aggregation (docs/REFERENCE.md §4.1, §4.6): routing by sub-dataset,
 //! per-entry outcomes, and the weighted score over repeats that the submission checker reads.
 
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ pub fn repeats_of(dataset: &str) -> u64 {
 }
 
 /// `part / whole * 100` as the reference computes it, 0 for an empty whole.
-pub fn percent(part: u64, whole: u64) -> f64 {
+pub(crate) fn percent(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {

@@ -1,4 +1,4 @@
-//! Scoring one accuracy log against its reference data (accuracy-spec §3, §4.1, §4.6).
+//! Scoring one accuracy log against its reference data (docs/REFERENCE.md §3, §4.1, §4.6).
 //!
 //! One streaming pass decodes each entry, extracts and grades AIME and GPQA answers at once and
 //! keeps only the extracted code of LiveCodeBench entries; those run afterwards in the sandbox

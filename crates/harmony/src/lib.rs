@@ -17,6 +17,8 @@
 //! let text = tok.decode(&output).unwrap();
 //! assert_eq!(extract_final_section(&text), "\\boxed{42}");
 //! ```
+
+#![warn(unreachable_pub)]
 #![warn(missing_docs)]
 
 mod error;

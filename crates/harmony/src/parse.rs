@@ -6,7 +6,7 @@
 //! skipped. Only ids outside the vocabulary are an error.
 //!
 //! The scorer works on decoded text instead, with [`extract_final_section`], which
-//! reproduces the reference's regex exactly (accuracy-spec §3.4).
+//! reproduces the reference's regex exactly (docs/REFERENCE.md §3.4).
 
 use crate::error::Error;
 use crate::tokenizer::{into_string_lossy, special, tokenizer};
@@ -173,7 +173,7 @@ const FINAL_MARK: &str = "<|channel|>final";
 const MESSAGE_MARK: &str = "<|message|>";
 const RETURN_MARK: &str = "<|return|>";
 
-/// The reference's `extract_final_section` (accuracy-spec §3.4): the stripped text between
+/// The reference's `extract_final_section` (docs/REFERENCE.md §3.4): the stripped text between
 /// the first `<|channel|>final…<|message|>` (anything but `<` may sit between `final` and
 /// `<|message|>`) and the next `<|return|>` or the end; the whole stripped text when there is
 /// no such section. The input is stripped first, as the reference does.

@@ -1,4 +1,4 @@
-//! The reference's prompt templates, one per sub-dataset (accuracy-spec §2.3–2.5).
+//! The reference's prompt templates, one per sub-dataset (docs/REFERENCE.md §2.3–2.5).
 //!
 //! `ossperf dataset build` turns `{dataset, question}` rows into the token ids of the MLCommons
 //! schema with these. The instruction strings are the reference's (`harmonize_inputs.py`); the

@@ -12,7 +12,7 @@ use tiktoken_rs::CoreBPE;
 
 use crate::error::Error;
 
-/// Ids of the harmony special tokens (accuracy-spec §2.1).
+/// Ids of the harmony special tokens (docs/REFERENCE.md §2.1).
 pub mod special {
     /// `<|startoftext|>`: beginning of sequence, not used in prompts.
     pub const STARTOFTEXT: u32 = 199_998;

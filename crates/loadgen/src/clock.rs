@@ -1,4 +1,4 @@
-//! Waiting for a scheduled time: sleep until shortly before it, then spin (DESIGN rule 6).
+//! Waiting for a scheduled time: sleep until shortly before it, then spin (docs/LOADGEN.md §14).
 //!
 //! `thread::sleep` overshoots by tens of microseconds (Linux's default 50 µs timer slack),
 //! which at 10k QPS is most of the gap between two queries. With a 1 ns timer slack, sleeping
@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 /// How long before a deadline the clock stops sleeping and starts spinning. Short, so the
 /// issuing thread mostly sleeps and the scheduler wakes it promptly on a busy machine; the
 /// issue loop sets a 1 ns timer slack so a sleep ends within a few µs of its target.
-pub const SPIN_WINDOW: Duration = Duration::from_micros(30);
+pub(crate) const SPIN_WINDOW: Duration = Duration::from_micros(30);
 
 /// The longest single sleep, so a long wait still notices an abort.
-pub const MAX_SLEEP: Duration = Duration::from_millis(10);
+pub(crate) const MAX_SLEEP: Duration = Duration::from_millis(10);
 
 /// Waits until `deadline`, returning early (with `false`) when `stop()` becomes true.
-pub fn wait_until(deadline: Instant, stop: impl Fn() -> bool) -> bool {
+pub(crate) fn wait_until(deadline: Instant, stop: impl Fn() -> bool) -> bool {
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -39,7 +39,7 @@ pub fn wait_until(deadline: Instant, stop: impl Fn() -> bool) -> bool {
 }
 
 /// Nanoseconds from `origin` to `at` (0 if `at` is earlier).
-pub fn since(origin: Instant, at: Instant) -> u64 {
+pub(crate) fn since(origin: Instant, at: Instant) -> u64 {
     u64::try_from(at.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
 }
 

@@ -1,6 +1,6 @@
-//! LoadGen's conf files (`mlperf.conf`, `user.conf`, `audit.config`) with LoadGen's exact
-//! semantics for valid input (spec §2.3–2.6), and typed errors where LoadGen would silently
-//! drop a line or a whole file.
+//! LoadGen's conf files (`mlperf.conf`, `user.conf`, `audit.config`) with LoadGen's exact semantics
+//! for valid input (docs/LOADGEN.md §2.3–2.6), and typed errors where LoadGen would silently drop a
+//! line or a whole file.
 //!
 //! Syntax: one `model.scenario.key = value` per line, spaces around `=` mandatory, `# ` starts
 //! a comment line, a later line for the same key wins. Lookup precedence within a file:
@@ -118,7 +118,7 @@ enum Kind {
     Double,
 }
 
-/// Keys LoadGen's parser looks up (spec §2.4).
+/// Keys LoadGen's parser looks up (docs/LOADGEN.md §2.4).
 const KNOWN_KEYS: &[&str] = &[
     "mode",
     "qsl_rng_seed",

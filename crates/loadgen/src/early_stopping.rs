@@ -1,4 +1,4 @@
-//! Early stopping with LoadGen's exact numerics (spec §9.5).
+//! Early stopping with LoadGen's exact numerics (docs/LOADGEN.md §9.5).
 //!
 //! The verdict decides validity and the texts go verbatim into both logs, so the binomial
 //! tail, the binary search and the order-dependent memo of LoadGen's
@@ -10,9 +10,9 @@ use crate::logs::format::percentile_label;
 use crate::sys::lgamma;
 
 /// The confidence LoadGen uses (0.99).
-pub const CONFIDENCE: f64 = 0.99;
+pub(crate) const CONFIDENCE: f64 = 0.99;
 /// The tolerance LoadGen uses (0).
-pub const TOLERANCE: f64 = 0.0;
+pub(crate) const TOLERANCE: f64 = 0.0;
 
 fn lbeta(x: i64, y: i64) -> f64 {
     lgamma(x as f64) + lgamma(y as f64) - lgamma((x + y) as f64)
@@ -264,7 +264,8 @@ mod tests {
         let sorted: Vec<i64> = (0..401).map(|i| 1000 + i).collect();
         let es = stream(401, &sorted, 0.9, true);
         assert!(es.met);
-        // The spec's vector: h_min 63, t 26 → estimate sorted[401 − 26].
+        // LoadGen's summary for this case: "Processed at least 64 queries (401)", "Would discard
+        // 25 highest latency queries" (h_min 63, t 26) → estimate sorted[401 − 26].
         assert_eq!(es.latency_ss, Some(1000 + 375));
         assert_eq!(es.latency_ms, None);
         assert_eq!(

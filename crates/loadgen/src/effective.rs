@@ -1,6 +1,6 @@
-//! The effective ("internal") settings a run uses, derived once from the final
-//! [`TestSettings`] and the QSL's two counts (spec §3). These are the `effective_*` values of
-//! the detail log; query generation reads nothing else.
+//! The effective ("internal") settings a run uses, derived once from the final [`TestSettings`] and
+//! the QSL's two counts (docs/LOADGEN.md §3). These are the `effective_*` values of the detail log;
+//! query generation reads nothing else.
 
 use crate::logs::format::format_g;
 use crate::rng::IntAlgorithm;
@@ -111,7 +111,7 @@ pub struct EffectiveSettings {
 }
 
 impl EffectiveSettings {
-    /// Derives the effective settings (spec §3) from the final settings and the QSL's
+    /// Derives the effective settings (docs/LOADGEN.md §3) from the final settings and the QSL's
     /// `total_sample_count` and `performance_sample_count`.
     pub fn derive(requested: &TestSettings, qsl_total: u64, qsl_performance: u64) -> Self {
         let r = requested;

@@ -1,7 +1,6 @@
-//! FindPeakPerformance (spec §8.8, Server only) as a pure search: which `target_qps` to run
-//! next given whether the previous run met its performance constraints. The runs themselves
-//! belong to the test orchestration; keeping the search apart makes it testable without a
-//! clock.
+//! FindPeakPerformance (docs/LOADGEN.md §8.8, Server only) as a pure search: which `target_qps` to
+//! run next given whether the previous run met its performance constraints. The runs themselves
+//! belong to the test orchestration; keeping the search apart makes it testable without a clock.
 //!
 //! LoadGen's algorithm: run at the requested qps (it must pass); widen by
 //! `qps · (1 + boundary_step_size)` until a run fails; then bisect between the last passing
@@ -11,7 +10,7 @@
 /// Why the search cannot start or go on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum FindPeakError {
+pub(crate) enum FindPeakError {
     /// The requested qps failed its constraints (LoadGen logs an error and writes that run's
     /// summary).
     #[error("the run at the requested target_qps `{qps}` did not meet its performance constraints; expected it to pass before searching for a peak")]
@@ -38,7 +37,7 @@ pub enum FindPeakError {
 
 /// What to do next.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum FindPeakStep {
+pub(crate) enum FindPeakStep {
     /// Run a full performance test at this `target_qps` and report whether it passed.
     Run(f64),
     /// The search is over: the highest qps that passed.
@@ -50,7 +49,7 @@ pub enum FindPeakStep {
 
 /// The state of a FindPeakPerformance search.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FindPeakSearch {
+pub(crate) struct FindPeakSearch {
     step_size: f64,
     decimals: u8,
     /// The highest passing qps so far (`None` before the base run).
@@ -65,7 +64,7 @@ impl FindPeakSearch {
     /// A search from `base_qps` (the requested `server_target_qps`) with
     /// `server_find_peak_qps_boundary_step_size` and
     /// `server_find_peak_qps_decimals_of_precision` (cast to `u8` like LoadGen).
-    pub fn new(base_qps: f64, step_size: f64, decimals: i32) -> Result<Self, FindPeakError> {
+    pub(crate) fn new(base_qps: f64, step_size: f64, decimals: i32) -> Result<Self, FindPeakError> {
         for (field, value) in [
             ("server_target_qps", base_qps),
             ("server_find_peak_qps_boundary_step_size", step_size),
@@ -84,13 +83,13 @@ impl FindPeakSearch {
     }
 
     /// The first step: the base run.
-    pub fn first(&self) -> FindPeakStep {
+    pub(crate) fn first(&self) -> FindPeakStep {
         FindPeakStep::Run(self.current)
     }
 
     /// Records whether the run at the current qps met its performance constraints and
     /// returns the next step.
-    pub fn record(&mut self, passed: bool) -> Result<FindPeakStep, FindPeakError> {
+    pub(crate) fn record(&mut self, passed: bool) -> Result<FindPeakStep, FindPeakError> {
         match (self.lower, passed) {
             (None, false) => return Err(FindPeakError::BaseFailed { qps: self.current }),
             (_, true) => self.lower = Some(self.current),
@@ -113,12 +112,12 @@ impl FindPeakSearch {
     }
 
     /// The highest passing qps so far (`None` before the base run passed).
-    pub fn lower(&self) -> Option<f64> {
+    pub(crate) fn lower(&self) -> Option<f64> {
         self.lower
     }
 
     /// The lowest failing qps (`None` while widening).
-    pub fn upper(&self) -> Option<f64> {
+    pub(crate) fn upper(&self) -> Option<f64> {
         self.upper
     }
 

@@ -1,5 +1,5 @@
 //! Which samples are loaded and which queries are issued when, decided up front with the exact
-//! random choices of the official LoadGen (spec §5–6, §7.5–7.6).
+//! random choices of the official LoadGen (docs/LOADGEN.md §5–6, §7.5–7.6).
 //!
 //! Everything here is a pure function of the effective settings: a run, `ossperf plan` and the
 //! golden-vector tests all call the same code, so a plan shows exactly what a run will issue.
@@ -29,7 +29,7 @@ impl Phase {
     }
 
     /// The sets a phase issues: all of them in accuracy mode, only the first in performance
-    /// mode (spec §4).
+    /// mode (docs/LOADGEN.md §4).
     pub fn sets_used(self, sets: &[LoadableSet]) -> &[LoadableSet] {
         match self {
             Phase::Performance => &sets[..sets.len().min(1)],
@@ -75,8 +75,8 @@ pub struct LoadableSet {
     pub distribution_end: usize,
 }
 
-/// `GenerateLoadableSets` (spec §5): the first `min(count, qsl_total)` indices shuffled with
-/// `mt19937(qsl_rng_seed)` and cut into sets of `performance_sample_count`; `count` is
+/// `GenerateLoadableSets` (docs/LOADGEN.md §5): the first `min(count, qsl_total)` indices shuffled
+/// with `mt19937(qsl_rng_seed)` and cut into sets of `performance_sample_count`; `count` is
 /// `performance_sample_count` for [`Phase::Performance`] (which uses only the first set) and
 /// `accuracy_sample_count` for [`Phase::Accuracy`].
 pub fn loadable_sets(
@@ -157,7 +157,7 @@ enum Picker {
     Shuffled(std::vec::IntoIter<usize>),
 }
 
-/// The parameters of `GenerateQueries` after the mode adjustments of spec §6.1 and §6.3.
+/// The parameters of `GenerateQueries` after the mode adjustments of docs/LOADGEN.md §6.1 and §6.3.
 struct Plan {
     gen_duration_ns: u64,
     min_queries: u64,
@@ -186,7 +186,7 @@ fn plan(s: &EffectiveSettings, set: &LoadableSet, phase: Phase) -> Plan {
     }
 }
 
-/// `GenerateQueries` (spec §6) for one loadable set: the samples of every query and its
+/// `GenerateQueries` (docs/LOADGEN.md §6) for one loadable set: the samples of every query and its
 /// scheduled time, consuming `mt19937(sample_index_rng_seed)` and
 /// `mt19937(schedule_rng_seed)` exactly like LoadGen.
 pub fn generate_queries(
@@ -328,7 +328,7 @@ pub fn generate_queries(
     })
 }
 
-/// The equal-issue list (spec §6.2 step 4): `ceil(min_queries / n)` shuffles of one
+/// The equal-issue list (docs/LOADGEN.md §6.2 step 4): `ceil(min_queries / n)` shuffles of one
 /// permutation that is not reset between rounds, concatenated.
 fn equal_issue_list(rng: &mut Mt19937, n: usize, min_queries: u64) -> Vec<usize> {
     let mut perm: Vec<usize> = (0..n).collect();
@@ -372,12 +372,12 @@ fn pick(picker: &mut Picker, rng: &mut Mt19937) -> Result<usize, GenerateError> 
             v
         }
         // LoadGen reads past the end here (undefined behaviour); that cannot happen with
-        // the counts of spec §6.1, so running out is reported like an empty set.
+        // the counts of docs/LOADGEN.md §6.1, so running out is reported like an empty set.
         Picker::Unique(it) | Picker::Shuffled(it) => it.next().ok_or(GenerateError::EmptySet)?,
     })
 }
 
-/// Which performance-mode responses go to the accuracy log (spec §7.6).
+/// Which performance-mode responses go to the accuracy log (docs/LOADGEN.md §7.6).
 ///
 /// LoadGen gives every generated sample a value from one process-wide, never seeded
 /// `mt19937` (two draws per sample, in generation order, across all phases of a test) and
@@ -449,9 +449,9 @@ impl AccuracyLogSampler {
 
 #[cfg(test)]
 mod tests {
-    //! Expected values come from the executable model `loadgen_rng_model.py` of the spec
-    //! (verified bit-for-bit against the official build); the gpt-oss cases are in the golden
-    //! files and the official cross-check.
+    //! Expected values come from an independent Python model of LoadGen's random choices
+    //! (docs/LOADGEN.md §5–7, verified bit for bit against the official build); the gpt-oss
+    //! cases are in the golden files and the official cross-check.
 
     use super::*;
     use crate::settings::TestSettings;
@@ -593,7 +593,7 @@ mod tests {
 
     #[test]
     fn offline_unique_with_fewer_loaded_samples_than_the_query_is_refused_not_a_crash() {
-        // TEST07's pitfall (spec §12): P = 6396 but a 990-sample compliance QSL.
+        // TEST07's pitfall (docs/LOADGEN.md §12): P = 6396 but a 990-sample compliance QSL.
         let e = settings(Scenario::Offline, 990, 990, |s| {
             s.performance_issue_unique = true;
             s.performance_sample_count_override = 6396;

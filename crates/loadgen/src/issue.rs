@@ -1,19 +1,20 @@
-//! The issue loop (spec §8): one issuing thread walks the pre-generated queries, waits for
-//! each one's time, hands it to the SUT and decides when to stop.
+//! The issue loop (docs/LOADGEN.md §8): one issuing thread walks the pre-generated queries, waits
+//! for each one's time, hands it to the SUT and decides when to stop.
 //!
 //! Server with `server_num_issue_query_threads` N > 0 issues from N threads instead, like
 //! LoadGen's `IssueQueryController`: thread t takes queries t, t + N, t + 2N, … with its own
 //! clock wait, coalescing (stride N) and stop rules (its share of `max_query_count`, the
 //! combined issued count against `max_async_queries`). LoadGen runs on threads the SUT
 //! registers (`RegisterIssueQueryThread`); here LoadGen starts them for each issuing series
-//! and reports each as registered.
+//! and reports each as registered. One loop serves both: the caller's thread is the case of
+//! one thread with stride 1, as in LoadGen's `IssueQueriesInternal`.
 //!
 //! Server queries wait for their Poisson time (sleep, then spin); SingleStream and
 //! MultiStream wait for the previous query to finish; Offline issues its one query at once.
 //! Every query's scheduled and actual issue time is recorded in its slot.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::clock;
@@ -94,111 +95,43 @@ pub(crate) fn issue_all(
     register: &mut dyn FnMut(Registered),
 ) -> Issued {
     let threads = issue_threads(eff);
-    let issued = if threads == 0 {
-        issue_on_this_thread(series, generated, eff, phase, sut, control)
-    } else {
-        let ctx = Strided {
-            series,
-            generated,
-            offsets: sample_offsets(generated),
-            eff,
-            phase,
-            sut,
-            control,
-            stride: threads,
-            start: std::sync::OnceLock::new(),
-            issued_total: AtomicU64::new(0),
-        };
+    let ctx = Issuer {
+        series,
+        generated,
+        offsets: sample_offsets(generated),
+        eff,
+        phase,
+        sut,
+        control,
+        stride: threads.max(1),
+        multi_thread: threads > 0,
+        start: OnceLock::new(),
+        issued_total: AtomicU64::new(0),
+    };
+    let issued = if ctx.multi_thread {
         issue_on_threads(&ctx, register)
+    } else {
+        let done = issue_stride(&ctx, 0);
+        let start = ctx.start.get().copied().unwrap_or_else(Instant::now);
+        Issued {
+            queries: done.queries as usize,
+            end: done.end,
+            samples: done.samples,
+            start_ns: clock::since(series.origin, start),
+            // The caller's thread: the run takes the stop's time itself.
+            stops: vec![ThreadStop {
+                stop: done.stop.stop,
+                at: None,
+            }],
+        }
     };
     sut.flush_queries();
     issued
 }
 
-fn issue_on_this_thread(
-    series: &Arc<Series>,
-    generated: &GeneratedQueries,
-    eff: &EffectiveSettings,
-    phase: Phase,
-    sut: &dyn SystemUnderTest,
-    control: &RunControl,
-) -> Issued {
-    let _precise = crate::sys::PreciseSleeps::new();
-    let responder = Responder::new(Arc::clone(series));
-    let queries = &generated.queries;
-    let coalesce = eff.scenario == Scenario::Server && eff.requested.server_coalesce_queries;
-    let start = Instant::now();
-    let mut batch: Vec<QuerySample> = Vec::new();
-    let mut next_seq = series.first_seq;
-    let mut issued = Issued {
-        queries: 0,
-        end: 0,
-        samples: 0,
-        start_ns: clock::since(series.origin, start),
-        stops: Vec::new(),
-    };
-    let mut stop = Stop::Exhausted;
-    while issued.queries < queries.len() {
-        let first = issued.queries;
-        let Some(scheduled) = wait_turn(
-            series,
-            eff,
-            start,
-            queries[first].scheduled_ns,
-            first,
-            control,
-        ) else {
-            stop = Stop::Aborted;
-            break;
-        };
-        let mut last = first;
-        if coalesce {
-            // §8.5: later queries already due ride along; each keeps its scheduled time.
-            let now = Instant::now();
-            while queries
-                .get(last + 1)
-                .is_some_and(|q| start + Duration::from_nanos(q.scheduled_ns) <= now)
-            {
-                last += 1;
-            }
-        }
-        batch.clear();
-        for query in &queries[first..=last] {
-            for &index in &query.sample_indices {
-                next_seq += 1;
-                batch.push(QuerySample {
-                    id: next_seq,
-                    index,
-                });
-            }
-        }
-        let issued_at = Instant::now();
-        record_times(
-            series, generated, first, last, 1, scheduled, start, issued_at,
-        );
-        sut.issue_query(&batch, &responder);
-        issued.queries = last + 1;
-        issued.samples += batch.len() as u64;
-        let count = issued.queries as u64;
-        let limits = Limits {
-            thread: 0,
-            count,
-            issued_total: count,
-            max_query_count: eff.max_query_count,
-            elapsed: Instant::now().saturating_duration_since(start),
-        };
-        if let Some(s) = should_stop(series, eff, phase, &limits, issued_at, start) {
-            stop = s;
-            break;
-        }
-    }
-    issued.end = issued.queries;
-    issued.stops.push(ThreadStop { stop, at: None });
-    issued
-}
-
-/// What the issue threads of one series share.
-struct Strided<'a> {
+/// What the issuing threads of one series share; one thread issuing on the caller's thread
+/// is the case `stride` 1.
+struct Issuer<'a> {
     series: &'a Arc<Series>,
     generated: &'a GeneratedQueries,
     /// Position of each query's first sample in the series (its ids follow from it).
@@ -207,9 +140,13 @@ struct Strided<'a> {
     phase: Phase,
     sut: &'a dyn SystemUnderTest,
     control: &'a RunControl,
+    /// Issue threads (1 on the caller's thread).
     stride: u64,
-    /// The common start of issuing, set once every thread is up.
-    start: std::sync::OnceLock<Instant>,
+    /// LoadGen's `multi_thread`: threads it started, sharing `issued_total`.
+    multi_thread: bool,
+    /// The common start of issuing: set once every thread is up, or by the caller's thread
+    /// right before its first query.
+    start: OnceLock<Instant>,
     /// Queries issued by all threads, counted only while `max_async_queries` is checked
     /// (LoadGen's `state->queries_issued` under its mutex).
     issued_total: AtomicU64,
@@ -238,7 +175,7 @@ fn sample_offsets(generated: &GeneratedQueries) -> Vec<u64> {
 }
 
 /// Starts the issue threads, reports them registered, starts issuing and sums what they did.
-fn issue_on_threads(ctx: &Strided<'_>, register: &mut dyn FnMut(Registered)) -> Issued {
+fn issue_on_threads(ctx: &Issuer<'_>, register: &mut dyn FnMut(Registered)) -> Issued {
     // A thread past the last query would issue nothing: no need to start it.
     let spawned = usize::try_from(ctx.stride)
         .unwrap_or(usize::MAX)
@@ -283,14 +220,16 @@ fn issue_on_threads(ctx: &Strided<'_>, register: &mut dyn FnMut(Registered)) -> 
     }
 }
 
-/// LoadGen's `IssueQueriesInternal<Server, true>` for thread `t`: queries t, t + N, …
-fn issue_stride(ctx: &Strided<'_>, t: u64) -> ThreadIssued {
+/// LoadGen's `IssueQueriesInternal` for thread `t` of `stride`: queries t, t + N, …; with
+/// one thread, every query in order.
+fn issue_stride(ctx: &Issuer<'_>, t: u64) -> ThreadIssued {
     let _precise = crate::sys::PreciseSleeps::new();
     let (series, eff, queries) = (ctx.series, ctx.eff, &ctx.generated.queries);
     let responder = Responder::new(Arc::clone(series));
-    let start = ctx.start.get().copied().unwrap_or_else(Instant::now);
+    // Threads find it set (they start together); the caller's thread sets it here.
+    let start = *ctx.start.get_or_init(Instant::now);
     let stride = ctx.stride as usize;
-    let coalesce = eff.requested.server_coalesce_queries;
+    let coalesce = eff.scenario == Scenario::Server && eff.requested.server_coalesce_queries;
     // This thread's share of max_query_count: the queries below it that fall to it.
     let max = eff.max_query_count;
     let max_for_thread = max / ctx.stride + u64::from(t < max % ctx.stride);
@@ -317,9 +256,12 @@ fn issue_stride(ctx: &Strided<'_>, t: u64) -> ThreadIssued {
             done.stop.stop = Stop::Aborted;
             break;
         };
+        // LoadGen's `last_now`: coalescing and the duration checks both use it.
         let now = Instant::now();
         let mut last = first;
         if coalesce {
+            // Later queries already due ride along; each keeps its scheduled time
+            // (docs/LOADGEN.md §8.5).
             while queries
                 .get(last + stride)
                 .is_some_and(|q| start + Duration::from_nanos(q.scheduled_ns) <= now)
@@ -354,7 +296,7 @@ fn issue_stride(ctx: &Strided<'_>, t: u64) -> ThreadIssued {
         done.samples += batch.len() as u64;
         done.end = last + 1;
         first = last + stride;
-        let issued_total = if eff.max_async_queries != 0 {
+        let issued_total = if ctx.multi_thread && eff.max_async_queries != 0 {
             ctx.issued_total.fetch_add(per_iter, Ordering::AcqRel) + per_iter
         } else {
             done.queries
@@ -366,7 +308,7 @@ fn issue_stride(ctx: &Strided<'_>, t: u64) -> ThreadIssued {
             max_query_count: max_for_thread,
             elapsed: now.saturating_duration_since(start),
         };
-        if let Some(stop) = should_stop(series, eff, ctx.phase, &limits, issued_at, start) {
+        if let Some(stop) = should_stop(series, eff, ctx.phase, &limits) {
             done.stop = ThreadStop {
                 stop,
                 at: Some((Instant::now(), crate::sys::thread_id())),
@@ -439,18 +381,17 @@ struct Limits {
     issued_total: u64,
     /// This thread's share of `max_query_count` (all of it with one thread).
     max_query_count: u64,
-    /// Time since the start, for `max_duration`.
+    /// Time from the start to the end of this query's wait (LoadGen's `last_now - start`),
+    /// for the natural stop and `max_duration`.
     elapsed: Duration,
 }
 
-/// The termination rules checked after each issue (spec §8.3).
+/// The termination rules checked after each issue (docs/LOADGEN.md §8.3).
 fn should_stop(
     series: &Series,
     eff: &EffectiveSettings,
     phase: Phase,
     limits: &Limits,
-    issued_at: Instant,
-    start: Instant,
 ) -> Option<Stop> {
     if phase == Phase::Accuracy {
         return None;
@@ -459,6 +400,7 @@ fn should_stop(
         thread: t,
         count,
         issued_total,
+        elapsed,
         ..
     } = *limits;
     if eff.scenario == Scenario::Server {
@@ -471,7 +413,6 @@ fn should_stop(
             )));
         }
     } else {
-        let elapsed = issued_at.saturating_duration_since(start);
         if count >= eff.min_query_count && elapsed >= Duration::from_millis(eff.target_duration_ms)
         {
             return Some(Stop::Natural);
@@ -485,7 +426,6 @@ fn should_stop(
     if eff.max_duration_ms == 0 {
         return None;
     }
-    let elapsed = limits.elapsed;
     if elapsed > Duration::from_millis(eff.max_duration_ms) {
         return Some(Stop::Early(format!(
             "IssueQueryThread {t} Ending early: Max test duration reached. duration_ns {}",

@@ -41,7 +41,7 @@
 //! The SUT answers through the [`Responder`] it is given, from any thread and without a
 //! global lock: `complete(id, data, n_tokens)` and `first_token(id, data, n_tokens)` take the
 //! time at entry like LoadGen; `complete_at` / `first_token_at` take the time the bytes
-//! arrived (DESIGN rule 1); `fail(id, reason)` ends a sample with an error: it counts as
+//! arrived (docs/LOADGEN.md §14); `fail(id, reason)` ends a sample with an error: it counts as
 //! completed, goes to the accuracy log with empty data, stays out of the latency statistics
 //! and makes the result INVALID with the number of failed samples and their first reasons.
 //! [`RunControl::abort`] stops issuing (Ctrl-C); the run then waits for the issued samples
@@ -88,6 +88,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(missing_docs)]
+#![warn(unreachable_pub)]
+
 pub mod sut;
 
 pub use sut::{QuerySample, QuerySampleIndex, QuerySampleLibrary, ResponseId, SystemUnderTest};
@@ -95,7 +98,7 @@ pub mod responder;
 
 pub use responder::{Responder, ResponseSink};
 
-pub mod clock;
+pub(crate) mod clock;
 pub mod early_stopping;
 mod issue;
 pub mod logs;
@@ -110,7 +113,7 @@ pub use results::PerformanceResult;
 pub use run::{run_test, RunControl, RunError, NO_OUTPUT_TOKENS};
 pub mod config;
 pub mod effective;
-pub mod find_peak;
+pub(crate) mod find_peak;
 pub mod generate;
 pub mod rng;
 pub mod settings;

@@ -1,5 +1,5 @@
 //! How a SUT reports first tokens, completions and failures back to LoadGen, from any thread,
-//! without a global lock (DESIGN rule 4).
+//! without a global lock (docs/LOADGEN.md §14).
 //!
 //! Every query of a series is generated before issuing starts, so the per-sample and
 //! per-query records are preallocated in one `Series` and a [`ResponseId`] is just the

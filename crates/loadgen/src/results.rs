@@ -1,5 +1,5 @@
-//! Metrics and validity of a performance run (spec §9.1–9.4), computed from the per-sample
-//! records of the issue loop exactly as LoadGen's `PerformanceSummary` does.
+//! Metrics and validity of a performance run (docs/LOADGEN.md §9.1–9.4), computed from the
+//! per-sample records of the issue loop exactly as LoadGen's `PerformanceSummary` does.
 //!
 //! Failed samples ([`crate::Responder::fail`]) are left out of every latency array and make
 //! the result INVALID with their own reason; the LoadGen checks are unchanged otherwise.

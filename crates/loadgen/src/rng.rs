@@ -1,5 +1,5 @@
-//! LoadGen's random numbers, bit for bit (spec §7): `std::mt19937` seeded with the low 32 bits
-//! of each 64-bit seed, and the libstdc++ algorithms of `uniform_int_distribution`,
+//! LoadGen's random numbers, bit for bit (docs/LOADGEN.md §7): `std::mt19937` seeded with the low
+//! 32 bits of each 64-bit seed, and the libstdc++ algorithms of `uniform_int_distribution`,
 //! `std::shuffle`, `generate_canonical<double, 53>` and `exponential_distribution`.
 //!
 //! Why not `rand`: its distributions are different algorithms, so the loaded sets, issue order
@@ -33,7 +33,7 @@ impl std::fmt::Debug for Mt19937 {
 }
 
 /// The seed `std::mt19937` gets when default-constructed.
-pub const DEFAULT_SEED: u64 = 5489;
+pub(crate) const DEFAULT_SEED: u64 = 5489;
 
 const TWO_POW_32: f64 = 4_294_967_296.0;
 const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
@@ -148,7 +148,7 @@ impl Mt19937 {
 }
 
 /// `duration_cast<nanoseconds>(duration<double>(seconds))`: truncation toward zero.
-pub fn seconds_to_ns(seconds: f64) -> u64 {
+pub(crate) fn seconds_to_ns(seconds: f64) -> u64 {
     (seconds * 1e9) as u64
 }
 

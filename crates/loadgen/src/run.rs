@@ -1,5 +1,5 @@
-//! `run_test`: LoadGen's `StartTest` (spec §4). Creates the four logs before anything runs,
-//! logs the header and settings, runs the accuracy and/or performance phase, computes the
+//! `run_test`: LoadGen's `StartTest` (docs/LOADGEN.md §4). Creates the four logs before anything
+//! runs, logs the header and settings, runs the accuracy and/or performance phase, computes the
 //! verdict and writes the summary.
 //!
 //! An abort ([`RunControl::abort`], e.g. Ctrl-C) stops issuing; LoadGen then waits for the
@@ -18,7 +18,9 @@ mod control;
 mod peak;
 mod timestamps;
 
-use crate::generate::{generate_queries, loadable_sets, AccuracyLogSampler, LoadableSet, Phase};
+use crate::generate::{
+    generate_queries, loadable_sets, AccuracyLogSampler, GenerateError, LoadableSet, Phase,
+};
 use crate::issue::{self, Issued, Stop};
 use crate::logs::accuracy::AccuracyLog;
 use crate::logs::detail::{DetailLog, Level, Value};
@@ -55,6 +57,41 @@ fn write_err(path: &std::path::Path) -> impl Fn(io::Error) -> RunError + '_ {
     move |source| RunError::WriteLog {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+/// What ends a phase early: a failed write to the detail log, the one log the phases write
+/// (so its `io::Result`s propagate with `?` and get its path once, in [`run_test`]), or any
+/// other [`RunError`].
+enum PhaseError {
+    Detail(io::Error),
+    Run(RunError),
+}
+
+impl From<io::Error> for PhaseError {
+    fn from(e: io::Error) -> Self {
+        Self::Detail(e)
+    }
+}
+
+impl From<RunError> for PhaseError {
+    fn from(e: RunError) -> Self {
+        Self::Run(e)
+    }
+}
+
+impl From<GenerateError> for PhaseError {
+    fn from(e: GenerateError) -> Self {
+        Self::Run(e.into())
+    }
+}
+
+impl PhaseError {
+    fn at_detail(self, detail: &std::path::Path) -> RunError {
+        match self {
+            Self::Detail(source) => write_err(detail)(source),
+            Self::Run(e) => e,
+        }
     }
 }
 
@@ -133,13 +170,23 @@ pub fn run_test(
         qsl_total: qsl.total_sample_count(),
         qsl_performance: qsl.performance_sample_count(),
     };
-    test.log_start(&header, test05)
-        .map_err(write_err(&test.paths.detail.clone()))?;
-    let performance = test.run_phases()?;
+    let performance = test
+        .start_and_run(&header, test05)
+        .map_err(|e| e.at_detail(&test.paths.detail))?;
     test.finish(performance, &sut_name, summary_file)
 }
 
 impl Test<'_> {
+    /// Logs the header and settings, then runs the phases.
+    fn start_and_run(
+        &mut self,
+        header: &log_settings::Header<'_>,
+        test05: bool,
+    ) -> Result<Option<(PerformanceResult, String)>, PhaseError> {
+        self.log_start(header, test05)?;
+        self.run_phases()
+    }
+
     fn log_start(&mut self, header: &log_settings::Header<'_>, test05: bool) -> io::Result<()> {
         log_settings::log_header(&mut self.detail, header)?;
         if let Some(name) = &self.control.audit_config {
@@ -162,13 +209,11 @@ impl Test<'_> {
         Ok(())
     }
 
-    fn run_phases(&mut self) -> Result<Option<(PerformanceResult, String)>, RunError> {
-        let detail_path = self.paths.detail.clone();
+    fn run_phases(&mut self) -> Result<Option<(PerformanceResult, String)>, PhaseError> {
         let mode = self.eff.mode;
         if matches!(mode, TestMode::SubmissionRun | TestMode::AccuracyOnly) {
             self.detail
-                .log("generic_message", Value::Str("Starting accuracy mode"))
-                .map_err(write_err(&detail_path))?;
+                .log("generic_message", Value::Str("Starting accuracy mode"))?;
             let sets = loadable_sets(&self.eff, self.qsl.total_sample_count(), Phase::Accuracy);
             for set in &sets {
                 if self.aborted {
@@ -185,8 +230,7 @@ impl Test<'_> {
             return Ok(None);
         }
         self.detail
-            .log("generic_message", Value::Str("Starting performance mode"))
-            .map_err(write_err(&detail_path))?;
+            .log("generic_message", Value::Str("Starting performance mode"))?;
         let result = self.performance_series(self.eff.print_timestamps)?;
         Ok(Some(self.report_result(result)?))
     }
@@ -195,9 +239,8 @@ impl Test<'_> {
     fn report_result(
         &mut self,
         result: PerformanceResult,
-    ) -> Result<(PerformanceResult, String), RunError> {
-        summary::log_detail(&mut self.detail, &result, &self.eff)
-            .map_err(write_err(&self.paths.detail))?;
+    ) -> Result<(PerformanceResult, String), PhaseError> {
+        summary::log_detail(&mut self.detail, &result, &self.eff)?;
         let body = summary::render(&result, &self.eff, &self.sut.name());
         Ok((result, body))
     }
@@ -207,10 +250,10 @@ impl Test<'_> {
     fn performance_series(
         &mut self,
         print_timestamps: bool,
-    ) -> Result<PerformanceResult, RunError> {
+    ) -> Result<PerformanceResult, PhaseError> {
         let sets = loadable_sets(&self.eff, self.qsl.total_sample_count(), Phase::Performance);
         let Some(set) = sets.first() else {
-            return Err(RunError::EmptyQsl);
+            return Err(RunError::EmptyQsl.into());
         };
         let clocks = (Instant::now(), SystemTime::now());
         if print_timestamps {
@@ -220,8 +263,7 @@ impl Test<'_> {
         if print_timestamps {
             timestamps::print(&timestamps::stop_lines_since(clocks));
         }
-        self.check_clocks(clocks)
-            .map_err(write_err(&self.paths.detail))?;
+        self.check_clocks(clocks)?;
         let raw = RawResults::collect(&series, &issued, &self.eff);
         let failures = series
             .failures
@@ -234,11 +276,11 @@ impl Test<'_> {
         Ok(result)
     }
 
-    /// LoadGen compares its performance clock with the system clock over the performance
-    /// phase (spec §8.7). LoadGen measures both in whole milliseconds, which flags any run
-    /// shorter than a second; this measures in nanoseconds, so only a real drift (e.g. NTP
-    /// slewing the wall clock) is reported, with LoadGen's messages. Under a second, the gap
-    /// between reading the two clocks alone can exceed 0.1 %, so shorter phases are not judged.
+    /// LoadGen compares its performance clock with the system clock over the performance phase
+    /// (docs/LOADGEN.md §8.7). LoadGen measures both in whole milliseconds, which flags any run
+    /// shorter than a second; this measures in nanoseconds, so only a real drift (e.g. NTP slewing
+    /// the wall clock) is reported, with LoadGen's messages. Under a second, the gap between
+    /// reading the two clocks alone can exceed 0.1 %, so shorter phases are not judged.
     fn check_clocks(&mut self, (pc_start, sc_start): (Instant, SystemTime)) -> io::Result<()> {
         let pc = pc_start.elapsed().as_nanos() as f64;
         let Ok(sc) = sc_start.elapsed().map(|d| d.as_nanos() as f64) else {
@@ -268,36 +310,28 @@ impl Test<'_> {
         &mut self,
         set: &LoadableSet,
         phase: Phase,
-    ) -> Result<(Arc<Series>, Issued), RunError> {
-        let detail_path = self.paths.detail.clone();
-        let werr = write_err(&detail_path);
+    ) -> Result<(Arc<Series>, Issued), PhaseError> {
         self.qsl.load_samples_to_ram(&set.samples);
         self.detail
-            .log("loaded_qsl_set", Value::Indices(&set.samples))
-            .map_err(&werr)?;
+            .log("loaded_qsl_set", Value::Indices(&set.samples))?;
         let generated = generate_queries(&self.eff, set, phase)?;
-        self.detail
-            .log(
-                "generated_query_count",
-                Value::UInt(generated.query_count()),
-            )
-            .map_err(&werr)?;
-        self.detail
-            .log(
-                "generated_samples_per_query",
-                Value::UInt(generated.samples_per_query),
-            )
-            .map_err(&werr)?;
-        self.detail
-            .log(
-                "generated_query_duration",
-                Value::UInt(generated.query_duration_ns),
-            )
-            .map_err(&werr)?;
+        self.detail.log(
+            "generated_query_count",
+            Value::UInt(generated.query_count()),
+        )?;
+        self.detail.log(
+            "generated_samples_per_query",
+            Value::UInt(generated.samples_per_query),
+        )?;
+        self.detail.log(
+            "generated_query_duration",
+            Value::UInt(generated.query_duration_ns),
+        )?;
         if generated.queries.is_empty() {
             return Err(RunError::NoQueries {
                 loaded: set.samples.len(),
-            });
+            }
+            .into());
         }
         let logged = self.sampler.select(&self.eff, &generated, phase);
         let series = Arc::new(self.new_series(&generated, &logged));
@@ -326,8 +360,8 @@ impl Test<'_> {
             self.control,
             &mut register,
         );
-        registered.map_err(&werr)?;
-        self.log_stop(&issued, phase).map_err(&werr)?;
+        registered?;
+        self.log_stop(&issued, phase)?;
         issue::wait_for_completions(&series, issued.samples);
         // LoadGen: power_end = power_begin + (last completion − start of issuing).
         let last_ns = series
@@ -339,9 +373,8 @@ impl Test<'_> {
             .unwrap_or(issued.start_ns);
         let power_end =
             power_begin + std::time::Duration::from_nanos(last_ns.saturating_sub(issued.start_ns));
-        self.log_series_end(&series, power_begin, power_end)
-            .map_err(&werr)?;
-        self.collect(&series, &issued, phase);
+        self.log_series_end(&series, power_begin, power_end)?;
+        self.collect(&series, &issued, phase)?;
         Ok((series, issued))
     }
 
@@ -466,8 +499,9 @@ impl Test<'_> {
             .log("power_end", Value::Str(&logs::power_time(end)))
     }
 
-    /// Appends the issued samples' records and merges the series' failures.
-    fn collect(&mut self, series: &Series, issued: &Issued, phase: Phase) {
+    /// Appends the issued samples' records (and their trace events) and merges the series'
+    /// failures.
+    fn collect(&mut self, series: &Series, issued: &Issued, phase: Phase) -> Result<(), RunError> {
         let opt = |v: u64| (v != NO_TIME).then_some(v);
         for (i, slot) in series.samples.iter().enumerate() {
             let qi = slot.query as usize;
@@ -492,13 +526,15 @@ impl Test<'_> {
                 error: slot.failure_reason().map(str::to_string),
             };
             if let Some(trace) = &mut self.trace {
-                let _ = trace.sample(&TraceSample {
-                    sample_seq: record.seq_id,
-                    query_seq: qi as u64,
-                    sample_idx: record.qsl_idx,
-                    issue_start_ns: record.issued_ns,
-                    complete_ns: record.complete_ns,
-                });
+                trace
+                    .sample(&TraceSample {
+                        sample_seq: record.seq_id,
+                        query_seq: qi as u64,
+                        sample_idx: record.qsl_idx,
+                        issue_start_ns: record.issued_ns,
+                        complete_ns: record.complete_ns,
+                    })
+                    .map_err(write_err(&self.paths.trace))?;
             }
             self.records.push(record);
         }
@@ -512,6 +548,7 @@ impl Test<'_> {
                 }
             }
         }
+        Ok(())
     }
 
     /// The reason line of an abort: [`ABORTED`] and the caller's reason, if it gave one.
@@ -541,6 +578,20 @@ impl Test<'_> {
         invalid_reasons
     }
 
+    /// The detail log's last lines: the failed samples and, after a performance run,
+    /// `num_errors`.
+    fn close_detail(&mut self, performance: bool) -> io::Result<()> {
+        if self.failures.count > 0 {
+            self.detail
+                .error("error_runtime", &self.failures.reason_line())?;
+        }
+        if performance {
+            let errors = self.detail.errors();
+            self.detail.log("num_errors", Value::UInt(errors))?;
+        }
+        self.detail.flush()
+    }
+
     /// Ends the test: `num_errors`, the summary, the accuracy-log footer and the trace.
     fn finish(
         mut self,
@@ -548,19 +599,8 @@ impl Test<'_> {
         sut_name: &str,
         summary_file: File,
     ) -> Result<TestReport, RunError> {
-        let detail_path = self.paths.detail.clone();
-        if self.failures.count > 0 {
-            self.detail
-                .error("error_runtime", &self.failures.reason_line())
-                .map_err(write_err(&detail_path))?;
-        }
-        if performance.is_some() {
-            let errors = self.detail.errors();
-            self.detail
-                .log("num_errors", Value::UInt(errors))
-                .map_err(write_err(&detail_path))?;
-        }
-        self.detail.flush().map_err(write_err(&detail_path))?;
+        self.close_detail(performance.is_some())
+            .map_err(write_err(&self.paths.detail))?;
         let (warnings, errors) = (self.detail.warnings(), self.detail.errors());
         let mut text = performance
             .as_ref()

@@ -96,8 +96,8 @@ impl fmt::Display for TestMode {
     }
 }
 
-/// Every field of LoadGen's `TestSettings` (spec §2.1). `Default` gives LoadGen's built-in
-/// defaults (not the MLPerf values).
+/// Every field of LoadGen's `TestSettings` (docs/LOADGEN.md §2.1). `Default` gives LoadGen's
+/// built-in defaults (not the MLPerf values).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestSettings {
     /// The scenario to run.
@@ -250,8 +250,8 @@ impl TestSettings {
         }
     }
 
-    /// TEST05 (spec §2.6): if `test05` is set, the mode becomes PerformanceOnly and the three
-    /// seeds are replaced by the `test05_*` seeds of `requested` (the pre-audit settings).
+    /// TEST05 (docs/LOADGEN.md §2.6): if `test05` is set, the mode becomes PerformanceOnly and the
+    /// three seeds are replaced by the `test05_*` seeds of `requested` (the pre-audit settings).
     /// Returns whether anything was replaced (LoadGen then logs a warning).
     pub fn apply_test05(&mut self, requested: &TestSettings) -> bool {
         if !self.test05 {
@@ -295,8 +295,8 @@ impl Default for LogOutputSettings {
     }
 }
 
-/// LoadGen's `LogSettings` (spec §2.2). Only `AsyncPoll` exists, so there is no mode field;
-/// the poll interval is kept for parity and ignored like LoadGen ignores it.
+/// LoadGen's `LogSettings` (docs/LOADGEN.md §2.2). Only `AsyncPoll` exists, so there is no mode
+/// field; the poll interval is kept for parity and ignored like LoadGen ignores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {
     /// Files and copies to stdout.

@@ -1,4 +1,4 @@
-//! Latency statistics with LoadGen's rounding (spec §9.1–9.2).
+//! Latency statistics with LoadGen's rounding (docs/LOADGEN.md §9.1–9.2).
 //!
 //! LoadGen's mean truncates, and its percentile is `sorted[usize(n × p)]` with a double
 //! product; small differences here change reported figures, so they are kept exactly.

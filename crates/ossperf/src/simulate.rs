@@ -18,7 +18,7 @@ use ossperf_sim::{
 use crate::cli::simulate::{ProfileArg, SimulateArgs, StreamOutputArg};
 use crate::output;
 
-/// Columns that hold a reference answer's length (accuracy spec §1.3), in order of preference.
+/// Columns that hold a reference answer's length (docs/REFERENCE.md §1.3), in order of preference.
 const LENGTH_COLUMNS: [&str; 9] = [
     "output_len",
     "output_length",

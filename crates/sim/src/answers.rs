@@ -1,6 +1,6 @@
 //! The tokens a simulated gpt-oss answer is made of, pre-tokenized once.
 //!
-//! Every answer has the harmony shape gpt-oss emits (accuracy spec §2.2):
+//! Every answer has the harmony shape gpt-oss emits (docs/REFERENCE.md §2.2):
 //! `<|channel|>analysis<|message|>…reasoning…<|end|><|start|>assistant<|channel|>final<|message|>ANSWER<|return|>`.
 //! The reasoning is a fixed paragraph cycled to the wanted length from a random offset; the
 //! final part is chosen per request. Each distinct token becomes a [`Piece`] holding its id and

@@ -16,7 +16,7 @@ use crate::reference::ReferenceSet;
 /// The model name the simulator reports (`/get_model_info`, `/v1/models`, completions).
 pub const MODEL_NAME: &str = "openai/gpt-oss-120b";
 
-/// Mean output length of the MLPerf performance set (accuracy spec §1.2, TEST09).
+/// Mean output length of the MLPerf performance set (docs/REFERENCE.md §1.2, TEST09).
 pub const REFERENCE_MEAN_OUTPUT: u32 = 1278;
 
 /// Everything a simulator needs to start.
@@ -118,7 +118,7 @@ pub enum Timing {
 }
 
 /// Whether streamed chunks carry new tokens only or everything so far
-/// (SGLang's `--incremental-streaming-output` and its version differences, spec §8.4).
+/// (SGLang's `--incremental-streaming-output` and its version differences, docs/REFERENCE.md §8.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamFormat {
     /// Each chunk carries only the tokens and text produced since the previous chunk.

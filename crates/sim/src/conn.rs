@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 /// When a connection's latest read arrived.
 #[derive(Debug)]
-pub struct RxClock {
+pub(crate) struct RxClock {
     base: Instant,
     /// Nanoseconds since `base`, plus one; 0 before the first read.
     last: AtomicU64,
@@ -32,7 +32,7 @@ impl RxClock {
     }
 
     /// When the bytes of the latest read arrived, if anything was read.
-    pub fn last_read(&self) -> Option<Instant> {
+    pub(crate) fn last_read(&self) -> Option<Instant> {
         match self.last.load(Ordering::Relaxed) {
             0 => None,
             v => Some(self.base + std::time::Duration::from_nanos(v - 1)),
@@ -42,7 +42,7 @@ impl RxClock {
 
 /// An accepted connection for hyper.
 #[derive(Debug)]
-pub struct Conn {
+pub(crate) struct Conn {
     stream: TcpStream,
     clock: Arc<RxClock>,
 }
@@ -50,7 +50,7 @@ pub struct Conn {
 impl Conn {
     /// Wraps `stream`, asking the kernel to stamp what it receives; `base` is any earlier
     /// instant.
-    pub fn new(stream: TcpStream, base: Instant) -> Conn {
+    pub(crate) fn new(stream: TcpStream, base: Instant) -> Conn {
         let _ = stream.set_nodelay(true);
         // Without stamps, reads are stamped when they happen: later, never wrong.
         let _ = ossperf_rxstamp::enable(&stream);
@@ -64,7 +64,7 @@ impl Conn {
     }
 
     /// Its read clock.
-    pub fn clock(&self) -> Arc<RxClock> {
+    pub(crate) fn clock(&self) -> Arc<RxClock> {
         self.clock.clone()
     }
 }

@@ -21,6 +21,8 @@
 //! sim.shutdown();
 //! # Ok::<(), ossperf_sim::Error>(())
 //! ```
+
+#![warn(unreachable_pub)]
 #![warn(missing_docs)]
 
 mod answers;

@@ -9,7 +9,7 @@ use crate::config::MODEL_NAME;
 
 /// Live counters, updated with relaxed atomics (never on the per-event path).
 #[derive(Debug, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Generation requests being answered.
     pub active: AtomicU64,
     /// Batched timing: requests in the running batch.
@@ -28,13 +28,13 @@ pub struct Stats {
 
 impl Stats {
     /// Sets the running and queued gauges.
-    pub fn set_batch(&self, running: u64, queued: u64) {
+    pub(crate) fn set_batch(&self, running: u64, queued: u64) {
         self.running.store(running, Ordering::Relaxed);
         self.queued.store(queued, Ordering::Relaxed);
     }
 
     /// Renders the metrics; `batched` says whether the running gauge comes from the scheduler.
-    pub fn render(&self, batched: bool, max_running: u32, uptime: Duration) -> String {
+    pub(crate) fn render(&self, batched: bool, max_running: u32, uptime: Duration) -> String {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let running = if batched {
             get(&self.running)
@@ -101,7 +101,7 @@ impl Stats {
 impl Stats {
     /// vLLM V1's names (`vllm/v1/metrics/loggers.py`): gauges of running and waiting requests,
     /// the KV-cache usage, and token counters exposed with `_total`.
-    pub fn render_vllm(&self, batched: bool, max_running: u32) -> String {
+    pub(crate) fn render_vllm(&self, batched: bool, max_running: u32) -> String {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let running = if batched {
             get(&self.running)
@@ -143,7 +143,7 @@ impl Stats {
     }
 
     /// TensorRT-LLM's `GET /metrics`: a JSON list of iteration statistics (not Prometheus).
-    pub fn render_trtllm(&self) -> String {
+    pub(crate) fn render_trtllm(&self) -> String {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         serde_json::json!([{
             "iter": get(&self.steps),

@@ -2,7 +2,7 @@
 //!
 //! A benchmark sends each row's `input_tokens` verbatim, so a hash of the ids identifies the row
 //! and its sub-dataset and ground truth; the simulator can then answer in the form the scorer
-//! parses (accuracy spec §4): `\boxed{N}` for AIME, `Answer: X` for GPQA, a ```` ```python ````
+//! parses (docs/REFERENCE.md §4): `\boxed{N}` for AIME, `Answer: X` for GPQA, a ```` ```python ````
 //! block for LiveCodeBench.
 
 use std::collections::HashMap;
@@ -24,7 +24,8 @@ pub struct ReferenceRow {
     pub output_len: Option<u32>,
 }
 
-/// What kind of answer a row wants, by the scorer's routing (spec §4.1: substring match).
+/// What kind of answer a row wants, by the scorer's routing (docs/REFERENCE.md §4.1: substring
+/// match).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Task {
     /// AIME: an integer answer.

@@ -46,7 +46,7 @@ impl Rng {
 }
 
 /// A 64-bit FNV-1a-style hash of token ids, to find a prompt among the reference rows.
-pub fn hash_ids(ids: &[u32]) -> u64 {
+pub(crate) fn hash_ids(ids: &[u32]) -> u64 {
     let mut h: u64 = 0xCBF2_9CE4_8422_2325;
     for &id in ids {
         h ^= u64::from(id);

@@ -17,7 +17,7 @@ use crate::server::Shared;
 
 /// A request handed to the scheduler.
 #[derive(Debug)]
-pub struct Admit {
+pub(crate) struct Admit {
     /// Unique tag (the arrival number).
     pub tag: u64,
     /// Prompt tokens.
@@ -35,7 +35,7 @@ pub fn is_chunk_end(k: u32, interval: u32) -> bool {
 }
 
 /// Runs until every sender of `arrivals` is gone.
-pub async fn run(
+pub(crate) async fn run(
     shared: Arc<Shared>,
     cost: CostModel,
     mut arrivals: mpsc::UnboundedReceiver<Admit>,

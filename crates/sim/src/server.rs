@@ -32,7 +32,7 @@ use crate::Error;
 
 /// State shared by every connection.
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     /// The configuration it was started with.
     pub config: SimConfig,
     /// Pre-tokenized answers.
@@ -49,7 +49,7 @@ pub struct Shared {
 
 impl Shared {
     /// Stores one request's ground truth; stops the server after `exit_after` requests.
-    pub fn record(&self, record: TruthRecord) {
+    pub(crate) fn record(&self, record: TruthRecord) {
         self.stats
             .generation_tokens
             .fetch_add(u64::from(record.completion_tokens), Ordering::Relaxed);
@@ -302,7 +302,7 @@ async fn connection(stream: Conn, shared: Arc<Shared>) {
 
 /// A response body: a complete buffer or a token stream.
 #[derive(Debug)]
-pub enum SimBody {
+pub(crate) enum SimBody {
     /// The whole body at once.
     Full(Option<Bytes>),
     /// Server-sent events.

@@ -32,11 +32,11 @@ const FRAME_BYTES: usize = 64 * 1024;
 /// The error that makes hyper cut a connection (an injected disconnect).
 #[derive(Debug, thiserror::Error)]
 #[error("the simulator cut this stream on purpose")]
-pub struct Cut;
+pub(crate) struct Cut;
 
 /// When a request's tokens exist.
 #[derive(Debug)]
-pub enum Source {
+pub(crate) enum Source {
     /// All at once, on arrival.
     Ready,
     /// Token `k` (from 1) at `first + (k − 1)·tpot`.
@@ -59,7 +59,7 @@ pub enum Source {
 
 impl Source {
     /// A fixed-timing source for a request that arrived at `arrived`.
-    pub fn fixed(arrived: Instant, ttft: Duration, tpot: Duration) -> Self {
+    pub(crate) fn fixed(arrived: Instant, ttft: Duration, tpot: Duration) -> Self {
         let first = arrived + ttft;
         Source::Fixed {
             first,
@@ -70,7 +70,12 @@ impl Source {
 
     /// Ready with the number of tokens available once at least `need` exist (for `need` 0:
     /// once the request has been processed); `None` when the producer is gone.
-    pub fn poll_until(&mut self, cx: &mut Context<'_>, need: u32, total: u32) -> Poll<Option<u32>> {
+    pub(crate) fn poll_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        need: u32,
+        total: u32,
+    ) -> Poll<Option<u32>> {
         match self {
             Source::Ready => Poll::Ready(Some(total)),
             Source::Fixed { first, tpot, sleep } => loop {
@@ -111,7 +116,7 @@ impl Source {
 
 /// Faults decided for one stream.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct StreamFaults {
+pub(crate) struct StreamFaults {
     /// Cut the connection once this many tokens were sent.
     pub cut_at: Option<u32>,
     /// Send headers, then nothing.
@@ -125,7 +130,7 @@ pub struct StreamFaults {
 
 /// Everything about one generation request the body needs.
 #[derive(Debug)]
-pub struct Job {
+pub(crate) struct Job {
     /// Server state.
     pub shared: Arc<Shared>,
     /// The validated request.
@@ -144,7 +149,7 @@ pub struct Job {
 
 impl Job {
     /// What event writers need.
-    pub fn ctx(&self) -> EventCtx<'_> {
+    pub(crate) fn ctx(&self) -> EventCtx<'_> {
         EventCtx {
             who: self.shared.config.personality,
             bank: &self.shared.bank,
@@ -170,7 +175,7 @@ impl Job {
     }
 
     /// Records the ground truth of this request.
-    pub fn record(
+    pub(crate) fn record(
         &self,
         sent: u32,
         first: Option<Instant>,
@@ -194,7 +199,7 @@ impl Job {
     }
 
     /// The whole non-streaming response body.
-    pub fn full_body(&self) -> Bytes {
+    pub(crate) fn full_body(&self) -> Bytes {
         let mut buf = BytesMut::with_capacity(64 + self.answer.len as usize * 12);
         let ctx = self.ctx();
         let n = self.answer.len;
@@ -217,7 +222,7 @@ impl Job {
 
 /// A streaming generation body.
 #[derive(Debug)]
-pub struct GenStream {
+pub(crate) struct GenStream {
     job: Job,
     source: Source,
     faults: StreamFaults,
@@ -237,7 +242,7 @@ pub struct GenStream {
 
 impl GenStream {
     /// A body for `job` whose tokens come from `source`.
-    pub fn new(job: Job, source: Source, faults: StreamFaults) -> Self {
+    pub(crate) fn new(job: Job, source: Source, faults: StreamFaults) -> Self {
         Self {
             chunker: job.chunker(),
             job,

@@ -13,11 +13,11 @@ use crate::config::MODEL_NAME;
 use crate::personality::{CompletionIds, Personality};
 
 /// Ids at or above this are outside gpt-oss's vocabulary.
-pub const VOCAB_SIZE: i64 = ossperf_harmony::VOCAB_SIZE as i64;
+pub(crate) const VOCAB_SIZE: i64 = ossperf_harmony::VOCAB_SIZE as i64;
 
 /// Which API a request came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
+pub(crate) enum Api {
     /// SGLang's native `POST /generate`.
     Native,
     /// OpenAI-compatible `POST /v1/completions`.
@@ -26,7 +26,7 @@ pub enum Api {
 
 /// A validated generation request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GenRequest {
+pub(crate) struct GenRequest {
     /// The API it came through.
     pub api: Api,
     /// Prompt token ids.
@@ -48,7 +48,7 @@ pub struct GenRequest {
 
 /// Why a request was refused, and how SGLang would say it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The body is not JSON of the expected shape: FastAPI's validation error, status 400.
     Validation(String),
     /// SGLang's tokenizer manager raised `ValueError`: status 400, or for a stream an
@@ -140,7 +140,11 @@ struct StreamOptions {
 
 /// Parses and validates a request body the way `who` does. The flag says whether the
 /// request asked to stream (SGLang reports a `ValueError` inside the stream then).
-pub fn parse(who: Personality, api: Api, body: &[u8]) -> Result<GenRequest, (bool, Refusal)> {
+pub(crate) fn parse(
+    who: Personality,
+    api: Api,
+    body: &[u8],
+) -> Result<GenRequest, (bool, Refusal)> {
     match api {
         Api::Native => parse_native(body),
         Api::Completions => parse_completion(who, body).map_err(|r| (false, r)),
@@ -290,7 +294,7 @@ fn check_max_new(v: i64, name: &str) -> Result<u32, String> {
 }
 
 /// The status a refusal gets.
-pub fn refusal_status(refusal: &Refusal) -> u16 {
+pub(crate) fn refusal_status(refusal: &Refusal) -> u16 {
     match refusal {
         Refusal::UnknownModel(_) => 404,
         _ => 400,
@@ -300,7 +304,7 @@ pub fn refusal_status(refusal: &Refusal) -> u16 {
 /// The JSON body `who` sends with a refusal. SGLang: FastAPI validation errors use the OpenAI
 /// error envelope, `ValueError`s `{"error": {"message": …}}`; vLLM: `{"error": {…}}`;
 /// TensorRT-LLM: `{"error": "…"}`.
-pub fn refusal_body(who: Personality, refusal: &Refusal, api: Api) -> String {
+pub(crate) fn refusal_body(who: Personality, refusal: &Refusal, api: Api) -> String {
     let message = match refusal {
         Refusal::Validation(m) | Refusal::Value(m) | Refusal::UnknownModel(m) => m,
     };
@@ -334,7 +338,7 @@ pub fn refusal_body(who: Personality, refusal: &Refusal, api: Api) -> String {
 }
 
 /// Appends `v` in decimal.
-pub fn put_u64(buf: &mut BytesMut, mut v: u64) {
+pub(crate) fn put_u64(buf: &mut BytesMut, mut v: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
     loop {
@@ -349,7 +353,7 @@ pub fn put_u64(buf: &mut BytesMut, mut v: u64) {
 }
 
 /// Appends a duration in seconds with six decimals (`e2e_latency`).
-pub fn put_secs(buf: &mut BytesMut, micros: u64) {
+pub(crate) fn put_secs(buf: &mut BytesMut, micros: u64) {
     put_u64(buf, micros / 1_000_000);
     let frac = micros % 1_000_000;
     buf.put_u8(b'.');
@@ -364,7 +368,7 @@ pub fn put_secs(buf: &mut BytesMut, micros: u64) {
 
 /// Everything an event needs besides the token range.
 #[derive(Debug)]
-pub struct EventCtx<'a> {
+pub(crate) struct EventCtx<'a> {
     /// The server whose shapes to write.
     pub who: Personality,
     /// The piece table.
@@ -385,7 +389,7 @@ pub struct EventCtx<'a> {
 
 /// What a native chunk reports besides its ids.
 #[derive(Debug, Clone, Copy)]
-pub struct NativeMeta {
+pub(crate) struct NativeMeta {
     /// `completion_tokens`: tokens generated so far.
     pub completion: u32,
     /// Whether this is the finishing chunk.
@@ -432,7 +436,7 @@ impl EventCtx<'_> {
 
     /// A native object: `{"text":…,"output_ids":[…],"meta_info":{…}}` for tokens
     /// `from..to`.
-    pub fn native(&self, buf: &mut BytesMut, range: (u32, u32), meta: NativeMeta) {
+    pub(crate) fn native(&self, buf: &mut BytesMut, range: (u32, u32), meta: NativeMeta) {
         buf.put_slice(b"{\"text\":");
         self.put_text(buf, range.0, range.1);
         buf.put_slice(b",\"output_ids\":");
@@ -458,7 +462,7 @@ impl EventCtx<'_> {
 
     /// SGLang's abort chunk (`finish_reason` type `abort`), sent in place of tokens when the
     /// request queue is full.
-    pub fn native_abort(&self, buf: &mut BytesMut, message: &str, status: u16) {
+    pub(crate) fn native_abort(&self, buf: &mut BytesMut, message: &str, status: u16) {
         buf.put_slice(b"{\"text\":\"\",\"output_ids\":[],\"meta_info\":{\"id\":\"");
         buf.put_slice(self.rid);
         buf.put_slice(b"\",\"finish_reason\":{\"type\":\"abort\",\"message\":\"");
@@ -498,7 +502,7 @@ impl EventCtx<'_> {
 
     /// A completions object with one choice holding tokens `from..to`; `first` marks the
     /// stream's first chunk (vLLM's `prompt_token_ids`), `usage` the count to report in it.
-    pub fn completion(
+    pub(crate) fn completion(
         &self,
         buf: &mut BytesMut,
         range: (u32, u32),
@@ -551,7 +555,7 @@ impl EventCtx<'_> {
     }
 
     /// The completions usage-only object (`choices: []`).
-    pub fn completion_usage(&self, buf: &mut BytesMut, completion: u32) {
+    pub(crate) fn completion_usage(&self, buf: &mut BytesMut, completion: u32) {
         self.completion_head(buf);
         buf.put_slice(b"[],\"usage\":");
         self.put_usage(buf, Some(completion));

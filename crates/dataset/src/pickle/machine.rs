@@ -42,14 +42,14 @@ pub(crate) struct Heap<'a> {
 }
 
 impl<'a> Heap<'a> {
-    pub fn get(&self, v: Val) -> Option<&Obj<'a>> {
+    pub(super) fn get(&self, v: Val) -> Option<&Obj<'a>> {
         match v {
             Val::Obj(i) => self.objs.get(i as usize),
             _ => None,
         }
     }
 
-    pub fn str(&self, v: Val) -> Option<&'a str> {
+    pub(super) fn str(&self, v: Val) -> Option<&'a str> {
         match self.get(v) {
             Some(Obj::Str(s)) => Some(s),
             _ => None,
@@ -58,7 +58,7 @@ impl<'a> Heap<'a> {
 
     /// The bytes of a `bytes` object, or of a `bytearray` (protocol 5 has an opcode for it;
     /// protocol 4 pickles it as `builtins.bytearray(bytes)`).
-    pub fn bytes(&self, v: Val) -> Option<&'a [u8]> {
+    pub(super) fn bytes(&self, v: Val) -> Option<&'a [u8]> {
         match self.get(v)? {
             Obj::Bytes(b) => Some(b),
             Obj::Call { .. } => {
@@ -76,7 +76,7 @@ impl<'a> Heap<'a> {
     }
 
     /// The items of a list or tuple.
-    pub fn seq(&self, v: Val) -> Option<&[Val]> {
+    pub(super) fn seq(&self, v: Val) -> Option<&[Val]> {
         match self.get(v) {
             Some(Obj::List(items) | Obj::Tuple(items)) => Some(items),
             _ => None,
@@ -84,7 +84,7 @@ impl<'a> Heap<'a> {
     }
 
     /// The value of a string key of a dict.
-    pub fn dict_get(&self, dict: Val, key: &str) -> Option<Val> {
+    pub(super) fn dict_get(&self, dict: Val, key: &str) -> Option<Val> {
         match self.get(dict) {
             Some(Obj::Dict(pairs)) => pairs
                 .iter()
@@ -95,7 +95,7 @@ impl<'a> Heap<'a> {
     }
 
     /// `module.name` of a global.
-    pub fn global_name(&self, v: Val) -> Option<String> {
+    pub(super) fn global_name(&self, v: Val) -> Option<String> {
         match self.get(v) {
             Some(Obj::Global(module, name)) => Some(format!("{module}.{name}")),
             _ => None,
@@ -103,7 +103,7 @@ impl<'a> Heap<'a> {
     }
 
     /// A call node's function name, arguments and state.
-    pub fn call(&self, v: Val) -> Option<(String, Val, Option<Val>)> {
+    pub(super) fn call(&self, v: Val) -> Option<(String, Val, Option<Val>)> {
         match self.get(v) {
             Some(Obj::Call { func, args, state }) => {
                 Some((self.global_name(*func)?, *args, *state))
@@ -113,7 +113,7 @@ impl<'a> Heap<'a> {
     }
 
     /// A short description for messages: `a list`, `pandas.core.series.Series`, ….
-    pub fn describe(&self, v: Val) -> String {
+    pub(super) fn describe(&self, v: Val) -> String {
         match v {
             Val::None => "None".to_owned(),
             Val::Bool(b) => format!("the boolean `{b}`"),

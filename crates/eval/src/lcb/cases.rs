@@ -1,4 +1,4 @@
-//! LiveCodeBench test cases from a local copy of the `release_v6` files (accuracy-spec §4.4).
+//! LiveCodeBench test cases from a local copy of the `release_v6` files (docs/REFERENCE.md §4.4).
 //!
 //! Each line of a `test*.jsonl` file is one problem: `question_id`, `public_test_cases` (a JSON
 //! string), `private_test_cases` (a JSON string, or base64 → zlib → pickle → JSON string) and

@@ -1,4 +1,4 @@
-//! LiveCodeBench: test cases, the sandboxed runner and the worker pool (accuracy-spec §4.4).
+//! LiveCodeBench: test cases, the sandboxed runner and the worker pool (docs/REFERENCE.md §4.4).
 //!
 //! Each extracted program runs in its own sandboxed Python process (see [`sandbox`]) that gives
 //! it what lcb_runner gives it at the commit the reference pins (LiveCodeBench `b1e7cab`,
@@ -86,7 +86,7 @@ struct RunnerReport {
 }
 
 /// Runs one job in worker slot `slot`.
-pub fn run_job(
+pub(crate) fn run_job(
     sandbox: &Sandbox,
     slot: u32,
     job: &LcbJob,

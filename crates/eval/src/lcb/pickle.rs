@@ -5,7 +5,7 @@
 //! uses (protocols 2–5) and rejects everything else.
 
 /// Unpickles a single `str`.
-pub fn unpickle_str(bytes: &[u8]) -> Result<String, String> {
+pub(super) fn unpickle_str(bytes: &[u8]) -> Result<String, String> {
     let mut pos = 0;
     let mut value: Option<String> = None;
     let take = |pos: &mut usize, n: usize| -> Result<&[u8], String> {

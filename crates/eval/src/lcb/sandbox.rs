@@ -1,4 +1,4 @@
-//! The sandbox that runs generated Python (rust-ecosystem §6).
+//! The sandbox that runs generated Python (docs/EVAL.md, "The LiveCodeBench sandbox").
 //!
 //! Threat model: the code is untrusted but not targeted at ossperf. It may loop forever, fork
 //! without end, allocate without end, print without end, open sockets, or write anywhere it can.
@@ -69,17 +69,17 @@ impl Default for SandboxConfig {
 }
 
 /// Sandbox uids per process: worker slots are numbered below this.
-pub const SLOTS_PER_PROCESS: u32 = 4096;
+pub(crate) const SLOTS_PER_PROCESS: u32 = 4096;
 
 /// The first sandbox uid of this process: `1_900_000_000 + (pid mod 100000) · 4096`, so two
 /// scorers running at once never share (or sweep) each other's sandbox users.
-pub fn default_uid_base() -> u32 {
+pub(crate) fn default_uid_base() -> u32 {
     1_900_000_000 + (std::process::id() % 100_000) * SLOTS_PER_PROCESS
 }
 
 /// Reserves `n` consecutive worker slots no other pool of this process uses (until the
 /// process has used [`SLOTS_PER_PROCESS`] of them), and returns the first.
-pub fn reserve_slots(n: u32) -> u32 {
+pub(crate) fn reserve_slots(n: u32) -> u32 {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let first = NEXT.fetch_add(n, std::sync::atomic::Ordering::Relaxed) % SLOTS_PER_PROCESS;
     if first + n > SLOTS_PER_PROCESS {

@@ -6,7 +6,7 @@ pub const PYTHON_VERSION: &str = "3.12.1";
 pub const UNICODE_VERSION: &str = "15.0.0";
 
 /// `\w`: `str.isalnum()` or `_`. Inclusive code point ranges, sorted.
-pub const WORD: &[(u32, u32)] = &[
+pub(super) const WORD: &[(u32, u32)] = &[
     (0x0030, 0x0039),
     (0x0041, 0x005A),
     (0x005F, 0x005F),
@@ -758,7 +758,7 @@ pub const WORD: &[(u32, u32)] = &[
 ];
 
 /// `\s`: `str.isspace()`. Inclusive code point ranges, sorted.
-pub const SPACE: &[(u32, u32)] = &[
+pub(super) const SPACE: &[(u32, u32)] = &[
     (0x0009, 0x000D),
     (0x001C, 0x0020),
     (0x0085, 0x0085),
@@ -772,7 +772,7 @@ pub const SPACE: &[(u32, u32)] = &[
 ];
 
 /// `\d`: the code points of every decimal digit zero; each run of ten starts at one.
-pub const DIGIT_ZEROS: &[u32] = &[
+pub(super) const DIGIT_ZEROS: &[u32] = &[
     0x0030, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
     0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
     0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
@@ -783,7 +783,7 @@ pub const DIGIT_ZEROS: &[u32] = &[
 ];
 
 /// Non-ASCII characters that an ASCII letter matches under `re.IGNORECASE`, with that letter.
-pub const LETTER_FOLDS: &[(char, char)] = &[
+pub(super) const LETTER_FOLDS: &[(char, char)] = &[
     ('\u{0130}', 'i'),
     ('\u{0131}', 'i'),
     ('\u{017F}', 's'),

@@ -1,5 +1,5 @@
 //! Applying a parsed conf file to [`TestSettings`] in the order LoadGen's `FromConfig` does
-//! (spec §2.4), and the reference harness sequence: mlperf.conf, then user.conf, then an
+//! (docs/LOADGEN.md §2.4), and the reference harness sequence: mlperf.conf, then user.conf, then an
 //! optional audit.config, then TEST05.
 
 use super::{parse_double, parse_int, ConfError, ConfFile, ConfType, Kind};

@@ -1,4 +1,4 @@
-//! Conf-parser tests: one per rule of spec §2.3–2.6, and the bad-input errors.
+//! Conf-parser tests: one per rule of docs/LOADGEN.md §2.3–2.6, and the bad-input errors.
 
 use super::*;
 use crate::config::apply::{

@@ -4,7 +4,7 @@
 //! pass through a bounded queue (the SUT's completion thread waits when the disk falls
 //! behind) and are hex-encoded and written by one thread. The footer is written when the
 //! writer is finished or dropped, so the file is valid JSON even when a run stops early
-//! (spec §10.5, DESIGN rule 5).
+//! (docs/LOADGEN.md §10.5 and §14).
 
 use std::io::{self, Write};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};

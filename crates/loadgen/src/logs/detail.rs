@@ -1,9 +1,9 @@
 //! `mlperf_log_detail.txt`: one `:::MLLOG {json}` line per event, in LoadGen's exact shape.
 //!
-//! The submission checker parses every line as JSON and reads settings and results by key,
-//! so the field order, the separators and the number formatting follow LoadGen 6.0.17
-//! (spec §10.2). Two deliberate differences keep every line valid JSON where LoadGen's would
-//! not be: strings are JSON-escaped and a non-finite double is written as `null`.
+//! The submission checker parses every line as JSON and reads settings and results by key, so the
+//! field order, the separators and the number formatting follow LoadGen 6.0.17 (docs/LOADGEN.md
+//! §10.2). Two deliberate differences keep every line valid JSON where LoadGen's would not be:
+//! strings are JSON-escaped and a non-finite double is written as `null`.
 
 use std::io::{self, Write};
 use std::time::Instant;
@@ -12,7 +12,7 @@ use super::format::format_g;
 
 /// The value of one detail entry.
 #[derive(Debug, Clone, Copy)]
-pub enum Value<'a> {
+pub(crate) enum Value<'a> {
     /// A string, written quoted.
     Str(&'a str),
     /// A signed integer.
@@ -31,7 +31,7 @@ pub enum Value<'a> {
 
 /// Whether a line is plain, a warning or an error (`metadata.is_warning` / `is_error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
+pub(crate) enum Level {
     /// An ordinary entry.
     Info,
     /// Counted in the summary's warning trailer.
@@ -41,7 +41,7 @@ pub enum Level {
 }
 
 /// Writes detail lines and counts warnings and errors.
-pub struct DetailLog {
+pub(crate) struct DetailLog {
     out: Box<dyn Write + Send>,
     origin: Instant,
     pid: u32,
@@ -61,7 +61,7 @@ impl std::fmt::Debug for DetailLog {
 
 impl DetailLog {
     /// A detail log whose `time_ms` counts from `origin`, written by the calling thread.
-    pub fn new(out: Box<dyn Write + Send>, origin: Instant) -> Self {
+    pub(crate) fn new(out: Box<dyn Write + Send>, origin: Instant) -> Self {
         Self {
             out,
             origin,
@@ -73,12 +73,12 @@ impl DetailLog {
     }
 
     /// Logs `key: value` now, from this thread.
-    pub fn log(&mut self, key: &str, value: Value<'_>) -> io::Result<()> {
+    pub(crate) fn log(&mut self, key: &str, value: Value<'_>) -> io::Result<()> {
         self.write_entry(key, value, Level::Info, Instant::now(), self.tid)
     }
 
     /// Logs a `warning_generic_message` (or another warning key) now.
-    pub fn warning(&mut self, key: &str, message: &str) -> io::Result<()> {
+    pub(crate) fn warning(&mut self, key: &str, message: &str) -> io::Result<()> {
         self.write_entry(
             key,
             Value::Str(message),
@@ -89,7 +89,7 @@ impl DetailLog {
     }
 
     /// Logs an error line (`error_runtime`, `error_invalid_test_settings`, …) now.
-    pub fn error(&mut self, key: &str, message: &str) -> io::Result<()> {
+    pub(crate) fn error(&mut self, key: &str, message: &str) -> io::Result<()> {
         self.write_entry(
             key,
             Value::Str(message),
@@ -100,7 +100,7 @@ impl DetailLog {
     }
 
     /// Logs an entry produced earlier, possibly by another thread (`tid`).
-    pub fn write_entry(
+    pub(crate) fn write_entry(
         &mut self,
         key: &str,
         value: Value<'_>,
@@ -138,22 +138,22 @@ impl DetailLog {
     }
 
     /// Time zero of `time_ms` (the test's origin).
-    pub fn origin(&self) -> Instant {
+    pub(crate) fn origin(&self) -> Instant {
         self.origin
     }
 
     /// Errors logged so far (the value of `num_errors`).
-    pub fn errors(&self) -> u64 {
+    pub(crate) fn errors(&self) -> u64 {
         self.errors
     }
 
     /// Warnings logged so far.
-    pub fn warnings(&self) -> u64 {
+    pub(crate) fn warnings(&self) -> u64 {
         self.warnings
     }
 
     /// Flushes the underlying writer.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 }

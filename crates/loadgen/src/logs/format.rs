@@ -11,7 +11,7 @@ pub fn format_g(x: f64) -> String {
 }
 
 /// printf `%.{precision}g`.
-pub fn format_g_precision(x: f64, precision: usize) -> String {
+pub(crate) fn format_g_precision(x: f64, precision: usize) -> String {
     if x.is_nan() {
         return if x.is_sign_negative() {
             "-nan".into()
@@ -48,12 +48,12 @@ pub fn format_g_precision(x: f64, precision: usize) -> String {
 }
 
 /// A double with exactly two decimals, like LoadGen's `DoubleToString` (`2499.85`).
-pub fn format_fixed2(x: f64) -> String {
+pub(crate) fn format_fixed2(x: f64) -> String {
     format!("{x:.2}")
 }
 
 /// A percentile label: `p × 100` with `decimals` decimals (`50.00`, `99.90`, `99.0`).
-pub fn percentile_label(p: f64, decimals: usize) -> String {
+pub(crate) fn percentile_label(p: f64, decimals: usize) -> String {
     format!("{:.decimals$}", p * 100.0)
 }
 

@@ -1,15 +1,15 @@
-//! The four `mlperf_log_*` files (spec §10): detail, summary, accuracy and trace.
+//! The four `mlperf_log_*` files (docs/LOADGEN.md §10): detail, summary, accuracy and trace.
 //!
 //! All four are created before the run starts so a bad `--output-dir` fails before any
 //! query is issued, and so a run that stops early still leaves well-formed files.
 
 pub mod accuracy;
-pub mod detail;
+pub(crate) mod detail;
 pub mod format;
 pub mod read;
-pub mod settings;
-pub mod summary;
-pub mod trace;
+pub(crate) mod settings;
+pub(crate) mod summary;
+pub(crate) mod trace;
 
 #[cfg(test)]
 mod test_sink;
@@ -67,7 +67,7 @@ impl LogPaths {
 }
 
 /// Calendar fields of a UTC time: (year, month, day, hour, minute, second, millisecond).
-pub fn utc_fields(t: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
+pub(crate) fn utc_fields(t: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = i64::try_from(d.as_secs()).unwrap_or(0);
     let days = secs.div_euclid(86_400);
@@ -101,7 +101,7 @@ pub fn test_datetime(t: SystemTime) -> String {
 }
 
 /// `power_begin` / `power_end`: UTC `MM-DD-YYYY HH:MM:SS.mmm`.
-pub fn power_time(t: SystemTime) -> String {
+pub(crate) fn power_time(t: SystemTime) -> String {
     let (y, mo, d, h, mi, s, ms) = utc_fields(t);
     format!("{mo:02}-{d:02}-{y:04} {h:02}:{mi:02}:{s:02}.{ms:03}")
 }

@@ -1,5 +1,5 @@
 //! The settings half of the detail log: the header, every `requested_*` key and every
-//! `effective_*` key, in LoadGen's order and with LoadGen's types (spec §10.3).
+//! `effective_*` key, in LoadGen's order and with LoadGen's types (docs/LOADGEN.md §10.3).
 
 use std::io;
 
@@ -8,10 +8,10 @@ use crate::settings::{Scenario, TestSettings};
 use crate::EffectiveSettings;
 
 /// The version string this port logs as `loadgen_version`.
-pub const VERSION: &str = concat!("6.0.17 @ ossperf-", env!("CARGO_PKG_VERSION"));
+pub(crate) const VERSION: &str = concat!("6.0.17 @ ossperf-", env!("CARGO_PKG_VERSION"));
 
 /// The header keys up to `qsl_reported_performance_count`.
-pub struct Header<'a> {
+pub(crate) struct Header<'a> {
     /// `test_datetime`.
     pub datetime: &'a str,
     /// `sut_name`.
@@ -27,7 +27,7 @@ pub struct Header<'a> {
 }
 
 /// Logs the version block and the test header.
-pub fn log_header(d: &mut DetailLog, h: &Header<'_>) -> io::Result<()> {
+pub(crate) fn log_header(d: &mut DetailLog, h: &Header<'_>) -> io::Result<()> {
     d.log("loadgen_version", Value::Str(VERSION))?;
     d.log("loadgen_build_date_local", Value::Str("NA"))?;
     d.log("loadgen_build_date_utc", Value::Str("NA"))?;
@@ -47,7 +47,7 @@ pub fn log_header(d: &mut DetailLog, h: &Header<'_>) -> io::Result<()> {
 }
 
 /// Logs every `requested_*` key.
-pub fn log_requested(d: &mut DetailLog, r: &TestSettings) -> io::Result<()> {
+pub(crate) fn log_requested(d: &mut DetailLog, r: &TestSettings) -> io::Result<()> {
     d.log("requested_scenario", Value::Str(r.scenario.as_str()))?;
     d.log("requested_test_mode", Value::Str(r.mode.as_str()))?;
     match r.scenario {
@@ -178,7 +178,7 @@ pub fn log_requested(d: &mut DetailLog, r: &TestSettings) -> io::Result<()> {
 }
 
 /// Logs every `effective_*` key.
-pub fn log_effective(d: &mut DetailLog, e: &EffectiveSettings) -> io::Result<()> {
+pub(crate) fn log_effective(d: &mut DetailLog, e: &EffectiveSettings) -> io::Result<()> {
     let u = Value::UInt;
     d.log("effective_scenario", Value::Str(e.scenario.as_str()))?;
     d.log("effective_test_mode", Value::Str(e.mode.as_str()))?;

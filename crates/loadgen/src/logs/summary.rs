@@ -1,10 +1,10 @@
-//! `mlperf_log_summary.txt` (spec §10.4): the human-readable verdict, line for line as
+//! `mlperf_log_summary.txt` (docs/LOADGEN.md §10.4): the human-readable verdict, line for line as
 //! LoadGen 6.0.17 prints it, and the `result_*` keys of the detail log in LoadGen's order.
 //!
 //! Summary values follow iostream rules: integers plain, doubles `%g` unless LoadGen
 //! pre-formats them with two decimals, bools as `0`/`1`.
 
-use std::fmt::Write as _;
+use std::fmt;
 use std::io;
 
 use super::detail::{DetailLog, Value};
@@ -17,43 +17,55 @@ use crate::EffectiveSettings;
 const RULE: &str = "================================================";
 
 /// The summary body of a performance run (everything before the warning/error trailer).
-pub fn render(r: &PerformanceResult, eff: &EffectiveSettings, sut_name: &str) -> String {
-    let mut s = String::new();
-    let token_mode = eff.requested.use_token_latencies;
-    let _ = writeln!(s, "{RULE}\nMLPerf Results Summary\n{RULE}");
-    let _ = writeln!(s, "SUT name : {sut_name}");
-    let _ = writeln!(s, "Scenario : {}", eff.scenario.as_str());
-    let _ = writeln!(s, "Mode     : {}", eff.mode.as_str());
-    headline(&mut s, r, eff);
-    verdict(&mut s, r);
-    if eff.scenario != Scenario::Offline {
-        let text = |e: &Option<crate::early_stopping::EarlyStopping>| {
-            e.as_ref().map(|e| e.text.clone()).unwrap_or_default()
-        };
-        if token_mode {
-            let _ = writeln!(
-                s,
-                "TTFT Early Stopping Result:\n{}",
-                text(&r.ttft_early_stopping)
-            );
-            let _ = writeln!(
-                s,
-                "TPOT Early Stopping Result:\n{}",
-                text(&r.tpot_early_stopping)
-            );
-        } else {
-            let _ = writeln!(s, "Early Stopping Result:\n{}", text(&r.early_stopping));
+pub(crate) fn render(r: &PerformanceResult, eff: &EffectiveSettings, sut_name: &str) -> String {
+    Body { r, eff, sut_name }.to_string()
+}
+
+/// The summary body, written by its [`fmt::Display`].
+struct Body<'a> {
+    r: &'a PerformanceResult,
+    eff: &'a EffectiveSettings,
+    sut_name: &'a str,
+}
+
+impl fmt::Display for Body<'_> {
+    fn fmt(&self, s: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Body { r, eff, sut_name } = *self;
+        let token_mode = eff.requested.use_token_latencies;
+        writeln!(s, "{RULE}\nMLPerf Results Summary\n{RULE}")?;
+        writeln!(s, "SUT name : {sut_name}")?;
+        writeln!(s, "Scenario : {}", eff.scenario.as_str())?;
+        writeln!(s, "Mode     : {}", eff.mode.as_str())?;
+        headline(s, r, eff)?;
+        verdict(s, r)?;
+        if eff.scenario != Scenario::Offline {
+            let text = |e: &Option<crate::early_stopping::EarlyStopping>| {
+                e.as_ref().map(|e| e.text.clone()).unwrap_or_default()
+            };
+            if token_mode {
+                writeln!(
+                    s,
+                    "TTFT Early Stopping Result:\n{}",
+                    text(&r.ttft_early_stopping)
+                )?;
+                writeln!(
+                    s,
+                    "TPOT Early Stopping Result:\n{}",
+                    text(&r.tpot_early_stopping)
+                )?;
+            } else {
+                writeln!(s, "Early Stopping Result:\n{}", text(&r.early_stopping))?;
+            }
         }
+        writeln!(s, "\n{RULE}\nAdditional Stats\n{RULE}")?;
+        additional_stats(s, r, eff)?;
+        writeln!(s, "\n{RULE}\nTest Parameters Used\n{RULE}")?;
+        parameters(s, eff)
     }
-    let _ = writeln!(s, "\n{RULE}\nAdditional Stats\n{RULE}");
-    additional_stats(&mut s, r, eff);
-    let _ = writeln!(s, "\n{RULE}\nTest Parameters Used\n{RULE}");
-    parameters(&mut s, eff);
-    s
 }
 
 /// The trailer every summary ends with (the whole summary of an accuracy-only run).
-pub fn trailer(warnings: u64, errors: u64) -> String {
+pub(crate) fn trailer(warnings: u64, errors: u64) -> String {
     let warnings = match warnings {
         0 => "No warnings encountered during test.".to_string(),
         1 => "1 warning encountered. See detailed log.".to_string(),
@@ -67,7 +79,11 @@ pub fn trailer(warnings: u64, errors: u64) -> String {
     format!("\n{warnings}\n\n{errors}\n")
 }
 
-fn headline(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettings) {
+fn headline(
+    s: &mut fmt::Formatter<'_>,
+    r: &PerformanceResult,
+    eff: &EffectiveSettings,
+) -> fmt::Result {
     let m = &r.metrics;
     let token_mode = eff.requested.use_token_latencies;
     let target = percentile_label(eff.target_latency_percentile, 1);
@@ -76,55 +92,62 @@ fn headline(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettings) {
     match eff.scenario {
         Scenario::SingleStream => {
             let v = r.latency.as_ref().map_or(0, |l| l.target.1);
-            let _ = writeln!(s, "{target}th percentile latency (ns) : {v}");
+            writeln!(s, "{target}th percentile latency (ns) : {v}")?;
         }
         Scenario::MultiStream => {
             let v = r.query_latency.as_ref().map_or(0, |l| l.target.1);
-            let _ = writeln!(s, "{target}th percentile latency (ns) : {v}");
+            writeln!(s, "{target}th percentile latency (ns) : {v}")?;
         }
         Scenario::Server => {
             let rate = f2(m.completed_samples_per_sec);
-            let _ = writeln!(s, "Completed samples per second    : {rate}");
+            writeln!(s, "Completed samples per second    : {rate}")?;
         }
         Scenario::Offline => {
-            let _ = writeln!(s, "Samples per second: {}", g(m.samples_per_second));
+            writeln!(s, "Samples per second: {}", g(m.samples_per_second))?;
         }
     }
     if token_mode {
-        token_headline(s, r, eff, &target);
+        token_headline(s, r, eff, &target)?;
     }
     if let Some(x) = m.inferred_completed_tokens_per_second {
-        let _ = writeln!(
+        writeln!(
             s,
             "Completed tokens per second (inferred): {}",
             format_fixed2(x)
-        );
+        )?;
     }
     if let Some(x) = m.inferred_tokens_per_second {
-        let _ = writeln!(s, "Tokens per second (inferred): {}", format_g(x));
+        writeln!(s, "Tokens per second (inferred): {}", format_g(x))?;
     }
+    Ok(())
 }
 
-fn token_headline(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettings, target: &str) {
+fn token_headline(
+    s: &mut fmt::Formatter<'_>,
+    r: &PerformanceResult,
+    eff: &EffectiveSettings,
+    target: &str,
+) -> fmt::Result {
     let m = &r.metrics;
     let g = |x: Option<f64>| format_g(x.unwrap_or(0.0));
     let f2 = |x: Option<f64>| format_fixed2(x.unwrap_or(0.0));
     match eff.scenario {
         Scenario::SingleStream | Scenario::MultiStream => {
             let v = r.ttft.as_ref().map_or(0, |l| l.target.1);
-            let _ = writeln!(s, "{target}th first token percentile latency (ns) : {v}");
+            writeln!(s, "{target}th first token percentile latency (ns) : {v}")?;
         }
         Scenario::Server => {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "Completed tokens per second: {}",
                 f2(m.completed_tokens_per_second)
-            );
+            )?;
         }
         Scenario::Offline => {
-            let _ = writeln!(s, "Tokens per second: {}", g(m.tokens_per_second));
+            writeln!(s, "Tokens per second: {}", g(m.tokens_per_second))?;
         }
     }
+    Ok(())
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -135,58 +158,64 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-fn verdict(s: &mut String, r: &PerformanceResult) {
-    let _ = writeln!(
+fn verdict(s: &mut fmt::Formatter<'_>, r: &PerformanceResult) -> fmt::Result {
+    writeln!(
         s,
         "Result is : {}",
         if r.valid { "VALID" } else { "INVALID" }
-    );
+    )?;
     if let Some(met) = r.perf_constraints_met {
-        let _ = writeln!(s, "  Performance constraints satisfied : {}", yes_no(met));
+        writeln!(s, "  Performance constraints satisfied : {}", yes_no(met))?;
     }
-    let _ = writeln!(
+    writeln!(
         s,
         "  Min duration satisfied : {}",
         yes_no(r.min_duration_met)
-    );
-    let _ = writeln!(s, "  Min queries satisfied : {}", yes_no(r.min_queries_met));
-    let _ = writeln!(
+    )?;
+    writeln!(s, "  Min queries satisfied : {}", yes_no(r.min_queries_met))?;
+    writeln!(
         s,
         "  Early stopping satisfied: {}",
         yes_no(r.early_stopping_met)
-    );
+    )?;
     if r.valid {
-        return;
+        return Ok(());
     }
-    let _ = writeln!(s, "Recommendations:");
+    writeln!(s, "Recommendations:")?;
     if let Some(rec) = &r.perf_recommendation {
-        let _ = writeln!(s, " * {rec}");
+        writeln!(s, " * {rec}")?;
     }
     if let Some(rec) = &r.min_duration_recommendation {
-        let _ = writeln!(s, " * {rec}");
+        writeln!(s, " * {rec}")?;
     }
     if !r.min_queries_met {
-        let _ = writeln!(
+        writeln!(
             s,
             " * The test exited early, before enough queries were issued.\n   See the detailed \
              log for why this may have occurred."
-        );
+        )?;
     }
     for extra in &r.extra_reasons {
-        let _ = writeln!(s, " * {extra}");
+        writeln!(s, " * {extra}")?;
     }
+    Ok(())
 }
 
-fn stats_lines(s: &mut String, st: Option<&LatencyStats>, labels: [&str; 4]) {
+fn stats_lines(
+    s: &mut fmt::Formatter<'_>,
+    st: Option<&LatencyStats>,
+    labels: [&str; 4],
+) -> fmt::Result {
     let zero = [0i64; 6];
     let (min, max, mean) = st.map_or((0, 0, 0), |l| (l.min, l.max, l.mean));
-    let _ = writeln!(s, "{}{min}", labels[0]);
-    let _ = writeln!(s, "{}{max}", labels[1]);
-    let _ = writeln!(s, "{}{mean}", labels[2]);
+    writeln!(s, "{}{min}", labels[0])?;
+    writeln!(s, "{}{max}", labels[1])?;
+    writeln!(s, "{}{mean}", labels[2])?;
     for (i, p) in crate::stats::PERCENTILES.iter().enumerate() {
         let v = st.map_or(zero[i], |l| l.percentiles[i].1);
-        let _ = writeln!(s, "{}{}{v}", percentile_label(*p, 2), labels[3]);
+        writeln!(s, "{}{}{v}", percentile_label(*p, 2), labels[3])?;
     }
+    Ok(())
 }
 
 const LATENCY_LABELS: [&str; 4] = [
@@ -196,68 +225,72 @@ const LATENCY_LABELS: [&str; 4] = [
     " percentile latency (ns)   : ",
 ];
 
-fn additional_stats(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettings) {
+fn additional_stats(
+    s: &mut fmt::Formatter<'_>,
+    r: &PerformanceResult,
+    eff: &EffectiveSettings,
+) -> fmt::Result {
     let m = &r.metrics;
     let token_mode = eff.requested.use_token_latencies;
     let f2 = |x: Option<f64>| format_fixed2(x.unwrap_or(0.0));
     match eff.scenario {
         Scenario::SingleStream => {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "QPS w/ loadgen overhead         : {}",
                 f2(m.qps_with_loadgen_overhead)
-            );
-            let _ = writeln!(
+            )?;
+            writeln!(
                 s,
                 "QPS w/o loadgen overhead        : {}",
                 f2(m.qps_without_loadgen_overhead)
-            );
-            s.push('\n');
+            )?;
+            writeln!(s)?;
         }
         Scenario::Server => {
             let rate = f2(m.scheduled_samples_per_sec);
-            let _ = writeln!(s, "Scheduled samples per second : {rate}");
+            writeln!(s, "Scheduled samples per second : {rate}")?;
         }
         Scenario::MultiStream => {
-            let _ = writeln!(s, "Per-query latency:  ");
-            stats_lines(s, r.query_latency.as_ref(), LATENCY_LABELS);
+            writeln!(s, "Per-query latency:  ")?;
+            stats_lines(s, r.query_latency.as_ref(), LATENCY_LABELS)?;
         }
         Scenario::Offline => {}
     }
     if eff.scenario != Scenario::MultiStream {
-        stats_lines(s, r.latency.as_ref(), LATENCY_LABELS);
+        stats_lines(s, r.latency.as_ref(), LATENCY_LABELS)?;
     }
     if !token_mode {
-        return;
+        return Ok(());
     }
-    s.push('\n');
+    writeln!(s)?;
     let tokens = r.token_count.unwrap_or(0) as f64;
     match eff.scenario {
         Scenario::SingleStream => {
             let mean_s = r.latency.as_ref().map_or(0, |l| l.mean) as f64 / 1e9;
             let tps_wo = tokens / (mean_s * r.sample_count as f64);
-            let _ = writeln!(
+            writeln!(
                 s,
                 "TPS w/ loadgen overhead         : {}",
                 f2(m.token_throughput_with_loadgen_overhead)
-            );
-            let _ = writeln!(
+            )?;
+            writeln!(
                 s,
                 "TPS w/o loadgen overhead        : {}",
                 format_fixed2(tps_wo)
-            );
+            )?;
         }
         Scenario::Server => {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "Completed tokens per second                 : {}",
                 f2(m.completed_tokens_per_second)
-            );
+            )?;
         }
         _ => {}
     }
     if eff.scenario == Scenario::Offline {
-        return;
+        return Ok(());
     }
     stats_lines(
         s,
@@ -268,8 +301,8 @@ fn additional_stats(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettin
             "Mean First Token latency (ns)               : ",
             " percentile first token latency (ns)   : ",
         ],
-    );
-    s.push('\n');
+    )?;
+    writeln!(s)?;
     stats_lines(
         s,
         r.tpot.as_ref(),
@@ -279,81 +312,82 @@ fn additional_stats(s: &mut String, r: &PerformanceResult, eff: &EffectiveSettin
             "Mean Time per Output Token (ns)               : ",
             " percentile time to output token (ns)   : ",
         ],
-    );
+    )
 }
 
-fn parameters(s: &mut String, eff: &EffectiveSettings) {
+fn parameters(s: &mut fmt::Formatter<'_>, eff: &EffectiveSettings) -> fmt::Result {
     let b = |v: bool| u8::from(v);
-    let _ = writeln!(s, "samples_per_query : {}", eff.samples_per_query);
-    let _ = writeln!(s, "target_qps : {}", format_g(eff.target_qps));
+    writeln!(s, "samples_per_query : {}", eff.samples_per_query)?;
+    writeln!(s, "target_qps : {}", format_g(eff.target_qps))?;
     if eff.requested.use_token_latencies {
-        let _ = writeln!(
+        writeln!(
             s,
             "ttft_latency (ns): {}",
             eff.requested.server_ttft_latency
-        );
-        let _ = writeln!(
+        )?;
+        writeln!(
             s,
             "tpot_latency (ns): {}",
             eff.requested.server_tpot_latency
-        );
+        )?;
     } else {
-        let _ = writeln!(s, "target_latency (ns): {}", eff.target_latency_ns);
+        writeln!(s, "target_latency (ns): {}", eff.target_latency_ns)?;
     }
-    let _ = writeln!(s, "max_async_queries : {}", eff.max_async_queries);
-    let _ = writeln!(s, "min_duration (ms): {}", eff.min_duration_ms);
-    let _ = writeln!(s, "max_duration (ms): {}", eff.max_duration_ms);
-    let _ = writeln!(s, "min_query_count : {}", eff.min_query_count);
-    let _ = writeln!(s, "max_query_count : {}", eff.max_query_count);
-    let _ = writeln!(s, "qsl_rng_seed : {}", eff.qsl_rng_seed);
-    let _ = writeln!(s, "sample_index_rng_seed : {}", eff.sample_index_rng_seed);
-    let _ = writeln!(s, "schedule_rng_seed : {}", eff.schedule_rng_seed);
-    let _ = writeln!(s, "accuracy_log_rng_seed : {}", eff.accuracy_log_rng_seed);
-    let _ = writeln!(
+    writeln!(s, "max_async_queries : {}", eff.max_async_queries)?;
+    writeln!(s, "min_duration (ms): {}", eff.min_duration_ms)?;
+    writeln!(s, "max_duration (ms): {}", eff.max_duration_ms)?;
+    writeln!(s, "min_query_count : {}", eff.min_query_count)?;
+    writeln!(s, "max_query_count : {}", eff.max_query_count)?;
+    writeln!(s, "qsl_rng_seed : {}", eff.qsl_rng_seed)?;
+    writeln!(s, "sample_index_rng_seed : {}", eff.sample_index_rng_seed)?;
+    writeln!(s, "schedule_rng_seed : {}", eff.schedule_rng_seed)?;
+    writeln!(s, "accuracy_log_rng_seed : {}", eff.accuracy_log_rng_seed)?;
+    writeln!(
         s,
         "accuracy_log_probability : {}",
         format_g(eff.accuracy_log_probability)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         s,
         "accuracy_log_sampling_target : {}",
         eff.accuracy_log_sampling_target
-    );
-    let _ = writeln!(s, "print_timestamps : {}", b(eff.print_timestamps));
-    let _ = writeln!(
+    )?;
+    writeln!(s, "print_timestamps : {}", b(eff.print_timestamps))?;
+    writeln!(
         s,
         "performance_issue_unique : {}",
         b(eff.performance_issue_unique)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         s,
         "performance_issue_same : {}",
         b(eff.performance_issue_same)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         s,
         "performance_issue_same_index : {}",
         eff.performance_issue_same_index
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         s,
         "performance_sample_count : {}",
         eff.performance_sample_count
-    );
-    let _ = writeln!(s, "accuracy_sample_count : {}", eff.accuracy_sample_count);
+    )?;
+    writeln!(s, "accuracy_sample_count : {}", eff.accuracy_sample_count)?;
     if eff.sample_concatenate_permutation {
-        let _ = writeln!(
+        writeln!(
             s,
             "WARNING: sample_concatenate_permutation was set to true. \nGenerated samples per \
              query might be different as the one in the setting.\nCheck the \
              generated_samples_per_query line in the detailed log for the real\nsamples_per_query \
              value"
-        );
+        )?;
     }
+    Ok(())
 }
 
-/// Logs the `result_*` keys of a performance run in LoadGen's order (spec §10.3).
-pub fn log_detail(
+/// Logs the `result_*` keys of a performance run in LoadGen's order (docs/LOADGEN.md §10.3).
+pub(crate) fn log_detail(
     d: &mut DetailLog,
     r: &PerformanceResult,
     eff: &EffectiveSettings,

@@ -1,4 +1,4 @@
-//! `mlperf_log_trace.json` (spec §10.6), written only when tracing is enabled.
+//! `mlperf_log_trace.json` (docs/LOADGEN.md §10.6), written only when tracing is enabled.
 //!
 //! LoadGen's trace is Chrome trace-event JSON that is not valid JSON (doubled quotes) and
 //! that nothing in the checker reads. This one is valid JSON, loadable in Perfetto or
@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 /// One sample's span on the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TraceSample {
+pub(crate) struct TraceSample {
     /// Global sample sequence number.
     pub sample_seq: u64,
     /// Query sequence number within the series.
@@ -23,7 +23,7 @@ pub struct TraceSample {
 }
 
 /// A streaming trace writer.
-pub struct TraceLog {
+pub(crate) struct TraceLog {
     out: Box<dyn Write + Send>,
     origin_epoch_us: u128,
     pid: u32,
@@ -43,7 +43,7 @@ fn us(ns: u64) -> String {
 
 impl TraceLog {
     /// Writes the header; `origin_epoch_us` is the trace origin in µs since the Unix epoch.
-    pub fn start(mut out: Box<dyn Write + Send>, origin_epoch_us: u128) -> io::Result<Self> {
+    pub(crate) fn start(mut out: Box<dyn Write + Send>, origin_epoch_us: u128) -> io::Result<Self> {
         out.write_all(b"{\"traceEvents\":[\n")?;
         Ok(Self {
             out,
@@ -53,7 +53,7 @@ impl TraceLog {
     }
 
     /// Writes one sample's span.
-    pub fn sample(&mut self, s: &TraceSample) -> io::Result<()> {
+    pub(crate) fn sample(&mut self, s: &TraceSample) -> io::Result<()> {
         let dur = s.complete_ns.saturating_sub(s.issue_start_ns);
         writeln!(
             self.out,
@@ -73,7 +73,7 @@ impl TraceLog {
     }
 
     /// Writes LoadGen's footer and flushes.
-    pub fn finish(mut self) -> io::Result<()> {
+    pub(crate) fn finish(mut self) -> io::Result<()> {
         write!(
             self.out,
             "{{\"name\":\"LastTrace\"}}\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{{\n\"ts\":{},\n\

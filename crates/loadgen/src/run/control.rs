@@ -30,7 +30,7 @@ pub enum RunError {
     /// Query generation refused the settings.
     #[error("cannot generate queries: {0}")]
     Generate(#[from] GenerateError),
-    /// The settings produce no query at all (LoadGen crashes here; spec §12).
+    /// The settings produce no query at all (LoadGen crashes here; docs/LOADGEN.md §12).
     #[error("the settings generate `0` queries for a loaded set of `{loaded}` samples; expected at least 1 (is `performance_sample_count_override` larger than the QSL?)")]
     NoQueries {
         /// Samples in the loaded set.
@@ -95,9 +95,9 @@ impl RunControl {
         self.aborted.load(Ordering::Acquire)
     }
 
-    /// Declares that the settings passed to [`run_test`](crate::run_test) already include the audit.config
-    /// named `name` (read with model `*`, as LoadGen reads it); the detail log then carries
-    /// LoadGen's warning about it.
+    /// Declares that the settings passed to [`run_test`](crate::run_test) already include the
+    /// audit.config named `name` (read with model `*`, as LoadGen reads it); the detail log then
+    /// carries LoadGen's warning about it.
     pub fn with_audit_config(mut self, name: impl Into<String>) -> Self {
         self.audit_config = Some(name.into());
         self

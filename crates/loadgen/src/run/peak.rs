@@ -1,10 +1,10 @@
-//! FindPeakPerformance (spec §8.8, Server only): full performance runs at the target QPS the
-//! search of [`crate::find_peak`] asks for, until it settles; the summary and the result keys
+//! FindPeakPerformance (docs/LOADGEN.md §8.8, Server only): full performance runs at the target QPS
+//! the search of [`crate::find_peak`] asks for, until it settles; the summary and the result keys
 //! are those of the peak run (or of the base run when that one fails its constraints).
 
 use std::io;
 
-use super::{write_err, RunError, Test, FIND_PEAK_UNSUPPORTED};
+use super::{PhaseError, Test, FIND_PEAK_UNSUPPORTED};
 use crate::find_peak::{FindPeakError, FindPeakSearch, FindPeakStep};
 use crate::logs::detail::Value;
 use crate::results::PerformanceResult;
@@ -12,14 +12,11 @@ use crate::settings::Scenario;
 
 impl Test<'_> {
     /// Runs the search and reports the chosen run; `None` when no run could be made.
-    pub(super) fn find_peak(&mut self) -> Result<Option<(PerformanceResult, String)>, RunError> {
-        let path = self.paths.detail.clone();
-        self.message("Starting FindPeakPerformance mode")
-            .map_err(write_err(&path))?;
+    pub(super) fn find_peak(&mut self) -> Result<Option<(PerformanceResult, String)>, PhaseError> {
+        self.message("Starting FindPeakPerformance mode")?;
         if self.eff.scenario != Scenario::Server {
             self.detail
-                .error("error_invalid_config", FIND_PEAK_UNSUPPORTED)
-                .map_err(write_err(&path))?;
+                .error("error_invalid_config", FIND_PEAK_UNSUPPORTED)?;
             self.notes.push(FIND_PEAK_UNSUPPORTED.to_string());
             return Ok(None);
         }
@@ -33,9 +30,7 @@ impl Test<'_> {
             Ok(search) => search,
             Err(e) => {
                 let message = format!("FindPeakPerformance: {e}");
-                self.detail
-                    .error("error_invalid_test_settings", &message)
-                    .map_err(write_err(&path))?;
+                self.detail.error("error_invalid_test_settings", &message)?;
                 self.notes.push(message);
                 return Ok(None);
             }
@@ -47,7 +42,7 @@ impl Test<'_> {
             "FindPeakPerformance: Check validity of the base settings field: {}",
             qps_field(base.target_qps)
         );
-        self.message(&message).map_err(write_err(&path))?;
+        self.message(&message)?;
         loop {
             let qps = match step {
                 FindPeakStep::Run(qps) => qps,
@@ -56,7 +51,7 @@ impl Test<'_> {
                         "FindPeakPerformance: Found peak performance field: {}",
                         qps_field(peak_qps)
                     );
-                    self.message(&message).map_err(write_err(&path))?;
+                    self.message(&message)?;
                     break;
                 }
             };
@@ -76,7 +71,7 @@ impl Test<'_> {
                         best = Some((result, qps));
                     }
                     for message in step_messages(&search, widening, next) {
-                        self.message(&message).map_err(write_err(&path))?;
+                        self.message(&message)?;
                     }
                     step = next;
                 }
@@ -86,17 +81,13 @@ impl Test<'_> {
                         "FindPeakPerformance: Initial lower bound does not satisfy performance \
                          constraints, msg: {reason}"
                     );
-                    self.detail
-                        .error("error_runtime", &message)
-                        .map_err(write_err(&path))?;
+                    self.detail.error("error_runtime", &message)?;
                     best = Some((result, qps));
                     break;
                 }
                 Err(e) => {
                     // Unbounded: every run passed; the last one is the best seen.
-                    self.detail
-                        .error("error_runtime", &e.to_string())
-                        .map_err(write_err(&path))?;
+                    self.detail.error("error_runtime", &e.to_string())?;
                     if passed {
                         best = Some((result, qps));
                     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Run the official MLPerf LoadGen (module `mlperf_loadgen`) in Server FindPeakPerformance mode
-and leave its logs in <outdir>. Used by `tests/find_peak_crosscheck.rs`. Usage:
+and leave its logs in <outdir>. Used by `tests/e2e/find_peak_crosscheck.rs`. Usage:
 
     find_peak.py <outdir> <latency_ms> [<fast_queries> <min_duration_ms>]
 

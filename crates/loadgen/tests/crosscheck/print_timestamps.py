@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Run the official MLPerf LoadGen (module `mlperf_loadgen`) with print_timestamps on and let
-it print to stdout. Used by `tests/print_timestamps.rs`. Usage:
+it print to stdout. Used by `tests/e2e/print_timestamps.rs`. Usage:
 
     print_timestamps.py <Offline|Server> <PerformanceOnly|AccuracyOnly|SubmissionRun|FindPeakPerformance>
 

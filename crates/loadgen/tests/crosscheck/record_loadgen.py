@@ -2,7 +2,7 @@
 """Drive the official MLPerf LoadGen (PyPI `mlcommons-loadgen`, module `mlperf_loadgen`) with a
 recording SUT and print what it did as one JSON object on stdout.
 
-Used by `tests/official_crosscheck.rs` to compare ossperf's loadable sets, issue order, Poisson
+Used by `tests/e2e/official_crosscheck.rs` to compare ossperf's loadable sets, issue order, Poisson
 schedule totals and accuracy-log choices with the official build. Usage:
 
     record_loadgen.py '<json case>'

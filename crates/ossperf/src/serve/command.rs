@@ -1,5 +1,5 @@
 //! The launch command of an inference server with the MLPerf reference's arguments
-//! (accuracy-spec §8.1, `sglang/run_server.sh`), and vLLM's equivalents. Kept apart from
+//! (docs/REFERENCE.md §8.1, `sglang/run_server.sh`), and vLLM's equivalents. Kept apart from
 //! the process handling so the exact argument lists are plain data a test can compare.
 
 /// The draft head the reference names for speculative decoding in Interactive.

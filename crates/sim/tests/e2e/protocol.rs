@@ -1,4 +1,4 @@
-//! Each endpoint and framing against the shapes of accuracy-spec §8.
+//! Each endpoint and framing against the shapes of docs/REFERENCE.md §8.
 
 use ossperf_harmony::{special, tokenizer};
 use ossperf_sim::{OutputLen, SimConfig, StreamFormat, Timing};

@@ -4,8 +4,6 @@
 //! 6.0.17 wheel with N threads registered through `RegisterIssueQueryThread` (same settings,
 //! default seeds).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::thread::ThreadId;
@@ -17,8 +15,7 @@ use ossperf_loadgen::{
 };
 use serde_json::Value;
 
-mod support;
-use support::Qsl;
+use crate::support::Qsl;
 
 /// Records which thread issued which samples; `first_call_delay` holds each thread's first
 /// call so that later queries fall due meanwhile.

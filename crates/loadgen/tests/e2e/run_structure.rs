@@ -3,8 +3,6 @@
 //! `tests/fixtures/official_structure.py`): the summary line by line with timing figures
 //! filtered out, and the exact sequence of detail keys with their JSON kinds.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 
 use ossperf_loadgen::{
@@ -13,8 +11,7 @@ use ossperf_loadgen::{
 };
 use serde_json::Value;
 
-mod support;
-use support::Qsl;
+use crate::support::Qsl;
 
 struct Sut {
     first_token: bool,

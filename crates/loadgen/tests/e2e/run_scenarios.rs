@@ -2,8 +2,6 @@
 //! issue one query after the previous one finished and report early-stopping estimates;
 //! completing a sample twice or with one token is logged as LoadGen logs it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ossperf_loadgen::{
@@ -12,8 +10,7 @@ use ossperf_loadgen::{
 };
 use serde_json::Value;
 
-mod support;
-use support::Qsl;
+use crate::support::Qsl;
 
 /// Completes every sample at once; `twice` completes each a second time, `tokens` is the
 /// token count it reports.
@@ -63,7 +60,10 @@ fn qsl() -> Qsl {
     Qsl::new("TestQSL", 256, 256)
 }
 
-fn run(sut: &Sut, settings: &TestSettings) -> (TestReport, Vec<(String, Value, bool)>) {
+fn run(
+    sut: &dyn SystemUnderTest,
+    settings: &TestSettings,
+) -> (TestReport, Vec<(String, Value, bool)>) {
     let dir = tempfile::tempdir().unwrap();
     let mut log = LogSettings::default();
     log.log_output.outdir = dir.path().to_path_buf();
@@ -142,6 +142,52 @@ fn single_stream_stops_naturally_at_the_minimum_and_estimates_the_90th_percentil
         .summary
         .contains("QPS w/o loadgen overhead        : "));
     assert_eq!(value(&detail, "num_errors"), &Value::from(0));
+}
+
+/// Spends `hold` inside `issue_query` before completing the sample.
+struct Slow {
+    hold: std::time::Duration,
+    queries: AtomicUsize,
+}
+
+impl SystemUnderTest for Slow {
+    fn name(&self) -> String {
+        "SlowSUT".into()
+    }
+    fn issue_query(&self, samples: &[QuerySample], responder: &Responder) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        std::thread::sleep(self.hold);
+        for s in samples {
+            responder.complete(s.id, &[], 0);
+        }
+    }
+    fn flush_queries(&self) {}
+}
+
+/// LoadGen measures `max_duration` from the start to the end of each query's wait, before the
+/// SUT is called (`last_now`): with 400 ms spent in every `issue_query` and a 600 ms limit,
+/// the second query starts at 400 ms (under the limit) and the third at 800 ms (over it), so
+/// three queries are issued, not two, as the official 6.0.17 wheel does with the same SUT
+/// (checked; before one issue loop served both cases, ossperf stopped after two). The margins
+/// are 200 ms either way.
+#[test]
+fn max_duration_is_judged_when_a_query_is_due_not_after_the_sut_returns() {
+    let sut = Slow {
+        hold: std::time::Duration::from_millis(400),
+        queries: AtomicUsize::new(0),
+    };
+    let mut settings = stream_settings(Scenario::SingleStream);
+    settings.max_duration_ms = 600;
+    let (report, detail) = run(&sut, &settings);
+    assert_eq!(sut.queries.load(Ordering::Relaxed), 3);
+    let stop = value(&detail, "error_runtime").as_str().unwrap();
+    assert!(
+        stop.starts_with(
+            "IssueQueryThread 0 Ending early: Max test duration reached. duration_ns "
+        ),
+        "{stop}"
+    );
+    assert_eq!(report.performance.unwrap().query_count, 3);
 }
 
 #[test]

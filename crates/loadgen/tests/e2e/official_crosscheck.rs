@@ -18,8 +18,6 @@
 //! the wheel 6.0.17 produced for the same cases (always). `OSSPERF_WRITE_CONF_GOLDEN=1`
 //! rewrites that file from the wheel.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,8 +2,6 @@
 //! wheel) reproduced exactly: the loaded set, every issued sample in order, and every
 //! `generated_*` and `effective_*` value of the detail log.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 
 use ossperf_loadgen::{

@@ -6,8 +6,6 @@
 //! The lines go to the process's stdout, so each run happens in a child: this test binary
 //! re-run with [`CHILD`] set, which makes [`child_run`] run the test instead of returning.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,8 +15,7 @@ use ossperf_loadgen::{
     TestSettings,
 };
 
-mod support;
-use support::Qsl;
+use crate::support::Qsl;
 
 const CHILD: &str = "OSSPERF_LOADGEN_PRINT_TIMESTAMPS_CHILD";
 
@@ -87,7 +84,12 @@ fn loadgen_lines(stdout: &[u8]) -> Vec<String> {
 
 fn ours(scenario: &str, mode: &str) -> Vec<String> {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["child_run", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "print_timestamps::child_run",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, format!("{scenario} {mode}"))
         .output()
         .unwrap();

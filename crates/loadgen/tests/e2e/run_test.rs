@@ -2,8 +2,6 @@
 //! detail keys (tests/golden, recorded from the 6.0.17 wheel with a SUT that answers every
 //! sample at once with 3 tokens and, in Server, a first token), failed samples, and aborts.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -13,8 +11,7 @@ use ossperf_loadgen::{
 };
 use serde_json::Value;
 
-mod support;
-use support::Qsl;
+use crate::support::Qsl;
 
 /// Answers every sample inside `issue_query`: a first token (outside Offline) and 3 tokens.
 /// `fail_every` > 0 fails every n-th sample instead; `abort` aborts the run after n issues.

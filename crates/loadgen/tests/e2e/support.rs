@@ -1,5 +1,4 @@
-//! Shared by the integration tests: each test file is its own binary and includes this with
-//! `mod support;`.
+//! What several test modules share.
 
 use std::sync::Mutex;
 

@@ -11,8 +11,6 @@
 //! until the qps overflows (1014 runs to 1.7555597e308). The wheel then keeps running at inf
 //! until its recursion overflows the stack; ossperf stops there with an error instead.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,8 +22,7 @@ use ossperf_loadgen::{
 };
 use serde_json::Value;
 
-mod support;
-use support::Qsl;
+use crate::support::Qsl;
 
 /// Answers every sample `latency` after it was issued (reported with `complete_at`), except
 /// the first `fast` queries of each run (counted until `flush_queries`), answered at once.

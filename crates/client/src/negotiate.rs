@@ -149,7 +149,7 @@ enum ProbeError {
 }
 
 impl Client {
-    /// Sends one short generation (at most [`PROBE_TOKENS`] tokens, otherwise the run's
+    /// Sends one short generation (at most five tokens, otherwise the run's
     /// `params` and `stream`) to every endpoint still in rotation and fixes the request fields
     /// each gets. Call it after [`Client::health_check`]. An endpoint that refuses is taken
     /// out of rotation like an unhealthy one; it is an error when none is left, or when any

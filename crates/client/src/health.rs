@@ -198,16 +198,7 @@ impl Client {
             .targets
             .get(endpoint)
             .ok_or(ClientError::NoEndpoints)?;
-        let answer = get_on(
-            &target.pool,
-            &target.endpoint,
-            path,
-            limit,
-            MAX_INFO_BYTES,
-            &target.extra_headers,
-        )
-        .await?;
-        Ok((answer.status, answer.body))
+        get_target(target, path, limit).await
     }
 
     /// A GET on the endpoint's pool with the health check's deadline; transport errors
@@ -220,15 +211,24 @@ impl Client {
         // SGLang's `/health` runs a one-token generation and answers within its
         // `SGLANG_HEALTH_CHECK_TIMEOUT` (20 s): wait that long, and a little more.
         let limit = self.inner.config.connect_timeout + Duration::from_secs(25);
-        let answer = get_on(
-            &target.pool,
-            &target.endpoint,
-            path,
-            limit,
-            MAX_INFO_BYTES,
-            &target.extra_headers,
-        )
-        .await?;
-        Ok((answer.status, answer.body))
+        get_target(target, path, limit).await
     }
+}
+
+/// `GET path` on a target's pool with its headers: the status and the body.
+async fn get_target(
+    target: &Target,
+    path: &str,
+    limit: Duration,
+) -> Result<(u16, Vec<u8>), ClientError> {
+    let answer = get_on(
+        &target.pool,
+        &target.endpoint,
+        path,
+        limit,
+        MAX_INFO_BYTES,
+        &target.extra_headers,
+    )
+    .await?;
+    Ok((answer.status, answer.body))
 }

@@ -14,9 +14,9 @@ use crate::cli::compliance::ComplianceCommand;
 use crate::output;
 
 /// The shipped TEST07 audit.config.
-pub(crate) const TEST07_AUDIT: &str = include_str!("../../loadgen/conf/TEST07/audit.config");
+pub(crate) const TEST07_AUDIT: &str = ossperf_loadgen::config::TEST07_AUDIT_CONFIG;
 /// The shipped TEST09 audit.config.
-pub(crate) const TEST09_AUDIT: &str = include_str!("../../loadgen/conf/TEST09/audit.config");
+pub(crate) const TEST09_AUDIT: &str = ossperf_loadgen::config::TEST09_AUDIT_CONFIG;
 
 fn threshold(
     cli: Option<f64>,

@@ -205,13 +205,10 @@ impl Session {
         });
         results.server_metrics = server_metrics;
         results.submittable = Some(preflight.after(plan, &report));
-        let urls: Vec<String> = (self.servers.client.config().endpoints.iter())
-            .map(|e| e.url().to_string())
-            .collect();
         results.config = Some(record::config(
             plan,
             dataset,
-            &urls,
+            self.servers.records(),
             preflight.estimate.clone(),
         )?);
         let json = crate::report::write_results(&plan.log_dir, &results)?;

@@ -92,7 +92,7 @@ fn verdict(
 pub(super) fn config(
     plan: &RunPlan,
     dataset: &Dataset,
-    servers: &[String],
+    servers: Vec<ServerRecord>,
     estimate: Vec<PhaseEstimate>,
 ) -> anyhow::Result<RunConfig> {
     let g = plan.generation;
@@ -126,14 +126,7 @@ pub(super) fn config(
         }
         .to_string(),
         simulated: simulated(plan),
-        servers: servers
-            .iter()
-            .map(|url| ServerRecord {
-                url: url.clone(),
-                kind: None,
-                version: None,
-            })
-            .collect(),
+        servers,
         estimate,
     })
 }

@@ -17,6 +17,29 @@ pub(super) struct Servers {
     pub simulator: Option<SimHandle>,
     /// What the start-up generation found about each endpoint in rotation.
     pub profiles: Vec<ServerProfile>,
+    /// Each configured endpoint's version, by index, where the server told it.
+    pub versions: Vec<Option<String>>,
+}
+
+impl Servers {
+    /// Each configured endpoint as `results.json` records it: URL, kind and version as
+    /// learned at start (none for an endpoint left out of the run).
+    pub(super) fn records(&self) -> Vec<crate::report::ServerRecord> {
+        let endpoints = &self.client.config().endpoints;
+        endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, e)| crate::report::ServerRecord {
+                url: e.url().to_string(),
+                kind: self
+                    .profiles
+                    .iter()
+                    .find(|p| p.endpoint == i)
+                    .map(|p| p.kind.as_str().to_string()),
+                version: self.versions.get(i).cloned().flatten(),
+            })
+            .collect()
+    }
 }
 
 /// Starts or reaches the servers and checks their health.
@@ -86,12 +109,40 @@ pub(super) fn connect(
             profile.describe()
         ));
     }
+    let versions = runtime.block_on(versions(&client, &profiles));
     runtime.block_on(async { client.keep_warm() });
     Ok(Servers {
         client,
         simulator,
         profiles,
+        versions,
     })
+}
+
+/// Each endpoint's version, asked where each server kind tells it (SGLang's
+/// `/get_server_info`, vLLM's and TensorRT-LLM's `/version`; docs/SERVERS.md). Best effort: a
+/// server that does not say is recorded without one.
+async fn versions(client: &Client, profiles: &[ServerProfile]) -> Vec<Option<String>> {
+    let mut versions = vec![None; client.config().endpoints.len()];
+    for profile in profiles {
+        let path = match profile.kind {
+            ossperf_client::ServerKind::Sglang => "/get_server_info",
+            _ => "/version",
+        };
+        let Ok((200, body)) = client
+            .fetch(profile.endpoint, path, std::time::Duration::from_secs(5))
+            .await
+        else {
+            continue;
+        };
+        let version = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["version"].as_str().map(str::to_string));
+        if let Some(slot) = versions.get_mut(profile.endpoint) {
+            *slot = version;
+        }
+    }
+    versions
 }
 
 fn start_simulator(dataset: &Dataset, options: &SimOptions) -> anyhow::Result<SimHandle> {

@@ -83,6 +83,17 @@ fn cell(p: Personality, scenario: &str, accuracy: bool, dataset: &ossperf_datase
     let mode = if accuracy { "accuracy" } else { "performance" };
     let logs = Logs::read(dir.path(), scenario, mode, &ran);
     assert_eq!(logs.failed(), 0, "{name}");
+    let server = &logs.results["config"]["servers"][0];
+    let kind = match p.owned_by() {
+        "tensorrt_llm" => "trtllm",
+        owner => owner,
+    };
+    assert_eq!(server["kind"], kind, "{name}: the kind learned at start");
+    assert_eq!(
+        server["version"],
+        p.version(),
+        "{name}: the version it told"
+    );
     if !accuracy {
         assert!(
             logs.summary.contains("Result is : VALID"),

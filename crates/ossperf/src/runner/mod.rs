@@ -306,7 +306,12 @@ fn announce(plan: &RunPlan, dataset: &Dataset) {
     for line in &plan.loaded.ignored_lines {
         crate::output::warn(line);
     }
-    if plan.demo_conf {
+    if plan.demo_answers {
+        crate::output::info(&format!(
+            "using ossperf's short demo user.conf for the bundled sample, with {}-token simulated answers (give --user-conf for your own settings)",
+            plan::DEMO_OUTPUT_LEN
+        ));
+    } else if plan.demo_conf {
         crate::output::info(
             "using ossperf's short demo user.conf for the bundled sample (give --user-conf for your own settings)",
         );

@@ -17,6 +17,9 @@ use crate::cli::run::{BackendArg, LoadgenArg, RunArgs};
 /// the sample and the simulator, for a first look (not for a submission).
 const DEMO_USER_CONF: &str = include_str!("demo_user.conf");
 
+/// The simulated answer length of the demo's performance runs (see [`RunPlan::demo_answers`]).
+pub(crate) const DEMO_OUTPUT_LEN: u32 = 256;
+
 /// Where the requests go.
 #[derive(Debug, Clone)]
 pub(crate) enum Target {
@@ -88,6 +91,9 @@ pub(crate) struct RunPlan {
     pub abandon_after: Duration,
     /// Whether the demo user.conf stands in for a missing `--user-conf`.
     pub demo_conf: bool,
+    /// Whether the demo's performance run on the simulator uses [`DEMO_OUTPUT_LEN`]-token
+    /// answers.
+    pub demo_answers: bool,
     /// Which LoadGen drives the test.
     pub loadgen: LoadgenArg,
     /// The conf files as given.
@@ -188,14 +194,18 @@ impl RunPlan {
                 );
             }
         }
+        let demo_conf = input_file.is_none() && conf.user_conf.is_none();
+        // The demo's performance runs get short simulated answers, so that its Server and
+        // Interactive rates stay VALID on the calibrated H100 profile within a few minutes.
+        let demo_answers = demo_conf && !conf.accuracy && sim_output_len.is_none();
         let sim = SimOptions {
             timing: crate::simulate::timing(sim_profile),
-            output_len: sim_output_len,
+            output_len: sim_output_len.or(demo_answers.then_some(DEMO_OUTPUT_LEN)),
             accuracy: sim_accuracy,
             eagle3: conf.scenario == ScenarioArg::Interactive,
         };
         let target = resolve_target(backend, &server_url, endpoints_file.as_deref(), sim)?;
-        let demo_conf = input_file.is_none() && conf.user_conf.is_none();
+        let demo_answers = demo_answers && matches!(target, Target::Simulator(_));
         let loaded = if demo_conf {
             conf.load_with_default_user(|| {
                 ConfFile::parse("<ossperf demo user.conf>", DEMO_USER_CONF)
@@ -258,6 +268,7 @@ impl RunPlan {
             timeout: Duration::from_secs(timeout),
             abandon_after: Duration::from_secs(abandon_after),
             demo_conf,
+            demo_answers,
             loadgen,
             conf_files,
             fail_on_invalid,

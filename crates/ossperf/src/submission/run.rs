@@ -14,7 +14,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::submission::{SubmissionCommand, SubmissionRunArgs};
+use crate::cli::submission::SubmissionRunArgs;
 use crate::output;
 
 /// The steps, in order.
@@ -38,9 +38,8 @@ struct Done {
     exit_code: i32,
 }
 
-/// Runs `ossperf submission`.
-pub(crate) fn run(cmd: SubmissionCommand) -> anyhow::Result<ExitCode> {
-    let SubmissionCommand::Run(args) = cmd;
+/// Runs `ossperf submission run`.
+pub(super) fn run(args: SubmissionRunArgs) -> anyhow::Result<ExitCode> {
     let scenario = scenario_of(&args.run)?;
     let root = args.output_dir.join(scenario);
     std::fs::create_dir_all(&root)

@@ -8,6 +8,72 @@ pub enum SubmissionCommand {
     /// Run one scenario's whole sequence (performance, accuracy and its score, TEST07, TEST09),
     /// each step in its own process and its own new directory; run it again to resume
     Run(SubmissionRunArgs),
+    /// Lay out the submission checker's directory tree from `submission run` directories:
+    /// logs, `accuracy.txt` with its hash line, truncated accuracy logs, conf files,
+    /// `measurements.json`, the system description and the TEST07/TEST09 directories
+    Assemble(SubmissionAssembleArgs),
+    /// Check a submission tree by the submission checker's rules for gpt-oss-120b; ossperf's own
+    /// stricter expectations follow as separately labelled warnings. Exit code 1 when the
+    /// checker's rules find an error
+    Check(SubmissionCheckArgs),
+}
+
+/// The submission's division.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Division {
+    /// The closed division (every rule applies)
+    Closed,
+    /// The open division
+    Open,
+}
+
+/// Arguments of `ossperf submission assemble`.
+#[derive(Debug, clap::Args)]
+pub struct SubmissionAssembleArgs {
+    /// The tree's root; a new directory (`DIR-2`, `DIR-3`, … when the name is taken)
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// The submitting organisation (`<division>/<org>/` and the system description's
+    /// `submitter`)
+    #[arg(long)]
+    pub org: String,
+    /// The system's name (`results/<system>/`, `systems/<system>.json`)
+    #[arg(long)]
+    pub system: String,
+    /// The division
+    #[arg(long, value_enum, default_value = "closed")]
+    pub division: Division,
+    /// A field of the system description, `KEY=VALUE` (repeatable); the fields the checker
+    /// requires and no flag fills are left empty and listed
+    #[arg(long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+    /// A field of every scenario's `measurements.json`, `KEY=VALUE` (repeatable)
+    #[arg(long = "measurement", value_name = "KEY=VALUE")]
+    pub measurements: Vec<String>,
+    /// `submission run` output directories (`DIR` holding `<scenario>/submission.json`, or a
+    /// `DIR/<scenario>` itself)
+    #[arg(required = true, value_name = "RUN DIR")]
+    pub runs: Vec<PathBuf>,
+}
+
+/// How `submission check` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// One line per finding, the checker's first, then ossperf's warnings
+    Text,
+    /// A JSON array of `{source, rule, file, message}`
+    Json,
+}
+
+/// Arguments of `ossperf submission check`.
+#[derive(Debug, clap::Args)]
+pub struct SubmissionCheckArgs {
+    /// The submission tree's root (holding `closed/`, `open/` or `network/`)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
 }
 
 /// Arguments of `ossperf submission run`.

@@ -21,21 +21,21 @@ use crate::output;
 const STEPS: [&str; 5] = ["performance", "accuracy", "score", "TEST07", "TEST09"];
 
 /// The record file, in `<dir>/<scenario>/`.
-const STATE_FILE: &str = "submission.json";
+pub(super) const STATE_FILE: &str = "submission.json";
 
 /// What `submission.json` holds: each finished step and where its output is.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct State {
-    steps: Vec<Done>,
+pub(super) struct State {
+    pub(super) steps: Vec<Done>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Done {
-    step: String,
-    dir: PathBuf,
-    exit_code: i32,
+pub(super) struct Done {
+    pub(super) step: String,
+    pub(super) dir: PathBuf,
+    pub(super) exit_code: i32,
 }
 
 /// Runs `ossperf submission run`.
@@ -232,7 +232,7 @@ fn with_input(flags: &[String], input: Option<&Path>) -> Vec<String> {
     out
 }
 
-fn read_state(path: &Path) -> anyhow::Result<State> {
+pub(super) fn read_state(path: &Path) -> anyhow::Result<State> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .with_context(|| format!("`{}` is not a submission record", path.display())),

@@ -16,5 +16,6 @@ mod serve;
 mod servers;
 mod signals;
 mod submission;
+mod submission_tree;
 mod tune;
 mod util;

@@ -434,7 +434,7 @@ fn check_names_a_removed_file_an_untruncated_log_and_a_bad_hash_line() {
 }
 
 #[test]
-fn a_score_below_the_target_and_a_failed_test07_are_the_checkers_errors() {
+fn a_score_below_the_target_and_a_failed_test07_are_errors_in_the_closed_division_only() {
     let dir = ossperf_testkit::temp_dir();
     submission_run(dir.path(), "offline", &["--sim-accuracy", "0"]);
     let tree = dir.path().join("tree");
@@ -467,10 +467,34 @@ fn a_score_below_the_target_and_a_failed_test07_are_the_checkers_errors() {
     ));
     expected.push(offline[4].clone());
     assert_eq!(findings, expected);
+
+    // The open division: no accuracy target, no compliance tests, no scenario list, no
+    // samples-per-query floor, and ossperf expects no official LoadGen there.
+    let open = dir.path().join("open");
+    let mut flags = vec!["--division", "open"];
+    for f in FIELDS {
+        flags.extend(["--field", f]);
+    }
+    for m in MEASUREMENTS {
+        flags.extend(["--measurement", m]);
+    }
+    let done = assemble(&open, &[&dir.path().join("runs/offline")], &flags);
+    assert!(done.status.success(), "{}", text(&done));
+    let (code, findings) = check(&open);
+    assert_eq!(code, 1);
+    let in_open = |f: &[String; 4]| {
+        let mut f = f.clone();
+        f[2] = f[2].replacen("closed/", "open/", 1);
+        f
+    };
+    assert_eq!(
+        findings,
+        [&offline[0], &offline[2], &offline[3]].map(in_open)
+    );
 }
 
 #[test]
-fn assemble_refuses_a_directory_that_is_not_a_run() {
+fn bad_input_is_refused_with_a_clear_error_and_no_tree() {
     let dir = ossperf_testkit::temp_dir();
     let out = assemble(&dir.path().join("tree"), &[dir.path()], &[]);
     assert_eq!(out.status.code(), Some(2));
@@ -482,4 +506,28 @@ fn assemble_refuses_a_directory_that_is_not_a_run() {
         )
     );
     assert!(!dir.path().join("tree").exists());
+
+    let out = assemble(
+        &dir.path().join("tree"),
+        &[dir.path()],
+        &["--field", "status"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --field `status`: expected KEY=VALUE\n"
+    );
+    let out = Command::new(OSSPERF)
+        .args(["submission", "check"])
+        .arg(dir.path().join("absent"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: `{}` is not a directory\n",
+            dir.path().join("absent").display()
+        )
+    );
 }

@@ -531,3 +531,113 @@ fn bad_input_is_refused_with_a_clear_error_and_no_tree() {
         )
     );
 }
+
+/// Sets `key`'s value in a detail log (every `:::MLLOG` line with that key).
+fn set_log_value(path: &Path, key: &str, value: serde_json::Value) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let entry = line
+            .strip_prefix(":::MLLOG ")
+            .map(|json| serde_json::from_str::<serde_json::Value>(json).unwrap());
+        match entry {
+            Some(mut entry) if entry["key"] == key => {
+                entry["value"] = value.clone();
+                out.push_str(&format!(":::MLLOG {entry}\n"));
+            }
+            _ => out.push_str(&format!("{line}\n")),
+        }
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+#[test]
+fn interactive_latencies_are_ossperfs_warning_under_the_server_limits_and_the_checkers_error_over_them(
+) {
+    let runs = runs();
+    let dir = ossperf_testkit::temp_dir();
+    let tree = dir.path().join("tree");
+    assemble_complete(&tree, &[runs]);
+    let baseline = short_settings_findings();
+    let added = |tree: &Path| -> Vec<[String; 4]> {
+        let (_, findings) = check(tree);
+        findings
+            .into_iter()
+            .filter(|f| !baseline.contains(f))
+            .collect()
+    };
+    let log = tree
+        .join(INTERACTIVE)
+        .join("performance/run_1/mlperf_log_detail.txt");
+    let file = format!("{INTERACTIVE}/performance/run_1/mlperf_log_detail.txt");
+    set_log_value(
+        &log,
+        "result_time_per_output_token_99.00_percentile_ns",
+        10_000_000.into(),
+    );
+
+    // Over Interactive's 2,000 ms, under Server's 3,000 ms: ossperf's warning alone.
+    set_log_value(
+        &log,
+        "result_first_token_99.00_percentile_latency_ns",
+        2_500_000_000u64.into(),
+    );
+    assert_eq!(
+        added(&tree),
+        [finding(
+            "ossperf",
+            "ossperf.interactive_latency",
+            &file,
+            "99th-percentile TTFT 2500 ms, TPOT 10 ms; Interactive's own limits are 2000 ms and 15 ms (the checker applies the Server limits here)"
+        )]
+    );
+
+    // Over Server's too: the checker's error, and ossperf's warning apart.
+    set_log_value(
+        &log,
+        "result_first_token_99.00_percentile_latency_ns",
+        3_000_000_000u64.into(),
+    );
+    assert_eq!(
+        added(&tree),
+        [
+            finding(
+                "checker",
+                "performance.llm_latency",
+                &file,
+                "99th-percentile TTFT 3000 ms, TPOT 10 ms; the checker requires both under 3000 ms and 80 ms (its Server limits, which it also applies to Interactive, whose log says Server)"
+            ),
+            finding(
+                "ossperf",
+                "ossperf.interactive_latency",
+                &file,
+                "99th-percentile TTFT 3000 ms, TPOT 10 ms; Interactive's own limits are 2000 ms and 15 ms (the checker applies the Server limits here)"
+            ),
+        ]
+    );
+
+    // A wrong seed and token latencies off, in Offline.
+    let log = tree
+        .join(OFFLINE)
+        .join("performance/run_1/mlperf_log_detail.txt");
+    let file = format!("{OFFLINE}/performance/run_1/mlperf_log_detail.txt");
+    set_log_value(&log, "effective_schedule_rng_seed", 1.into());
+    set_log_value(&log, "requested_use_token_latencies", false.into());
+    assert_eq!(
+        added(&tree)[2..],
+        [
+            finding(
+                "checker",
+                "performance.seeds",
+                &file,
+                "`effective_schedule_rng_seed` is 1; the checker requires 16159082839903944936"
+            ),
+            finding(
+                "checker",
+                "performance.token_latencies",
+                &file,
+                "`requested_use_token_latencies` is not true; the checker requires token latencies for gpt-oss-120b"
+            ),
+        ]
+    );
+}

@@ -64,8 +64,8 @@ pub(super) fn run(args: SubmissionAssembleArgs) -> anyhow::Result<ExitCode> {
     write(
         &src.join("README.md"),
         &format!(
-            "The code that produced these results: ossperf {} (https://github.com/mlcommons/inference \
-             describes what belongs here).\n",
+            "Made by `ossperf submission assemble` (ossperf {}). The code of the system under \
+             test goes here; the submission checker requires this directory.\n",
             env!("CARGO_PKG_VERSION")
         ),
     )?;

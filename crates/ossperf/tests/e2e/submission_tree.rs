@@ -519,6 +519,19 @@ fn bad_input_is_refused_with_a_clear_error_and_no_tree() {
     );
     let out = Command::new(OSSPERF)
         .args(["submission", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: `{}` holds no submission: no `<division>/<org>/results/<system>/<benchmark>/<scenario>/` directory (division closed, open or network)\n",
+            dir.path().display()
+        )
+    );
+    let out = Command::new(OSSPERF)
+        .args(["submission", "check"])
         .arg(dir.path().join("absent"))
         .output()
         .unwrap();

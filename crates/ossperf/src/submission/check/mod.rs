@@ -187,6 +187,7 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<Vec<Finding>> {
         root: root.to_path_buf(),
         list: Vec::new(),
     };
+    let mut checked = 0;
     for division in list_dir(root) {
         if !layout::DIVISIONS.contains(&division.as_str()) {
             continue;
@@ -214,6 +215,7 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<Vec<Finding>> {
                     if division == "closed" || division == "network" {
                         system::scenarios(&mut findings, &bench_dir, system.as_ref(), &scenarios);
                     }
+                    checked += scenarios.len();
                     for name in &scenarios {
                         let s = Scenario {
                             division: &division,
@@ -231,6 +233,12 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<Vec<Finding>> {
                 }
             }
         }
+    }
+    if checked == 0 {
+        anyhow::bail!(
+            "`{}` holds no submission: no `<division>/<org>/results/<system>/<benchmark>/<scenario>/` directory (division closed, open or network)",
+            root.display()
+        );
     }
     Ok(findings.list)
 }

@@ -58,6 +58,7 @@ pub(super) fn run(args: SubmissionAssembleArgs) -> anyhow::Result<ExitCode> {
     let org = layout::org_dir(&tree, division, &args.org);
     let mut left: Vec<(PathBuf, Vec<String>)> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
+    let mut simulated: Vec<&str> = Vec::new();
 
     let src = layout::src_dir(&org);
     create_dir(&src)?;
@@ -79,8 +80,17 @@ pub(super) fn run(args: SubmissionAssembleArgs) -> anyhow::Result<ExitCode> {
 
     for run in &runs {
         let dir = ScenarioDir::new(&org, &args.system, run.scenario);
-        let empty = assemble_scenario(run, &dir, &measurements, &mut missing)?;
+        let (empty, sim) = assemble_scenario(run, &dir, &measurements, &mut missing)?;
         left.push((dir.measurements(), empty));
+        if sim {
+            simulated.push(run.scenario);
+        }
+    }
+    if !simulated.is_empty() {
+        output::warn(&format!(
+            "{}: the performance run was served by ossperf's built-in simulator; it measures no system",
+            simulated.join(", ")
+        ));
     }
 
     output::data(&format!(
@@ -214,13 +224,14 @@ fn system_description(
     (Value::Object(map), empty)
 }
 
-/// Lays out one scenario; returns the `measurements.json` fields left empty.
+/// Lays out one scenario; returns the `measurements.json` fields left empty and whether the
+/// performance run was simulated (`results.json` `config.simulated`).
 fn assemble_scenario(
     run: &Run,
     dir: &ScenarioDir,
     measurements: &[(String, String)],
     missing: &mut Vec<String>,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<(Vec<String>, bool)> {
     let scenario_name = run.dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let mut lack = |what: &str| missing.push(format!("{} {what}", run.scenario));
     create_dir(&dir.0)?;
@@ -329,7 +340,10 @@ fn assemble_scenario(
             truncate::truncate_dir(&to.join("accuracy"), true)?;
         }
     }
-    Ok(empty)
+    let simulated = perf_results
+        .as_ref()
+        .is_some_and(|r| r["config"]["simulated"] == Value::Bool(true));
+    Ok((empty, simulated))
 }
 
 /// The scenario's README.md: how its results were made.

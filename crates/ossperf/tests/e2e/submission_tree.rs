@@ -217,6 +217,10 @@ fn assemble_lays_out_the_checkers_tree_and_lists_what_it_left_for_you() {
             t = tree.display()
         )
     );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "warning: Offline: the performance run was served by ossperf's built-in simulator; it measures no system\n"
+    );
     let mut files: Vec<String> = walk(&tree)
         .iter()
         .map(|p| p.strip_prefix(&tree).unwrap().display().to_string())

@@ -658,3 +658,85 @@ fn interactive_latencies_are_ossperfs_warning_under_the_server_limits_and_the_ch
         ]
     );
 }
+
+#[test]
+fn a_run_stopped_part_way_is_assembled_with_what_it_has_and_says_what_is_missing() {
+    let runs = runs();
+    let dir = ossperf_testkit::temp_dir();
+    // A record with the performance step alone, as after a stop in the accuracy step.
+    let partial = dir.path().join("partial/offline");
+    std::fs::create_dir_all(partial.join("performance/offline/performance")).unwrap();
+    for file in [
+        "mlperf_log_summary.txt",
+        "mlperf_log_detail.txt",
+        "results.json",
+    ] {
+        std::fs::copy(
+            runs.join("offline/performance/offline/performance")
+                .join(file),
+            partial.join("performance/offline/performance").join(file),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        partial.join("submission.json"),
+        r#"{"steps": [{"step": "performance", "dir": "elsewhere/performance", "exit_code": 0}]}"#,
+    )
+    .unwrap();
+    let tree = dir.path().join("tree");
+    let out = assemble(&tree, &[&dir.path().join("partial")], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            format!("assembled `{}` from 1 run (Offline)", tree.display()).as_str(),
+            "missing from the runs: Offline accuracy (no accuracy step in the record)",
+            "missing from the runs: Offline TEST07 (no TEST07 step in the record)",
+            "missing from the runs: Offline TEST09 (no TEST09 step in the record)",
+        ]
+    );
+    let (code, findings) = check(&tree);
+    assert_eq!(code, 1);
+    let rules: Vec<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f[2].starts_with(OFFLINE) && !f[1].starts_with("measurements.field"))
+        .map(|f| (f[1].as_str(), f[2].as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            (
+                "performance.sample_count",
+                &*format!("{OFFLINE}/performance/run_1/mlperf_log_detail.txt")
+            ),
+            (
+                "performance.samples_per_query",
+                &*format!("{OFFLINE}/performance/run_1/mlperf_log_detail.txt")
+            ),
+            (
+                "performance.min_duration",
+                &*format!("{OFFLINE}/performance/run_1/mlperf_log_detail.txt")
+            ),
+            (
+                "accuracy.missing",
+                &*format!("{OFFLINE}/accuracy/mlperf_log_detail.txt")
+            ),
+            ("compliance.dir", &*format!("{OFFLINE}/TEST07")),
+            (
+                "compliance.verify_missing",
+                &*format!("{OFFLINE}/TEST07/verify_accuracy.txt")
+            ),
+            ("compliance.dir", &*format!("{OFFLINE}/TEST09")),
+            (
+                "compliance.verify_missing",
+                &*format!("{OFFLINE}/TEST09/verify_output_len.txt")
+            ),
+            (
+                "ossperf.official_loadgen",
+                &*format!("{OFFLINE}/performance/run_1/mlperf_log_detail.txt")
+            ),
+        ]
+    );
+}

@@ -108,11 +108,16 @@ fn submission_run(dir: &Path, scenario: &str, extra: &[&str]) {
     assert!(out.status.code().is_some_and(|c| c <= 1), "{}", text(&out));
 }
 
-/// Offline and Interactive runs, made once for every test here (kept for the process's life).
+/// Offline and Interactive runs, made once for every test here, in cargo's scratch directory
+/// for integration tests (replaced by the next test process, so one copy stays).
 fn runs() -> &'static Path {
     static RUNS: OnceLock<PathBuf> = OnceLock::new();
     RUNS.get_or_init(|| {
-        let dir = ossperf_testkit::temp_dir().keep();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("submission_tree");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
         submission_run(&dir, "offline", &[]);
         submission_run(&dir, "interactive", &[]);
         dir.join("runs")

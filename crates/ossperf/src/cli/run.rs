@@ -132,6 +132,21 @@ pub struct RunArgs {
           value_parser = crate::cli::simulate::probability)]
     pub sim_accuracy: f64,
 
+    /// Send N requests before the timed run (dataset rows 0, 1, ... in order, wrapping), await
+    /// them all, then start LoadGen: they are neither timed nor logged to LoadGen
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub warmup: u32,
+
+    /// Begin every prompt with a unique 4-token salt, so that no server's prefix cache can
+    /// reuse an earlier request's prompt (performance runs only; docs/WARMUP.md)
+    #[arg(long)]
+    pub salt_prompts: bool,
+
+    /// Prometheus endpoint (DCGM or node exporter) to scrape once a second during the run;
+    /// repeatable. A URL without a path means `/metrics`
+    #[arg(long, value_name = "URL")]
+    pub telemetry: Vec<String>,
+
     /// Exit with status 1 when the result is INVALID, not only when requests failed (for
     /// scripts and CI)
     #[arg(long)]

@@ -406,6 +406,81 @@ pub fn server_section(runs: &[Prepared]) -> Section {
     }
 }
 
+/// One chart per `--telemetry` metric, a series per run and page, on the same time axis as
+/// the client's charts; the energy and any page that failed as notes. `None` when no run had
+/// telemetry.
+pub fn telemetry_section(runs: &[Prepared]) -> Option<Section> {
+    if runs.iter().all(|p| p.run.telemetry.is_none()) {
+        return None;
+    }
+    let mut by_name: BTreeMap<String, Vec<Series>> = BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut style = 0;
+    for p in runs {
+        let Some(telemetry) = &p.run.telemetry else {
+            continue;
+        };
+        let prefix = if runs.len() == 1 {
+            String::new()
+        } else {
+            format!("{}: ", p.label)
+        };
+        for series in telemetry.series.iter().filter(|s| !s.points.is_empty()) {
+            let url = telemetry
+                .sources
+                .get(series.source as usize)
+                .map_or("?", |s| s.url.as_str());
+            let title = if series.unit.is_empty() {
+                series.name.clone()
+            } else {
+                format!("{} ({})", series.name, series.unit)
+            };
+            by_name.entry(title).or_default().push(Series {
+                label: format!(
+                    "{prefix}{url} ({} of {} label sets)",
+                    series.combined, series.label_sets
+                ),
+                style,
+                points: series
+                    .points
+                    .iter()
+                    .map(|pt| (pt.t_ns as f64 / 1e9, pt.value))
+                    .collect(),
+                fill: false,
+            });
+            style += 1;
+        }
+        if let Some(energy) = &telemetry.energy {
+            notes.push(format!("{prefix}{}", energy.line()));
+        }
+        for source in telemetry.sources.iter() {
+            if let Some(reason) = &source.warning {
+                notes.push(format!(
+                    "{prefix}telemetry `{}`: {reason} ({} of {} scrapes failed)",
+                    source.url,
+                    source.failed_scrapes,
+                    source.scrapes + source.failed_scrapes
+                ));
+            }
+        }
+    }
+    let charts = by_name
+        .into_iter()
+        .map(|(title, series)| Chart {
+            title,
+            x: (Axis::Seconds, "time since the test start".into()),
+            y: (Axis::Number, "value".into()),
+            series,
+            markers: Vec::new(),
+        })
+        .collect();
+    Some(Section {
+        title: "Telemetry (from --telemetry exporters, not measured by ossperf)",
+        charts,
+        notes,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -89,6 +89,12 @@ pub fn render_report(runs: &[(&str, &RunResults)]) -> String {
         if i == 1 {
             let _ = write!(html, "<section>{}</section>", tables::datasets(&prepared));
         }
+        // Beside the client's figures over time.
+        if i == 2 {
+            if let Some(telemetry) = charts::telemetry_section(&prepared) {
+                chart_section(&mut html, "telemetry", &telemetry);
+            }
+        }
     }
     let _ = write!(
         html,
@@ -133,7 +139,7 @@ fn head(html: &mut String, runs: &[Prepared]) {
         let r = p.run;
         let _ = write!(
             html,
-            "<p><span class=\"swatch s{}\"></span><b>{}</b> · {} {} · {} · {}{} · started {} · {} requests</p>",
+            "<p><span class=\"swatch s{}\"></span><b>{}</b> · {} {} · {} · {}{}{}{} · started {} · {} requests</p>",
             i % PALETTE.len(),
             escape(p.label),
             escape(&r.model_key),
@@ -145,6 +151,16 @@ fn head(html: &mut String, runs: &[Prepared]) {
             } else {
                 ""
             },
+            if r.config.as_ref().is_some_and(|c| c.salt_prompts) {
+                " · SALTED PROMPTS"
+            } else {
+                ""
+            },
+            r.warmup.as_ref().map_or(String::new(), |w| format!(
+                " · after {} warm-up requests ({:.3} s, not timed)",
+                w.requests,
+                w.duration_ns as f64 / 1e9
+            )),
             escape(&r.started_at),
             r.requests.len(),
         );

@@ -62,6 +62,8 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
         tokens,
         requests,
         server_metrics,
+        warmup,
+        telemetry,
     } = results;
     out.write_all(b"{\n")?;
     field(out, "schema_version", schema_version)?;
@@ -84,6 +86,12 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
     list(out, "endpoints", endpoints)?;
     field(out, "tokens", tokens)?;
     list(out, "server_metrics", server_metrics)?;
+    if let Some(warmup) = warmup {
+        field(out, "warmup", warmup)?;
+    }
+    if let Some(telemetry) = telemetry {
+        field(out, "telemetry", telemetry)?;
+    }
     out.write_all(b"\"requests\": [")?;
     for (i, record) in requests.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;

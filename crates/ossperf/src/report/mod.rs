@@ -31,9 +31,11 @@ mod schema_check;
 pub mod stats;
 pub mod svg;
 pub mod tables;
+pub mod telemetry;
 
 pub use gauge::latency_gauge;
 pub use html::{render_report, run_label, write_report, write_report_to, REPORT_FILE};
 pub use json::{load_results, parse_results, write_json, write_results, RESULTS_FILE};
 pub use model::*;
 pub use provenance::*;
+pub use telemetry::*;

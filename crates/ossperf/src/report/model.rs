@@ -55,6 +55,12 @@ pub struct RunResults {
     pub requests: Vec<RequestRecord>,
     /// Server-side metric samples over time (scraped Prometheus values), possibly empty.
     pub server_metrics: Vec<MetricSeries>,
+    /// The requests sent before the timed run (`--warmup`), when there were any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<super::Warmup>,
+    /// The `--telemetry` pages scraped during the run, when any were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<super::Telemetry>,
 }
 
 /// Which LoadGen drove a test.

@@ -55,6 +55,9 @@ pub struct RunConfig {
     pub servers: Vec<ServerRecord>,
     /// What each phase was expected to issue, and for how long.
     pub estimate: Vec<PhaseEstimate>,
+    /// `--salt-prompts`: every prompt began with a unique salt (false in older files).
+    #[serde(default)]
+    pub salt_prompts: bool,
 }
 
 /// The dataset of a run.

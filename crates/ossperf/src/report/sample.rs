@@ -130,6 +130,8 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
         ],
         tokens: TokenSources::default(),
         server_metrics: scraped(&requests),
+        warmup: None,
+        telemetry: None,
         requests,
     }
 }

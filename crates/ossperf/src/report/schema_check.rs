@@ -151,8 +151,9 @@ fn check(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut V
 mod tests {
     use super::*;
     use crate::report::{
-        sample, write_json, ConfRecord, DatasetRecord, GenerationRecord, PhaseEstimate, RunConfig,
-        ServerRecord, Submittable,
+        sample, write_json, ConfRecord, DatasetRecord, Energy, GenerationRecord, MetricPoint,
+        PhaseEstimate, RunConfig, ServerRecord, Submittable, Telemetry, TelemetrySeries,
+        TelemetrySource, Warmup, POWER_METRIC,
     };
     use serde_json::json;
 
@@ -204,6 +205,50 @@ mod tests {
                 samples: 6396,
                 duration_ns: 6_393_000_000_000,
             }],
+            salt_prompts: true,
+        });
+        run.warmup = Some(Warmup {
+            requests: 4,
+            completed: 3,
+            failed: 1,
+            output_tokens: 192,
+            duration_ns: 1_500_000,
+            first_failure: Some("http: HTTP 503".into()),
+        });
+        let power = TelemetrySeries {
+            name: POWER_METRIC.into(),
+            source: 0,
+            unit: "W".into(),
+            combined: "sum".into(),
+            label_sets: 8,
+            points: vec![
+                MetricPoint {
+                    t_ns: 0,
+                    value: 5_600.0,
+                },
+                MetricPoint {
+                    t_ns: 1_000_000_000,
+                    value: 5_600.0,
+                },
+            ],
+        };
+        run.telemetry = Some(Telemetry {
+            sources: vec![
+                TelemetrySource {
+                    url: "http://127.0.0.1:9400/metrics".into(),
+                    scrapes: 2,
+                    failed_scrapes: 0,
+                    warning: None,
+                },
+                TelemetrySource {
+                    url: "http://127.0.0.1:9100/metrics".into(),
+                    scrapes: 0,
+                    failed_scrapes: 2,
+                    warning: Some("cannot connect: refused".into()),
+                },
+            ],
+            energy: Energy::from_series(std::slice::from_ref(&power), 11_200),
+            series: vec![power],
         });
         let mut out = Vec::new();
         write_json(&run, &mut out).unwrap();

@@ -8,11 +8,14 @@ mod progress;
 mod qsl;
 mod record;
 mod results;
+mod salt;
 mod scrape;
 mod server;
 mod signals;
+mod warmup;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -33,6 +36,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let outcome = session.execute(&plan, &dataset, true)?;
     crate::output::data(outcome.report.summary.trim_end());
     for line in outcome.results.tokens.lines() {
+        crate::output::data(&format!("Note: {line}"));
+    }
+    for line in extra_lines(&outcome.results) {
         crate::output::data(&format!("Note: {line}"));
     }
     crate::output::info(&format!("LoadGen: {}", outcome.results.loadgen.describe()));
@@ -107,15 +113,20 @@ impl Session {
                 crate::output::info(&line);
             }
         }
-        let qsl = qsl::DatasetQsl::new(dataset).encoding_for(
-            self.servers.client.clone(),
-            plan.generation,
-            plan.stream,
-        );
+        let qsl = qsl::DatasetQsl::new(dataset);
+        // Salted prompts differ per request, so there is no body to encode ahead.
+        let (qsl, prompts) = if plan.salt_prompts {
+            let salted = salt::SaltedPrompts::new(qsl.prompt_list());
+            (qsl, Arc::new(salted) as Arc<dyn crate::sut::PromptSource>)
+        } else {
+            let qsl = qsl.encoding_for(self.servers.client.clone(), plan.generation, plan.stream);
+            let prompts = qsl.prompts();
+            (qsl, prompts)
+        };
         let sut = GptOssSut::new(
             self.servers.client.clone(),
             self.runtime.handle().clone(),
-            qsl.prompts(),
+            prompts.clone(),
             SutConfig {
                 name: "ossperf gpt-oss SUT".to_string(),
                 params: plan.generation,
@@ -131,6 +142,22 @@ impl Session {
             control = control.with_audit_config(name.clone());
         }
         let interrupt = signals::install(self.runtime.handle(), control.clone(), sut.clone())?;
+        let warmup = (plan.warmup > 0).then(|| {
+            let done = warmup::run(
+                &self.runtime,
+                &self.servers.client,
+                &warmup::Plan {
+                    requests: plan.warmup,
+                    rows: dataset.len(),
+                    prompts: prompts.as_ref(),
+                    params: plan.generation,
+                    stream: plan.stream,
+                    concurrency: plan.max_concurrency,
+                },
+            );
+            crate::output::info(&warmup::line(&done, dataset.len()));
+            done
+        });
         let started_at = ossperf_loadgen::logs::test_datetime(std::time::SystemTime::now());
         let live =
             progress.then(|| progress::Progress::start(sut.clone(), limits(plan), plan.stream));
@@ -144,11 +171,18 @@ impl Session {
                 scrape::metrics_path(kind.map(|p| p.kind))
             })
             .collect();
+        let scrape_start = std::time::Instant::now();
         let scraper = scrape::Scraper::start(
             self.runtime.handle(),
             metrics_client,
             paths,
-            std::time::Instant::now(),
+            scrape_start,
+            Duration::from_secs(1),
+        )
+        .with_telemetry(
+            self.runtime.handle(),
+            plan.telemetry.clone(),
+            scrape_start,
             Duration::from_secs(1),
         );
         let watch = {
@@ -186,7 +220,7 @@ impl Session {
         if let Some(live) = live {
             live.finish();
         }
-        let server_metrics = scraper.finish(&self.runtime);
+        let (server_metrics, telemetry) = scraper.finish(&self.runtime);
         let report = report.context("the run could not complete")?;
         let mut results = results::build(results::Inputs {
             report: &report,
@@ -204,6 +238,8 @@ impl Session {
             },
         });
         results.server_metrics = server_metrics;
+        results.warmup = warmup;
+        results.telemetry = telemetry.map(|t| telemetry_record(t, &results.requests));
         results.submittable = Some(preflight.after(plan, &report));
         results.config = Some(record::config(
             plan,
@@ -235,6 +271,34 @@ impl Session {
             .simulator
             .as_ref()
             .and_then(server::simulator_view)
+    }
+}
+
+/// The telemetry's record, with the energy per output token of the timed run's completed
+/// requests; each page that could not be read is a warning here.
+fn telemetry_record(
+    scraped: scrape::TelemetryScrape,
+    requests: &[crate::report::RequestRecord],
+) -> crate::report::Telemetry {
+    for source in &scraped.sources {
+        if let Some(reason) = &source.warning {
+            crate::output::warn(&format!(
+                "telemetry `{}`: {reason} ({} of {} scrapes failed; the run goes on without them)",
+                source.url,
+                source.failed_scrapes,
+                source.scrapes + source.failed_scrapes
+            ));
+        }
+    }
+    let output_tokens = requests
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| u64::from(r.output_tokens))
+        .sum();
+    crate::report::Telemetry {
+        energy: crate::report::Energy::from_series(&scraped.series, output_tokens),
+        sources: scraped.sources,
+        series: scraped.series,
     }
 }
 
@@ -316,6 +380,29 @@ fn announce(plan: &RunPlan, dataset: &Dataset) {
             "using ossperf's short demo user.conf for the bundled sample (give --user-conf for your own settings)",
         );
     }
+}
+
+/// The summary's lines for the warm-up, the salt and the telemetry's energy.
+fn extra_lines(results: &crate::report::RunResults) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(w) = &results.warmup {
+        lines.push(format!(
+            "{} warm-up requests ({} completed, {} failed) in {:.3} s before the timed run, not in LoadGen's figures",
+            w.requests,
+            w.completed,
+            w.failed,
+            w.duration_ns as f64 / 1e9
+        ));
+    }
+    if results.config.as_ref().is_some_and(|c| c.salt_prompts) {
+        lines.push(
+            "prompts salted (--salt-prompts): each began with a unique 4-token salt, so no prefix cache served an earlier request's prompt".to_string(),
+        );
+    }
+    if let Some(energy) = results.telemetry.as_ref().and_then(|t| t.energy.as_ref()) {
+        lines.push(energy.line());
+    }
+    lines
 }
 
 /// One line per endpoint after the summary when there are several, or when one had trouble.

@@ -102,6 +102,12 @@ pub(crate) struct RunPlan {
     pub fail_on_invalid: bool,
     /// https trust, key and headers.
     pub connection: Connection,
+    /// `--warmup`: requests sent and awaited before LoadGen starts.
+    pub warmup: u32,
+    /// `--salt-prompts`: every request's prompt begins with a unique salt.
+    pub salt_prompts: bool,
+    /// `--telemetry`: the Prometheus pages scraped during the run.
+    pub telemetry: Vec<super::scrape::TelemetryTarget>,
 }
 
 /// How the servers are reached, resolved from [`ConnectionArgs`](crate::cli::connection::ConnectionArgs).
@@ -184,6 +190,9 @@ impl RunPlan {
             sim_profile,
             sim_output_len,
             sim_accuracy,
+            warmup,
+            salt_prompts,
+            telemetry,
         } = args;
 
         if let Some(path) = &input_file {
@@ -214,6 +223,18 @@ impl RunPlan {
             conf.load()?
         };
         let accuracy = loaded.settings.mode == TestMode::AccuracyOnly;
+        if salt_prompts && (accuracy || conf.audit_config.is_some()) {
+            // The salt is text the model reads before the conversation (docs/WARMUP.md): a
+            // score or a compliance check would no longer be the reference's.
+            bail!("`--salt-prompts` changes what the model reads, so it is for performance runs only: leave it out of accuracy and compliance runs");
+        }
+        let telemetry = telemetry
+            .iter()
+            .map(|url| {
+                super::scrape::TelemetryTarget::parse(url)
+                    .with_context(|| format!("invalid `--telemetry` `{url}`"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let file = match &generation_config {
             Some(path) => GenerationFile::read(path)?,
             None => GenerationFile::default(),
@@ -273,6 +294,9 @@ impl RunPlan {
             conf_files,
             fail_on_invalid,
             connection: Connection::resolve(connection, std::env::var("OPENAI_API_KEY").ok())?,
+            warmup,
+            salt_prompts,
+            telemetry,
         })
     }
 

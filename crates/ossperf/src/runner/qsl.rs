@@ -50,6 +50,11 @@ impl DatasetQsl {
     pub(super) fn prompts(&self) -> Arc<dyn PromptSource> {
         Arc::new(self.prompts.clone())
     }
+
+    /// The prompts as a list (to salt them).
+    pub(super) fn prompt_list(&self) -> Vec<Prompt> {
+        self.prompts.clone()
+    }
 }
 
 impl QuerySampleLibrary for DatasetQsl {

@@ -128,6 +128,7 @@ pub(super) fn config(
         simulated: simulated(plan),
         servers,
         estimate,
+        salt_prompts: plan.salt_prompts,
     })
 }
 

@@ -122,6 +122,8 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
         tokens,
         requests,
         server_metrics: Vec::new(),
+        warmup: None,
+        telemetry: None,
     }
 }
 

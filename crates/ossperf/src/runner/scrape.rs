@@ -193,7 +193,10 @@ async fn telemetry_until(
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        // Biased: the first tick is ready at once, so even the shortest run has a sample
+        // at its start and one at its end, and energy has a span to integrate over.
         let last = tokio::select! {
+            biased;
             _ = ticker.tick() => false,
             _ = &mut stopped => true,
         };

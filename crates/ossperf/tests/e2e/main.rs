@@ -19,3 +19,4 @@ mod submission;
 mod submission_tree;
 mod tune;
 mod util;
+mod warmup;

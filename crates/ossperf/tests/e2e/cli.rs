@@ -72,6 +72,15 @@ Options:
                                   sending into the void to the schedule's end [default: 30]
       --stream                    Stream answers (the default in Server and Interactive)
       --no-stream                 Do not stream answers (the default in Offline)
+      --warmup <N>                Send N requests before the timed run (dataset rows 0, 1, ... in
+                                  order, wrapping), await them all, then start LoadGen: they are
+                                  neither timed nor logged to LoadGen [default: 0]
+      --salt-prompts              Begin every prompt with a unique 4-token salt, so that no server's
+                                  prefix cache can reuse an earlier request's prompt (performance
+                                  runs only; docs/WARMUP.md)
+      --telemetry <URL>           Prometheus endpoint (DCGM or node exporter) to scrape once a
+                                  second during the run; repeatable. A URL without a path means
+                                  `/metrics`
       --fail-on-invalid           Exit with status 1 when the result is INVALID, not only when
                                   requests failed (for scripts and CI)
   -h, --help                      Print help (see more with '--help')

@@ -151,7 +151,7 @@ fn head(html: &mut String, runs: &[Prepared]) {
             } else {
                 ""
             },
-            if r.config.as_ref().is_some_and(|c| c.salt_prompts) {
+            if r.config.as_ref().is_some_and(|c| c.first_salt.is_some()) {
                 " · SALTED PROMPTS"
             } else {
                 ""

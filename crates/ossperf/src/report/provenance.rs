@@ -55,9 +55,11 @@ pub struct RunConfig {
     pub servers: Vec<ServerRecord>,
     /// What each phase was expected to issue, and for how long.
     pub estimate: Vec<PhaseEstimate>,
-    /// `--salt-prompts`: every prompt began with a unique salt (false in older files).
-    #[serde(default)]
-    pub salt_prompts: bool,
+    /// With `--salt-prompts`, the salt number of the test's first request (the warm-up's
+    /// first, if any); each later request's is one more, below 10¹² (docs/WARMUP.md).
+    /// Absent without salting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_salt: Option<u64>,
 }
 
 /// The dataset of a run.

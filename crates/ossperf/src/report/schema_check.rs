@@ -205,7 +205,7 @@ mod tests {
                 samples: 6396,
                 duration_ns: 6_393_000_000_000,
             }],
-            salt_prompts: true,
+            first_salt: Some(999_999_999_998),
         });
         run.warmup = Some(Warmup {
             requests: 4,

@@ -78,6 +78,8 @@ pub(crate) struct Outcome {
 pub(crate) struct Session {
     runtime: tokio::runtime::Runtime,
     servers: server::Servers,
+    /// `--salt-prompts`: one run of salt numbers for every test of the session.
+    salts: Option<salt::Salts>,
 }
 
 impl Session {
@@ -89,7 +91,12 @@ impl Session {
             .build()
             .context("cannot start the async runtime")?;
         let servers = server::connect(plan, dataset, &runtime)?;
-        Ok(Session { runtime, servers })
+        let salts = plan.salt_prompts.then(salt::Salts::new);
+        Ok(Session {
+            runtime,
+            servers,
+            salts,
+        })
     }
 
     /// Runs one LoadGen test with `plan`'s settings and writes its logs, `results.json` and
@@ -115,8 +122,12 @@ impl Session {
         }
         let qsl = qsl::DatasetQsl::new(dataset);
         // Salted prompts differ per request, so there is no body to encode ahead.
-        let (qsl, prompts) = if plan.salt_prompts {
-            let salted = salt::SaltedPrompts::new(qsl.prompt_list());
+        let salts = plan
+            .salt_prompts
+            .then(|| self.salts.clone().unwrap_or_else(salt::Salts::new));
+        let first_salt = salts.as_ref().map(salt::Salts::peek);
+        let (qsl, prompts) = if let Some(salts) = salts {
+            let salted = salt::SaltedPrompts::new(qsl.prompt_list(), salts);
             (qsl, Arc::new(salted) as Arc<dyn crate::sut::PromptSource>)
         } else {
             let qsl = qsl.encoding_for(self.servers.client.clone(), plan.generation, plan.stream);
@@ -246,6 +257,7 @@ impl Session {
             dataset,
             self.servers.records(),
             preflight.estimate.clone(),
+            first_salt,
         )?);
         let json = crate::report::write_results(&plan.log_dir, &results)?;
         let html = crate::report::write_report(&plan.log_dir, &results)?;
@@ -394,10 +406,10 @@ fn extra_lines(results: &crate::report::RunResults) -> Vec<String> {
             w.duration_ns as f64 / 1e9
         ));
     }
-    if results.config.as_ref().is_some_and(|c| c.salt_prompts) {
-        lines.push(
-            "prompts salted (--salt-prompts): each began with a unique 4-token salt, so no prefix cache served an earlier request's prompt".to_string(),
-        );
+    if let Some(first) = results.config.as_ref().and_then(|c| c.first_salt) {
+        lines.push(format!(
+            "prompts salted (--salt-prompts, from salt {first}): each began with a unique 4-token salt, so no prefix cache served an earlier request's prompt"
+        ));
     }
     if let Some(energy) = results.telemetry.as_ref().and_then(|t| t.energy.as_ref()) {
         lines.push(energy.line());

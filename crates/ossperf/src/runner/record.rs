@@ -94,6 +94,7 @@ pub(super) fn config(
     dataset: &Dataset,
     servers: Vec<ServerRecord>,
     estimate: Vec<PhaseEstimate>,
+    first_salt: Option<u64>,
 ) -> anyhow::Result<RunConfig> {
     let g = plan.generation;
     Ok(RunConfig {
@@ -128,7 +129,7 @@ pub(super) fn config(
         simulated: simulated(plan),
         servers,
         estimate,
-        salt_prompts: plan.salt_prompts,
+        first_salt,
     })
 }
 

@@ -206,8 +206,9 @@ fn serve(socket: TcpStream, route: impl Fn(&str, &[u8]) -> (u16, String)) {
     }
 }
 
-/// Salt number `seq` as text: its digits in groups of three, lowest group first.
+/// Salt number `seq` (modulo 10¹²) as text: its digits in groups of three, lowest group first.
 fn salt_text(seq: u64) -> String {
+    let seq = seq % 1_000_000_000_000;
     (0..4)
         .map(|g| format!("{:03}", (seq / 1000u64.pow(g)) % 1000))
         .collect()
@@ -243,21 +244,25 @@ fn salted_prompts_each_begin_with_their_own_salt_then_the_rendered_row() {
         .cloned()
         .collect();
     let log_dir = dir.path().join("out/offline/performance");
+    let results = json(&log_dir.join("results.json"));
+    let first = results["config"]["first_salt"].as_u64().unwrap();
     let total = logged_samples(&log_dir) + 3;
     assert_eq!(seen.len() as u64, total);
     let mut salts = Vec::new();
     for prompt in &seen {
-        // Each prompt is a salt's four tokens, then one of the rows exactly as rendered.
+        // Each prompt is a salt's four tokens, then one of the rows exactly as rendered; the
+        // salts run on from `first_salt`.
         let seq = (0..total)
-            .find(|&s| prompt.starts_with(&tokenizer.encode(&salt_text(s))))
+            .find(|&i| prompt.starts_with(&tokenizer.encode(&salt_text(first + i))))
             .unwrap_or_else(|| panic!("no salt at the start of {:?}", &prompt[..8]));
-        let salt = tokenizer.encode(&salt_text(seq));
+        let seq_number = (first + seq) % 1_000_000_000_000;
+        let salt = tokenizer.encode(&salt_text(seq_number));
         assert_eq!(salt.len(), 4);
         let row = &prompt[4..];
         let rows: Vec<usize> = (0..5).filter(|&i| sample.tokens(i) == row).collect();
         assert_eq!(rows.len(), 1, "salt {seq}: the rest is one row");
         if seq < 3 {
-            // The warm-up takes salts 0, 1, 2 and rows 0, 1, 2.
+            // The warm-up takes the first three salts and rows 0, 1, 2.
             assert_eq!(rows[0] as u64, seq);
         }
         salts.push(seq);
@@ -266,12 +271,10 @@ fn salted_prompts_each_begin_with_their_own_salt_then_the_rendered_row() {
     assert_eq!(salts, (0..total).collect::<Vec<_>>(), "each salt once");
     let firsts: std::collections::BTreeSet<u32> = seen.iter().map(|p| p[0]).collect();
     assert_eq!(firsts.len() as u64, total, "every first token differs");
-    let results = json(&log_dir.join("results.json"));
-    assert_eq!(results["config"]["salt_prompts"], true);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains(
-            "Note: prompts salted (--salt-prompts): each began with a unique 4-token salt, so no prefix cache served an earlier request's prompt\n"
-        ),
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "Note: prompts salted (--salt-prompts, from salt {first}): each began with a unique 4-token salt, so no prefix cache served an earlier request's prompt\n"
+        )),
         "{}",
         text(&out)
     );

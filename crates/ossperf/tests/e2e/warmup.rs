@@ -121,6 +121,38 @@ fn warm_up_requests_reach_the_server_but_neither_loadgens_logs_nor_its_figures()
     }
 }
 
+#[test]
+fn an_accuracy_log_holds_each_sample_once_after_a_warm_up() {
+    let sim = ossperf_testkit::sim();
+    let dir = ossperf_testkit::temp_dir();
+    let args = [
+        "--accuracy",
+        "--server-url",
+        &sim.url(),
+        "--max-samples",
+        "10",
+        "--warmup",
+        "4",
+    ];
+    let out = in_dir("run", &args, dir.path(), FAST_CONF)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let log = json(
+        &dir.path()
+            .join("out/offline/accuracy/mlperf_log_accuracy.json"),
+    );
+    let mut indices: Vec<u64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["qsl_idx"].as_u64().unwrap())
+        .collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (0..10).collect::<Vec<_>>());
+    assert_eq!(ossperf_testkit::served_load(&sim).len(), 10 + 4);
+}
+
 /// A recording OpenAI-compatible server (a vLLM that returns token ids): every
 /// `/v1/completions` prompt, in arrival order.
 fn recording_server() -> (String, Arc<Mutex<Vec<Vec<u32>>>>) {

@@ -120,20 +120,7 @@ impl Session {
                 crate::output::info(&line);
             }
         }
-        let qsl = qsl::DatasetQsl::new(dataset);
-        // Salted prompts differ per request, so there is no body to encode ahead.
-        let salts = plan
-            .salt_prompts
-            .then(|| self.salts.clone().unwrap_or_else(salt::Salts::new));
-        let first_salt = salts.as_ref().map(salt::Salts::peek);
-        let (qsl, prompts) = if let Some(salts) = salts {
-            let salted = salt::SaltedPrompts::new(qsl.prompt_list(), salts);
-            (qsl, Arc::new(salted) as Arc<dyn crate::sut::PromptSource>)
-        } else {
-            let qsl = qsl.encoding_for(self.servers.client.clone(), plan.generation, plan.stream);
-            let prompts = qsl.prompts();
-            (qsl, prompts)
-        };
+        let (qsl, prompts, first_salt) = self.prompts(plan, dataset);
         let sut = GptOssSut::new(
             self.servers.client.clone(),
             self.runtime.handle().clone(),
@@ -153,22 +140,7 @@ impl Session {
             control = control.with_audit_config(name.clone());
         }
         let interrupt = signals::install(self.runtime.handle(), control.clone(), sut.clone())?;
-        let warmup = (plan.warmup > 0).then(|| {
-            let done = warmup::run(
-                &self.runtime,
-                &self.servers.client,
-                &warmup::Plan {
-                    requests: plan.warmup,
-                    rows: dataset.len(),
-                    prompts: prompts.as_ref(),
-                    params: plan.generation,
-                    stream: plan.stream,
-                    concurrency: plan.max_concurrency,
-                },
-            );
-            crate::output::info(&warmup::line(&done, dataset.len()));
-            done
-        });
+        let warmup = self.warm_up(plan, dataset.len(), prompts.as_ref());
         let started_at = ossperf_loadgen::logs::test_datetime(std::time::SystemTime::now());
         let live =
             progress.then(|| progress::Progress::start(sut.clone(), limits(plan), plan.stream));
@@ -274,6 +246,55 @@ impl Session {
             report,
             results,
             files,
+        })
+    }
+
+    /// The QSL, the SUT's prompts and the first salt: with `--salt-prompts` each request gets
+    /// a new salted prompt (so no body can be encoded ahead), else the prompts are shared and
+    /// their bodies encoded as LoadGen loads them.
+    fn prompts(
+        &self,
+        plan: &RunPlan,
+        dataset: &Dataset,
+    ) -> (
+        qsl::DatasetQsl,
+        Arc<dyn crate::sut::PromptSource>,
+        Option<u64>,
+    ) {
+        let qsl = qsl::DatasetQsl::new(dataset);
+        if !plan.salt_prompts {
+            let qsl = qsl.encoding_for(self.servers.client.clone(), plan.generation, plan.stream);
+            let prompts = qsl.prompts();
+            return (qsl, prompts, None);
+        }
+        let salts = self.salts.clone().unwrap_or_else(salt::Salts::new);
+        let first = salts.peek();
+        let salted = salt::SaltedPrompts::new(qsl.prompt_list(), salts);
+        (qsl, Arc::new(salted), Some(first))
+    }
+
+    /// Sends `--warmup`'s requests and waits for them, before LoadGen starts.
+    fn warm_up(
+        &self,
+        plan: &RunPlan,
+        rows: usize,
+        prompts: &dyn crate::sut::PromptSource,
+    ) -> Option<crate::report::Warmup> {
+        (plan.warmup > 0).then(|| {
+            let done = warmup::run(
+                &self.runtime,
+                &self.servers.client,
+                &warmup::Plan {
+                    requests: plan.warmup,
+                    rows,
+                    prompts,
+                    params: plan.generation,
+                    stream: plan.stream,
+                    concurrency: plan.max_concurrency,
+                },
+            );
+            crate::output::info(&warmup::line(&done, rows));
+            done
         })
     }
 

@@ -102,13 +102,13 @@ pub(super) fn run(runtime: &tokio::runtime::Runtime, client: &Client, plan: &Pla
 /// The line shown once the warm-up is over.
 pub(super) fn line(warmup: &Warmup, rows: usize) -> String {
     let last = (warmup.requests.saturating_sub(1)).min(rows.saturating_sub(1) as u64);
-    let wrapped = if warmup.requests > rows as u64 {
-        ", wrapping"
-    } else {
-        ""
+    let which = match (last, warmup.requests > rows as u64) {
+        (0, false) => "dataset row 0".to_string(),
+        (_, false) => format!("dataset rows 0-{last}"),
+        (_, true) => format!("dataset rows 0-{last}, wrapping"),
     };
     let mut line = format!(
-        "warm-up: {} requests (dataset rows 0-{last}{wrapped}) in {:.3} s: {} completed, {} failed, {} output tokens; not timed, not logged to LoadGen",
+        "warm-up: {} requests ({which}) in {:.3} s: {} completed, {} failed, {} output tokens; not timed, not logged to LoadGen",
         warmup.requests,
         warmup.duration_ns as f64 / 1e9,
         warmup.completed,
@@ -119,4 +119,36 @@ pub(super) fn line(warmup: &Warmup, rows: usize) -> String {
         line.push_str(&format!(" (first failure: {reason})"));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn warmup(requests: u64, failed: u64) -> Warmup {
+        Warmup {
+            requests,
+            completed: requests - failed,
+            failed,
+            output_tokens: 64 * (requests - failed),
+            duration_ns: 1_250_000_000,
+            first_failure: (failed > 0).then(|| "http_status: HTTP 503".to_string()),
+        }
+    }
+
+    #[test]
+    fn the_line_names_the_rows_sent_and_the_first_failure() {
+        assert_eq!(
+            line(&warmup(1, 0), 97),
+            "warm-up: 1 requests (dataset row 0) in 1.250 s: 1 completed, 0 failed, 64 output tokens; not timed, not logged to LoadGen"
+        );
+        assert_eq!(
+            line(&warmup(97, 0), 97),
+            "warm-up: 97 requests (dataset rows 0-96) in 1.250 s: 97 completed, 0 failed, 6208 output tokens; not timed, not logged to LoadGen"
+        );
+        assert_eq!(
+            line(&warmup(200, 2), 97),
+            "warm-up: 200 requests (dataset rows 0-96, wrapping) in 1.250 s: 198 completed, 2 failed, 12672 output tokens; not timed, not logged to LoadGen (first failure: http_status: HTTP 503)"
+        );
+    }
 }

@@ -165,10 +165,16 @@ fn head(html: &mut String, runs: &[Prepared]) {
             r.requests.len(),
         );
     }
-    html.push_str(
+    let telemetry = if runs.iter().any(|p| p.run.telemetry.is_some()) {
+        "<a href=\"#telemetry\">Telemetry</a>"
+    } else {
+        ""
+    };
+    let _ = write!(
+        html,
         "<nav><a href=\"#verdict\">Verdict</a><a href=\"#metrics\">Metrics</a>\
          <a href=\"#charts0\">Latency</a><a href=\"#charts1\">Sub-datasets</a>\
-         <a href=\"#charts2\">Over time</a><a href=\"#charts3\">Lengths</a><a href=\"#errors\">Errors</a>\
+         <a href=\"#charts2\">Over time</a>{telemetry}<a href=\"#charts3\">Lengths</a><a href=\"#errors\">Errors</a>\
          <a href=\"#server\">Server</a><a href=\"#settings\">Settings</a></nav></header><main>",
     );
 }

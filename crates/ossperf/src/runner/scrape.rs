@@ -245,7 +245,14 @@ async fn telemetry_until(
                 }
                 Err(reason) => {
                     source.failed_scrapes += 1;
-                    source.warning.get_or_insert(reason);
+                    if source.warning.is_none() {
+                        // At once, so a wrong port is known before a long run ends.
+                        crate::output::warn(&format!(
+                            "telemetry `{}`: {reason}; still trying once a second, the run goes on",
+                            source.url
+                        ));
+                        source.warning = Some(reason);
+                    }
                 }
             }
         }

@@ -413,7 +413,8 @@ pub fn telemetry_section(runs: &[Prepared]) -> Option<Section> {
     if runs.iter().all(|p| p.run.telemetry.is_none()) {
         return None;
     }
-    let mut by_name: BTreeMap<String, Vec<Series>> = BTreeMap::new();
+    // Title → (the y axis' label, the series).
+    let mut by_name: BTreeMap<String, (String, Vec<Series>)> = BTreeMap::new();
     let mut notes = Vec::new();
     let mut style = 0;
     for p in runs {
@@ -430,12 +431,16 @@ pub fn telemetry_section(runs: &[Prepared]) -> Option<Section> {
                 .sources
                 .get(series.source as usize)
                 .map_or("?", |s| s.url.as_str());
-            let title = if series.unit.is_empty() {
-                series.name.clone()
+            let (title, axis) = if series.unit.is_empty() {
+                (series.name.clone(), "value".to_string())
             } else {
-                format!("{} ({})", series.name, series.unit)
+                (
+                    format!("{} ({})", series.name, series.unit),
+                    series.unit.clone(),
+                )
             };
-            by_name.entry(title).or_default().push(Series {
+            let entry = by_name.entry(title).or_insert_with(|| (axis, Vec::new()));
+            entry.1.push(Series {
                 label: format!(
                     "{prefix}{url} ({} of {} label sets)",
                     series.combined, series.label_sets
@@ -466,10 +471,10 @@ pub fn telemetry_section(runs: &[Prepared]) -> Option<Section> {
     }
     let charts = by_name
         .into_iter()
-        .map(|(title, series)| Chart {
+        .map(|(title, (axis, series))| Chart {
             title,
             x: (Axis::Seconds, "time since the test start".into()),
-            y: (Axis::Number, "value".into()),
+            y: (Axis::Number, axis),
             series,
             markers: Vec::new(),
         })
@@ -485,6 +490,73 @@ pub fn telemetry_section(runs: &[Prepared]) -> Option<Section> {
 mod tests {
     use super::*;
     use crate::report::sample;
+
+    #[test]
+    fn telemetry_charts_each_metric_in_its_unit_with_the_energy_and_failed_pages_as_notes() {
+        use crate::report::{MetricPoint, Telemetry, TelemetrySeries, TelemetrySource};
+        let mut run = sample::server_run(100, 1);
+        assert!(telemetry_section(&[Prepared::new("a", &run)]).is_none());
+        let series = |name: &str, unit: &str, value: f64| TelemetrySeries {
+            name: name.into(),
+            source: 0,
+            unit: unit.into(),
+            combined: "sum".into(),
+            label_sets: 8,
+            points: (0..3)
+                .map(|i| MetricPoint {
+                    t_ns: i * 1_000_000_000,
+                    value,
+                })
+                .collect(),
+        };
+        let power = series("DCGM_FI_DEV_POWER_USAGE", "W", 5_000.0);
+        run.telemetry = Some(Telemetry {
+            sources: vec![
+                TelemetrySource {
+                    url: "http://gpu:9400/metrics".into(),
+                    scrapes: 3,
+                    failed_scrapes: 0,
+                    warning: None,
+                },
+                TelemetrySource {
+                    url: "http://node:9100/metrics".into(),
+                    scrapes: 0,
+                    failed_scrapes: 3,
+                    warning: Some("answered HTTP 404".into()),
+                },
+            ],
+            energy: crate::report::Energy::from_series(std::slice::from_ref(&power), 20_000),
+            series: vec![power, series("node_load1", "", 2.0)],
+        });
+        let section = telemetry_section(&[Prepared::new("a", &run)]).unwrap();
+        let charts: Vec<(&str, &str, &str)> = section
+            .charts
+            .iter()
+            .map(|c| (c.title.as_str(), c.y.1.as_str(), c.series[0].label.as_str()))
+            .collect();
+        assert_eq!(
+            charts,
+            vec![
+                (
+                    "DCGM_FI_DEV_POWER_USAGE (W)",
+                    "W",
+                    "http://gpu:9400/metrics (sum of 8 label sets)"
+                ),
+                (
+                    "node_load1",
+                    "value",
+                    "http://gpu:9400/metrics (sum of 8 label sets)"
+                ),
+            ]
+        );
+        assert_eq!(
+            section.notes,
+            vec![
+                "energy (from telemetry, DCGM_FI_DEV_POWER_USAGE): 10000.0 J over 2.000 s, mean 5000.0 W; 2.0000 output tokens per joule",
+                "telemetry `http://node:9100/metrics`: answered HTTP 404 (3 of 3 scrapes failed)",
+            ]
+        );
+    }
 
     #[test]
     fn every_chart_of_a_server_run_has_data_and_few_points() {

@@ -21,12 +21,14 @@
 #![warn(unreachable_pub)]
 #![warn(missing_docs)]
 
+mod channels;
 mod error;
 mod parse;
 mod prompts;
 mod render;
 mod tokenizer;
 
+pub use channels::{Channel, ChannelTracker, Step};
 pub use error::Error;
 pub use parse::{
     extract_final_section, final_message, parse_messages, py_strip, ParsedMessage, Terminator,

@@ -574,6 +574,9 @@ impl<H: ResponseHandler> ResponseHandler for CountingHandler<'_, H> {
         *self.first_sent = true;
         self.inner.on_first_token(at, ids, count);
     }
+    fn on_tokens(&mut self, at: std::time::Instant, ids: &[u32]) {
+        self.inner.on_tokens(at, ids);
+    }
     fn on_complete(&mut self, completion: &crate::Completion<'_>) {
         self.tokens = Some(completion.completion_tokens);
         self.inner.on_complete(completion);

@@ -21,6 +21,13 @@ pub trait ResponseHandler: Send {
     /// The first output token(s) arrived in the read stamped `at`. `ids` are the output ids
     /// so far (empty when the server sends text only) and `count` the tokens generated so far.
     fn on_first_token(&mut self, at: Instant, ids: &[u32], count: u64);
+    /// A chunk with output ids arrived in the read stamped `at`; `ids` are the whole output so
+    /// far (a cumulative stream and a retraction already resolved), so a handler reads only
+    /// what it has not seen. Called on the read path for every such chunk: it must cost
+    /// O(new ids) and never block. The default ignores it.
+    fn on_tokens(&mut self, at: Instant, ids: &[u32]) {
+        let _ = (at, ids);
+    }
     /// The response finished; `completion.at` is the read that carried its end.
     fn on_complete(&mut self, completion: &Completion<'_>);
     /// The request failed.
@@ -156,6 +163,13 @@ impl ResponseState {
         Ok(first)
     }
 
+    /// Passes the output ids to the handler after a chunk that carried some.
+    fn send_tokens<H: ResponseHandler>(&self, at: Instant, handler: &mut H) {
+        if self.saw_ids {
+            handler.on_tokens(at, self.acc.ids());
+        }
+    }
+
     /// Sends the first-token event for the output so far.
     fn send_first<H: ResponseHandler>(&mut self, at: Instant, handler: &mut H) {
         self.first_sent = true;
@@ -268,7 +282,9 @@ pub(crate) async fn read_stream<H: ResponseHandler>(
             if data.trim_ascii() == b"[DONE]" {
                 return state.complete(at, handler);
             }
-            if state.apply(data, at)? {
+            let first = state.apply(data, at)?;
+            state.send_tokens(at, handler);
+            if first {
                 state.send_first(at, handler);
             }
             if state.ready() {
@@ -337,6 +353,7 @@ pub(crate) async fn read_whole<H: ResponseHandler>(
         &rest[..]
     };
     state.apply(whole, end)?;
+    state.send_tokens(end, handler);
     state.complete(end, handler)
 }
 

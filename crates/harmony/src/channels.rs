@@ -18,11 +18,11 @@
 use crate::tokenizer::special;
 
 /// `analysis` in o200k_harmony: one ordinary token (checked against the tokenizer in tests).
-pub const ANALYSIS: u32 = 35_644;
+pub(crate) const ANALYSIS: u32 = 35_644;
 /// `final` in o200k_harmony: one ordinary token.
-pub const FINAL: u32 = 17_196;
+pub(crate) const FINAL: u32 = 17_196;
 /// `comment`, the first of the two tokens of `commentary` in o200k_harmony (`comment`, `ary`).
-pub const COMMENTARY: u32 = 12_606;
+pub(crate) const COMMENTARY: u32 = 12_606;
 /// A lone space: what ends a channel's name before `<|constrain|>` or a recipient.
 const SPACE: u32 = 220;
 

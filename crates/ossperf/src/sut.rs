@@ -15,6 +15,7 @@
 //! [`Responder::fail`] and its reason.
 
 mod abandon;
+mod answer;
 #[cfg(test)]
 mod sim_tests;
 mod stats;
@@ -30,7 +31,10 @@ use ossperf_client::{
 };
 use ossperf_loadgen::{QuerySample, QuerySampleIndex, Responder, ResponseId, SystemUnderTest};
 
+use answer::AnswerTracker;
+
 pub(crate) use abandon::watch_endpoints;
+pub(crate) use answer::{AnswerFacts, AnswerStatus};
 #[cfg(test)]
 pub(crate) use stats::FailureCounts;
 pub(crate) use stats::{Finished, LiveSnapshot, LiveStats, RequestRecord};
@@ -427,6 +431,8 @@ struct SampleHandler<R> {
     issued_at: Instant,
     first_at: Option<Instant>,
     input_tokens: usize,
+    /// Follows the answer's harmony channels as its ids arrive.
+    answer: AnswerTracker,
     reporter: R,
     shared: Arc<Shared>,
 }
@@ -445,6 +451,7 @@ impl<R: Reporter> SampleHandler<R> {
             issued_at,
             first_at: None,
             input_tokens: 0,
+            answer: AnswerTracker::default(),
             reporter,
             shared: shared.clone(),
         }
@@ -479,6 +486,10 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
             .first_token_at(self.sample.id, &token_bytes(ids), n, at);
     }
 
+    fn on_tokens(&mut self, at: Instant, ids: &[u32]) {
+        self.answer.on_tokens(at, ids);
+    }
+
     fn on_complete(&mut self, c: &Completion<'_>) {
         // A server that sent no ids: its text, encoded with the embedded harmony tokenizer,
         // stands in where the payload is scored or no count came (docs/SERVERS.md).
@@ -509,6 +520,8 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
                 ids_consistent: c.consistent || encoded.is_some() || c.output_ids.is_empty(),
                 text_encoded: encoded.is_some(),
                 counted_by_encoding,
+                finish: Some(c.finish_reason),
+                answer: self.answer.facts(c.at, !c.output_ids.is_empty()),
                 ..self.finished()
             },
         );

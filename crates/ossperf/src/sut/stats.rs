@@ -11,9 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use ossperf_client::ErrorKind;
+use ossperf_client::{ErrorKind, FinishReason};
 use ossperf_loadgen::stats::percentile;
 use ossperf_loadgen::{QuerySample, QuerySampleIndex, ResponseId};
+
+use super::answer::{AnswerFacts, AnswerStatus};
 
 /// How many recent completions the running percentiles look at.
 pub(crate) const RECENT_WINDOW: usize = 2048;
@@ -48,10 +50,15 @@ pub(crate) struct Finished {
     pub text_encoded: bool,
     /// Whether the output tokens were counted by encoding the text (the server gave no count).
     pub counted_by_encoding: bool,
+    /// Why generation stopped, for a completed request.
+    pub finish: Option<FinishReason>,
+    /// What the harmony channels of the answer showed.
+    pub answer: AnswerFacts,
 }
 
-/// One finished request, for the results, packed into 32 bytes: a run keeps one per sample
-/// (a million in the soak of issue #9), so nothing here may grow with the request.
+/// One finished request, for the results, packed into 48 bytes: a run keeps one per sample
+/// (a million in the soak of issue #9), so nothing here may grow with the request. (32 bytes
+/// before issue 24 added the answer's channels: 16 MB more per million samples.)
 ///
 /// Widths saturate: indices and token counts at `u32::MAX − 1`, times at `u32::MAX − 1` µs
 /// (71 minutes), the endpoint at `u16::MAX − 1`, retractions at 255.
@@ -72,6 +79,13 @@ pub(crate) struct RequestRecord {
     /// in flight); bit 5: ids encoded from text; bit 6: counted by encoding text; bit 7: ids
     /// inconsistent.
     outcome: u8,
+    /// µs from the first answer token's read to the completion's, [`NONE32`] when absent.
+    answer_before_end_us: u32,
+    reasoning_tokens: u32,
+    answer_tokens: u32,
+    /// Low 4 bits: the [`AnswerStatus`] code; high 4 bits: the finish reason (0 none, 1
+    /// stop, 2 length, 3 other).
+    answer_finish: u8,
 }
 
 const NONE32: u32 = u32::MAX;
@@ -122,6 +136,16 @@ impl RequestRecord {
                     COUNTED_BY_ENCODING
                 } else {
                     0
+                },
+            answer_before_end_us: micros(f.answer.before_end),
+            reasoning_tokens: narrow32(u64::from(f.answer.reasoning_tokens)),
+            answer_tokens: narrow32(u64::from(f.answer.answer_tokens)),
+            answer_finish: f.answer.status.code()
+                | match f.finish {
+                    None => 0,
+                    Some(FinishReason::Stop) => 0x10,
+                    Some(FinishReason::Length) => 0x20,
+                    Some(FinishReason::Other) => 0x30,
                 },
         }
     }
@@ -208,6 +232,27 @@ impl RequestRecord {
     /// Whether the output tokens were counted by encoding the text.
     pub(crate) fn counted_by_encoding(&self) -> bool {
         self.outcome & COUNTED_BY_ENCODING != 0
+    }
+
+    /// Why generation stopped, for a completed request.
+    pub(crate) fn finish(&self) -> Option<FinishReason> {
+        match self.answer_finish >> 4 {
+            1 => Some(FinishReason::Stop),
+            2 => Some(FinishReason::Length),
+            3 => Some(FinishReason::Other),
+            _ => None,
+        }
+    }
+
+    /// What the answer's harmony channels showed.
+    pub(crate) fn answer(&self) -> AnswerFacts {
+        AnswerFacts {
+            status: AnswerStatus::from_code(self.answer_finish & 0x0f),
+            before_end: (self.answer_before_end_us != NONE32)
+                .then(|| Duration::from_micros(u64::from(self.answer_before_end_us))),
+            reasoning_tokens: self.reasoning_tokens,
+            answer_tokens: self.answer_tokens,
+        }
     }
 }
 
@@ -401,6 +446,8 @@ mod tests {
             ids_consistent: true,
             text_encoded: false,
             counted_by_encoding: false,
+            finish: Some(FinishReason::Stop),
+            answer: AnswerFacts::default(),
         }
     }
 
@@ -451,8 +498,8 @@ mod tests {
     }
 
     #[test]
-    fn a_record_is_32_bytes_and_gives_back_what_fits() {
-        assert_eq!(std::mem::size_of::<RequestRecord>(), 32);
+    fn a_record_is_48_bytes_and_gives_back_what_fits() {
+        assert_eq!(std::mem::size_of::<RequestRecord>(), 48);
         let f = Finished {
             response_id: 1 << 40,
             qsl_index: 4321,
@@ -466,8 +513,16 @@ mod tests {
             ids_consistent: false,
             text_encoded: true,
             counted_by_encoding: true,
+            finish: Some(FinishReason::Length),
+            answer: AnswerFacts {
+                status: AnswerStatus::Answered,
+                before_end: Some(Duration::from_micros(7_000)),
+                reasoning_tokens: 70_000,
+                answer_tokens: 12,
+            },
         };
         let r = RequestRecord::new(&f);
+        assert_eq!((r.finish(), r.answer()), (f.finish, f.answer));
         assert_eq!(
             (
                 r.response_id(),

@@ -20,6 +20,17 @@ pub enum FinishReason {
     Other,
 }
 
+impl FinishReason {
+    /// A short stable name for reports and JSON: `stop`, `length`, `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::Other => "other",
+        }
+    }
+}
+
 /// One chunk (streamed) or whole answer (non-streamed), whichever backend sent it. Its
 /// output ids, if any, are in the buffer given to [`parse_chunk`].
 #[derive(Debug, Default, PartialEq)]

@@ -34,7 +34,7 @@ use ossperf_loadgen::{QuerySample, QuerySampleIndex, Responder, ResponseId, Syst
 use answer::AnswerTracker;
 
 pub(crate) use abandon::watch_endpoints;
-pub(crate) use answer::{AnswerFacts, AnswerStatus};
+pub(crate) use answer::AnswerStatus;
 #[cfg(test)]
 pub(crate) use stats::FailureCounts;
 pub(crate) use stats::{Finished, LiveSnapshot, LiveStats, RequestRecord};

@@ -61,6 +61,7 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
         endpoints,
         tokens,
         requests,
+        beyond_loadgen,
         server_metrics,
         warmup,
         telemetry,
@@ -85,6 +86,9 @@ pub fn write_json(results: &RunResults, out: &mut dyn Write) -> io::Result<()> {
     list(out, "metrics", metrics)?;
     list(out, "endpoints", endpoints)?;
     field(out, "tokens", tokens)?;
+    if let Some(beyond) = beyond_loadgen {
+        field(out, "beyond_loadgen", beyond)?;
+    }
     list(out, "server_metrics", server_metrics)?;
     if let Some(warmup) = warmup {
         field(out, "warmup", warmup)?;

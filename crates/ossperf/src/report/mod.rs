@@ -17,6 +17,7 @@
 //! # let _ = html; Ok(()) }
 //! ```
 
+pub mod answers;
 pub mod charts;
 pub mod command;
 pub mod fmt;
@@ -33,6 +34,7 @@ pub mod svg;
 pub mod tables;
 pub mod telemetry;
 
+pub use answers::{AnswerRecord, AnswerSummary, BeyondLoadgen, FinishCount, Spread};
 pub use gauge::latency_gauge;
 pub use html::{render_report, run_label, write_report, write_report_to, REPORT_FILE};
 pub use json::{load_results, parse_results, write_json, write_results, RESULTS_FILE};

@@ -53,6 +53,10 @@ pub struct RunResults {
     pub tokens: TokenSources,
     /// One record per sample issued, in issue order.
     pub requests: Vec<RequestRecord>,
+    /// Figures beyond LoadGen's, from the records: time to first answer, reasoning and
+    /// answer tokens, finish reasons, input lengths (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beyond_loadgen: Option<super::BeyondLoadgen>,
     /// Server-side metric samples over time (scraped Prometheus values), possibly empty.
     pub server_metrics: Vec<MetricSeries>,
     /// The requests sent before the timed run (`--warmup`), when there were any.
@@ -413,6 +417,12 @@ pub struct RequestRecord {
     pub endpoint: u32,
     /// Why the request failed, if it did.
     pub error: Option<RequestError>,
+    /// Why generation stopped (`stop`, `length`, `other`), for a completed request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    /// What the answer's harmony channels showed, for a completed request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<super::AnswerRecord>,
 }
 
 impl RequestRecord {
@@ -506,6 +516,8 @@ mod tests {
             output_tokens: out,
             endpoint: 0,
             error: None,
+            finish_reason: None,
+            answer: None,
         }
     }
 

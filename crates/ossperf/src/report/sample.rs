@@ -11,6 +11,7 @@ use super::model::{
     Check, Constraint, EarlyStopping, Endpoint, LoadgenInfo, Metric, MetricPoint, MetricSeries,
     RequestError, RequestRecord, RunResults, Setting, TokenSources, Unit, Verdict, SCHEMA_VERSION,
 };
+use super::answers::{AnswerRecord, BeyondLoadgen};
 use super::stats::percentile;
 
 /// The datasets of gpt-oss-120b with (share of rows, mean input tokens, mean output tokens).
@@ -89,6 +90,20 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
                 None,
             )
         };
+        // gpt-oss reasons first: about four fifths of the output on the analysis channel, and
+        // one answer in fifty cut by the limit before its final channel.
+        let answer = first.map(|first| {
+            let out = output_tokens;
+            let reasoning = out * 4 / 5;
+            let cut = i % 50 == 49;
+            AnswerRecord {
+                status: if cut { "no_answer" } else { "answered" }.into(),
+                first_answer_ns: (!cut)
+                    .then(|| first + (tpot * f64::from(reasoning + 5)) as u64),
+                reasoning_tokens: if cut { out.saturating_sub(3) } else { reasoning },
+                answer_tokens: if cut { 0 } else { out.saturating_sub(reasoning + 9) },
+            }
+        });
         requests.push(RequestRecord {
             qsl_idx: rng.next() % 6396,
             dataset: dataset.into(),
@@ -99,6 +114,10 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
             input_tokens,
             output_tokens,
             endpoint: (i % 2) as u32,
+            finish_reason: answer.as_ref().map(|a| {
+                if a.status == "answered" { "stop" } else { "length" }.to_string()
+            }),
+            answer,
             error,
         });
     }
@@ -132,6 +151,7 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
         server_metrics: scraped(&requests),
         warmup: None,
         telemetry: None,
+        beyond_loadgen: Some(BeyondLoadgen::of(&requests)),
         requests,
     }
 }

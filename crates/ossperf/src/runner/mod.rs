@@ -41,6 +41,11 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     for line in extra_lines(&outcome.results) {
         crate::output::data(&format!("Note: {line}"));
     }
+    if let Some(beyond) = &outcome.results.beyond_loadgen {
+        for line in beyond.lines() {
+            crate::output::data(&line);
+        }
+    }
     crate::output::info(&format!("LoadGen: {}", outcome.results.loadgen.describe()));
     if record::simulated(&plan) {
         crate::output::info(record::SIMULATED_LINE);

@@ -7,10 +7,10 @@ use ossperf_loadgen::stats::LatencyStats;
 use ossperf_loadgen::{Scenario, TestReport};
 
 use crate::report::{
-    Check, Constraint, EarlyStopping, Endpoint, Metric, RequestError, RequestRecord, RunResults,
-    Setting, TokenSources, Unit, Verdict, SCHEMA_VERSION,
+    AnswerRecord, BeyondLoadgen, Check, Constraint, EarlyStopping, Endpoint, Metric, RequestError,
+    RequestRecord, RunResults, Setting, TokenSources, Unit, Verdict, SCHEMA_VERSION,
 };
-use crate::sut::RequestRecord as SutRecord;
+use crate::sut::{AnswerStatus, RequestRecord as SutRecord};
 
 /// Everything [`build`] reads.
 pub(super) struct Inputs<'a> {
@@ -44,7 +44,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
         tokens.counted_by_encoding += u64::from(r.counted_by_encoding());
         tokens.inconsistent_ids += u64::from(!r.ids_consistent());
     }
-    let requests = report
+    let requests: Vec<RequestRecord> = report
         .samples
         .iter()
         .map(|s| {
@@ -52,7 +52,15 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
                 .binary_search_by_key(&s.response_id, SutRecord::response_id)
                 .ok()
                 .map(|i| &by_id[i]);
+            let completed = s.error.is_none();
             RequestRecord {
+                finish_reason: sut
+                    .and_then(SutRecord::finish)
+                    .filter(|_| completed)
+                    .map(|f| f.as_str().to_string()),
+                answer: sut
+                    .filter(|_| completed)
+                    .and_then(|r| answer_record(r, s.complete_ns)),
                 qsl_idx: s.qsl_idx as u64,
                 dataset: inputs
                     .dataset
@@ -120,11 +128,32 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
             })
             .collect(),
         tokens,
+        beyond_loadgen: Some(BeyondLoadgen::of(&requests)),
         requests,
         server_metrics: Vec::new(),
         warmup: None,
         telemetry: None,
     }
+}
+
+/// The answer's channels of a completed request. The first answer token's time is placed on
+/// LoadGen's clock from the completion's: the SUT measured how long before the completion's
+/// read it came, and LoadGen stamped that same read as `complete_ns`.
+fn answer_record(sut: &SutRecord, complete_ns: u64) -> Option<AnswerRecord> {
+    let facts = sut.answer();
+    if facts.status == AnswerStatus::Unknown {
+        return None;
+    }
+    let before_end = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    Some(AnswerRecord {
+        status: facts.status.as_str().to_string(),
+        first_answer_ns: facts
+            .before_end
+            .filter(|_| facts.status == AnswerStatus::Answered)
+            .map(|d| complete_ns.saturating_sub(before_end(d))),
+        reasoning_tokens: facts.reasoning_tokens,
+        answer_tokens: facts.answer_tokens,
+    })
 }
 
 /// The client's counts of one test: `after` less `before`, since a session's client serves

@@ -69,6 +69,18 @@ pub struct Answer {
     pub correct: Option<bool>,
 }
 
+/// What the harmony channels of an answer's first tokens hold: the simulator's own count, from
+/// its plan, for checking a client's channel tracking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelCounts {
+    /// Content tokens on the analysis channel.
+    pub reasoning_tokens: u32,
+    /// Content tokens on the final channel (`<|return|>` excluded).
+    pub answer_tokens: u32,
+    /// The position (0-based) of the first final-channel content token, when there is one.
+    pub first_answer: Option<u32>,
+}
+
 /// A row's correct and wrong final parts, as piece indices.
 type Tails = (Arc<[u32]>, Arc<[u32]>);
 
@@ -187,6 +199,29 @@ impl AnswerBank {
             answer.tail[(k - p - f - b) as usize]
         };
         self.piece(i)
+    }
+
+    /// The channels of the first `sent` output tokens of `answer`. The frame is
+    /// `prefix · filler · bridge · tail` (the tail ends with `<|return|>`); a short answer is
+    /// the frame's first `len − 1` tokens then `<|return|>`.
+    pub fn channel_counts(&self, answer: &Answer, sent: u32) -> ChannelCounts {
+        let (p, f, b) = (
+            self.prefix.len() as u32,
+            answer.filler_len,
+            self.bridge.len() as u32,
+        );
+        let cut = if answer.short {
+            sent.min(answer.len.saturating_sub(1))
+        } else {
+            sent
+        };
+        let content_end = p + f + b + (answer.tail.len() as u32).saturating_sub(1);
+        let answer_tokens = cut.min(content_end).saturating_sub(p + f + b);
+        ChannelCounts {
+            reasoning_tokens: cut.min(p + f).saturating_sub(p),
+            answer_tokens,
+            first_answer: (answer_tokens > 0).then_some(p + f + b),
+        }
     }
 
     /// All output token ids of `answer`, in order.
@@ -441,5 +476,35 @@ mod tests {
         let a = bank.plan(&wrong, &[11], 10_240);
         assert_eq!(a.correct, Some(false));
         assert!(text(&bank, &a).ends_with("Answer: A<|return|>"));
+    }
+
+    /// The plan's own channel counts agree with following the channels of its ids, for whole
+    /// answers, answers cut by `max_new_tokens` anywhere, and answers shorter than the frame.
+    #[test]
+    fn channel_counts_agree_with_the_ids_the_answer_is_made_of() {
+        let bank = AnswerBank::new(None);
+        for (len, max_new) in [(120, 10_240), (120, 3), (120, 40), (120, 119), (4, 100), (12, 100)] {
+            let cfg = SimConfig {
+                output_len: OutputLen::Fixed(len),
+                ..SimConfig::default()
+            };
+            let a = bank.plan(&cfg, &[1, 2], max_new);
+            let ids = bank.ids(&a);
+            for sent in 0..=a.len {
+                let mut t = ossperf_harmony::ChannelTracker::new();
+                let mut first = None;
+                for (k, &id) in ids[..sent as usize].iter().enumerate() {
+                    if t.push(id) == ossperf_harmony::Step::FirstAnswer {
+                        first = Some(k as u32);
+                    }
+                }
+                let want = ChannelCounts {
+                    reasoning_tokens: t.reasoning_tokens(),
+                    answer_tokens: t.answer_tokens(),
+                    first_answer: first,
+                };
+                assert_eq!(bank.channel_counts(&a, sent), want, "len {len} max {max_new} sent {sent}");
+            }
+        }
     }
 }

@@ -41,7 +41,7 @@ mod stream;
 mod truth;
 mod wire;
 
-pub use answers::{AnswerBank, Finish};
+pub use answers::{AnswerBank, ChannelCounts, Finish};
 pub use chunks::{Chunker, Speculative};
 pub use config::{
     Faults, OutputLen, SimConfig, StreamFormat, Timing, MODEL_NAME, REFERENCE_MEAN_OUTPUT,

@@ -555,12 +555,12 @@ async fn generate(
         created,
     };
     if queue_full {
-        job.record(0, None, None, Outcome::Failed(503), Vec::new());
+        job.record(0, (None, None), None, Outcome::Failed(503), Vec::new());
         return Ok(queue_full_response(&job));
     }
     if rng.chance(faults.error_rate) {
         let status = faults.status();
-        job.record(0, None, None, Outcome::Failed(status), Vec::new());
+        job.record(0, (None, None), None, Outcome::Failed(status), Vec::new());
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return Ok(json(
             code,
@@ -652,7 +652,7 @@ async fn finish_whole(
     let ready = std::future::poll_fn(|cx| source.poll_until(cx, total, total)).await;
     let now = Instant::now();
     if ready.is_none() || faults.cut_at.is_some() {
-        job.record(0, None, None, Outcome::Disconnected, Vec::new());
+        job.record(0, (None, None), None, Outcome::Disconnected, Vec::new());
         return Err(Cut);
     }
     let mut body = job.full_body();
@@ -664,7 +664,13 @@ async fn finish_whole(
     } else {
         Vec::new()
     };
-    job.record(total, Some(now), Some(now), Outcome::Completed, sends);
+    let answered = job
+        .shared
+        .bank
+        .channel_counts(&job.answer, total)
+        .first_answer
+        .map(|_| now);
+    job.record(total, (Some(now), answered), Some(now), Outcome::Completed, sends);
     Ok(respond(StatusCode::OK, "application/json", body))
 }
 

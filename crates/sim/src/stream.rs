@@ -178,11 +178,12 @@ impl Job {
     pub(crate) fn record(
         &self,
         sent: u32,
-        first: Option<Instant>,
+        (first, first_answer): (Option<Instant>, Option<Instant>),
         finished: Option<Instant>,
         outcome: Outcome,
         sends: Vec<(Instant, u32)>,
     ) {
+        let channels = self.shared.bank.channel_counts(&self.answer, sent);
         self.shared.record(TruthRecord {
             seq: self.seq,
             rid: self.rid.clone(),
@@ -191,6 +192,9 @@ impl Job {
             arrived: self.arrived.into_std(),
             first_token: first.map(Instant::into_std),
             finished: finished.map(Instant::into_std),
+            first_answer: first_answer.map(Instant::into_std),
+            reasoning_tokens: channels.reasoning_tokens,
+            answer_tokens: channels.answer_tokens,
             row: self.answer.row,
             correct: self.answer.correct,
             sends: sends.into_iter().map(|(t, n)| (t.into_std(), n)).collect(),
@@ -232,6 +236,10 @@ pub(crate) struct GenStream {
     events: u32,
     retractions: u32,
     first_sent: Option<Instant>,
+    /// The output position of the first final-channel content token, and when the frame that
+    /// carried it was handed over.
+    answer_at: Option<u32>,
+    answer_sent: Option<Instant>,
     sends: Vec<(Instant, u32)>,
     done: bool,
     cut: bool,
@@ -243,6 +251,11 @@ pub(crate) struct GenStream {
 impl GenStream {
     /// A body for `job` whose tokens come from `source`.
     pub(crate) fn new(job: Job, source: Source, faults: StreamFaults) -> Self {
+        let answer_at = job
+            .shared
+            .bank
+            .channel_counts(&job.answer, job.answer.len)
+            .first_answer;
         Self {
             chunker: job.chunker(),
             job,
@@ -253,6 +266,8 @@ impl GenStream {
             events: 0,
             retractions: 0,
             first_sent: None,
+            answer_at,
+            answer_sent: None,
             sends: Vec::new(),
             done: false,
             cut: false,
@@ -371,7 +386,13 @@ impl GenStream {
             self.closed = true;
             let sends = std::mem::take(&mut self.sends);
             self.job
-                .record(self.emitted, self.first_sent, at, outcome, sends);
+                .record(
+                    self.emitted,
+                    (self.first_sent, self.answer_sent),
+                    at,
+                    outcome,
+                    sends,
+                );
         }
     }
 }
@@ -421,6 +442,9 @@ impl Body for GenStream {
         }
         if this.first_sent.is_none() && this.events > 0 {
             this.first_sent = Some(now);
+        }
+        if this.answer_sent.is_none() && this.answer_at.is_some_and(|k| this.emitted > k) {
+            this.answer_sent = Some(now);
         }
         let frame = this.buf.split().freeze();
         if this.done {

@@ -50,6 +50,13 @@ pub struct TruthRecord {
     pub first_token: Option<Instant>,
     /// When the last byte of the response was handed to the connection.
     pub finished: Option<Instant>,
+    /// When the frame carrying the first final-channel content token was handed to the
+    /// connection (for non-streaming: the response); `None` when no answer token was sent.
+    pub first_answer: Option<Instant>,
+    /// Analysis-channel content tokens sent.
+    pub reasoning_tokens: u32,
+    /// Final-channel content tokens sent.
+    pub answer_tokens: u32,
     /// The reference row answered, if any.
     pub row: Option<usize>,
     /// Whether the final answer was correct, for rows with known ground truth.
@@ -65,6 +72,11 @@ impl TruthRecord {
     /// Time to first token.
     pub fn ttft(&self) -> Option<Duration> {
         Some(self.first_token?.duration_since(self.arrived))
+    }
+
+    /// Arrival to the first answer token (final channel).
+    pub fn time_to_first_answer(&self) -> Option<Duration> {
+        Some(self.first_answer?.duration_since(self.arrived))
     }
 
     /// Mean time per output token after the first: `(finished − first) / (tokens − 1)`.
@@ -88,6 +100,9 @@ impl TruthRecord {
             "first_token_us": us(self.first_token),
             "finished_us": us(self.finished),
             "ttft_us": self.ttft().map(|d| d.as_micros() as u64),
+            "first_answer_us": us(self.first_answer),
+            "reasoning_tokens": self.reasoning_tokens,
+            "answer_tokens": self.answer_tokens,
             "tpot_us": self.tpot().map(|d| d.as_micros() as u64),
             "row": self.row,
             "correct": self.correct,
@@ -116,6 +131,9 @@ mod tests {
             arrived: t0,
             first_token: Some(t0 + Duration::from_millis(50)),
             finished: Some(t0 + Duration::from_millis(150)),
+            first_answer: Some(t0 + Duration::from_millis(120)),
+            reasoning_tokens: 6,
+            answer_tokens: 2,
             row: None,
             correct: Some(true),
             outcome: Outcome::Completed,
@@ -123,11 +141,12 @@ mod tests {
         };
         assert_eq!(r.ttft(), Some(Duration::from_millis(50)));
         assert_eq!(r.tpot(), Some(Duration::from_millis(10)));
+        assert_eq!(r.time_to_first_answer(), Some(Duration::from_millis(120)));
         let mut out = Vec::new();
         r.write_jsonl(t0, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "{\"arrived_us\":0,\"completion_tokens\":11,\"correct\":true,\"finished_us\":150000,\"first_token_us\":50000,\"outcome\":\"completed\",\"prompt_tokens\":4,\"rid\":\"x\",\"row\":null,\"seq\":3,\"status\":200,\"tpot_us\":10000,\"ttft_us\":50000}\n"
+            "{\"answer_tokens\":2,\"arrived_us\":0,\"completion_tokens\":11,\"correct\":true,\"finished_us\":150000,\"first_answer_us\":120000,\"first_token_us\":50000,\"outcome\":\"completed\",\"prompt_tokens\":4,\"reasoning_tokens\":6,\"rid\":\"x\",\"row\":null,\"seq\":3,\"status\":200,\"tpot_us\":10000,\"ttft_us\":50000}\n"
         );
     }
 }

@@ -483,7 +483,14 @@ mod tests {
     #[test]
     fn channel_counts_agree_with_the_ids_the_answer_is_made_of() {
         let bank = AnswerBank::new(None);
-        for (len, max_new) in [(120, 10_240), (120, 3), (120, 40), (120, 119), (4, 100), (12, 100)] {
+        for (len, max_new) in [
+            (120, 10_240),
+            (120, 3),
+            (120, 40),
+            (120, 119),
+            (4, 100),
+            (12, 100),
+        ] {
             let cfg = SimConfig {
                 output_len: OutputLen::Fixed(len),
                 ..SimConfig::default()
@@ -503,7 +510,11 @@ mod tests {
                     answer_tokens: t.answer_tokens(),
                     first_answer: first,
                 };
-                assert_eq!(bank.channel_counts(&a, sent), want, "len {len} max {max_new} sent {sent}");
+                assert_eq!(
+                    bank.channel_counts(&a, sent),
+                    want,
+                    "len {len} max {max_new} sent {sent}"
+                );
             }
         }
     }

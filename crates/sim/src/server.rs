@@ -670,7 +670,13 @@ async fn finish_whole(
         .channel_counts(&job.answer, total)
         .first_answer
         .map(|_| now);
-    job.record(total, (Some(now), answered), Some(now), Outcome::Completed, sends);
+    job.record(
+        total,
+        (Some(now), answered),
+        Some(now),
+        Outcome::Completed,
+        sends,
+    );
     Ok(respond(StatusCode::OK, "application/json", body))
 }
 

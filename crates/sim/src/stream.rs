@@ -385,14 +385,13 @@ impl GenStream {
         if !self.closed {
             self.closed = true;
             let sends = std::mem::take(&mut self.sends);
-            self.job
-                .record(
-                    self.emitted,
-                    (self.first_sent, self.answer_sent),
-                    at,
-                    outcome,
-                    sends,
-                );
+            self.job.record(
+                self.emitted,
+                (self.first_sent, self.answer_sent),
+                at,
+                outcome,
+                sends,
+            );
         }
     }
 }

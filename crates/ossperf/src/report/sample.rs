@@ -7,11 +7,11 @@
 
 use ossperf_sim::Rng;
 
+use super::answers::{AnswerRecord, BeyondLoadgen};
 use super::model::{
     Check, Constraint, EarlyStopping, Endpoint, LoadgenInfo, Metric, MetricPoint, MetricSeries,
     RequestError, RequestRecord, RunResults, Setting, TokenSources, Unit, Verdict, SCHEMA_VERSION,
 };
-use super::answers::{AnswerRecord, BeyondLoadgen};
 use super::stats::percentile;
 
 /// The datasets of gpt-oss-120b with (share of rows, mean input tokens, mean output tokens).
@@ -98,10 +98,17 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
             let cut = i % 50 == 49;
             AnswerRecord {
                 status: if cut { "no_answer" } else { "answered" }.into(),
-                first_answer_ns: (!cut)
-                    .then(|| first + (tpot * f64::from(reasoning + 5)) as u64),
-                reasoning_tokens: if cut { out.saturating_sub(3) } else { reasoning },
-                answer_tokens: if cut { 0 } else { out.saturating_sub(reasoning + 9) },
+                first_answer_ns: (!cut).then(|| first + (tpot * f64::from(reasoning + 5)) as u64),
+                reasoning_tokens: if cut {
+                    out.saturating_sub(3)
+                } else {
+                    reasoning
+                },
+                answer_tokens: if cut {
+                    0
+                } else {
+                    out.saturating_sub(reasoning + 9)
+                },
             }
         });
         requests.push(RequestRecord {
@@ -115,7 +122,12 @@ pub fn server_run(n: usize, seed: u64) -> RunResults {
             output_tokens,
             endpoint: (i % 2) as u32,
             finish_reason: answer.as_ref().map(|a| {
-                if a.status == "answered" { "stop" } else { "length" }.to_string()
+                if a.status == "answered" {
+                    "stop"
+                } else {
+                    "length"
+                }
+                .to_string()
             }),
             answer,
             error,

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `ossperf` binary against the built-in simulator over loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod answers;
 mod bad_input;
 mod cli;
 mod compliance;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// A user.conf for fast runs over a small dataset: the QSL's own sample count, no minimum
 /// duration, and a Server rate high enough to finish in a second.
-const FAST_CONF: &str = "\
+pub(crate) const FAST_CONF: &str = "\
 gpt-oss-120b.*.performance_sample_count_override = 0
 gpt-oss-120b.*.accuracy_sample_count_override = 0
 gpt-oss-120b.Offline.min_duration = 0
@@ -19,13 +19,13 @@ gpt-oss-120b.Server.min_query_count = 40
 gpt-oss-120b.Server.target_qps = 100
 ";
 
-fn ossperf(args: &[&str], dir: &Path) -> Output {
+pub(crate) fn ossperf(args: &[&str], dir: &Path) -> Output {
     in_dir("run", args, dir, FAST_CONF)
         .output()
         .expect("run ossperf")
 }
 
-fn log_dir(dir: &Path, scenario: &str, mode: &str) -> PathBuf {
+pub(crate) fn log_dir(dir: &Path, scenario: &str, mode: &str) -> PathBuf {
     dir.join("out").join(scenario).join(mode)
 }
 
@@ -98,6 +98,11 @@ samples_per_query value
 No warnings encountered during test.
 
 No errors encountered during test.
+[MEASURED]
+[MEASURED]
+[MEASURED]
+Finish reasons: stop 100
+[MEASURED]
 ";
 
 /// What the Offline run below tells the user on stderr.

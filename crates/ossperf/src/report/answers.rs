@@ -274,3 +274,191 @@ impl BeyondLoadgen {
         lines
     }
 }
+
+/// The report's "Answers" section: one row per run, then what could not be timed.
+pub fn section(runs: &[super::charts::Prepared]) -> String {
+    use super::fmt::escape;
+    use std::fmt::Write;
+    let mut rows = String::new();
+    let mut notes = String::new();
+    for p in runs {
+        let figures = p
+            .run
+            .beyond_loadgen
+            .clone()
+            .unwrap_or_else(|| BeyondLoadgen::of(&p.run.requests));
+        let a = &figures.answers;
+        let time = |s: &Option<Spread>| {
+            s.map_or_else(
+                || "—".to_string(),
+                |s| {
+                    format!(
+                        "{} / {} / {}",
+                        duration(s.p50 as f64),
+                        duration(s.p90 as f64),
+                        duration(s.p99 as f64)
+                    )
+                },
+            )
+        };
+        let tokens = |s: &Option<Spread>| {
+            s.map_or_else(
+                || "—".to_string(),
+                |s| format!("{} / {} / {}", trim(s.mean, 1), s.p50, s.p99),
+            )
+        };
+        let finish: Vec<String> = figures
+            .finish_reasons
+            .iter()
+            .map(|f| format!("{} {}", f.reason, f.count))
+            .collect();
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td></tr>",
+            escape(p.label),
+            a.answered,
+            a.no_answer,
+            a.unavailable,
+            time(&a.time_to_first_answer_ns),
+            tokens(&a.reasoning_tokens),
+            tokens(&a.answer_tokens),
+            escape(&finish.join(", ")),
+            figures.input_tokens.map_or_else(
+                || "—".to_string(),
+                |s| format!("{} / {} / {}", s.p50, s.p99, s.max)
+            ),
+        );
+        for line in figures.lines().iter().filter(|l| {
+            l.starts_with("No answer") || l.starts_with("Time to first answer unavailable")
+        }) {
+            let _ = write!(
+                notes,
+                "<li class=\"bad\">{}: {}</li>",
+                escape(p.label),
+                escape(line)
+            );
+        }
+    }
+    let notes = if notes.is_empty() {
+        notes
+    } else {
+        format!("<ul>{notes}</ul>")
+    };
+    format!(
+        "<p>The time to the first answer token follows the harmony channels of each streamed \
+         answer: the first token of the <code>final</code> channel, after the reasoning, counted \
+         from the scheduled time as LoadGen's TTFT is. It is unavailable, never the TTFT, where the \
+         answers carried no channels.</p><table><thead><tr><th>run</th><th>answered</th>\
+         <th>no answer</th><th>unavailable</th><th>time to first answer p50 / p90 / p99</th>\
+         <th>reasoning tokens mean / p50 / p99</th><th>answer tokens mean / p50 / p99</th>\
+         <th>finish reasons</th><th>input tokens p50 / p99 / max</th></tr></thead>\
+         <tbody>{rows}</tbody></table>{notes}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::RequestError;
+
+    fn record(
+        qsl_idx: u64,
+        input: u32,
+        answer: Option<(&str, Option<u64>, u32, u32)>,
+    ) -> RequestRecord {
+        RequestRecord {
+            qsl_idx,
+            dataset: "aime25".into(),
+            scheduled_ns: 1_000,
+            issued_ns: 1_100,
+            first_token_ns: Some(5_000),
+            complete_ns: 90_000,
+            input_tokens: input,
+            output_tokens: 50,
+            endpoint: 0,
+            error: None,
+            finish_reason: Some(if answer.is_some_and(|a| a.0 == NO_ANSWER) {
+                "length".into()
+            } else {
+                "stop".into()
+            }),
+            answer: answer.map(|(status, first, reasoning, answer)| AnswerRecord {
+                status: status.into(),
+                first_answer_ns: first,
+                reasoning_tokens: reasoning,
+                answer_tokens: answer,
+            }),
+        }
+    }
+
+    #[test]
+    fn figures_follow_loadgens_percentiles_and_keep_each_kind_of_answer_apart() {
+        let mut requests: Vec<RequestRecord> = (0..10)
+            .map(|i| {
+                record(
+                    i,
+                    100 + i as u32,
+                    Some((ANSWERED, Some(1_000 + 1_000 * (i + 1)), 80 + i as u32, 20)),
+                )
+            })
+            .collect();
+        requests.push(record(42, 500, Some((NO_ANSWER, None, 50, 0))));
+        requests.push(record(43, 7, Some(("text_only", None, 0, 0))));
+        let mut failed = record(44, 9, None);
+        failed.finish_reason = None;
+        failed.error = Some(RequestError {
+            kind: "server_error".into(),
+            message: "server aborted the request".into(),
+        });
+        requests.push(failed);
+        let b = BeyondLoadgen::of(&requests);
+        let a = &b.answers;
+        assert_eq!((a.answered, a.no_answer, a.unavailable), (10, 1, 1));
+        assert_eq!(a.no_answer_qsl_idx, [42]);
+        // Times from the scheduled time: 1,000 … 10,000 ns; index ⌊10 × 0.5⌋ = 5 is 6,000.
+        let t = a.time_to_first_answer_ns.expect("times");
+        assert_eq!(
+            (t.p50, t.p90, t.p99, t.max),
+            (6_000, 10_000, 10_000, 10_000)
+        );
+        let r = a.reasoning_tokens.expect("reasoning");
+        assert_eq!((r.count, r.p50, r.max), (11, 84, 89));
+        assert_eq!(
+            b.lines(),
+            [
+                "Time to first answer token (final channel), 10 answer(s): p50 6 µs, p90 10 µs, p99 10 µs",
+                "Reasoning tokens per request: mean 81.4, p50 84, p90 88, p99 89, max 89",
+                "Answer tokens per request: mean 18.2, p50 20, p90 20, p99 20, max 20",
+                "No answer: 1 request(s) never reached the final channel (qsl_idx 42)",
+                "Time to first answer unavailable for 1 request(s): the server sent text, not token ids",
+                "Finish reasons: stop 11, length 1, failed 1",
+                "Input tokens of the 13 request(s) issued: p50 104, p99 500, max 500, mean 120.1",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_report_shows_the_figures_of_each_run_and_what_could_not_be_timed() {
+        let run = crate::report::sample::server_run(200, 3);
+        let html = crate::report::render_report(&[("run-a", &run)]);
+        let section = html
+            .split("<section id=\"answers\">")
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .expect("an Answers section");
+        let b = run.beyond_loadgen.as_ref().expect("figures");
+        assert!(
+            section.contains(&format!(
+                "<td>run-a</td><td>{}</td><td>{}</td><td>0</td>",
+                b.answers.answered, b.answers.no_answer
+            )),
+            "{section}"
+        );
+        assert!(b.answers.no_answer > 0);
+        assert!(
+            section.contains("never reached the final channel"),
+            "{section}"
+        );
+    }
+}

@@ -98,6 +98,11 @@ pub fn render_report(runs: &[(&str, &RunResults)]) -> String {
     }
     let _ = write!(
         html,
+        "<section id=\"answers\"><h2>Answers</h2>{}</section>",
+        super::answers::section(&prepared)
+    );
+    let _ = write!(
+        html,
         "<section id=\"errors\"><h2>Errors</h2>{}</section>\
          <section id=\"endpoints\"><h2>Endpoints</h2>{}</section>",
         tables::errors(&prepared),

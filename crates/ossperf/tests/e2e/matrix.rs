@@ -100,6 +100,7 @@ fn cell(p: Personality, scenario: &str, accuracy: bool, dataset: &ossperf_datase
             "{name}\n{}",
             logs.summary
         );
+        check_answers(p, &name, &logs, &ran.stdout);
         return;
     }
     assert_eq!(logs.accuracy.len(), SAMPLES, "{name}: each sample once");
@@ -119,6 +120,47 @@ fn cell(p: Personality, scenario: &str, accuracy: bool, dataset: &ossperf_datase
             entry["data"].as_str().map(str::to_uppercase),
             Some(expected_data(&config, dataset, row)),
             "{name}: row {row}"
+        );
+    }
+}
+
+/// The time to first answer (issue 24) where the answers carry their token ids, and
+/// "unavailable", never the TTFT, where a text-only server sends none.
+fn check_answers(p: Personality, name: &str, logs: &Logs, stdout: &str) {
+    let answers = &logs.results["beyond_loadgen"]["answers"];
+    let requests = logs.results["requests"].as_array().expect("requests");
+    let n = requests.len() as u64;
+    if p == Personality::VllmTextOnly {
+        assert_eq!(
+            answers["unavailable"].as_u64(),
+            Some(n),
+            "{name}: {answers}"
+        );
+        assert_eq!(answers["answered"].as_u64(), Some(0), "{name}: {answers}");
+        assert_eq!(
+            answers["unavailable_reasons"],
+            serde_json::json!(["the server sent text, not token ids"]),
+            "{name}"
+        );
+        assert!(answers["time_to_first_answer_ns"].is_null(), "{name}");
+        assert!(requests.iter().all(|r| r["answer"]["status"] == "text_only"
+            && r["answer"].get("first_answer_ns").is_none()));
+        assert!(
+            stdout.contains(&format!(
+                "Time to first answer unavailable for {n} request(s): the server sent text, not token ids\n"
+            )),
+            "{name}\n{stdout}"
+        );
+        assert!(
+            !stdout.contains("Time to first answer token"),
+            "{name}\n{stdout}"
+        );
+    } else {
+        assert_eq!(answers["answered"].as_u64(), Some(n), "{name}: {answers}");
+        assert_eq!(
+            answers["unavailable"].as_u64(),
+            Some(0),
+            "{name}: {answers}"
         );
     }
 }

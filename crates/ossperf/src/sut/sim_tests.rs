@@ -255,3 +255,71 @@ async fn injected_faults_end_each_sample_once_with_the_matching_reason() {
     assert_eq!(failed, sut.live().failed);
     assert!(failed > 0 && sut.live().completed > 0);
 }
+
+/// The answer's channels as the SUT followed them equal the simulator's own counts, for every
+/// stream shape, retractions included; each first answer token was stamped no earlier than the
+/// simulator sent it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_channels_match_the_simulators_plan_in_every_stream_shape() {
+    for (format, retract) in [
+        (StreamFormat::Delta, 0.0),
+        (StreamFormat::Delta, 1.0),
+        (StreamFormat::Cumulative, 1.0),
+    ] {
+        let sim = Simulator::start(SimConfig {
+            stream_interval: 3,
+            timing: Timing::Fixed {
+                ttft: Duration::from_millis(5),
+                tpot: Duration::from_millis(1),
+            },
+            stream_format: format,
+            output_len: OutputLen::Fixed(60),
+            faults: Faults {
+                retract_rate: retract,
+                ..Faults::default()
+            },
+            ..SimConfig::for_personality(Personality::Sglang)
+        })
+        .unwrap();
+        let sut = sut(Backend::Sglang, &sim.url(), 3).await;
+        let recording = Recording::default();
+        sut.issue(&samples(&[0, 1, 2, 3]), &recording);
+        recording.wait_for(4).await;
+        let truth = sim.truth();
+        assert_eq!(truth.len(), 4);
+        for t in &truth {
+            let record = sut
+                .records()
+                .into_iter()
+                .find(|r| r.input_tokens() == u64::from(t.prompt_tokens))
+                .expect("a record for each request");
+            let answer = record.answer();
+            assert_eq!(
+                (
+                    answer.status,
+                    answer.reasoning_tokens,
+                    answer.answer_tokens,
+                    record.finish()
+                ),
+                (
+                    AnswerStatus::Answered,
+                    t.reasoning_tokens,
+                    t.answer_tokens,
+                    Some(ossperf_client::FinishReason::Stop)
+                ),
+                "{format:?} retractions {retract}"
+            );
+            assert!(t.reasoning_tokens > 0 && t.answer_tokens > 0);
+            // The answer's read came no earlier than the simulator sent it: issued ≤ arrived
+            // and sent ≤ read, so issue-to-read ≥ arrival-to-send (records hold whole µs).
+            let before_end = answer.before_end.expect("a time");
+            let latency = record.latency().expect("a latency");
+            let sent = t.time_to_first_answer().expect("sent");
+            assert!(
+                latency - before_end + Duration::from_micros(1) >= sent,
+                "{format:?}: read {:?} after issue, sent {sent:?} after arrival",
+                latency - before_end
+            );
+        }
+    }
+}

@@ -173,12 +173,12 @@ impl BeyondLoadgen {
             }
             reasoning.push(u64::from(a.reasoning_tokens));
             answer.push(u64::from(a.answer_tokens));
-            match a.first_answer_ns {
-                Some(at) if a.status == ANSWERED => {
+            match r.time_to_first_answer_ns() {
+                Some(time) => {
                     answers.answered += 1;
-                    ttfa.push(at.saturating_sub(r.scheduled_ns));
+                    ttfa.push(time);
                 }
-                _ => {
+                None => {
                     answers.no_answer += 1;
                     if answers.no_answer_qsl_idx.len() < LISTED {
                         answers.no_answer_qsl_idx.push(r.qsl_idx);

@@ -29,6 +29,8 @@ pub struct Prepared<'a> {
     pub latency: Vec<u64>,
     /// See `ttft`.
     pub lateness: Vec<u64>,
+    /// The time to the first answer token (final channel), sorted.
+    pub first_answer: Vec<u64>,
     /// See `ttft`.
     pub input: Vec<u64>,
     /// See `ttft`.
@@ -68,6 +70,7 @@ impl<'a> Prepared<'a> {
             tpot: sorted(r, tpot),
             latency: sorted(r, |x| Some(x.latency_ns())),
             lateness: sorted(r, |x| Some(x.lateness_ns())),
+            first_answer: sorted(r, RequestRecord::time_to_first_answer_ns),
             input: sorted(r, |x| Some(u64::from(x.input_tokens))),
             output: sorted(r, |x| Some(u64::from(x.output_tokens))),
             datasets,
@@ -178,17 +181,27 @@ fn per_run<'p>(runs: &'p [Prepared], f: Getter) -> Sets<'p> {
 pub fn latency_section(runs: &[Prepared]) -> Section {
     let mut charts = Vec::new();
     let mut notes = Vec::new();
-    let quantities: [(&str, &str, Getter); 3] = [
+    let quantities: [(&str, &str, Getter); 4] = [
         ("TTFT", "ttft", |p| &p.ttft),
         ("TPOT", "tpot", |p| &p.tpot),
         ("Latency", "latency", |p| &p.latency),
+        // No metric has this prefix, so it gets no limit line: MLPerf sets none.
+        ("Time to first answer", "time_to_first_answer", |p| {
+            &p.first_answer
+        }),
     ];
     for (name, prefix, get) in quantities {
         let sets = per_run(runs, get);
         if sets.is_empty() {
-            notes.push(format!(
-                "No {name} data: LoadGen measures none in Offline, and failed requests have none"
-            ));
+            notes.push(if prefix == "time_to_first_answer" {
+                "No time to first answer: no answer's channels reached the final channel, or the \
+                 server sent none to follow (see Answers)"
+                    .to_string()
+            } else {
+                format!(
+                    "No {name} data: LoadGen measures none in Offline, and failed requests have none"
+                )
+            });
             continue;
         }
         charts.extend(distribution(
@@ -570,7 +583,8 @@ mod tests {
             server_section(&prepared),
         ];
         let counts: Vec<usize> = sections.iter().map(|s| s.charts.len()).collect();
-        assert_eq!(counts, vec![6, 3, 6, 2, 1]);
+        // Latency: a CDF and a histogram each of TTFT, TPOT, latency and time to first answer.
+        assert_eq!(counts, vec![8, 3, 6, 2, 1]);
         for chart in sections.iter().flat_map(|s| &s.charts) {
             assert!(chart.points() > 0, "`{}` has no data", chart.title);
             assert!(
@@ -607,12 +621,31 @@ mod tests {
         run.scenario = "Offline".into();
         let prepared = [Prepared::new("a", &run)];
         let section = latency_section(&prepared);
-        assert_eq!(section.charts.len(), 2);
+        // Latency, and the time to first answer (ossperf's own figure, in every scenario).
+        assert_eq!(section.charts.len(), 4);
         assert_eq!(
             section.notes,
             vec![
                 "No TTFT data: LoadGen measures none in Offline, and failed requests have none",
                 "No TPOT data: LoadGen measures none in Offline, and failed requests have none"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_without_answer_times_gets_a_note_instead_of_their_chart() {
+        let mut run = sample::server_run(100, 1);
+        for r in &mut run.requests {
+            r.answer = None;
+        }
+        let prepared = [Prepared::new("a", &run)];
+        let section = latency_section(&prepared);
+        assert_eq!(section.charts.len(), 6);
+        assert_eq!(
+            section.notes,
+            vec![
+                "No time to first answer: no answer's channels reached the final channel, or the \
+                 server sent none to follow (see Answers)"
             ]
         );
     }

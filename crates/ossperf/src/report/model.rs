@@ -447,6 +447,15 @@ impl RequestRecord {
         Some(self.latency_ns().saturating_sub(ttft) / u64::from(self.output_tokens - 1))
     }
 
+    /// The time to the first answer token (gpt-oss's final channel), from the scheduled time
+    /// as LoadGen's TTFT is, in ns; absent unless the answer's channels showed one.
+    pub fn time_to_first_answer_ns(&self) -> Option<u64> {
+        let answer = self.answer.as_ref()?;
+        (answer.status == super::answers::ANSWERED)
+            .then_some(answer.first_answer_ns)?
+            .map(|first| first.saturating_sub(self.scheduled_ns))
+    }
+
     /// How late the issue was against the schedule, in ns.
     pub fn lateness_ns(&self) -> u64 {
         self.issued_ns.saturating_sub(self.scheduled_ns)

@@ -309,8 +309,14 @@ fn the_report_loads_in_chromium_without_errors_and_every_chart_has_data() {
     assert_eq!(html_attribute(&dom, "data-errors"), None, "script errors");
     assert_eq!(html_attribute(&dom, "data-empty-charts"), Some("0"));
     // 6 latency, 3 per sub-dataset, 6 over time, 2 lengths, and the 4 gauges scraped from the
-    // built-in simulator's `/metrics`.
+    // built-in simulator's `/metrics`. No time to first answer: `--max-new-tokens 256` cuts
+    // every answer in its analysis channel, which the page says instead of drawing an empty
+    // chart.
     assert_eq!(html_attribute(&dom, "data-charts"), Some("21"));
+    assert!(
+        dom.contains("No time to first answer: no answer"),
+        "{dom:.400}"
+    );
 
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
     let profile = tempfile::tempdir().unwrap();

@@ -9,6 +9,7 @@
 //! ([`record`]). Bad input stops before any load.
 
 pub(crate) mod conf;
+pub(crate) mod probe;
 pub(crate) mod record;
 pub(crate) mod search;
 pub(crate) mod sizing;
@@ -19,18 +20,17 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
-use ossperf_dataset::Dataset;
 use ossperf_loadgen::TestSettings;
 
 use crate::cli::conf_args::ScenarioArg;
 use crate::cli::tune::TuneArgs;
-use crate::runner::{load_dataset, RunPlan, Session};
+use crate::runner::{load_dataset, RunPlan};
 use record::{Kind, Run};
 
 /// Runs `ossperf tune` to the end and returns the exit code.
 pub(crate) fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
     let mut tuner = Tuner::open(args)?;
-    let code = match tuner.plan.scenario {
+    let code = match tuner.probe.plan.scenario {
         ScenarioArg::Offline => tuner.offline()?,
         ScenarioArg::Server | ScenarioArg::Interactive => tuner.server()?,
     };
@@ -55,15 +55,9 @@ struct Options {
 
 /// A search in progress: one session, the runs so far.
 struct Tuner {
-    plan: RunPlan,
-    dataset: Dataset,
-    session: Session,
+    probe: probe::Prober,
     options: Options,
-    dir: PathBuf,
     started: Instant,
-    runs: Vec<Run>,
-    /// Each run's result model with its label, for the overlay report.
-    results: Vec<(String, crate::report::RunResults)>,
 }
 
 impl Tuner {
@@ -126,23 +120,16 @@ impl Tuner {
         }
         // A search never overwrites an earlier one: `tune/<scenario>`, then `-2`, `-3`, ….
         let dir = crate::results_dir::claim(&parent, name)?;
-        let session = Session::open(&plan, &dataset).inspect_err(|_| {
-            // Nothing ran: give the name back (the directory is still empty).
-            let _ = std::fs::remove_dir(&dir);
-        })?;
+        let user_conf_out = output.unwrap_or_else(|| dir.join("user.conf"));
+        let probe = probe::Prober::open(plan, dataset, dir)?;
         Ok(Tuner {
-            plan,
-            dataset,
-            session,
+            probe,
             options: Options {
                 start_qps: start,
-                user_conf_out: output.unwrap_or_else(|| dir.join("user.conf")),
+                user_conf_out,
                 ..options
             },
-            dir,
             started: Instant::now(),
-            runs: Vec::new(),
-            results: Vec::new(),
         })
     }
 
@@ -154,42 +141,7 @@ impl Tuner {
         qps: Option<f64>,
         settings: TestSettings,
     ) -> anyhow::Result<(Run, Option<u8>)> {
-        let mut plan = self.plan.clone();
-        plan.loaded.settings = settings;
-        plan.log_dir = self.dir.join(name);
-        let begun = Instant::now();
-        let outcome = self.session.execute(&plan, &self.dataset, false)?;
-        let run = Run::from_report(
-            self.runs.len() + 1,
-            kind,
-            qps,
-            &outcome.report,
-            begun.elapsed(),
-            &plan.log_dir,
-        );
-        crate::output::info(&run.line());
-        let label = match qps {
-            Some(qps) => format!("{name} · {qps} qps"),
-            None => name.to_string(),
-        };
-        self.results.push((label, outcome.results));
-        self.runs.push(run.clone());
-        Ok((run, outcome.interrupted))
-    }
-
-    /// Writes `report.html` over every run so far: latency against load, one colour per run.
-    fn write_overlay(&self) -> anyhow::Result<Option<PathBuf>> {
-        if self.results.is_empty() {
-            return Ok(None);
-        }
-        let path = self.dir.join(crate::report::REPORT_FILE);
-        let pairs: Vec<(&str, &crate::report::RunResults)> = self
-            .results
-            .iter()
-            .map(|(label, results)| (label.as_str(), results))
-            .collect();
-        crate::report::write_report_to(&path, &pairs)?;
-        Ok(Some(path))
+        self.probe.execute(kind, name, qps, settings)
     }
 
     /// Whether a run expected to take `estimate` still fits in `--max-time`.
@@ -203,6 +155,7 @@ impl Tuner {
     /// include the wait for a free slot, so they say nothing about a probe).
     fn latest_latencies(&self) -> (Option<Duration>, Duration) {
         let last = self
+            .probe
             .runs
             .iter()
             .rev()

@@ -126,9 +126,9 @@ impl Tuner {
         // its min_duration while the real rate stays below 1.1 × target_qps; more only
         // lengthens it.
         let qps = ceil_rate(rate);
-        let mut settings = self.plan.loaded.settings.clone();
+        let mut settings = self.probe.plan.loaded.settings.clone();
         settings.offline_expected_qps = qps;
-        let submission = sizing::schedule(&settings, self.dataset.len())?;
+        let submission = sizing::schedule(&settings, self.probe.dataset.len())?;
         let expected = Duration::from_secs_f64(submission.samples as f64 / rate);
         crate::output::info(&format!(
             "measured {rate:.3} samples/s; at `target_qps = {qps}` a submission run issues {} \
@@ -158,12 +158,12 @@ impl Tuner {
             ControlFlow::Continue(ending) => ending,
             ControlFlow::Break(code) => return self.interrupted(code),
         };
-        let mut settings = self.plan.loaded.settings.clone();
+        let mut settings = self.probe.plan.loaded.settings.clone();
         let expected = match ending.found {
             Some(found) => {
                 settings.server_target_qps = found;
                 let (_, tail) = self.latest_latencies();
-                sizing::schedule(&settings, self.dataset.len())?.last_arrival + tail
+                sizing::schedule(&settings, self.probe.dataset.len())?.last_arrival + tail
             }
             None => Duration::ZERO,
         };
@@ -188,7 +188,12 @@ impl Tuner {
         crate::output::info(&format!(
             "starting from the measured Offline throughput, {rate:.3} samples/s"
         ));
-        check_budget(&self.plan, &self.options, self.dataset.len(), rate)?;
+        check_budget(
+            &self.probe.plan,
+            &self.options,
+            self.probe.dataset.len(),
+            rate,
+        )?;
         Ok(ControlFlow::Continue(rate))
     }
 
@@ -206,8 +211,8 @@ impl Tuner {
                 }
             };
             let (mean, tail) = self.latest_latencies();
-            let settings = probe_settings(&self.plan, &self.options, qps, mean);
-            let schedule = sizing::schedule(&settings, self.dataset.len())?;
+            let settings = probe_settings(&self.probe.plan, &self.options, qps, mean);
+            let schedule = sizing::schedule(&settings, self.probe.dataset.len())?;
             let estimate = schedule.last_arrival + tail;
             if !self.fits(estimate) {
                 return Ok(ControlFlow::Continue(Ending {
@@ -219,7 +224,7 @@ impl Tuner {
                     ),
                 }));
             }
-            let index = self.runs.len() + 1;
+            let index = self.probe.runs.len() + 1;
             crate::output::info(&format!(
                 "probe {index:>2}: {qps} qps, {} queries over {:.0} s, then the drain",
                 schedule.samples,
@@ -236,8 +241,8 @@ impl Tuner {
 
     /// A short Offline run: the sustained samples per second at `--max-concurrency`.
     fn measure(&mut self) -> anyhow::Result<(Run, Option<u8>)> {
-        let mut s = self.plan.loaded.settings.clone();
-        let samples = (4 * self.plan.max_concurrency).max(64) as u64;
+        let mut s = self.probe.plan.loaded.settings.clone();
+        let samples = (4 * self.probe.plan.max_concurrency).max(64) as u64;
         s.scenario = Scenario::Offline;
         s.offline_expected_qps = 1.0;
         s.min_duration_ms = 0;
@@ -245,7 +250,7 @@ impl Tuner {
         s.performance_sample_count_override = samples;
         crate::output::info(&format!(
             "measuring the sustained throughput: {samples} samples at up to {} in flight",
-            self.plan.max_concurrency
+            self.probe.plan.max_concurrency
         ));
         self.execute(Kind::Measure, "measure", None, s)
     }
@@ -316,7 +321,7 @@ impl Tuner {
             ending.found = Some(lower);
             settings.server_target_qps = lower;
             let (_, tail) = self.latest_latencies();
-            expected = sizing::schedule(&settings, self.dataset.len())?.last_arrival + tail;
+            expected = sizing::schedule(&settings, self.probe.dataset.len())?.last_arrival + tail;
         }
         self.finish(ending, confirmed, &note)
     }
@@ -328,9 +333,14 @@ impl Tuner {
         confirmed: Option<bool>,
         note: &str,
     ) -> anyhow::Result<ExitCode> {
-        let key = conf::target_key(self.plan.model(), conf_scenario(&self.plan));
+        let key = conf::target_key(self.probe.plan.model(), conf_scenario(&self.probe.plan));
         let elapsed = self.started.elapsed();
-        let probes = self.runs.iter().filter(|r| r.kind == Kind::Probe).count();
+        let probes = self
+            .probe
+            .runs
+            .iter()
+            .filter(|r| r.kind == Kind::Probe)
+            .count();
         let user_conf = match ending.found {
             Some(found) => {
                 let mut comment = format!(
@@ -354,9 +364,9 @@ impl Tuner {
             None => None,
         };
         let summary = self.summary(&ending, &key, confirmed, user_conf.clone());
-        let json = record::write_summary(&self.dir, &summary)?;
-        let overlay = self.write_overlay()?;
-        for row in record::table(&self.runs) {
+        let json = record::write_summary(&self.probe.dir, &summary)?;
+        let overlay = self.probe.write_overlay()?;
+        for row in record::table(&self.probe.runs) {
             crate::output::data(&row);
         }
         if let Some(path) = &overlay {
@@ -403,11 +413,15 @@ impl Tuner {
     ) -> Summary {
         Summary {
             schema_version: record::SCHEMA_VERSION,
-            scenario: crate::settings::scenario_name(self.plan.scenario).to_string(),
+            scenario: crate::settings::scenario_name(self.probe.plan.scenario).to_string(),
             key: key.to_string(),
             precision: self.options.precision,
             probe_queries: sizing::probe_queries(
-                self.plan.loaded.settings.server_target_latency_percentile,
+                self.probe
+                    .plan
+                    .loaded
+                    .settings
+                    .server_target_latency_percentile,
                 self.options.probe_overlatency,
             ),
             found_qps: ending.found,
@@ -416,7 +430,7 @@ impl Tuner {
             confirmed,
             total_seconds: self.started.elapsed().as_secs_f64(),
             user_conf,
-            runs: self.runs.clone(),
+            runs: self.probe.runs.clone(),
         }
     }
 
@@ -427,10 +441,10 @@ impl Tuner {
             lowest_failed: None,
             outcome: "interrupted".to_string(),
         };
-        let key = conf::target_key(self.plan.model(), conf_scenario(&self.plan));
+        let key = conf::target_key(self.probe.plan.model(), conf_scenario(&self.probe.plan));
         let summary = self.summary(&ending, &key, None, None);
-        record::write_summary(&self.dir, &summary)?;
-        self.write_overlay()?;
+        record::write_summary(&self.probe.dir, &summary)?;
+        self.probe.write_overlay()?;
         Ok(ExitCode::from(code))
     }
 }

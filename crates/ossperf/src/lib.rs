@@ -23,6 +23,7 @@ pub mod simulate;
 mod submission;
 mod submittable;
 mod sut;
+mod sweep;
 mod tune;
 
 use std::process::ExitCode;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::command::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Tune(args) => tune::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }
 

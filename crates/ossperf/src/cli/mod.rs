@@ -16,6 +16,7 @@ pub mod run;
 pub mod serve;
 pub mod simulate;
 pub mod submission;
+pub mod sweep;
 pub mod tune;
 
 /// The MLPerf Inference benchmark for gpt-oss-120b: LoadGen, the SGLang client, the accuracy
@@ -64,6 +65,9 @@ pub enum Command {
     /// Find the highest load whose run stays VALID
     #[command(allow_negative_numbers = true)]
     Tune(tune::TuneArgs),
+    /// Measure a series of loads up to saturation: throughput, interactivity and goodput
+    #[command(allow_negative_numbers = true)]
+    Sweep(sweep::SweepArgs),
 }
 
 #[cfg(test)]

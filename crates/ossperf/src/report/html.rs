@@ -21,7 +21,7 @@ use super::tables;
 /// The report's file name inside a result directory.
 pub const REPORT_FILE: &str = "report.html";
 
-const STYLE: &str = r#"
+pub(super) const STYLE: &str = r#"
 :root{--fg:#1d2330;--muted:#5c6678;--line:#dfe3ea;--bg:#f5f7fa;--ok:#0a7d45;--bad:#c62828}
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 header{background:#1d2330;color:#fff;padding:18px 28px}header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#c8cfdb}
@@ -45,7 +45,7 @@ footer{color:var(--muted);font-size:12px;padding:20px 28px}
 .bar{display:block;height:6px;background:#eceff4;border-radius:3px;margin-top:4px;overflow:hidden}.bar span{display:block;height:100%}.fill-ok{background:var(--ok)}.fill-bad{background:var(--bad)}
 "#;
 
-const SCRIPT: &str = "<script>(function(){var h=document.documentElement,e=[];\
+pub(super) const SCRIPT: &str = "<script>(function(){var h=document.documentElement,e=[];\
 window.addEventListener('error',function(x){e.push(String(x.message));h.dataset.errors=e.join(' | ');});\
 window.addEventListener('load',function(){void document.body.getBoundingClientRect();\
 h.dataset.loadMs=String(Math.round(performance.now()));\

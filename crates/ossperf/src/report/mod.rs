@@ -31,6 +31,7 @@ pub mod sample;
 mod schema_check;
 pub mod stats;
 pub mod svg;
+pub mod sweep;
 pub mod tables;
 pub mod telemetry;
 

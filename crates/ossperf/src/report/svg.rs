@@ -67,6 +67,22 @@ pub struct Marker {
     pub label: String,
 }
 
+/// A marked data point drawn over a chart's lines: a filled circle when `filled` (a VALID
+/// point), a hollow one otherwise, so the mark's shape, not its colour, carries the meaning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dot {
+    /// Its position.
+    pub at: (f64, f64),
+    /// Index into [`PALETTE`].
+    pub style: usize,
+    /// Filled or hollow.
+    pub filled: bool,
+    /// The `class` after `point` (`valid`, `invalid`, `na`), for tests and styling.
+    pub class: &'static str,
+    /// The tooltip.
+    pub label: String,
+}
+
 /// A chart: a title, two axes, series and markers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
@@ -90,6 +106,12 @@ impl Chart {
 
     /// The chart as an `<svg>` element.
     pub fn render(&self) -> String {
+        self.render_with_dots(&[])
+    }
+
+    /// The chart with `dots` drawn over its lines (the dots do not widen the axes: give
+    /// each a series point too).
+    pub fn render_with_dots(&self, dots: &[Dot]) -> String {
         let all = || self.series.iter().flat_map(|s| s.points.iter());
         let (data_lo, data_hi) = bounds(all().map(|p| p.0));
         // The axis is scaled to the data; a limit far beyond it (a 57 ms p99 under a 3 s
@@ -134,6 +156,19 @@ impl Chart {
         self.grid(&mut svg, &frame, &x_ticks, &y_ticks);
         for series in &self.series {
             series_path(&mut svg, &frame, series);
+        }
+        for dot in dots {
+            let (colour, _) = style(dot.style);
+            let fill = if dot.filled { colour } else { "#fff" };
+            let _ = write!(
+                svg,
+                "<circle class=\"point {}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"4.5\" fill=\"{fill}\" \
+                 stroke=\"{colour}\" stroke-width=\"2\"><title>{}</title></circle>",
+                dot.class,
+                frame.px(dot.at.0),
+                frame.py(dot.at.1),
+                escape(&dot.label)
+            );
         }
         for marker in near {
             let x = frame.px(marker.x);

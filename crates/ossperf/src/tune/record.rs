@@ -22,6 +22,8 @@ pub(crate) enum Kind {
     Probe,
     /// The run with the submission settings.
     Confirm,
+    /// A point of `ossperf sweep`.
+    Point,
 }
 
 impl Kind {
@@ -30,6 +32,7 @@ impl Kind {
             Kind::Measure => "measure",
             Kind::Probe => "probe",
             Kind::Confirm => "confirm",
+            Kind::Point => "point",
         }
     }
 }

@@ -30,6 +30,13 @@ pub(super) fn validate(root: &Value, value: &Value) -> Vec<String> {
     errors
 }
 
+/// Every way `value` breaks the definition `#/$defs/<name>` (the sweep's file), as `path: what`.
+pub(super) fn validate_def(root: &Value, name: &str, value: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    check(root, &root["$defs"][name], value, "$", &mut errors);
+    errors
+}
+
 /// Keywords the checker does not understand, and properties without a description.
 pub(super) fn unsupported(schema: &Value, path: &str, out: &mut Vec<String>) {
     let Some(map) = schema.as_object() else {

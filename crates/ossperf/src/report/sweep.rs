@@ -383,3 +383,113 @@ fn points_table(html: &mut String, sweep: &SweepResults) {
     }
     html.push_str("</table>");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(index: usize, qps: f64, valid: Option<bool>) -> SweepPoint {
+        SweepPoint {
+            index,
+            target_qps: Some(qps),
+            concurrency: None,
+            scenario: "Server".into(),
+            requests: 100,
+            failed: 0,
+            seconds: 10.0,
+            requests_per_s: qps,
+            output_tokens_per_s: qps * 100.0,
+            output_tokens_per_s_per_gpu: Some(qps * 50.0),
+            tokens_per_s_per_user: Some(100.0 / qps),
+            ttft_p50_ms: Some(20.0 * qps),
+            ttft_p99_ms: Some(40.0 * qps),
+            tpot_p50_ms: Some(10.0 * qps),
+            tpot_p99_ms: Some(12.0 * qps),
+            goodput_rps: qps,
+            valid,
+            why: String::new(),
+            submittable: valid.map(|_| false),
+            dir: format!("sweep/server-rate/point-{index:02}").into(),
+        }
+    }
+
+    fn sample() -> SweepResults {
+        SweepResults {
+            schema_version: SWEEP_SCHEMA_VERSION,
+            kind: "sweep".into(),
+            tool: "ossperf".into(),
+            version: "0.1.0".into(),
+            axis: "rate".into(),
+            scenario: "Server".into(),
+            auto: true,
+            point_duration_s: 10.0,
+            gpus: Some(2),
+            limits: Limits {
+                ttft_ns: 3_000_000_000,
+                tpot_ns: 80_000_000,
+            },
+            stop_rule: "rule".into(),
+            stop_reason: "throughput saturated".into(),
+            simulated: true,
+            points: vec![
+                point(1, 1.0, Some(true)),
+                point(2, 2.0, Some(true)),
+                point(3, 4.0, Some(false)),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_sweeps_results_json_conforms_to_the_schemas_sweep_definition_and_reads_back() {
+        let root: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../docs/results.schema.json")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_sweep_json(dir.path(), &sample()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            super::super::schema_check::validate_def(&root, "sweep", &value),
+            Vec::<String>::new()
+        );
+        let mut concurrency = sample();
+        concurrency.axis = "concurrency".into();
+        concurrency.points[0].target_qps = None;
+        concurrency.points[0].concurrency = Some(4);
+        concurrency.points[0].valid = None;
+        let value = serde_json::to_value(&concurrency).unwrap();
+        assert_eq!(
+            super::super::schema_check::validate_def(&root, "sweep", &value),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            serde_json::from_str::<SweepResults>(&text).unwrap(),
+            sample()
+        );
+    }
+
+    #[test]
+    fn the_frontier_plots_throughput_per_gpu_against_tokens_per_user_with_valid_points_filled() {
+        let charts = sweep_charts(&sample());
+        let titles: Vec<&str> = charts.iter().map(|(c, _)| c.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Frontier: throughput against interactivity",
+                "Goodput against load",
+                "TTFT against load (limit 3 s)",
+                "TPOT against load (limit 80 ms)",
+            ]
+        );
+        let (frontier, dots) = &charts[0];
+        // In order of tokens/s per user: 4 qps (25/user), 2 qps (50), 1 qps (100).
+        assert_eq!(
+            frontier.series[0].points,
+            vec![(25.0, 200.0), (50.0, 100.0), (100.0, 50.0)]
+        );
+        let svg = frontier.render_with_dots(dots);
+        assert_eq!(svg.matches("class=\"point valid\"").count(), 2);
+        assert_eq!(svg.matches("class=\"point invalid\"").count(), 1);
+        assert!(svg.contains("<title>point 3 · 4 qps · INVALID</title>"));
+        assert!(svg.contains("output tokens/s per GPU"));
+    }
+}

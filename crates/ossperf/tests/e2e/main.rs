@@ -18,6 +18,7 @@ mod servers;
 mod signals;
 mod submission;
 mod submission_tree;
+mod sweep;
 mod tune;
 mod util;
 mod warmup;

@@ -1,0 +1,384 @@
+//! `ossperf sweep` end to end, against a small simulated server over loopback: an automatic
+//! sweep that stops at saturation on its own, a listed sweep's table, `results.json` and
+//! report, a concurrency sweep's labels, and the report in headless Chromium. Assertions are
+//! about structure (columns, order, verdict marks, stop reason), never about timings.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ossperf::report::sweep::SweepResults;
+use ossperf_testkit::ossperf_sim::{CostModel, OutputLen, SimConfig, Timing};
+
+use crate::util::text;
+
+/// Short points judged at p90 (so 100 queries can pass early stopping) under limits the small
+/// server meets at any load: only the throughput ends an automatic sweep.
+const CONF: &str = "\
+gpt-oss-120b.*.performance_sample_count_override = 0
+gpt-oss-120b.Server.min_duration = 1000
+gpt-oss-120b.Server.min_query_count = 100
+gpt-oss-120b.Server.target_latency_percentile = 90
+gpt-oss-120b.Server.ttft_latency = 60000
+gpt-oss-120b.Server.tpot_latency = 1000
+";
+
+/// The table's header line, exactly.
+const HEADER: &str = "  #        load     req/s       tok/s   tok/s/GPU  tok/s/user    TTFT p50    TTFT p99   TPOT p50   TPOT p99  goodput/s   MLPerf  submittable";
+
+/// 8 running requests, 10 ms a step, 4-token answers: about 160 queries/s at most.
+fn small_server() -> SimConfig {
+    SimConfig {
+        timing: Timing::Batched(CostModel {
+            base_us: 10_000.0,
+            prefill_token_us: 0.0,
+            decode_seq_us: 0.0,
+            context_token_us: 0.0,
+        }),
+        max_running_requests: 8,
+        output_len: OutputLen::Fixed(4),
+        ..SimConfig::default()
+    }
+}
+
+fn sweep(args: &[&str], dir: &Path) -> Output {
+    crate::util::in_dir("sweep", args, dir, CONF)
+        .output()
+        .expect("run ossperf")
+}
+
+fn results(dir: &Path) -> SweepResults {
+    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json");
+    serde_json::from_str(&text).expect("the sweep's results.json parses into its typed model")
+}
+
+/// The `<svg>` element whose `aria-label` is `title`.
+fn svg<'a>(html: &'a str, title: &str) -> &'a str {
+    let at = html
+        .find(&format!("aria-label=\"{title}\""))
+        .unwrap_or_else(|| panic!("no chart `{title}`"));
+    let start = html[..at].rfind("<svg").unwrap();
+    let end = at + html[at..].find("</svg>").unwrap();
+    &html[start..end]
+}
+
+#[test]
+fn an_automatic_rate_sweep_grows_the_load_until_throughput_stops_rising_and_says_why() {
+    let sim = ossperf_testkit::sim_with(small_server());
+    let dir = ossperf_testkit::temp_dir();
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--rates",
+        "auto",
+        "--start",
+        "40",
+        "--point-duration",
+        "1s",
+        "--max-points",
+        "9",
+    ];
+    let out = sweep(&args, dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let sweep_dir = dir.path().join("out/sweep/server-rate");
+    let r = results(&sweep_dir);
+    assert_eq!(
+        r.stop_reason,
+        "throughput saturated: 2 points in a row raised output tokens/s by less than 5 %",
+        "{}",
+        text(&out)
+    );
+    assert!(r.auto);
+    let loads: Vec<f64> = r.points.iter().filter_map(|p| p.target_qps).collect();
+    assert_eq!(loads[..4], [40.0, 80.0, 160.0, 320.0], "{}", text(&out));
+    assert!(loads.windows(2).all(|w| w[1] == w[0] * 2.0), "{loads:?}");
+    assert!(r.points.len() < 9, "stopped before the cap: {loads:?}");
+    // The last two points gained less than 5 % over the best before them.
+    let best = r.points[..r.points.len() - 2]
+        .iter()
+        .map(|p| p.output_tokens_per_s)
+        .fold(0.0, f64::max);
+    for p in &r.points[r.points.len() - 2..] {
+        assert!(p.output_tokens_per_s < best * 1.05, "{}", text(&out));
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "stopped: throughput saturated: 2 points in a row raised output tokens/s by less than 5 %"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_listed_rate_sweep_prints_the_fixed_columns_writes_results_json_and_marks_valid_points_on_the_frontier(
+) {
+    let sim = ossperf_testkit::sim_with(small_server());
+    let dir = ossperf_testkit::temp_dir();
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--rates",
+        "20,50",
+        "--point-duration",
+        "1s",
+        "--gpus",
+        "2",
+    ];
+    let out = sweep(&args, dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(lines[0], HEADER);
+    for (line, (index, load)) in lines[1..].iter().zip([(1, "20 qps"), (2, "50 qps")]) {
+        let cells: Vec<&str> = line
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(cells.len(), 13, "{line}");
+        assert_eq!(cells[0], index.to_string());
+        assert_eq!(cells[1], load);
+        // Every answer has 4 tokens: tokens/s is 4 × requests/s, and per GPU half of it.
+        let rps: f64 = cells[2].parse().unwrap();
+        let tps: f64 = cells[3].parse().unwrap();
+        let per_gpu: f64 = cells[4].parse().unwrap();
+        assert!((tps - 4.0 * rps).abs() < 0.05, "{line}");
+        assert!((per_gpu - tps / 2.0).abs() < 0.02, "{line}");
+        assert_eq!(cells[11], "VALID", "{line}");
+        // A one-second point on the bundled sample: VALID, but never submittable.
+        assert_eq!(cells[12], "no", "{line}");
+    }
+
+    let sweep_dir = dir.path().join("out/sweep/server-rate");
+    let r = results(&sweep_dir);
+    assert_eq!(
+        (r.kind.as_str(), r.axis.as_str(), r.scenario.as_str()),
+        ("sweep", "rate", "Server")
+    );
+    // A server of its own, not the built-in simulator.
+    assert!(!r.auto && !r.simulated);
+    assert_eq!(r.gpus, Some(2));
+    assert_eq!(r.point_duration_s, 1.0);
+    assert_eq!(r.limits.ttft_ns, 60_000_000_000);
+    assert_eq!(r.limits.tpot_ns, 1_000_000_000);
+    assert_eq!(r.stop_reason, "every listed load measured (2 points)");
+    for (p, qps) in r.points.iter().zip([20.0, 50.0]) {
+        assert_eq!(p.target_qps, Some(qps));
+        assert_eq!(p.concurrency, None);
+        assert_eq!(p.valid, Some(true));
+        assert_eq!(p.submittable, Some(false));
+        assert!(p.requests >= 100, "min_query_count: {p:?}");
+        assert_eq!(p.failed, 0);
+        // Within limits this wide, every completed request is good.
+        assert_eq!(p.goodput_rps, p.requests_per_s);
+        assert!(p.tokens_per_s_per_user.is_some());
+        // Each point keeps its own run, with LoadGen's logs and its own results.json.
+        assert_eq!(p.dir, sweep_dir.join(format!("point-{:02}", p.index)));
+        assert!(p.dir.join("mlperf_log_summary.txt").is_file());
+        let own = crate::util::json(&p.dir.join("results.json"));
+        assert_eq!(own["verdict"]["valid"], true);
+    }
+
+    let html = std::fs::read_to_string(sweep_dir.join("report.html")).unwrap();
+    let frontier = svg(&html, "Frontier: throughput against interactivity");
+    assert!(
+        frontier.contains("tokens/s per user (1 / TPOT p50)"),
+        "{frontier}"
+    );
+    assert!(frontier.contains("output tokens/s per GPU"), "{frontier}");
+    assert_eq!(
+        frontier.matches("class=\"point valid\"").count(),
+        2,
+        "{frontier}"
+    );
+    assert_eq!(frontier.matches("class=\"point invalid\"").count(), 0);
+    assert!(frontier.contains("data-points=\"2\""), "{frontier}");
+    for title in [
+        "Goodput against load",
+        "TTFT against load (limit 60 s)",
+        "TPOT against load (limit 1 s)",
+    ] {
+        assert_eq!(
+            svg(&html, title).matches("class=\"point valid\"").count(),
+            2
+        );
+    }
+
+    // A second sweep never overwrites the first.
+    let again = sweep(&args, dir.path());
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(dir
+        .path()
+        .join("out/sweep/server-rate-2/results.json")
+        .is_file());
+    assert_eq!(results(&sweep_dir), r);
+}
+
+#[test]
+fn a_concurrency_sweep_is_labelled_not_an_mlperf_scenario_and_has_no_verdict() {
+    let sim = ossperf_testkit::sim_with(small_server());
+    let dir = ossperf_testkit::temp_dir();
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--concurrency",
+        "1,4",
+        "--point-duration",
+        "1s",
+    ];
+    let out = sweep(&args, dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let r = results(&dir.path().join("out/sweep/server-concurrency"));
+    assert_eq!(r.axis, "concurrency");
+    let streams: Vec<Option<u32>> = r.points.iter().map(|p| p.concurrency).collect();
+    assert_eq!(streams, [Some(1), Some(4)]);
+    for p in &r.points {
+        assert_eq!(p.scenario, "not an MLPerf scenario");
+        assert_eq!((p.valid, p.submittable, p.target_qps), (None, None, None));
+        assert_eq!(p.why, "");
+        assert!(p.ttft_p50_ms.is_some() && p.tpot_p50_ms.is_some(), "{p:?}");
+    }
+    // The second point sized itself from the first: about a second at 4 streams.
+    assert!(r.points[1].requests >= 16, "{:?}", r.points[1]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = stdout.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    for (row, load) in rows.iter().zip(["1 conc", "4 conc"]) {
+        assert!(row.contains(load), "{row}");
+        assert!(row.ends_with("      n/a          n/a"), "{row}");
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("point  1: 1 streams, 8 requests (not an MLPerf scenario)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_offline_sweep_and_a_sweep_without_an_axis_are_refused_before_any_load() {
+    let dir = ossperf_testkit::temp_dir();
+    let out = sweep(&["--rates", "auto"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: `ossperf sweep` measures loads against the Server or Interactive latency \
+         limits; add `--scenario server` or `--scenario interactive` (a concurrency sweep uses \
+         that scenario's limits for goodput)\n"
+    );
+    assert!(!dir.path().join("out").exists());
+    let out = sweep(&["--scenario", "server"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: the following required arguments were not provided:\n  <--rates <auto|QPS,...>|--concurrency <auto|N,...>>"
+        ),
+        "{stderr}"
+    );
+    let out = sweep(
+        &["--scenario", "server", "--concurrency", "2,x"],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "`x` in `2,x` is not a whole number of streams above zero; expected `auto` or a list like `1,2,4`"
+        ),
+        "{stderr}"
+    );
+}
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn chromium(profile: &Path, extra: &[&str], url: &str) -> Output {
+    Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("run chromium")
+}
+
+#[test]
+fn the_sweep_report_draws_its_frontier_in_chromium() {
+    if !Path::new(CHROMIUM).exists() {
+        println!("skipped: `{CHROMIUM}` is absent (apt-get install chromium)");
+        return;
+    }
+    let sim = ossperf_testkit::sim_with(small_server());
+    let dir = ossperf_testkit::temp_dir();
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--rates",
+        "20,50",
+        "--point-duration",
+        "1s",
+    ];
+    let out = sweep(&args, dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let report: PathBuf = dir.path().join("out/sweep/server-rate/report.html");
+    let page = format!("file://{}", report.display());
+    let profile = tempfile::tempdir().unwrap();
+    let dumped = chromium(profile.path(), &["--dump-dom"], &page);
+    let dom = String::from_utf8_lossy(&dumped.stdout);
+    let html_tag = dom.find("<html").unwrap_or(0);
+    let head = &dom[html_tag..html_tag + dom[html_tag..].find('>').unwrap_or(0)];
+    assert!(
+        head.contains("data-load-ms"),
+        "the page did not load:\n{dom:.400}"
+    );
+    assert!(!head.contains("data-errors"), "script errors: {head}");
+    assert!(head.contains("data-charts=\"4\""), "{head}");
+    assert!(head.contains("data-empty-charts=\"0\""), "{head}");
+    // The browser's DOM holds the frontier with its line and both VALID marks.
+    let frontier = svg(&dom, "Frontier: throughput against interactivity");
+    assert!(frontier.contains("<path d=\"M"), "{frontier}");
+    assert_eq!(
+        frontier.matches("class=\"point valid\"").count(),
+        2,
+        "{frontier}"
+    );
+
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sweep-report.png");
+    let profile = tempfile::tempdir().unwrap();
+    let screenshot = format!("--screenshot={}", shot.display());
+    let taken = chromium(
+        profile.path(),
+        &[&screenshot, "--window-size=1400,1600"],
+        &page,
+    );
+    assert!(
+        taken.status.success(),
+        "{}",
+        String::from_utf8_lossy(&taken.stderr)
+    );
+    assert!(std::fs::metadata(&shot)
+        .map(|m| m.len() > 10_000)
+        .unwrap_or(false));
+    println!("screenshot: {}", shot.display());
+}

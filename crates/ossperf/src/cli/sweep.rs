@@ -34,7 +34,8 @@ pub struct SweepArgs {
           help_heading = "Sweep")]
     pub concurrency: Option<Levels>,
 
-    /// How long each point issues load (`30s`, `2m`) [default: the conf's min_duration]
+    /// Shortest time each point issues load (`30s`, `2m`); a rate point also issues at least
+    /// the conf's min_query_count [default: the conf's min_duration]
     #[arg(long, value_name = "DURATION", value_parser = crate::cli::tune::parse_max_time,
           help_heading = "Sweep")]
     pub point_duration: Option<Duration>,

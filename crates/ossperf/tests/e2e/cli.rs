@@ -18,6 +18,7 @@ Commands:
   report      Write an HTML report for one or more result directories
   serve       Launch SGLang or vLLM with the MLPerf arguments
   tune        Find the highest load whose run stays VALID
+  sweep       Measure a series of loads up to saturation: throughput, interactivity and goodput
   help        Print this message or the help of the given subcommand(s)
 
 Options:

@@ -298,6 +298,36 @@ fn an_offline_sweep_and_a_sweep_without_an_axis_are_refused_before_any_load() {
     );
 }
 
+/// The sweep's own flags in `ossperf sweep -h`.
+const SWEEP_HELP: &str = "\
+Sweep:
+      --rates <auto|QPS,...>       Sweep over Server rates: `auto`, or queries/s as a list
+                                   (`1,2,4.5`); each point is a LoadGen Server (or Interactive) run
+      --concurrency <auto|N,...>   Sweep over concurrencies: `auto`, or streams as a list (`1,2,4`);
+                                   each point is a closed loop of N streams, not an MLPerf scenario
+      --point-duration <DURATION>  Shortest time each point issues load (`30s`, `2m`); a rate point
+                                   also issues at least the conf's min_query_count [default: the
+                                   conf's min_duration]
+      --gpus <N>                   GPUs serving the model, for throughput per GPU
+      --start <LOAD>               First load of an automatic sweep (queries/s, or streams)
+                                   [default: 1]
+      --growth <F>                 Factor between the loads of an automatic sweep [default: 2]
+      --max-points <N>             Most points an automatic sweep makes before it stops without
+                                   saturation [default: 12]
+";
+
+#[test]
+fn sweep_help_lists_its_own_flags_with_their_defaults() {
+    let out = crate::util::ossperf()
+        .args(["sweep", "-h"])
+        .output()
+        .expect("run ossperf");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    let own = &help[help.find("Sweep:\n").expect("a Sweep section")..];
+    assert_eq!(own, SWEEP_HELP);
+}
+
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn chromium(profile: &Path, extra: &[&str], url: &str) -> Output {

@@ -8,6 +8,7 @@
 mod point;
 mod stop;
 
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -139,36 +140,26 @@ impl Sweep {
             Levels::List(list) => list.first().copied().unwrap_or(start),
         };
         loop {
-            let interrupted = self.point(load)?;
-            self.results.stop_reason = if let Some(code) = interrupted {
+            if let Some(code) = self.point(load)? {
                 self.results.stop_reason = format!("interrupted (exit code {code})");
                 self.write()?;
-                crate::output::warn(&self.results.stop_reason);
+                crate::output::warn(&format!("stopped: {}", self.results.stop_reason));
                 return Ok(ExitCode::from(code));
-            } else {
-                let done = self.results.points.len();
-                match levels {
-                    Levels::List(list) => match list.get(done) {
-                        Some(&next) => {
-                            load = next;
-                            String::new()
-                        }
-                        None => format!("every listed load measured ({done} points)"),
-                    },
-                    Levels::Auto => {
-                        match stop::reason(&self.results.points, self.results.limits, max_points) {
-                            Some(reason) => reason,
-                            None => {
-                                load = self.grow(load, growth);
-                                String::new()
-                            }
-                        }
-                    }
+            }
+            match self.next(levels, load, growth, max_points) {
+                ControlFlow::Continue(next) => {
+                    load = next;
+                    self.results.stop_reason = format!(
+                        "not stopped: running, {} points so far",
+                        self.results.points.len()
+                    );
+                    self.write()?;
                 }
-            };
-            self.write()?;
-            if !self.results.stop_reason.is_empty() {
-                break;
+                ControlFlow::Break(reason) => {
+                    self.results.stop_reason = reason;
+                    self.write()?;
+                    break;
+                }
             }
         }
         crate::output::info(&format!("stopped: {}", self.results.stop_reason));
@@ -178,6 +169,30 @@ impl Sweep {
             self.prober.dir.join(crate::report::REPORT_FILE).display()
         ));
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// The next load, or why the sweep ends: the list's next entry, or the stop rule's verdict
+    /// and then the grown load.
+    fn next(
+        &self,
+        levels: &Levels,
+        load: f64,
+        growth: f64,
+        max_points: usize,
+    ) -> ControlFlow<String, f64> {
+        let done = self.results.points.len();
+        match levels {
+            Levels::List(list) => match list.get(done) {
+                Some(&next) => ControlFlow::Continue(next),
+                None => ControlFlow::Break(format!("every listed load measured ({done} points)")),
+            },
+            Levels::Auto => {
+                match stop::reason(&self.results.points, self.results.limits, max_points) {
+                    Some(reason) => ControlFlow::Break(reason),
+                    None => ControlFlow::Continue(self.grow(load, growth)),
+                }
+            }
+        }
     }
 
     /// The next automatic load: `growth` times this one (a whole number of streams, at

@@ -176,7 +176,7 @@ pub fn sweep_charts(sweep: &SweepResults) -> Vec<(Chart, Vec<Dot>)> {
     let per = if sweep.gpus.is_some() {
         "output tokens/s per GPU"
     } else {
-        "output tokens/s (whole system; --gpus for per GPU)"
+        "output tokens/s (whole system)"
     };
     let mut frontier: Vec<&SweepPoint> = points
         .iter()

@@ -265,6 +265,38 @@ fn a_concurrency_sweep_is_labelled_not_an_mlperf_scenario_and_has_no_verdict() {
 }
 
 #[test]
+fn an_automatic_concurrency_sweep_doubles_the_streams_until_the_servers_batch_is_full() {
+    let sim = ossperf_testkit::sim_with(small_server());
+    let dir = ossperf_testkit::temp_dir();
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--concurrency",
+        "auto",
+        "--point-duration",
+        "1s",
+    ];
+    let out = sweep(&args, dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let r = results(&dir.path().join("out/sweep/server-concurrency"));
+    assert!(r.auto);
+    let streams: Vec<u32> = r.points.iter().filter_map(|p| p.concurrency).collect();
+    // The server runs 8 requests at once: past 8 streams, throughput stops rising.
+    assert_eq!(streams[..4], [1, 2, 4, 8], "{}", text(&out));
+    assert!(streams.windows(2).all(|w| w[1] == w[0] * 2), "{streams:?}");
+    assert!(*streams.last().unwrap() >= 16, "{streams:?}");
+    assert_eq!(
+        r.stop_reason,
+        "throughput saturated: 2 points in a row raised output tokens/s by less than 5 %",
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
 fn an_offline_sweep_and_a_sweep_without_an_axis_are_refused_before_any_load() {
     let dir = ossperf_testkit::temp_dir();
     let out = sweep(&["--rates", "auto"], dir.path());

@@ -59,6 +59,10 @@ pub(crate) fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         (None, Some(levels)) => (false, levels),
         _ => bail!("give one of `--rates` and `--concurrency`"),
     };
+    ensure!(
+        rate_axis || start.fract() == 0.0,
+        "`--start {start}` is not a whole number of streams; a concurrency sweep starts from one"
+    );
     let axis = if rate_axis { "rate" } else { "concurrency" };
     let parent = run.output_dir.join("sweep");
     let name = format!(

@@ -242,6 +242,9 @@ impl Sweep {
             Load::Concurrency(_) => None,
         };
         let (run, interrupted) = self.prober.execute_plan(Kind::Point, &name, qps, plan)?;
+        if let Load::Concurrency(streams) = load {
+            self.label_closed_loop(streams, &run.dir)?;
+        }
         let Some((_, results)) = self.prober.results.last() else {
             bail!("the point's results are missing");
         };
@@ -300,6 +303,25 @@ impl Sweep {
         }
         self.results.points.push(p);
         Ok(interrupted)
+    }
+
+    /// Says in a concurrency point's own `results.json` and report what the point is: LoadGen
+    /// drove it as an Offline test (its logs stay as LoadGen wrote them), but the sweep reads it
+    /// as a closed loop, which no MLPerf verdict judges.
+    fn label_closed_loop(&mut self, streams: u32, dir: &std::path::Path) -> anyhow::Result<()> {
+        let Some((_, results)) = self.prober.results.last_mut() else {
+            return Ok(());
+        };
+        results.verdict.reasons.insert(
+            0,
+            format!(
+                "a concurrency point of `ossperf sweep`, a closed loop of {streams} streams: \
+                 {NOT_MLPERF}; LoadGen's Offline verdict does not judge it"
+            ),
+        );
+        crate::report::write_results(dir, results)?;
+        crate::report::write_report(dir, results)?;
+        Ok(())
     }
 
     /// A rate point's settings: the resolved ones at `qps`, for `--point-duration`.

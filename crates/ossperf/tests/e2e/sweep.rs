@@ -247,6 +247,18 @@ fn a_concurrency_sweep_is_labelled_not_an_mlperf_scenario_and_has_no_verdict() {
         assert_eq!((p.valid, p.submittable, p.target_qps), (None, None, None));
         assert_eq!(p.why, "");
         assert!(p.ttft_p50_ms.is_some() && p.tpot_p50_ms.is_some(), "{p:?}");
+        // The point's own run says so too.
+        let own = crate::util::json(&p.dir.join("results.json"));
+        assert_eq!(
+            own["verdict"]["reasons"][0],
+            format!(
+                "a concurrency point of `ossperf sweep`, a closed loop of {} streams: not an \
+                 MLPerf scenario; LoadGen's Offline verdict does not judge it",
+                p.concurrency.unwrap()
+            )
+        );
+        let html = std::fs::read_to_string(p.dir.join("report.html")).unwrap();
+        assert!(html.contains("not an MLPerf scenario"));
     }
     // The second point sized itself from the first: about a second at 4 streams.
     assert!(r.points[1].requests >= 16, "{:?}", r.points[1]);

@@ -105,7 +105,8 @@ pub struct SweepPoint {
     pub why: String,
     /// Whether the point's run could be submitted; none for concurrency points.
     pub submittable: Option<bool>,
-    /// The point's run directory (MLPerf logs, `results.json`, `report.html`).
+    /// The point's directory: a rate point's run (MLPerf logs, `results.json`, `report.html`),
+    /// a concurrency point's `requests.jsonl`.
     pub dir: PathBuf,
 }
 

@@ -1,6 +1,7 @@
 //! `ossperf run` as a list of stages: resolve the plan → load the dataset → connect to the
 //! servers → run LoadGen with the gpt-oss SUT → write results and the report.
 
+mod closed_loop;
 pub(crate) mod generation;
 mod official;
 mod plan;

@@ -1,9 +1,11 @@
 //! `ossperf sweep`: a series of points over rates (each a LoadGen Server or Interactive run)
-//! or over concurrencies (a closed loop of N streams: not an MLPerf scenario), listed or grown
-//! geometrically until the stop rule ([`stop`]) sees saturation. Each point runs through
-//! `tune`'s probe runner ([`Prober`]), so it leaves its own directory with MLPerf logs,
-//! `results.json` and a report; the sweep adds its table, its `results.json` and its report
-//! with the frontier (`report::sweep`), rewritten as each point finishes. See docs/SWEEP.md.
+//! or over concurrencies (a closed loop of N streams outside LoadGen: not an MLPerf scenario),
+//! listed or grown geometrically until the stop rule ([`stop`]) sees saturation. Rate points
+//! run through `tune`'s probe runner ([`Prober`]), so each leaves its own directory with MLPerf
+//! logs, `results.json` and a report; concurrency points run on the same session's client
+//! (`Session::closed_loop`) and leave their request records. The sweep adds its table, its
+//! `results.json` and its report with the frontier (`report::sweep`), rewritten as each point
+//! finishes. See docs/SWEEP.md.
 
 mod point;
 mod stop;
@@ -13,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, ensure};
-use ossperf_loadgen::{Scenario, TestSettings};
+use ossperf_loadgen::TestSettings;
 
 use crate::cli::conf_args::ScenarioArg;
 use crate::cli::sweep::{Levels, SweepArgs};
@@ -21,7 +23,7 @@ use crate::report::sweep::{SweepResults, NOT_MLPERF, SWEEP_SCHEMA_VERSION};
 use crate::runner::{load_dataset, RunPlan};
 use crate::tune::probe::Prober;
 use crate::tune::record::Kind;
-use point::{Limits, Load, Point};
+use point::{Limits, Point};
 
 /// Runs `ossperf sweep` to the end and returns the exit code.
 pub(crate) fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
@@ -217,82 +219,28 @@ impl Sweep {
     fn point(&mut self, load: f64) -> anyhow::Result<Option<u8>> {
         let index = self.results.points.len() + 1;
         let name = format!("point-{index:02}");
-        let (load, plan) = if self.rate_axis {
-            let settings = self.rate_settings(load);
-            let schedule = crate::tune::sizing::schedule(&settings, self.prober.dataset.len())?;
-            crate::output::info(&format!(
-                "point {index:>2}: {load} qps, {} queries over {:.0} s, then the drain",
-                schedule.samples,
-                schedule.last_arrival.as_secs_f64()
-            ));
-            let mut plan = self.prober.plan.clone();
-            plan.loaded.settings = settings;
-            (Load::Rate(load), plan)
+        let (figures, mut p, interrupted) = if self.rate_axis {
+            self.rate_point(index, &name, load)?
         } else {
-            let streams = load as u32;
-            let plan = self.concurrency_plan(streams);
-            crate::output::info(&format!(
-                "point {index:>2}: {streams} streams, {} requests ({NOT_MLPERF})",
-                plan.loaded.settings.min_query_count
-            ));
-            (Load::Concurrency(streams), plan)
+            let (figures, p) = self.concurrency_point(index, &name, load as u32)?;
+            (figures, p, None)
         };
-        let qps = match load {
-            Load::Rate(q) => Some(q),
-            Load::Concurrency(_) => None,
-        };
-        let (run, interrupted) = self.prober.execute_plan(Kind::Point, &name, qps, plan)?;
-        if let Load::Concurrency(streams) = load {
-            self.label_closed_loop(streams, &run.dir)?;
-        }
-        let Some((_, results)) = self.prober.results.last() else {
-            bail!("the point's results are missing");
-        };
-        let streams = match load {
-            Load::Concurrency(n) => Some(n),
-            Load::Rate(_) => None,
-        };
-        let f = point::figures(&results.requests, streams, self.results.limits);
         let ms = |ns: Option<u64>| ns.map(|v| v as f64 / 1e6);
-        let judged = self.rate_axis;
-        let p = Point {
-            index,
-            target_qps: qps,
-            concurrency: streams,
-            scenario: if judged {
-                self.results.scenario.clone()
-            } else {
-                NOT_MLPERF.to_string()
-            },
-            requests: f.requests,
-            failed: f.failed,
-            seconds: f.seconds,
-            requests_per_s: f.requests_per_s,
-            output_tokens_per_s: f.output_tokens_per_s,
-            output_tokens_per_s_per_gpu: self
-                .results
-                .gpus
-                .map(|g| f.output_tokens_per_s / f64::from(g)),
-            tokens_per_s_per_user: f.tokens_per_s_per_user,
-            ttft_p50_ms: ms(f.ttft_ns.0),
-            ttft_p99_ms: ms(f.ttft_ns.1),
-            tpot_p50_ms: ms(f.tpot_ns.0),
-            tpot_p99_ms: ms(f.tpot_ns.1),
-            goodput_rps: f.goodput_rps,
-            valid: judged.then_some(run.valid),
-            why: if judged {
-                run.why.clone()
-            } else {
-                String::new()
-            },
-            submittable: results
-                .submittable
-                .as_ref()
-                .map(|s| s.submittable)
-                .filter(|_| judged),
-            dir: run.dir.clone(),
-        };
-        self.results.simulated = results.config.as_ref().is_some_and(|c| c.simulated);
+        p.requests = figures.requests;
+        p.failed = figures.failed;
+        p.seconds = figures.seconds;
+        p.requests_per_s = figures.requests_per_s;
+        p.output_tokens_per_s = figures.output_tokens_per_s;
+        p.output_tokens_per_s_per_gpu = self
+            .results
+            .gpus
+            .map(|g| figures.output_tokens_per_s / f64::from(g));
+        p.tokens_per_s_per_user = figures.tokens_per_s_per_user;
+        p.ttft_p50_ms = ms(figures.ttft_ns.0);
+        p.ttft_p99_ms = ms(figures.ttft_ns.1);
+        p.tpot_p50_ms = ms(figures.tpot_ns.0);
+        p.tpot_p99_ms = ms(figures.tpot_ns.1);
+        p.goodput_rps = figures.goodput_rps;
         crate::output::data(&p.row());
         if p.valid == Some(true) && p.submittable == Some(false) {
             crate::output::info(&format!(
@@ -305,23 +253,69 @@ impl Sweep {
         Ok(interrupted)
     }
 
-    /// Says in a concurrency point's own `results.json` and report what the point is: LoadGen
-    /// drove it as an Offline test (its logs stay as LoadGen wrote them), but the sweep reads it
-    /// as a closed loop, which no MLPerf verdict judges.
-    fn label_closed_loop(&mut self, streams: u32, dir: &std::path::Path) -> anyhow::Result<()> {
-        let Some((_, results)) = self.prober.results.last_mut() else {
-            return Ok(());
+    /// A rate point: a LoadGen Server (or Interactive) run through the probe runner.
+    fn rate_point(
+        &mut self,
+        index: usize,
+        name: &str,
+        qps: f64,
+    ) -> anyhow::Result<(point::Figures, Point, Option<u8>)> {
+        let settings = self.rate_settings(qps);
+        let schedule = crate::tune::sizing::schedule(&settings, self.prober.dataset.len())?;
+        crate::output::info(&format!(
+            "point {index:>2}: {qps} qps, {} queries over {:.0} s, then the drain",
+            schedule.samples,
+            schedule.last_arrival.as_secs_f64()
+        ));
+        let (run, interrupted) = self
+            .prober
+            .execute(Kind::Point, name, Some(qps), settings)?;
+        let Some((_, results)) = self.prober.results.last() else {
+            bail!("the point's results are missing");
         };
-        results.verdict.reasons.insert(
-            0,
-            format!(
-                "a concurrency point of `ossperf sweep`, a closed loop of {streams} streams: \
-                 {NOT_MLPERF}; LoadGen's Offline verdict does not judge it"
-            ),
+        self.results.simulated = results.config.as_ref().is_some_and(|c| c.simulated);
+        let figures = point::figures(&results.requests, self.results.limits);
+        let mut p = Point::empty(index, run.dir.clone());
+        p.target_qps = Some(qps);
+        p.scenario = self.results.scenario.clone();
+        p.valid = Some(run.valid);
+        p.why = run.why.clone();
+        p.submittable = results.submittable.as_ref().map(|s| s.submittable);
+        Ok((figures, p, interrupted))
+    }
+
+    /// A concurrency point: a closed loop of `streams` streams outside LoadGen for
+    /// `--point-duration`; its directory holds its request records.
+    fn concurrency_point(
+        &mut self,
+        index: usize,
+        name: &str,
+        streams: u32,
+    ) -> anyhow::Result<(point::Figures, Point)> {
+        let dir = crate::results_dir::claim(&self.prober.dir, name)?;
+        crate::output::info(&format!(
+            "point {index:>2}: {streams} streams for {:.0} s, then the drain ({NOT_MLPERF})",
+            self.duration.as_secs_f64()
+        ));
+        let begun = std::time::Instant::now();
+        let records = self.prober.session().closed_loop(
+            &self.prober.plan,
+            &self.prober.dataset,
+            streams as usize,
+            self.duration,
         );
-        crate::report::write_results(dir, results)?;
-        crate::report::write_report(dir, results)?;
-        Ok(())
+        point::write_records(&dir, &records)?;
+        let figures = point::figures(&records, self.results.limits);
+        crate::output::info(&format!(
+            "point {index:>2}: {streams:>9} streams, {:>6} requests in {:>6.1} s, {} failed ({NOT_MLPERF})",
+            records.len(),
+            begun.elapsed().as_secs_f64(),
+            figures.failed
+        ));
+        let mut p = Point::empty(index, dir);
+        p.concurrency = Some(streams);
+        p.scenario = NOT_MLPERF.to_string();
+        Ok((figures, p))
     }
 
     /// A rate point's settings: the resolved ones at `qps`, for `--point-duration`.
@@ -330,32 +324,6 @@ impl Sweep {
         s.server_target_qps = qps;
         s.min_duration_ms = self.duration.as_millis() as u64;
         s
-    }
-
-    /// A concurrency point's plan: one Offline query whose samples at most `streams` senders
-    /// send, streamed (for first-token times), sized to last about `--point-duration` at the
-    /// previous point's rate per stream (at least 4 requests a stream, and 8).
-    fn concurrency_plan(&self, streams: u32) -> RunPlan {
-        let mut plan = self.prober.plan.clone();
-        let per_stream = self
-            .results
-            .points
-            .last()
-            .and_then(|p| Some(p.requests_per_s / f64::from(p.concurrency?)))
-            .filter(|r| r.is_finite() && *r > 0.0);
-        let wanted = per_stream.map_or(0, |r| {
-            (r * f64::from(streams) * self.duration.as_secs_f64()).ceil() as u64
-        });
-        let samples = wanted.max(4 * u64::from(streams)).max(8);
-        let s = &mut plan.loaded.settings;
-        s.scenario = Scenario::Offline;
-        s.offline_expected_qps = 1.0;
-        s.min_duration_ms = 0;
-        s.min_query_count = samples;
-        s.performance_sample_count_override = samples;
-        plan.max_concurrency = streams as usize;
-        plan.stream = true;
-        plan
     }
 
     /// Writes the sweep's `results.json` and `report.html` (after every point).

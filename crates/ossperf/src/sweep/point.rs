@@ -2,18 +2,56 @@
 //! goodput, computed from the point's request records (the same records its `results.json`
 //! holds), and the table row printed when the point ends.
 
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 use ossperf_loadgen::stats::percentile;
 
 pub(crate) use crate::report::sweep::{Limits, SweepPoint as Point};
 use crate::report::RequestRecord;
 
-/// The load of a point.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Load {
-    /// A LoadGen Server run at this `target_qps`.
-    Rate(f64),
-    /// A closed loop of this many streams.
-    Concurrency(u32),
+impl Point {
+    /// A point with its place and directory, its figures still zero.
+    pub(crate) fn empty(index: usize, dir: PathBuf) -> Point {
+        Point {
+            index,
+            target_qps: None,
+            concurrency: None,
+            scenario: String::new(),
+            requests: 0,
+            failed: 0,
+            seconds: 0.0,
+            requests_per_s: 0.0,
+            output_tokens_per_s: 0.0,
+            output_tokens_per_s_per_gpu: None,
+            tokens_per_s_per_user: None,
+            ttft_p50_ms: None,
+            ttft_p99_ms: None,
+            tpot_p50_ms: None,
+            tpot_p99_ms: None,
+            goodput_rps: 0.0,
+            valid: None,
+            why: String::new(),
+            submittable: None,
+            dir,
+        }
+    }
+}
+
+/// The file of a concurrency point's request records, one JSON object a line in the layout of
+/// `results.json`'s `requests[]`.
+pub(crate) const RECORDS_FILE: &str = "requests.jsonl";
+
+/// Writes a concurrency point's records into `dir`.
+pub(crate) fn write_records(dir: &Path, records: &[RequestRecord]) -> anyhow::Result<PathBuf> {
+    let path = dir.join(RECORDS_FILE);
+    let mut text = String::with_capacity(records.len() * 200);
+    for record in records {
+        text.push_str(&serde_json::to_string(record).context("cannot encode a request record")?);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(path)
 }
 
 /// The figures computed from a point's records.
@@ -30,38 +68,23 @@ pub(crate) struct Figures {
     pub goodput_rps: f64,
 }
 
-/// Computes a point's figures. TTFT counts from the scheduled time (LoadGen's definition) at
-/// a rate point; at a concurrency point (`streams`), from the moment the request could leave:
-/// the closed loop sends the k-th request (in issue order) when the (k − N)-th completion
-/// frees a stream, so its start is that completion (or the issue, for the first N). TPOT is
-/// LoadGen's `(latency − TTFT) / (tokens − 1)`, which the start does not change.
-pub(crate) fn figures(records: &[RequestRecord], streams: Option<u32>, limits: Limits) -> Figures {
-    let mut completions: Vec<u64> = records.iter().map(|r| r.complete_ns).collect();
-    completions.sort_unstable();
-    let start_of = |k: usize, r: &RequestRecord| -> u64 {
-        match streams {
-            Some(n) if k >= n as usize => completions
-                .get(k - n as usize)
-                .copied()
-                .unwrap_or(r.issued_ns)
-                .max(r.issued_ns),
-            Some(_) => r.issued_ns,
-            None => r.scheduled_ns,
-        }
-    };
+/// Computes a point's figures with LoadGen's definitions: TTFT from the scheduled time (at a
+/// concurrency point, the send), TPOT `(latency − TTFT) / (tokens − 1)`.
+pub(crate) fn figures(records: &[RequestRecord], limits: Limits) -> Figures {
+    let last = records.iter().map(|r| r.complete_ns).max();
     let first = records.iter().map(|r| r.issued_ns).min().unwrap_or(0);
-    let last = completions.last().copied().unwrap_or(first);
+    let last = last.unwrap_or(first);
     let seconds = last.saturating_sub(first) as f64 / 1e9;
     let per_s = |n: f64| if seconds > 0.0 { n / seconds } else { 0.0 };
     let (mut ttft, mut tpot) = (Vec::new(), Vec::new());
     let (mut completed, mut tokens, mut good) = (0u64, 0u64, 0u64);
-    for (k, r) in records.iter().enumerate() {
+    for r in records {
         if r.error.is_some() {
             continue;
         }
         completed += 1;
         tokens += u64::from(r.output_tokens);
-        let t = r.first_token_ns.map(|f| f.saturating_sub(start_of(k, r)));
+        let t = r.ttft_ns();
         let p = r.tpot_ns();
         ttft.extend(t);
         tpot.extend(p);
@@ -196,27 +219,13 @@ mod tests {
             record(0, Some(20), 1_000_000_000, 11), // TPOT about 0.1 s: over
             record(0, Some(20), 30, 1),             // one token, no TPOT: good
         ];
-        let f = figures(&records, None, LIMITS);
+        let f = figures(&records, LIMITS);
         assert_eq!(f.seconds, 1.0);
         assert_eq!(f.goodput_rps, 2.0);
         assert_eq!(f.requests_per_s, 4.0);
         assert_eq!(f.output_tokens_per_s, 28.0);
         assert_eq!(f.tpot_ns, (Some(10), Some(99_999_998)));
         assert_eq!(f.tokens_per_s_per_user, Some(1e8));
-    }
-
-    #[test]
-    fn a_closed_loop_request_waits_for_a_free_stream_not_for_its_issue() {
-        // Two streams, three requests issued at 0: the third leaves at the first completion.
-        let records = [
-            record(0, Some(10), 100, 2),
-            record(0, Some(10), 300, 2),
-            record(0, Some(130), 200, 2),
-        ];
-        let f = figures(&records, Some(2), LIMITS);
-        assert_eq!(f.ttft_ns, (Some(10), Some(30)));
-        let open = figures(&records, None, LIMITS);
-        assert_eq!(open.ttft_ns, (Some(10), Some(130)));
     }
 
     #[test]

@@ -44,6 +44,11 @@ impl Prober {
         })
     }
 
+    /// The session, for work outside LoadGen on the same servers (a sweep's closed loops).
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// Runs one performance test with `settings` in `<dir>/<name>` and records it.
     pub(crate) fn execute(
         &mut self,

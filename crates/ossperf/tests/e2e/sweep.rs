@@ -247,20 +247,33 @@ fn a_concurrency_sweep_is_labelled_not_an_mlperf_scenario_and_has_no_verdict() {
         assert_eq!((p.valid, p.submittable, p.target_qps), (None, None, None));
         assert_eq!(p.why, "");
         assert!(p.ttft_p50_ms.is_some() && p.tpot_p50_ms.is_some(), "{p:?}");
-        // The point's own run says so too.
-        let own = crate::util::json(&p.dir.join("results.json"));
-        assert_eq!(
-            own["verdict"]["reasons"][0],
-            format!(
-                "a concurrency point of `ossperf sweep`, a closed loop of {} streams: not an \
-                 MLPerf scenario; LoadGen's Offline verdict does not judge it",
-                p.concurrency.unwrap()
-            )
-        );
-        let html = std::fs::read_to_string(p.dir.join("report.html")).unwrap();
-        assert!(html.contains("not an MLPerf scenario"));
+        // The point's directory holds its records: a closed loop never has more than N
+        // requests in flight, and each TTFT counts from the send.
+        let text = std::fs::read_to_string(p.dir.join("requests.jsonl")).unwrap();
+        let records: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(records.len() as u64, p.requests);
+        let mut events = Vec::new();
+        for r in &records {
+            assert_eq!(r["scheduled_ns"], r["issued_ns"], "{r}");
+            assert!(r["error"].is_null(), "{r}");
+            events.push((r["complete_ns"].as_u64().unwrap(), -1));
+            events.push((r["issued_ns"].as_u64().unwrap(), 1));
+        }
+        events.sort_unstable();
+        let peak = events
+            .iter()
+            .scan(0i64, |n, (_, d)| {
+                *n += d;
+                Some(*n)
+            })
+            .max()
+            .unwrap();
+        assert_eq!(peak, i64::from(p.concurrency.unwrap()), "in flight at most");
     }
-    // The second point sized itself from the first: about a second at 4 streams.
+    // A second of 4 streams of 50 ms answers: far more than 4 requests.
     assert!(r.points[1].requests >= 16, "{:?}", r.points[1]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let rows: Vec<&str> = stdout.lines().skip(1).collect();
@@ -271,7 +284,7 @@ fn a_concurrency_sweep_is_labelled_not_an_mlperf_scenario_and_has_no_verdict() {
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("point  1: 1 streams, 8 requests (not an MLPerf scenario)"),
+        stderr.contains("point  1: 1 streams for 1 s, then the drain (not an MLPerf scenario)"),
         "{stderr}"
     );
 }

@@ -1,0 +1,167 @@
+//! A closed loop of N streams outside LoadGen, for `ossperf sweep --concurrency`: each stream
+//! sends its next request the moment its previous answer ends, until the duration has passed,
+//! then waits for what is in flight. Not an MLPerf scenario: no LoadGen schedule, logs or
+//! verdict. The records are the client's own times, in ns since the loop's start; a request's
+//! scheduled and issued times are both when its stream sent it, so TTFT counts from the send.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use ossperf_client::{Completion, Failure, Prompt, Request, ResponseHandler};
+use ossperf_dataset::Dataset;
+
+use super::{RunPlan, Session};
+use crate::report::{RequestError, RequestRecord};
+
+/// Records in the order their requests were sent (by send number).
+type Sink = Arc<Mutex<Vec<(usize, RequestRecord)>>>;
+
+impl Session {
+    /// Runs `streams` streams over `dataset`'s prompts (in row order, round and round) for
+    /// `duration`, streamed with `plan`'s sampling parameters; returns one record per request,
+    /// in send order. A failed request is a record with its error.
+    pub(crate) fn closed_loop(
+        &self,
+        plan: &RunPlan,
+        dataset: &Dataset,
+        streams: usize,
+        duration: Duration,
+    ) -> Vec<RequestRecord> {
+        let rows: Arc<Vec<Row>> = Arc::new(
+            (0..dataset.len())
+                .map(|i| Row {
+                    prompt: Prompt::from(dataset.tokens(i)),
+                    dataset: dataset.sub_dataset(i).unwrap_or_default().to_string(),
+                    input_tokens: u32::try_from(dataset.input_len(i)).unwrap_or(u32::MAX),
+                })
+                .collect(),
+        );
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        let origin = Instant::now();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let sink: Sink = Arc::new(Mutex::new(Vec::new()));
+        let params = plan.generation;
+        let client = &self.servers.client;
+        self.runtime.block_on(async {
+            let tasks: Vec<_> = (0..streams)
+                .map(|_| {
+                    let (client, rows, sent, sink) =
+                        (client.clone(), rows.clone(), sent.clone(), sink.clone());
+                    tokio::spawn(async move {
+                        while origin.elapsed() < duration {
+                            let k = sent.fetch_add(1, Ordering::Relaxed);
+                            let row = &rows[k % rows.len()];
+                            let request = Request {
+                                prompt: row.prompt.clone(),
+                                params,
+                                stream: true,
+                            };
+                            let at = nanos(origin, Instant::now());
+                            let record = RequestRecord {
+                                qsl_idx: (k % rows.len()) as u64,
+                                dataset: row.dataset.clone(),
+                                scheduled_ns: at,
+                                issued_ns: at,
+                                first_token_ns: None,
+                                complete_ns: at,
+                                input_tokens: row.input_tokens,
+                                output_tokens: 0,
+                                endpoint: 0,
+                                error: None,
+                            };
+                            let handler = Handler {
+                                origin,
+                                send: k,
+                                record: Some(record),
+                                sink: sink.clone(),
+                            };
+                            // Returns when the answer has ended (or failed): the stream is free.
+                            client.send(request, handler).await;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                let _ = task.await;
+            }
+        });
+        let mut records = std::mem::take(&mut *sink.lock().unwrap_or_else(PoisonError::into_inner));
+        records.sort_unstable_by_key(|(k, _)| *k);
+        records.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+/// One dataset row, ready to send.
+struct Row {
+    prompt: Prompt,
+    dataset: String,
+    input_tokens: u32,
+}
+
+fn nanos(origin: Instant, at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Fills one request's record from the client's callbacks and hands it to the sink once.
+struct Handler {
+    origin: Instant,
+    send: usize,
+    record: Option<RequestRecord>,
+    sink: Sink,
+}
+
+impl Handler {
+    fn finish(&mut self, at: Instant, fill: impl FnOnce(&mut RequestRecord)) {
+        if let Some(mut record) = self.record.take() {
+            record.complete_ns = nanos(self.origin, at).max(record.issued_ns);
+            fill(&mut record);
+            self.sink
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((self.send, record));
+        }
+    }
+}
+
+impl ResponseHandler for Handler {
+    fn on_first_token(&mut self, at: Instant, _ids: &[u32], _count: u64) {
+        if let Some(record) = &mut self.record {
+            record.first_token_ns = Some(nanos(self.origin, at));
+        }
+    }
+
+    fn on_complete(&mut self, completion: &Completion<'_>) {
+        self.finish(completion.at, |r| {
+            r.output_tokens = u32::try_from(completion.completion_tokens).unwrap_or(u32::MAX);
+            r.endpoint = u32::try_from(completion.endpoint).unwrap_or(u32::MAX);
+        });
+    }
+
+    fn on_failure(&mut self, failure: Failure) {
+        self.finish(Instant::now(), |r| {
+            r.endpoint = failure
+                .endpoint
+                .and_then(|e| u32::try_from(e).ok())
+                .unwrap_or(0);
+            r.error = Some(RequestError {
+                kind: failure.kind.as_str().to_string(),
+                message: failure.message,
+            });
+        });
+    }
+}
+
+impl Drop for Handler {
+    /// A handler dropped without an answer (the client gave up on it) still leaves a record.
+    fn drop(&mut self) {
+        self.finish(Instant::now(), |r| {
+            r.error = Some(RequestError {
+                kind: "dropped".to_string(),
+                message: "the client ended the request without an answer".to_string(),
+            });
+        });
+    }
+}

@@ -18,6 +18,11 @@ use crate::report::{RequestError, RequestRecord};
 type Sink = Arc<Mutex<Vec<(usize, RequestRecord)>>>;
 
 impl Session {
+    /// Whether the built-in simulator answers this session's requests.
+    pub(crate) fn simulated(&self) -> bool {
+        self.servers.simulator.is_some()
+    }
+
     /// Runs `streams` streams over `dataset`'s prompts (in row order, round and round) for
     /// `duration`, streamed with `plan`'s sampling parameters; returns one record per request,
     /// in send order. A failed request is a record with its error.

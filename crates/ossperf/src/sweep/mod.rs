@@ -86,6 +86,7 @@ pub(crate) fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         ScenarioArg::Interactive => "Interactive",
         _ => "Server",
     };
+    let simulated = prober.session().simulated();
     let mut sweep = Sweep {
         prober,
         results: SweepResults {
@@ -101,7 +102,7 @@ pub(crate) fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             limits,
             stop_rule: stop_rule(),
             stop_reason: String::new(),
-            simulated: false,
+            simulated,
             points: Vec::new(),
         },
         duration,
@@ -273,7 +274,6 @@ impl Sweep {
         let Some((_, results)) = self.prober.results.last() else {
             bail!("the point's results are missing");
         };
-        self.results.simulated = results.config.as_ref().is_some_and(|c| c.simulated);
         let figures = point::figures(&results.requests, self.results.limits);
         let mut p = Point::empty(index, run.dir.clone());
         p.target_qps = Some(qps);

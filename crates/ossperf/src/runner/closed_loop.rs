@@ -3,12 +3,13 @@
 //! then waits for what is in flight. Not an MLPerf scenario: no LoadGen schedule, logs or
 //! verdict. The records are the client's own times, in ns since the loop's start; a request's
 //! scheduled and issued times are both when its stream sent it, so TTFT counts from the send.
+//! The prompts and the warm-up are the run's own (`--salt-prompts`, `--warmup`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ossperf_client::{Completion, Failure, Prompt, Request, ResponseHandler};
+use ossperf_client::{Completion, Failure, Request, ResponseHandler};
 use ossperf_dataset::Dataset;
 
 use super::{RunPlan, Session};
@@ -36,7 +37,6 @@ impl Session {
         let rows: Arc<Vec<Row>> = Arc::new(
             (0..dataset.len())
                 .map(|i| Row {
-                    prompt: Prompt::from(dataset.tokens(i)),
                     dataset: dataset.sub_dataset(i).unwrap_or_default().to_string(),
                     input_tokens: u32::try_from(dataset.input_len(i)).unwrap_or(u32::MAX),
                 })
@@ -45,6 +45,9 @@ impl Session {
         if rows.is_empty() {
             return Vec::new();
         }
+        // The run's own prompt source (salted under `--salt-prompts`) and warm-up.
+        let (_, prompts, _) = self.prompts(plan, dataset);
+        self.warm_up(plan, rows.len(), prompts.as_ref());
         let origin = Instant::now();
         let sent = Arc::new(AtomicUsize::new(0));
         let sink: Sink = Arc::new(Mutex::new(Vec::new()));
@@ -53,14 +56,22 @@ impl Session {
         self.runtime.block_on(async {
             let tasks: Vec<_> = (0..streams)
                 .map(|_| {
-                    let (client, rows, sent, sink) =
-                        (client.clone(), rows.clone(), sent.clone(), sink.clone());
+                    let (client, rows, prompts, sent, sink) = (
+                        client.clone(),
+                        rows.clone(),
+                        prompts.clone(),
+                        sent.clone(),
+                        sink.clone(),
+                    );
                     tokio::spawn(async move {
                         while origin.elapsed() < duration {
                             let k = sent.fetch_add(1, Ordering::Relaxed);
                             let row = &rows[k % rows.len()];
+                            let Some(prompt) = prompts.prompt(k % rows.len()) else {
+                                break;
+                            };
                             let request = Request {
-                                prompt: row.prompt.clone(),
+                                prompt,
                                 params,
                                 stream: true,
                             };
@@ -99,9 +110,8 @@ impl Session {
     }
 }
 
-/// One dataset row, ready to send.
+/// What a record says of its dataset row.
 struct Row {
-    prompt: Prompt,
     dataset: String,
     input_tokens: u32,
 }

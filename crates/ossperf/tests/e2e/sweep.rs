@@ -235,6 +235,9 @@ fn a_concurrency_sweep_is_labelled_not_an_mlperf_scenario_and_has_no_verdict() {
         "1,4",
         "--point-duration",
         "1s",
+        "--warmup",
+        "2",
+        "--salt-prompts",
     ];
     let out = sweep(&args, dir.path());
     assert!(out.status.success(), "{}", text(&out));
@@ -285,6 +288,14 @@ fn a_concurrency_sweep_is_labelled_not_an_mlperf_scenario_and_has_no_verdict() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("point  1: 1 streams for 1 s, then the drain (not an MLPerf scenario)"),
+        "{stderr}"
+    );
+    // Each closed loop warms up as a run does, outside its records.
+    assert_eq!(
+        stderr
+            .matches("warm-up: 2 requests (dataset rows 0-1) in ")
+            .count(),
+        2,
         "{stderr}"
     );
 }

@@ -3,9 +3,11 @@
 //! then waits for what is in flight. Not an MLPerf scenario: no LoadGen schedule, logs or
 //! verdict. The records are the client's own times, in ns since the loop's start; a request's
 //! scheduled and issued times are both when its stream sent it, so TTFT counts from the send.
-//! The prompts and the warm-up are the run's own (`--salt-prompts`, `--warmup`).
+//! The prompts and the warm-up are the run's own (`--salt-prompts`, `--warmup`). A stream whose
+//! requests have all failed for `--abandon-after` stops sending (a server that refuses at once
+//! would otherwise fill memory with failures at loop speed).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -52,6 +54,7 @@ impl Session {
         let sent = Arc::new(AtomicUsize::new(0));
         let sink: Sink = Arc::new(Mutex::new(Vec::new()));
         let params = plan.generation;
+        let abandon_after = plan.abandon_after;
         let client = &self.servers.client;
         self.runtime.block_on(async {
             let tasks: Vec<_> = (0..streams)
@@ -64,6 +67,7 @@ impl Session {
                         sink.clone(),
                     );
                     tokio::spawn(async move {
+                        let mut failing_since: Option<Instant> = None;
                         while origin.elapsed() < duration {
                             let k = sent.fetch_add(1, Ordering::Relaxed);
                             let row = &rows[k % rows.len()];
@@ -88,14 +92,23 @@ impl Session {
                                 endpoint: 0,
                                 error: None,
                             };
+                            let ok = Arc::new(AtomicBool::new(false));
                             let handler = Handler {
                                 origin,
                                 send: k,
                                 record: Some(record),
                                 sink: sink.clone(),
+                                ok: ok.clone(),
                             };
                             // Returns when the answer has ended (or failed): the stream is free.
                             client.send(request, handler).await;
+                            if ok.load(Ordering::Acquire) {
+                                failing_since = None;
+                            } else if failing_since.get_or_insert_with(Instant::now).elapsed()
+                                >= abandon_after
+                            {
+                                break;
+                            }
                         }
                     })
                 })
@@ -126,6 +139,8 @@ struct Handler {
     send: usize,
     record: Option<RequestRecord>,
     sink: Sink,
+    /// Set when the answer completed.
+    ok: Arc<AtomicBool>,
 }
 
 impl Handler {
@@ -149,6 +164,7 @@ impl ResponseHandler for Handler {
     }
 
     fn on_complete(&mut self, completion: &Completion<'_>) {
+        self.ok.store(true, Ordering::Release);
         self.finish(completion.at, |r| {
             r.output_tokens = u32::try_from(completion.completion_tokens).unwrap_or(u32::MAX);
             r.endpoint = u32::try_from(completion.endpoint).unwrap_or(u32::MAX);

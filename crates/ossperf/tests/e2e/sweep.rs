@@ -480,3 +480,37 @@ fn the_sweep_report_draws_its_frontier_in_chromium() {
         .unwrap_or(false));
     println!("screenshot: {}", shot.display());
 }
+
+#[test]
+fn a_closed_loop_whose_server_goes_away_stops_after_abandon_after_with_its_failures_recorded() {
+    let mut config = small_server();
+    // The start-up generation and a few of the loop's requests, then the server is gone.
+    config.faults.exit_after = Some(6);
+    let sim = ossperf_testkit::sim_with(config);
+    let dir = ossperf_testkit::temp_dir();
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--concurrency",
+        "2",
+        "--point-duration",
+        "10m",
+        "--abandon-after",
+        "1",
+    ];
+    let out = sweep(&args, dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let r = results(&dir.path().join("out/sweep/server-concurrency"));
+    let p = &r.points[0];
+    assert!(p.failed > 0 && p.failed < p.requests, "{p:?}");
+    let text = std::fs::read_to_string(p.dir.join("requests.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(records[0]["error"].is_null(), "{}", records[0]);
+    assert!(records.last().unwrap()["error"].is_object());
+}

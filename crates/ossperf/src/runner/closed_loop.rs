@@ -91,6 +91,9 @@ impl Session {
                                 output_tokens: 0,
                                 endpoint: 0,
                                 error: None,
+                                finish_reason: None,
+                                // The harmony channels are followed by the LoadGen SUT only.
+                                answer: None,
                             };
                             let ok = Arc::new(AtomicBool::new(false));
                             let handler = Handler {
@@ -168,6 +171,7 @@ impl ResponseHandler for Handler {
         self.finish(completion.at, |r| {
             r.output_tokens = u32::try_from(completion.completion_tokens).unwrap_or(u32::MAX);
             r.endpoint = u32::try_from(completion.endpoint).unwrap_or(u32::MAX);
+            r.finish_reason = Some(completion.finish_reason.as_str().to_string());
         });
     }
 

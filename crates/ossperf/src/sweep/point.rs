@@ -203,6 +203,8 @@ mod tests {
             output_tokens: out,
             endpoint: 0,
             error: None,
+            finish_reason: None,
+            answer: None,
         }
     }
 

@@ -12,13 +12,17 @@ The checker runs as its README says (`python3 -m submission_checker.main --input
 that neither the tree nor the checkout is touched. Its only dependency outside the standard
 library is PyYAML (`loader.py` imports `yaml`).
 
-Output: a JSON array, one object per error record the checker logged, in its order:
+Output: a JSON array, one object per error or warning record the checker logged, in its order:
     {"file": the first path in the message, relative to TREE ("" when there is none),
-     "message": the record's text with TREE's prefix removed from every path}
+     "message": the record's text with TREE's prefix removed from every path,
+     "level": "ERROR" or "WARNING"}
 The checker logs through `logging` with the format its `loader.py` sets first
-(`[time file:line LEVEL] message`); ERROR and CRITICAL records are kept, with any lines that
-continue them. A Python traceback (the checker crashing on a tree it cannot read) becomes one
-record, `{"file": "", "message": "Traceback: <the exception's last line>"}`.
+(`[time file:line LEVEL] message`); ERROR, CRITICAL and WARNING records are kept, with any lines
+that continue them. Warnings are kept because one of them is a verdict: a score below the
+target is logged as a warning ("accuracy not met", `checks/accuracy_check.py`
+`accuracy_result_check`), and only the summary "Some accuracy checks Checks failed" is an error.
+A Python traceback (the checker crashing on a tree it cannot read) becomes one record,
+`{"file": "", "message": "Traceback: <the exception's last line>", "level": "ERROR"}`.
 
 The script exits with the checker's exit status (0: "SUMMARY: submission looks OK", 1: errors),
 or 2 when it cannot run the checker at all.
@@ -34,7 +38,7 @@ import tempfile
 
 # `[2026-12-07 23:00:00,123 performance_check.py:210 ERROR] message`
 RECORD = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \S+:\d+ ([A-Z]+)\] (.*)$")
-KEPT_LEVELS = ("ERROR", "CRITICAL")
+KEPT_LEVELS = {"ERROR": "ERROR", "CRITICAL": "ERROR", "WARNING": "WARNING", "TRACEBACK": "ERROR"}
 
 
 def parse_records(stderr):
@@ -68,7 +72,7 @@ def relative(text, roots):
 def first_path(text, roots):
     """The first whitespace-separated word that names something under the tree."""
     for word in text.split():
-        word = word.strip(",;:'\"()[]")
+        word = word.strip(",;:'\"()[]").rstrip(".")
         for root in roots:
             if word == root or word.startswith(root + os.sep):
                 return os.path.relpath(word, root) if word != root else "."
@@ -80,8 +84,9 @@ def findings(stderr, tree):
     roots = sorted({os.path.abspath(tree), os.path.realpath(tree)}, key=len, reverse=True)
     out = []
     for level, text in parse_records(stderr):
-        if level in KEPT_LEVELS or level == "TRACEBACK":
-            out.append({"file": first_path(text, roots), "message": relative(text, roots)})
+        if level in KEPT_LEVELS:
+            out.append({"file": first_path(text, roots), "message": relative(text, roots),
+                        "level": KEPT_LEVELS[level]})
     return out
 
 
@@ -130,8 +135,9 @@ def main():
             f.write(text)
     else:
         sys.stdout.write(text)
-    print(f"oracle.py: {len(found)} error record(s); checker exit status {ran.returncode}",
-          file=sys.stderr)
+    errors = sum(f["level"] == "ERROR" for f in found)
+    print(f"oracle.py: {errors} error and {len(found) - errors} warning record(s); "
+          f"checker exit status {ran.returncode}", file=sys.stderr)
     return ran.returncode if ran.returncode in (0, 1) else 2
 
 

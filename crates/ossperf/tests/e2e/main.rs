@@ -16,6 +16,7 @@ mod serve;
 mod servers;
 mod signals;
 mod submission;
+mod submission_checker;
 mod submission_tree;
 mod tune;
 mod util;

@@ -13,7 +13,8 @@ that neither the tree nor the checkout is touched. Its only dependency outside t
 library is PyYAML (`loader.py` imports `yaml`).
 
 Output: a JSON array, one object per error or warning record the checker logged, in its order:
-    {"file": the first path in the message, relative to TREE ("" when there is none),
+    {"file": the first path in the message, relative to TREE; without one, the subject of the
+             check that was running (base.py's "Starting … for: PATH"), else "",
      "message": the record's text with TREE's prefix removed from every path,
      "level": "ERROR" or "WARNING"}
 The checker logs through `logging` with the format its `loader.py` sets first
@@ -83,10 +84,19 @@ def findings(stderr, tree):
     # The tree as given (made absolute) and as resolved: the checker prints it as passed.
     roots = sorted({os.path.abspath(tree), os.path.realpath(tree)}, key=len, reverse=True)
     out = []
+    # The subject of the check that is running: base.py logs "Starting <checks> for: PATH" before
+    # a group of checks and "All … passed for" / "Some … failed for" after it. A message without
+    # a path (such as "Early stopping condition was not met") is about that subject.
+    subject = ""
     for level, text in parse_records(stderr):
+        path = first_path(text, roots)
+        if level == "INFO" and text.startswith("Starting ") and " for: " in text:
+            subject = path
         if level in KEPT_LEVELS:
-            out.append({"file": first_path(text, roots), "message": relative(text, roots),
+            out.append({"file": path or subject, "message": relative(text, roots),
                         "level": KEPT_LEVELS[level]})
+        if " checks passed for: " in text or " Checks failed for: " in text:
+            subject = ""
     return out
 
 

@@ -36,22 +36,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 scale=${OSSPERF_FULL_SCALE:-1}
-out=${1:-$(mktemp -d "${TMPDIR:-/tmp}/ossperf-full.XXXXXX")}
-if [ $# -ge 1 ]; then
-  if [ -e "$out" ]; then
-    echo "submission-full.sh: \`$out\` exists; give a new directory" >&2
-    exit 2
-  fi
-  mkdir -p "$out"
-fi
-if [ -z "${OSSPERF:-}" ]; then
-  (cd "$root" && cargo build --release --quiet -p ossperf --bin ossperf)
-  OSSPERF="$root/target/release/ossperf"
-fi
-python=${PYTHON:-python3}
-
 # Every scaled figure, computed once.
-eval "$(python3 - "$scale" <<'EOF'
+figures=$(python3 - "$scale" <<'EOF'
 import sys
 s = float(sys.argv[1])
 if not 0 < s <= 1:
@@ -66,7 +52,23 @@ print(f"tpot_ms={1.5 * s:g}")
 print(f"offline_qps={19.3 / s:g}")
 print(f"server_qps={10 / s:g}")
 EOF
-)"
+) || exit 2
+eval "$figures"
+
+out=${1:-$(mktemp -d "${TMPDIR:-/tmp}/ossperf-full.XXXXXX")}
+if [ $# -ge 1 ]; then
+  if [ -e "$out" ]; then
+    echo "submission-full.sh: \`$out\` exists; give a new directory" >&2
+    exit 2
+  fi
+  mkdir -p "$out"
+fi
+if [ -z "${OSSPERF:-}" ]; then
+  (cd "$root" && cargo build --release --quiet -p ossperf --bin ossperf)
+  OSSPERF="$root/target/release/ossperf"
+fi
+python=${PYTHON:-python3}
+
 echo "scale $scale: $perf_rows performance rows, $acc_rows accuracy rows, $gpqa_rows GPQA rows; \
 min_duration ${min_duration_ms} ms; Offline ${offline_qps}/s, Server ${server_qps}/s; \
 TTFT ${ttft_ms} ms, TPOT ${tpot_ms} ms; output in $out"

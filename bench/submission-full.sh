@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A whole closed-division submission against the simulator, at full size and compliant settings,
 # then ossperf's checker and the official one on the assembled tree (issue 23). Not CI: about
-# 35 minutes at full size (the Offline and Server sequences run side by side, each about 30).
+# 35 minutes at full size (the Offline and Server sequences run side by side, about 24 and 33
+# minutes), plus `cargo build --release` when OSSPERF names no binary.
 #
 #   bash bench/submission-full.sh [OUT_DIR]        # OUT_DIR must not exist (default: a new temp dir)
 #

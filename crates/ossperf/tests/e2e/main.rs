@@ -17,6 +17,7 @@ mod serve;
 mod servers;
 mod signals;
 mod submission;
+mod submission_checker;
 mod submission_tree;
 mod sweep;
 mod tune;

@@ -44,21 +44,36 @@ pub fn conf(data: &[u8]) {
     }
 }
 
-/// Feeds the bytes to the SSE parser in reads split where the first byte says, twice: copied
-/// (`push`) and zero-copy (`push_bytes`, then `release` before the next read, as the client
-/// does). Both must yield the same events, none longer than the input given so far.
+/// How the SSE target gives the parser a read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    /// `push`: copied.
+    Copied,
+    /// `push_bytes`, then `release` before the next read.
+    ZeroCopy,
+    /// As the client does: appended to `append_target` when it offers one (a cut event is
+    /// pending), else `push_bytes`.
+    Appended,
+}
+
+/// Feeds the bytes to the SSE parser in reads split where the first byte says, three ways:
+/// copied (`push`), zero-copy (`push_bytes`, then `release` before the next read) and
+/// appended to the parser's buffer while a cut event is pending (as the client does). All
+/// must yield the same events, none longer than the input given so far.
 pub fn sse(data: &[u8]) {
     let Some((&split, body)) = data.split_first() else {
         return;
     };
     let step = usize::from(split).max(1);
-    let copied = sse_events(body, step, false);
-    let zero_copy = sse_events(body, step, true);
+    let copied = sse_events(body, step, Feed::Copied);
+    let zero_copy = sse_events(body, step, Feed::ZeroCopy);
     assert_eq!(copied, zero_copy, "push and push_bytes disagree");
+    let appended = sse_events(body, step, Feed::Appended);
+    assert_eq!(copied, appended, "push and appending disagree");
 }
 
 /// Every event (or the error that stopped a read's draining) of the body in reads of `step`.
-fn sse_events(body: &[u8], step: usize, zero_copy: bool) -> Vec<Option<Vec<u8>>> {
+fn sse_events(body: &[u8], step: usize, feed: Feed) -> Vec<Option<Vec<u8>>> {
     let mut parser = ossperf_client::sse::SseParser::new(4096);
     let mut events = Vec::new();
     let mut given = 0;
@@ -76,10 +91,15 @@ fn sse_events(body: &[u8], step: usize, zero_copy: bool) -> Vec<Option<Vec<u8>>>
         }
     };
     for chunk in body.chunks(step) {
-        if zero_copy {
-            parser.push_bytes(bytes::Bytes::copy_from_slice(chunk));
-        } else {
+        if feed == Feed::Copied {
             parser.push(chunk);
+        } else if let Some(buf) = (feed == Feed::Appended)
+            .then(|| parser.append_target())
+            .flatten()
+        {
+            buf.extend_from_slice(chunk);
+        } else {
+            parser.push_bytes(bytes::Bytes::copy_from_slice(chunk));
         }
         given += chunk.len();
         drain(&mut parser, given);

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use crate::accum::TokenAccumulator;
 use crate::fast::Memo;
-use crate::h1::Body;
+use crate::h1::{Body, Frame};
 use crate::sse::SseParser;
 use crate::wire::{parse_chunk_tail, Finish, FinishReason};
 use crate::{Backend, ErrorKind, Failure};
@@ -231,11 +231,20 @@ async fn next_frame(
     d: &Deadlines,
     tokens: u64,
 ) -> Result<Option<(Bytes, Instant)>, Failure> {
+    within(d, tokens, body.frame()).await
+}
+
+/// Runs one read of the body under the deadlines.
+async fn within<T>(
+    d: &Deadlines,
+    tokens: u64,
+    read: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
     let wake = match d.idle {
         Some(idle) => d.total.min(tokio::time::Instant::now() + idle),
         None => d.total,
     };
-    match tokio::time::timeout_at(wake, body.frame()).await {
+    match tokio::time::timeout_at(wake, read).await {
         Ok(frame) => frame,
         Err(_) if wake < d.total => {
             let idle = d.idle.unwrap_or_default();
@@ -263,13 +272,16 @@ pub(crate) async fn read_stream<H: ResponseHandler>(
 ) -> Result<(), Failure> {
     let mut parser = SseParser::default();
     loop {
-        let frame = next_frame(body, d, state.tokens()).await?;
+        // An event cut by the last read (a long cumulative chunk) is completed in place.
+        let sink = parser.append_target();
+        let frame = within(d, state.tokens(), body.frame_into(sink)).await?;
         let ended = frame.is_none();
         let at = match frame {
-            Some((bytes, at)) => {
+            Some((Frame::Piece(bytes), at)) => {
                 parser.push_bytes(bytes);
                 at
             }
+            Some((Frame::Appended(_), at)) => at,
             None => {
                 parser.finish();
                 Instant::now()

@@ -92,6 +92,18 @@ impl SseParser {
         }
     }
 
+    /// Where the next read may be appended in place of a [`push`](SseParser::push): the
+    /// parser's own buffer, while an event cut by an earlier read is pending there (after
+    /// [`release`](SseParser::release)). A long event then arrives in the buffer it is parsed
+    /// from, in large reads, instead of being copied there piece by piece.
+    pub fn append_target(&mut self) -> Option<&mut Vec<u8>> {
+        if self.in_frame || self.eof || self.pending().is_empty() {
+            return None;
+        }
+        self.keep_pending();
+        Some(&mut self.buf)
+    }
+
     /// Lets go of the latest read, copying what is pending of it (an event cut by the read's
     /// end). Call it before waiting for the next read: the connection can reuse its read
     /// buffer only once no slice of it is held.
@@ -251,24 +263,40 @@ mod tests {
         out
     }
 
-    /// Feeds `chunks` one read at a time and collects every event, once copying the reads
-    /// and once parsing them in place; both must give the same events.
+    /// Gives `parser` one read as the client does: appended to its own buffer when it offers
+    /// it (an event cut by the previous read is pending), else parsed in place.
+    fn give(parser: &mut SseParser, read: &[u8]) {
+        match parser.append_target() {
+            Some(buf) => buf.extend_from_slice(read),
+            None => parser.push_bytes(bytes::Bytes::copy_from_slice(read)),
+        }
+    }
+
+    /// Feeds `chunks` one read at a time and collects every event three ways: copying the
+    /// reads, parsing them in place, and as the client does ([`give`]); all must agree.
     fn parse_reads(chunks: &[&[u8]]) -> Vec<String> {
         let mut copied = SseParser::default();
         let mut in_place = SseParser::default();
-        let (mut out, mut out_in_place) = (Vec::new(), Vec::new());
+        let mut appended = SseParser::default();
+        let (mut out, mut out_in_place, mut out_appended) = (Vec::new(), Vec::new(), Vec::new());
         for chunk in chunks {
             copied.push(chunk);
             out.extend(events(&mut copied));
             in_place.push_bytes(bytes::Bytes::copy_from_slice(chunk));
             out_in_place.extend(events(&mut in_place));
             in_place.release();
+            give(&mut appended, chunk);
+            out_appended.extend(events(&mut appended));
+            appended.release();
         }
         copied.finish();
         out.extend(events(&mut copied));
         in_place.finish();
         out_in_place.extend(events(&mut in_place));
+        appended.finish();
+        out_appended.extend(events(&mut appended));
         assert_eq!(out, out_in_place);
+        assert_eq!(out, out_appended, "appending to the parser's buffer");
         out
     }
 
@@ -370,6 +398,122 @@ mod tests {
         assert_eq!(parser.pending(), b"data: t");
         parser.push_bytes(bytes::Bytes::from_static(b"wo\n\n"));
         assert_eq!(parser.next_event().unwrap(), Some(&b"two"[..]));
+    }
+
+    #[test]
+    fn only_a_pending_cut_event_offers_the_buffer_for_appending() {
+        let mut parser = SseParser::default();
+        assert!(parser.append_target().is_none(), "nothing pending");
+        parser.push_bytes(bytes::Bytes::from_static(b"data: one\n\ndata: t"));
+        assert_eq!(parser.next_event().unwrap(), Some(&b"one"[..]));
+        assert_eq!(parser.next_event().unwrap(), None);
+        assert!(parser.append_target().is_none(), "the read is still held");
+        parser.release();
+        let buf = parser.append_target().unwrap();
+        assert_eq!(buf, b"data: t");
+        buf.extend_from_slice(b"wo\n\ndata: three\n\n");
+        assert_eq!(parser.next_event().unwrap(), Some(&b"two"[..]));
+        assert_eq!(parser.next_event().unwrap(), Some(&b"three"[..]));
+        assert_eq!(parser.next_event().unwrap(), None);
+        assert!(parser.append_target().is_none(), "nothing pending any more");
+    }
+
+    /// A cumulative SGLang stream as the reference launches it: every id and all the text so
+    /// far in each event, text with escapes and non-ASCII characters.
+    fn cumulative_stream(tokens: u32, interval: u32) -> (Vec<u8>, Vec<u32>, String) {
+        let words = [" a", "\\n", " \\u00e9", "\\\"", " é", "1"];
+        let (mut stream, mut ids, mut text) = (Vec::new(), Vec::new(), String::new());
+        let mut raw = (String::new(), String::new());
+        for n in 0..tokens {
+            ids.push(200_000 - n * 7);
+            raw.0.push_str(words[n as usize % words.len()]);
+            if !raw.1.is_empty() {
+                raw.1.push(',');
+            }
+            raw.1.push_str(&ids[n as usize].to_string());
+            if (n + 1) % interval == 0 || n + 1 == tokens {
+                let finish = if n + 1 == tokens {
+                    format!(r#"{{"type":"length","length":{tokens}}}"#)
+                } else {
+                    "null".to_owned()
+                };
+                let event = format!(
+                    "data: {{\"text\":\"{}\",\"output_ids\":[{}],\"meta_info\":{{\"id\":\"r\",\"finish_reason\":{finish},\"completion_tokens\":{}}}}}\n\n",
+                    raw.0, raw.1, n + 1
+                );
+                stream.extend_from_slice(event.as_bytes());
+                text = serde_json::from_str(&format!("\"{}\"", raw.0)).unwrap();
+            }
+        }
+        stream.extend_from_slice(b"data: [DONE]\n\n");
+        (stream, ids, text)
+    }
+
+    /// The output ids and last text that the client's path (SSE appended as the client
+    /// does, each chunk's new tail parsed, ids accumulated) takes out of `reads`.
+    fn client_ids(reads: &[&[u8]]) -> (Vec<u32>, String) {
+        let mut parser = SseParser::default();
+        let (mut memo, mut tail) = (crate::fast::Memo::default(), Vec::new());
+        let mut acc = crate::accum::TokenAccumulator::new();
+        let mut last = Vec::new();
+        for read in reads {
+            give(&mut parser, read);
+            while let Some(data) = parser.next_event().unwrap() {
+                if data == b"[DONE]" {
+                    continue;
+                }
+                let skip = acc.mirrors_chunk();
+                let chunk = crate::wire::parse_chunk_tail(
+                    crate::Backend::Sglang,
+                    data,
+                    &mut tail,
+                    &mut memo,
+                    skip,
+                )
+                .unwrap();
+                acc.apply_tail(chunk.skipped, &tail, chunk.count);
+                last = data.to_vec();
+            }
+            parser.release();
+        }
+        assert!(acc.is_consistent());
+        let value: serde_json::Value = serde_json::from_slice(&last).unwrap();
+        (
+            acc.ids().to_vec(),
+            value["text"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    #[test]
+    fn a_cumulative_stream_cut_at_every_byte_gives_its_exact_ids_and_text() {
+        let (stream, ids, text) = cumulative_stream(40, 7);
+        assert!(text.contains("\n \u{e9}\" \u{e9}1"), "{text}");
+        for cut in 0..=stream.len() {
+            let (a, b) = stream.split_at(cut);
+            assert_eq!(
+                client_ids(&[a, b]),
+                (ids.clone(), text.clone()),
+                "cut at {cut}"
+            );
+        }
+        for size in 1..64 {
+            let reads: Vec<&[u8]> = stream.chunks(size).collect();
+            assert_eq!(
+                client_ids(&reads),
+                (ids.clone(), text.clone()),
+                "reads of {size}"
+            );
+        }
+        // Long events (interval 1, about 13 KB at the end) in the client's read sizes.
+        let (stream, ids, text) = cumulative_stream(1000, 1);
+        for size in [1000, 8192, 65536] {
+            let reads: Vec<&[u8]> = stream.chunks(size).collect();
+            assert_eq!(
+                client_ids(&reads),
+                (ids.clone(), text.clone()),
+                "reads of {size}"
+            );
+        }
     }
 
     #[test]

@@ -17,6 +17,23 @@ use crate::{ErrorKind, Failure};
 /// The longest chunk-size or trailer line accepted.
 const MAX_LINE_BYTES: usize = 4096;
 
+/// Data of at least this many bytes still to come may be read straight into the caller's
+/// buffer ([`Body::frame_into`]); shorter rests go through the connection's buffer, so a
+/// read there can also take the framing and the events after them.
+const MIN_DIRECT_READ: usize = 8 * 1024;
+
+/// The most one direct read takes (so a huge declared chunk reserves no more than this).
+const MAX_DIRECT_READ: usize = 1 << 20;
+
+/// What [`Body::frame_into`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// A piece of the body: a view of the connection's buffer.
+    Piece(Bytes),
+    /// This many bytes of the body, appended to the given buffer.
+    Appended(usize),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Length(u64),
@@ -73,12 +90,7 @@ impl Decoder {
                         return Ok(Step::NeedMore);
                     }
                     let take = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
-                    let left = left - take as u64;
-                    self.state = match self.state {
-                        State::Length(_) => State::Length(left),
-                        _ if left == 0 => State::ChunkEnd,
-                        _ => State::ChunkData(left),
-                    };
+                    self.consumed(take);
                     return Ok(Step::Piece(buf.split_to(take).freeze()));
                 }
                 State::UntilClose => {
@@ -123,6 +135,25 @@ impl Decoder {
         }
     }
 
+    /// How many bytes of data come next before any framing (the rest of a chunk or of a
+    /// `Content-Length` body), when that is where the decoder is.
+    fn data_left(&self) -> Option<u64> {
+        match self.state {
+            State::Length(left) | State::ChunkData(left) if left > 0 => Some(left),
+            _ => None,
+        }
+    }
+
+    /// Counts `n` bytes of data (at most [`Decoder::data_left`]) as read.
+    fn consumed(&mut self, n: usize) {
+        self.state = match self.state {
+            State::Length(left) => State::Length(left - n as u64),
+            State::ChunkData(left) if left == n as u64 => State::ChunkEnd,
+            State::ChunkData(left) => State::ChunkData(left - n as u64),
+            state => state,
+        };
+    }
+
     /// The server closed the connection after [`Step::NeedMore`]: the end of a body that runs
     /// until close, else an error saying what was missing.
     pub(crate) fn at_eof(&mut self) -> Result<(), Failure> {
@@ -165,17 +196,40 @@ impl Body {
                 Step::End => return Ok(None),
                 Step::NeedMore => {}
             }
-            let n = self.conn.fill().await.map_err(|e| {
-                Failure::new(
-                    ErrorKind::Io,
-                    format!("connection failed while reading the body: {e}"),
-                )
-            })?;
+            let n = self.conn.fill().await.map_err(read_failed)?;
             if n == 0 {
                 self.decoder.at_eof()?;
                 return Ok(None);
             }
         }
+    }
+
+    /// As [`Body::frame`], except that when a large stretch of data comes next and nothing of
+    /// it is buffered, as much of it as one read gives is appended to `sink` instead (up to
+    /// [`MAX_DIRECT_READ`] bytes, never past the data into the framing after it).
+    pub(crate) async fn frame_into(
+        &mut self,
+        sink: Option<&mut Vec<u8>>,
+    ) -> Result<Option<(Frame, Instant)>, Failure> {
+        let left = self.decoder.data_left().unwrap_or(0);
+        let Some(sink) =
+            sink.filter(|_| self.conn.buf.is_empty() && left >= MIN_DIRECT_READ as u64)
+        else {
+            return Ok(self
+                .frame()
+                .await?
+                .map(|(piece, at)| (Frame::Piece(piece), at)));
+        };
+        let max = usize::try_from(left)
+            .unwrap_or(usize::MAX)
+            .min(MAX_DIRECT_READ);
+        let n = self.conn.fill_into(sink, max).await.map_err(read_failed)?;
+        if n == 0 {
+            self.decoder.at_eof()?;
+            return Ok(None);
+        }
+        self.decoder.consumed(n);
+        Ok(Some((Frame::Appended(n), self.conn.last_read)))
     }
 
     /// The connection, when the body was read to its end and it can carry another request.
@@ -190,6 +244,13 @@ impl Body {
             conn
         })
     }
+}
+
+fn read_failed(e: std::io::Error) -> Failure {
+    Failure::new(
+        ErrorKind::Io,
+        format!("connection failed while reading the body: {e}"),
+    )
 }
 
 fn protocol(what: &str) -> Failure {
@@ -242,13 +303,26 @@ enum Outcome {
 }
 
 /// Decodes `input` fed in reads of `read` bytes, each given only once the decoder asks for
-/// more, as `Body::frame` does: the body's bytes and how it ended.
-fn decode(framing: Framing, input: &[u8], read: usize) -> (Vec<u8>, Outcome) {
+/// more, as `Body::frame` does: the body's bytes and how it ended. With `direct`, data with
+/// nothing of it buffered is read straight into the body, as `Body::frame_into` does (here
+/// from the first byte, not only past `MIN_DIRECT_READ`).
+fn decode(framing: Framing, input: &[u8], read: usize, direct: bool) -> (Vec<u8>, Outcome) {
     let mut decoder = Decoder::new(framing);
     let mut buf = BytesMut::new();
     let mut body = Vec::new();
-    let mut fed = 0;
+    let mut fed: usize = 0;
     loop {
+        if let Some(left) = decoder.data_left().filter(|_| direct && buf.is_empty()) {
+            let max = usize::try_from(left).unwrap_or(usize::MAX).min(read);
+            let next = fed.saturating_add(max).min(input.len());
+            if next == fed {
+                return (body, Outcome::Eof(decoder.at_eof()));
+            }
+            body.extend_from_slice(&input[fed..next]);
+            decoder.consumed(next - fed);
+            fed = next;
+            continue;
+        }
         match decoder.step(&mut buf) {
             Ok(Step::Piece(piece)) => {
                 assert!(!piece.is_empty(), "an empty piece");
@@ -291,8 +365,10 @@ pub fn check_http_response(data: &[u8]) {
             _ => break head,
         }
     };
-    let (split_body, split_end) = decode(head.framing, input, usize::from(split).max(1));
-    let (whole_body, whole_end) = decode(head.framing, input, usize::MAX);
+    let read = usize::from(split).max(1);
+    let (split_body, split_end) = decode(head.framing, input, read, false);
+    let (whole_body, whole_end) = decode(head.framing, input, usize::MAX, false);
+    let (direct_body, direct_end) = decode(head.framing, input, read, true);
     assert!(
         whole_body.len() <= input.len(),
         "a body longer than the input"
@@ -304,6 +380,14 @@ pub fn check_http_response(data: &[u8]) {
     assert_eq!(
         split_end, whole_end,
         "reads of {split} bytes end otherwise than one read"
+    );
+    assert!(
+        direct_body == whole_body,
+        "direct reads of {split} bytes give another body than one read"
+    );
+    assert_eq!(
+        direct_end, whole_end,
+        "direct reads of {split} bytes end otherwise than one read"
     );
 }
 
@@ -318,11 +402,21 @@ mod tests {
         )
     }
 
-    /// The body and outcome of `input`, checked to be the same for every read size.
+    /// The body and outcome of `input`, checked to be the same for every read size, through
+    /// the connection's buffer and read straight into the body.
     fn decode_all_ways(framing: Framing, input: &[u8]) -> (Vec<u8>, Outcome) {
-        let whole = decode(framing, input, usize::MAX);
+        let whole = decode(framing, input, usize::MAX, false);
         for read in 1..=input.len() {
-            assert_eq!(decode(framing, input, read), whole, "reads of {read}");
+            assert_eq!(
+                decode(framing, input, read, false),
+                whole,
+                "reads of {read}"
+            );
+            assert_eq!(
+                decode(framing, input, read, true),
+                whole,
+                "direct reads of {read}"
+            );
         }
         whole
     }
@@ -330,10 +424,13 @@ mod tests {
     #[test]
     fn a_chunked_body_read_byte_by_byte_is_the_same_as_read_whole() {
         let input = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nHTTP/1.1 200";
-        let (body, end) = decode(Framing::Chunked, input, 1);
+        let (body, end) = decode(Framing::Chunked, input, 1, false);
         assert_eq!(body, b"hello world");
         assert_eq!(end, Outcome::End { left: 12 });
-        assert_eq!(decode(Framing::Chunked, input, usize::MAX), (body, end));
+        assert_eq!(
+            decode(Framing::Chunked, input, usize::MAX, false),
+            (body, end)
+        );
         decode_all_ways(Framing::Chunked, input);
     }
 
@@ -400,7 +497,7 @@ mod tests {
         );
         let long = [b'1'; MAX_LINE_BYTES + 1];
         assert_eq!(
-            decode(Framing::Chunked, &long, 100),
+            decode(Framing::Chunked, &long, 100, false),
             (
                 Vec::new(),
                 Outcome::Failed(protocol(
@@ -446,6 +543,28 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn direct_reads_stop_at_the_end_of_a_chunk_s_data() {
+        let mut decoder = Decoder::new(Framing::Chunked);
+        let mut buf = BytesMut::from(&b"a\r\n01"[..]);
+        assert_eq!(
+            decoder.step(&mut buf),
+            Ok(Step::Piece(Bytes::from_static(b"01")))
+        );
+        assert_eq!(decoder.data_left(), Some(8));
+        decoder.consumed(5);
+        assert_eq!(decoder.data_left(), Some(3));
+        decoder.consumed(3);
+        assert_eq!(decoder.data_left(), None, "the chunk's CRLF is framing");
+        let mut buf = BytesMut::from(&b"\r\n0\r\n\r\n"[..]);
+        assert_eq!(decoder.step(&mut buf), Ok(Step::End));
+        let mut decoder = Decoder::new(Framing::Length(4));
+        decoder.consumed(4);
+        assert_eq!(decoder.data_left(), None);
+        assert_eq!(decoder.step(&mut BytesMut::new()), Ok(Step::End));
+        assert_eq!(Decoder::new(Framing::UntilClose).data_left(), None);
     }
 
     #[test]

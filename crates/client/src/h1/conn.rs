@@ -212,9 +212,50 @@ impl Conn {
                 ready!(read)?
             }
         };
+        self.stamp(at);
+        Poll::Ready(Ok(n))
+    }
+
+    /// Reads once, at most `max` bytes, appending them to `dst` instead of the connection's
+    /// buffer (which must hold nothing): a large event's body lands where it is parsed, in
+    /// one read, not in 8 KiB pieces copied there. 0 is the end of the stream.
+    pub(super) async fn fill_into(&mut self, dst: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        debug_assert!(self.buf.is_empty());
+        dst.reserve(max);
+        poll_fn(|cx| {
+            let filled = dst.len();
+            let (n, at) = match &mut self.tls {
+                None => {
+                    let room = &mut dst.spare_capacity_mut()[..max];
+                    let (n, at) = ready!(ossperf_rxstamp::poll_read(&self.stream, cx, room))?;
+                    #[allow(unsafe_code)]
+                    // SAFETY: the receive initialised the first `n` bytes of the spare capacity.
+                    unsafe {
+                        dst.set_len(filled + n);
+                    }
+                    (n, at)
+                }
+                Some(tls) => {
+                    dst.resize(filled + max, 0);
+                    let read = tls.poll_read(&self.stream, cx, &mut dst[filled..]);
+                    let n = match &read {
+                        Poll::Ready(Ok((n, _))) => *n,
+                        _ => 0,
+                    };
+                    dst.truncate(filled + n);
+                    ready!(read)?
+                }
+            };
+            self.stamp(at);
+            Poll::Ready(Ok(n))
+        })
+        .await
+    }
+
+    /// Records when the latest read's bytes arrived.
+    fn stamp(&mut self, at: Option<Instant>) {
         let now = Instant::now();
         self.last_read = at.map_or(now, |at| at.min(now));
-        Poll::Ready(Ok(n))
     }
 
     /// Whether an idle connection is still quiet: nothing to read and not closed by the

@@ -16,7 +16,7 @@ mod pool;
 mod tls;
 
 pub use body::check_http_response;
-pub(crate) use body::Body;
+pub(crate) use body::{Body, Frame};
 pub(crate) use conn::{Conn, ExchangeError};
 pub(crate) use head::Head;
 pub(crate) use pool::Pool;

@@ -79,6 +79,44 @@ async fn cumulative_output_split_across_reads_with_a_retraction_is_accounted_by_
 }
 
 #[tokio::test]
+async fn long_cumulative_events_cut_across_chunks_and_reads_give_the_exact_ids() {
+    // Events of 7 to 28 KB (past the 8 KiB read buffer, so their rest is read straight into
+    // the SSE parser's buffer), in HTTP chunks that end inside events, written in pieces.
+    let all: Vec<u32> = (0..4000).map(|n| 200_000 - n * 13).collect();
+    let mut body = String::new();
+    for k in 1..=4 {
+        let finish = if k == 4 {
+            r#"{"type":"length","length":4000}"#
+        } else {
+            "null"
+        };
+        body.push_str(&sglang_event(&all[..k * 1000], k as u64 * 1000, finish));
+    }
+    body.push_str("data: [DONE]\n\n");
+    let mut wire = sse_head();
+    for part in body.as_bytes().chunks(20_000) {
+        wire.extend(chunk(std::str::from_utf8(part).unwrap()));
+    }
+    wire.extend(last_chunk());
+    let server = Canned::start(move |_| {
+        wire.chunks(5000)
+            .flat_map(|w| [Step::Write(w.to_vec()), Step::Pause(Duration::from_millis(3))])
+            .collect()
+    })
+    .await;
+    let client = client(Backend::Sglang, &[server.url()], |_| {});
+    let recorder = Recorder::default();
+    client.send(request(true), recorder.clone()).await;
+
+    let (_, first_ids, done) = recorder.done();
+    assert_eq!(first_ids, all[..1000]);
+    assert_eq!(done.ids, all);
+    assert_eq!(done.count, 4000);
+    assert_eq!(done.finish, FinishReason::Length);
+    assert!(done.consistent && done.counted_by_server);
+}
+
+#[tokio::test]
 async fn a_whole_sglang_answer_gives_first_token_and_completion_at_its_last_read() {
     let body = r#"{"text":"hi","output_ids":[7,8,9,200002],"meta_info":{"id":"x","finish_reason":{"type":"stop","matched":200002},"prompt_tokens":3,"completion_tokens":4}}"#;
     let head = format!(

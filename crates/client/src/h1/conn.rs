@@ -21,6 +21,9 @@ const READ_BUF_BYTES: usize = 8 * 1024;
 /// A read is made only with this much room; with less, the buffer is reclaimed or grown.
 const MIN_READ_ROOM: usize = 1024;
 
+/// The most a direct read ([`Conn::fill_into`]) takes from a TLS session: a few records.
+const MAX_TLS_DIRECT_READ: usize = 64 * 1024;
+
 /// The longest response head accepted.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
@@ -236,7 +239,8 @@ impl Conn {
                     (n, at)
                 }
                 Some(tls) => {
-                    dst.resize(filled + max, 0);
+                    // The session reads into initialised bytes: zero no more than it gives.
+                    dst.resize(filled + max.min(MAX_TLS_DIRECT_READ), 0);
                     let read = tls.poll_read(&self.stream, cx, &mut dst[filled..]);
                     let n = match &read {
                         Poll::Ready(Ok((n, _))) => *n,

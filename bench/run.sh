@@ -184,30 +184,40 @@ row "packed SSE (16/read), client crate alone, one thread (load $l)" "$packed" "
 
 # 2b. Cumulative streams (SGLang's default, and the reference launch at interval 500) beside
 # deltas: client CPU per output token and peak RSS, zero profile. The client reads only the new
-# tail of a cumulative chunk (crates/client/src/fast/tail.rs); the bytes on the wire still grow
-# as O(n^2) at interval 1.
-# stream_cost NAME STREAMS SAMPLES LEN SIM-ARGS...: leaves per_token (CPU us) and rss (MB).
+# tail of a cumulative chunk (crates/client/src/fast/tail.rs) and reads a long event straight into
+# the SSE parser's buffer (h1/body.rs, Body::frame_into); the bytes on the wire still grow as
+# O(n^2) at interval 1 (docs/PERFORMANCE.md, "Cumulative streams").
+# issued NAME: the samples LoadGen issued. An Offline query is rounded up to whole copies of the
+# performance sample set (sample_concatenate_permutation), so it can exceed min_query_count.
+issued() {
+    grep -o '"generated_samples_per_query", "value": [0-9]*' \
+        "$work/$1"/*/performance/mlperf_log_detail.txt | grep -o '[0-9]*$' || echo nan
+}
+# stream_cost NAME STREAMS SAMPLES LEN SIM-ARGS...: leaves per_token (CPU us) and rss (MB). The
+# sample set is SAMPLES rows (at most 512), so the query is SAMPLES long, not 512.
 stream_cost() {
     local name="$1" conc="$2" n="$3" len="$4"
     shift 4
     start_sim --profile zero --output-len "$len" "$@"
     local c
-    c=$(conf "$name" Offline "min_query_count = $n" "min_duration = 1000" "target_qps = 1")
+    c=$(conf "$name" Offline "performance_sample_count_override = $(( n < 512 ? n : 512 ))" \
+        "min_query_count = $n" "min_duration = 1000" "target_qps = 1")
     ossperf_run "$name" --scenario offline --user-conf "$c" --input-file "$work/small.parquet" \
         --max-new-tokens "$len" --stream --max-concurrency "$conc"
     stop_sim
-    per_token=$(calc "($cpu - $base_cpu) * 1e6 / ($n * $len)")
+    per_token=$(calc "($cpu - $base_cpu) * 1e6 / ($(issued "$name") * $len)")
 }
 if [ "$quick" = 1 ]; then
-    c2k_n=200; c10k=(200 200)
+    c2k_n=200; c10k=(200 200); i1=(2 4)
 else
-    c2k_n=1000; c10k=(1000 1000)
+    c2k_n=1000; c10k=(1000 1000); i1=(2 16)
 fi
 for interval in 1 500; do
     l=$(load)
     stream_cost "delta$interval" 50 "$c2k_n" 2000 --personality sglang --stream-output delta \
         --stream-interval "$interval"
     d=$per_token
+    [ "$interval" = 1 ] && d1=$d
     stream_cost "cumul$interval" 50 "$c2k_n" 2000 --stream-output cumulative \
         --stream-interval "$interval"
     row "50 streams x 2,000 tokens, interval $interval: CPU us/token delta, cumulative (load $l)" \
@@ -221,8 +231,13 @@ stream_cost cumul10k "${c10k[0]}" "${c10k[1]}" 10000
 row "${c10k[0]} streams x 10,000 tokens, interval 500: CPU us/token delta, cumulative (load $l)" \
     "$(fmt "$d" 3), $(fmt "$per_token" 3)" "cumulative <= 1.5x delta" "$(fmt "$(calc "$per_token / $d")" 2)x"
 row "  peak RSS MB delta, cumulative" "$drss, $rss" "" ""
-# Cumulative at interval 1 with long answers is left out: its cost grows faster than the
-# bytes past some tens of kilobytes per chunk (docs/PERFORMANCE.md, "Open").
+# Interval 1 with long answers: about 550 MB on the wire per 10,000-token answer, so only a few
+# answers, beside the delta figure of interval 1 above (a delta token costs the same at any length).
+l=$(load)
+stream_cost cumul10k1 "${i1[0]}" "${i1[1]}" 10000 --stream-interval 1
+row "${i1[0]} streams, ${i1[1]} x 10,000 tokens, interval 1: CPU us/token delta (above), cumulative (load $l)" \
+    "$(fmt "$d1" 3), $(fmt "$per_token" 3)" "bytes-bound (PERFORMANCE.md)" \
+    "$(fmt "$(calc "$per_token / $d1")" 2)x"
 
 # 3. Measurement error: TTFT 50 ms, TPOT 10 ms, 100 tokens, ~1,000 concurrent streams, and the
 # same at ~300 streams to show how the error depends on the load. The truth's arrival is the

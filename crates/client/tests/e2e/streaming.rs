@@ -100,7 +100,12 @@ async fn long_cumulative_events_cut_across_chunks_and_reads_give_the_exact_ids()
     wire.extend(last_chunk());
     let server = Canned::start(move |_| {
         wire.chunks(5000)
-            .flat_map(|w| [Step::Write(w.to_vec()), Step::Pause(Duration::from_millis(3))])
+            .flat_map(|w| {
+                [
+                    Step::Write(w.to_vec()),
+                    Step::Pause(Duration::from_millis(3)),
+                ]
+            })
             .collect()
     })
     .await;

@@ -6,6 +6,7 @@
 
 #![warn(unreachable_pub)]
 
+mod child;
 pub mod cli;
 mod compliance;
 mod conf;

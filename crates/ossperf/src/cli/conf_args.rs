@@ -16,7 +16,7 @@ pub enum ScenarioArg {
 }
 
 /// Scenario, mode and conf files of a test.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct ConfArgs {
     /// Scenario (interactive = a Server run under the model key `gpt-oss-120b-interactive`)
     #[arg(long, visible_alias = "mode", value_enum, default_value = "offline")]

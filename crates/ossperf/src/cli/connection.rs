@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 /// Arguments for reaching a server.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
 pub struct ConnectionArgs {
     /// API key, sent as `Authorization: Bearer KEY` on every request [default: `$OPENAI_API_KEY`]
     #[arg(long, value_name = "KEY", help_heading = "Server connection")]

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod run_argv;
 pub mod serve;
 pub mod simulate;
 pub mod submission;

@@ -26,7 +26,7 @@ pub enum LoadgenArg {
 }
 
 /// Arguments of `ossperf run`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct RunArgs {
     /// Scenario, mode and conf files
     #[command(flatten)]
@@ -47,6 +47,11 @@ pub struct RunArgs {
     /// Directory for the logs, laid out `<dir>/<scenario>/<performance|accuracy>/`
     #[arg(long, value_name = "DIR", default_value = "mlperf_results")]
     pub output_dir: PathBuf,
+
+    /// Write the logs into exactly this directory instead of `<output-dir>/<scenario>/<mode>/`
+    /// (for commands that run `ossperf run` as a child process)
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub log_dir: Option<PathBuf>,
 
     /// Server kind [default: `sglang` with `--server-url`, else `sim`]
     #[arg(long, value_enum)]

@@ -25,7 +25,8 @@ use ossperf_loadgen::{run_test, LogSettings, RunControl, Scenario, TestReport};
 
 use crate::cli::run::{LoadgenArg, RunArgs};
 use crate::sut::{GptOssSut, SutConfig};
-pub(crate) use plan::RunPlan;
+pub(crate) use official::read_back;
+pub(crate) use plan::{RunPlan, DEMO_OUTPUT_LEN};
 
 /// Runs `ossperf run` to the end and returns the exit code.
 pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -67,6 +68,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         plan.fail_on_invalid,
     ))
 }
+
+/// The SUT's name in LoadGen's logs.
+const SUT_NAME: &str = "ossperf gpt-oss SUT";
 
 /// What one executed test produced.
 pub(crate) struct Outcome {
@@ -132,7 +136,7 @@ impl Session {
             self.runtime.handle().clone(),
             prompts.clone(),
             SutConfig {
-                name: "ossperf gpt-oss SUT".to_string(),
+                name: SUT_NAME.to_string(),
                 params: plan.generation,
                 stream: plan.stream,
                 max_concurrency: (plan.loaded.settings.scenario == Scenario::Offline)

@@ -58,7 +58,60 @@ pub(super) fn run(
         qsl.total_sample_count() as u64,
         qsl.performance_sample_count() as u64,
     );
-    report(plan, sut.name(), eff, outcome)
+    report(&plan.log_dir, sut.name(), eff, outcome)
+}
+
+/// The report of a test that a child `ossperf run --loadgen official` made in `log_dir` with
+/// `settings`, read back from its logs and `results.json` exactly as the child read its own
+/// (the library's figures from its detail log; ossperf's view of each sample from the
+/// records), so a command that runs each official test in a child process sees what an
+/// in-process test would give it. `rows` is the dataset's row count (the QSL's sizes).
+pub(crate) fn read_back(
+    log_dir: &Path,
+    settings: &ossperf_loadgen::TestSettings,
+    rows: usize,
+) -> anyhow::Result<super::Outcome> {
+    let results = crate::report::load_results(log_dir)?;
+    let mut failures = ossperf_loadgen::responder::FailureSummary::default();
+    let samples = results
+        .requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if let Some(e) = &r.error {
+                failures.record(&e.message);
+            }
+            ossperf_loadgen_official::SampleTimes {
+                id: i as u64 + 1,
+                index: usize::try_from(r.qsl_idx).unwrap_or(usize::MAX),
+                issued_ns: r.issued_ns,
+                first_token_ns: r.first_token_ns,
+                complete_ns: Some(r.complete_ns),
+                n_tokens: i64::from(r.output_tokens),
+                error: r.error.as_ref().map(|e| e.message.clone()),
+            }
+        })
+        .collect();
+    let outcome = Outcome {
+        samples,
+        loaded_sets: Vec::new(),
+        failures,
+    };
+    let eff = EffectiveSettings::derive(settings, rows as u64, rows as u64);
+    let report = report(log_dir, super::SUT_NAME.to_string(), eff, outcome)?;
+    let files = vec![
+        report.logs.summary.clone(),
+        report.logs.detail.clone(),
+        report.logs.accuracy.clone(),
+        log_dir.join(crate::report::RESULTS_FILE),
+        log_dir.join(crate::report::REPORT_FILE),
+    ];
+    Ok(super::Outcome {
+        report,
+        results,
+        files,
+        interrupted: None,
+    })
 }
 
 /// The user.conf given, or the built-in one ossperf would use, written beside the logs so the
@@ -75,14 +128,14 @@ fn user_conf(plan: &RunPlan) -> anyhow::Result<PathBuf> {
 
 /// The official library's logs and ossperf's view of each sample, as a [`TestReport`].
 fn report(
-    plan: &RunPlan,
+    log_dir: &Path,
     sut_name: String,
     eff: EffectiveSettings,
     outcome: Outcome,
 ) -> anyhow::Result<TestReport> {
     let logs = LogPaths::new(
         &LogOutputSettings {
-            outdir: plan.log_dir.clone(),
+            outdir: log_dir.to_path_buf(),
             ..LogOutputSettings::default()
         },
         "",

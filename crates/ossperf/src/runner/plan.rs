@@ -170,6 +170,7 @@ impl RunPlan {
             max_samples,
             loadgen,
             output_dir,
+            log_dir,
             backend,
             server_url,
             endpoints_file,
@@ -275,9 +276,11 @@ impl RunPlan {
         };
         Ok(RunPlan {
             scenario: conf.scenario,
-            log_dir: output_dir
-                .join(crate::settings::scenario_name(conf.scenario))
-                .join(mode_dir),
+            log_dir: log_dir.unwrap_or_else(|| {
+                output_dir
+                    .join(crate::settings::scenario_name(conf.scenario))
+                    .join(mode_dir)
+            }),
             loaded,
             audit_name,
             input_file,

@@ -1,12 +1,12 @@
 //! `ossperf submission run`: one scenario's sequence of tests, resumable, never overwriting.
 //!
-//! Each step runs as a child `ossperf` process (the official LoadGen keeps process-wide state,
-//! so every test gets a fresh process whichever LoadGen runs), in a new directory taken from
-//! [`crate::results_dir::claim`]: `performance`, `accuracy`, `score`, `TEST07`, `TEST09` under
-//! `<dir>/<scenario>/` (`-2`, `-3`, … when a name is taken). Finished steps are recorded in
-//! `<dir>/<scenario>/submission.json`, written whole and renamed into place after each step, so a
-//! second call after an interruption or a failure starts at the first unfinished step and an
-//! interrupted step's partial directory stays as it was.
+//! Each step runs as a child `ossperf` process ([`crate::child`]: the official LoadGen keeps
+//! process-wide state, so every test gets a fresh process whichever LoadGen runs), in a new
+//! directory taken from [`crate::results_dir::claim`]: `performance`, `accuracy`, `score`,
+//! `TEST07`, `TEST09` under `<dir>/<scenario>/` (`-2`, `-3`, … when a name is taken). Finished
+//! steps are recorded in `<dir>/<scenario>/submission.json`, written whole and renamed into
+//! place after each step, so a second call after an interruption or a failure starts at the
+//! first unfinished step and an interrupted step's partial directory stays as it was.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -176,39 +176,7 @@ fn run_step(
                 .arg(dir);
         }
     }
-    supervise(cmd, step)
-}
-
-/// Runs the step in its own process group, so a Ctrl-C reaches it once, forwarded from here
-/// (a second one too, which makes a run exit at once); returns its exit code (128 + the
-/// signal when one ended it).
-fn supervise(cmd: Command, step: &str) -> anyhow::Result<i32> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let mut sigint = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
-        let mut sigterm = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-        let mut child = tokio::process::Command::from(cmd)
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("cannot start ossperf for {step}"))?;
-        let group = child.id().and_then(|id| i32::try_from(id).ok());
-        let what = format!("the {step} step");
-        loop {
-            tokio::select! {
-                status = child.wait() => {
-                    let status = status.with_context(|| format!("cannot wait for {what}"))?;
-                    use std::os::unix::process::ExitStatusExt as _;
-                    return Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)));
-                }
-                _ = sigint.recv() => { crate::serve::launch::forward_to(group, libc::SIGINT, &what); }
-                _ = sigterm.recv() => { crate::serve::launch::forward_to(group, libc::SIGTERM, &what); }
-            }
-        }
-    })
+    crate::child::supervise(cmd, &format!("the {step} step"))
 }
 
 /// The run flags with `--input-file` replaced by `input` (when given).

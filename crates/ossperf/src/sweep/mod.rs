@@ -86,7 +86,7 @@ pub(crate) fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         ScenarioArg::Interactive => "Interactive",
         _ => "Server",
     };
-    let simulated = prober.session().simulated();
+    let simulated = prober.session()?.simulated();
     let mut sweep = Sweep {
         prober,
         results: SweepResults {
@@ -298,7 +298,7 @@ impl Sweep {
             self.duration.as_secs_f64()
         ));
         let begun = std::time::Instant::now();
-        let records = self.prober.session().closed_loop(
+        let records = self.prober.session()?.closed_loop(
             &self.prober.plan,
             &self.prober.dataset,
             streams as usize,

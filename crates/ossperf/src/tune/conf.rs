@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use ossperf_loadgen::{Scenario, TestSettings};
 
 /// A `target_qps` line of a user.conf that applies to the tuned model and scenario.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,23 +63,58 @@ pub(crate) fn fixed_rate(text: &str, model: &str, scenario: &str) -> Option<Fixe
 /// The user.conf to write: `base` (the user's conf, if any) with lines of `key` commented
 /// out, then a comment and `key = qps`.
 pub(crate) fn tuned_conf(base: Option<&str>, key: &str, qps: f64, note: &str) -> String {
+    with_lines(base, &[(key.to_string(), qps.to_string())], note)
+}
+
+/// `base` with the lines of each key commented out, then `note` as comments and each
+/// `key = value`: the file sets exactly these values whatever `base` said for those keys.
+fn with_lines(base: Option<&str>, lines: &[(String, String)], note: &str) -> String {
     let mut out = String::new();
-    if let Some(base) = base {
-        for line in base.lines() {
-            if line.split_whitespace().next() == Some(key) {
-                out.push_str("# (replaced by ossperf tune) ");
-            }
-            out.push_str(line);
-            out.push('\n');
+    for line in base.into_iter().flat_map(str::lines) {
+        let key = line.split_whitespace().next();
+        if lines.iter().any(|(k, _)| Some(k.as_str()) == key) {
+            out.push_str("# (replaced by ossperf tune) ");
         }
+        out.push_str(line);
+        out.push('\n');
     }
     for line in note.lines() {
         out.push_str("# ");
         out.push_str(line);
         out.push('\n');
     }
-    out.push_str(&format!("{key} = {qps}\n"));
+    for (key, value) in lines {
+        out.push_str(&format!("{key} = {value}\n"));
+    }
     out
+}
+
+/// The user.conf of one run of a search under the official LoadGen, which takes its settings
+/// from conf files alone: `base` (the user's conf, or the one ossperf uses without one) with
+/// the run's own `target_qps`, `min_query_count`, `performance_sample_count_override` and
+/// `min_duration` set under `model` and `settings`' scenario, the most specific key, which
+/// wins over any wildcard line.
+pub(crate) fn run_conf(base: &str, model: &str, settings: &TestSettings) -> String {
+    let scenario = settings.scenario.as_str();
+    let qps = match settings.scenario {
+        Scenario::Offline => settings.offline_expected_qps,
+        _ => settings.server_target_qps,
+    };
+    let key = |name: &str| format!("{model}.{scenario}.{name}");
+    let lines = [
+        (key("target_qps"), qps.to_string()),
+        (key("min_query_count"), settings.min_query_count.to_string()),
+        (
+            key("performance_sample_count_override"),
+            settings.performance_sample_count_override.to_string(),
+        ),
+        (key("min_duration"), settings.min_duration_ms.to_string()),
+    ];
+    with_lines(
+        Some(base),
+        &lines,
+        "this run's settings, set by ossperf tune",
+    )
 }
 
 /// Reads the user's conf, for [`fixed_rate`] and [`tuned_conf`].
@@ -139,6 +175,31 @@ gpt-oss-120b.Server.target_qps = 7.5
         assert_eq!(
             fixed_rate(&text, "gpt-oss-120b", "Server").unwrap().qps,
             5.25
+        );
+    }
+
+    #[test]
+    fn a_runs_conf_sets_its_four_values_under_the_most_specific_keys() {
+        let mut s = TestSettings {
+            scenario: Scenario::Server,
+            ..TestSettings::default()
+        };
+        s.server_target_qps = 12.5;
+        s.min_query_count = 459;
+        s.performance_sample_count_override = 459;
+        s.min_duration_ms = 20_000;
+        let text = run_conf(CONF, "gpt-oss-120b", &s);
+        assert_eq!(
+            text,
+            "*.*.target_qps = 1\n\
+             # (replaced by ossperf tune) gpt-oss-120b.Server.target_qps = 4\n\
+             # (replaced by ossperf tune) gpt-oss-120b.Server.min_duration = 600000\n\
+             # (replaced by ossperf tune) gpt-oss-120b.Server.target_qps = 7.5\n\
+             # this run's settings, set by ossperf tune\n\
+             gpt-oss-120b.Server.target_qps = 12.5\n\
+             gpt-oss-120b.Server.min_query_count = 459\n\
+             gpt-oss-120b.Server.performance_sample_count_override = 459\n\
+             gpt-oss-120b.Server.min_duration = 20000\n"
         );
     }
 }

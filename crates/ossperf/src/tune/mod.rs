@@ -3,11 +3,14 @@
 //!
 //! Everything runs through the runner's [`Session`]: the plan is resolved, the dataset loaded
 //! and the servers reached once; each probe is an ordinary LoadGen performance run with its
-//! own settings and directory, so every probe leaves MLPerf logs and a `results.json`. Probes
-//! are sized from LoadGen's early-stopping arithmetic ([`sizing`]); the rates come from a pure
+//! own settings and directory, so every probe leaves MLPerf logs and a `results.json`. Under
+//! `--loadgen official`, which allows one test per process, each run is a child `ossperf run`
+//! instead ([`child`]), given its settings as a user.conf and read back from its directory; the
+//! search, the record and the output are the same. Probes are sized from LoadGen's early-stopping arithmetic ([`sizing`]); the rates come from a pure
 //! search ([`search`]); the answer is written as a user.conf ([`conf`]) and `tune.json`
 //! ([`record`]). Bad input stops before any load.
 
+mod child;
 pub(crate) mod conf;
 pub(crate) mod probe;
 pub(crate) mod record;
@@ -80,13 +83,6 @@ impl Tuner {
             "`ossperf tune` searches performance runs; drop `--accuracy`"
         );
         ensure!(
-            run.loadgen == crate::cli::run::LoadgenArg::Native,
-            "`ossperf tune` probes in one process and the official LoadGen runs one test per \
-             process; tune with ossperf's LoadGen (it issues and judges as the official one: \
-             docs/OFFICIAL_LOADGEN.md), then confirm the result with `ossperf run --loadgen \
-             official --user-conf <the tuned user.conf>`"
-        );
-        ensure!(
             run.conf.audit_config.is_none(),
             "`ossperf tune` takes no `--audit-config`; tune first, then run the compliance test"
         );
@@ -101,6 +97,8 @@ impl Tuner {
         // Each search's runs, tune.json and user.conf go to a directory of its own.
         let parent = run.output_dir.join("tune");
         let name = crate::settings::scenario_name(run.conf.scenario);
+        let children =
+            (run.loadgen == crate::cli::run::LoadgenArg::Official).then(|| Box::new(run.clone()));
         let plan = RunPlan::resolve(run)?;
         let options = Options {
             precision,
@@ -121,7 +119,18 @@ impl Tuner {
         // A search never overwrites an earlier one: `tune/<scenario>`, then `-2`, `-3`, ….
         let dir = crate::results_dir::claim(&parent, name)?;
         let user_conf_out = output.unwrap_or_else(|| dir.join("user.conf"));
-        let probe = probe::Prober::open(plan, dataset, dir)?;
+        let probe = match children {
+            // Each run a child of its own, given the user's conf (or ossperf's default one)
+            // with the run's settings.
+            Some(args) => {
+                let base = options
+                    .user_conf_text
+                    .clone()
+                    .unwrap_or_else(|| plan.conf_files.default_user.to_string());
+                probe::Prober::children(plan, dataset, dir, args, base)
+            }
+            None => probe::Prober::open(plan, dataset, dir)?,
+        };
         Ok(Tuner {
             probe,
             options: Options {

@@ -1,6 +1,8 @@
 //! The probe runner `tune` and `sweep` share: one session (plan resolved, dataset loaded,
 //! servers reached once), and each probe an ordinary LoadGen performance run with its own
 //! settings and directory, so every probe leaves MLPerf logs, a `results.json` and a report.
+//! Under the official LoadGen (one test per process) each probe is instead a child `ossperf
+//! run` ([`super::child`]), read back from its directory into the same record.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,15 +12,25 @@ use ossperf_loadgen::TestSettings;
 
 use super::record::{Kind, Run};
 use crate::report::RunResults;
+use crate::cli::run::RunArgs;
 use crate::runner::{RunPlan, Session};
 
-/// An open session and the runs made in it so far.
+/// How each probe is made.
+enum Driver {
+    /// In this process, in one session (ossperf's LoadGen).
+    Session(Box<Session>),
+    /// In a child `ossperf run` each (the official LoadGen): the search's arguments and the
+    /// user.conf text each child's conf starts from.
+    Children(Box<RunArgs>, String),
+}
+
+/// An open session (or the children's arguments) and the runs made so far.
 pub(crate) struct Prober {
     /// The resolved plan every probe starts from.
     pub plan: RunPlan,
     /// The loaded dataset.
     pub dataset: Dataset,
-    session: Session,
+    driver: Driver,
     /// Where each probe's directory goes.
     pub dir: PathBuf,
     /// Every run, in order.
@@ -37,16 +49,40 @@ impl Prober {
         Ok(Prober {
             plan,
             dataset,
-            session,
+            driver: Driver::Session(Box::new(session)),
             dir,
             runs: Vec::new(),
             results: Vec::new(),
         })
     }
 
+    /// Makes each probe a child `ossperf run` from `args`, its conf starting from `base_conf`;
+    /// each child reaches the servers itself (and stops at its own health check).
+    pub(crate) fn children(
+        plan: RunPlan,
+        dataset: Dataset,
+        dir: PathBuf,
+        args: Box<RunArgs>,
+        base_conf: String,
+    ) -> Prober {
+        Prober {
+            plan,
+            dataset,
+            driver: Driver::Children(args, base_conf),
+            dir,
+            runs: Vec::new(),
+            results: Vec::new(),
+        }
+    }
+
     /// The session, for work outside LoadGen on the same servers (a sweep's closed loops).
-    pub(crate) fn session(&self) -> &Session {
-        &self.session
+    pub(crate) fn session(&self) -> anyhow::Result<&Session> {
+        match &self.driver {
+            Driver::Session(session) => Ok(session),
+            Driver::Children(..) => anyhow::bail!(
+                "the official LoadGen runs each test in a child process; this one has no session"
+            ),
+        }
     }
 
     /// Runs one performance test with `settings` in `<dir>/<name>` and records it.
@@ -73,7 +109,12 @@ impl Prober {
     ) -> anyhow::Result<(Run, Option<u8>)> {
         plan.log_dir = self.dir.join(name);
         let begun = Instant::now();
-        let outcome = self.session.execute(&plan, &self.dataset, false)?;
+        let outcome = match &self.driver {
+            Driver::Session(session) => session.execute(&plan, &self.dataset, false)?,
+            Driver::Children(args, base) => {
+                super::child::execute(args, &plan, base, self.dataset.len(), name)?
+            }
+        };
         let run = Run::from_report(
             self.runs.len() + 1,
             kind,

@@ -134,3 +134,149 @@ fn the_official_loadgen_issues_and_judges_as_ossperfs_own() {
         );
     }
 }
+
+/// `ossperf tune` under `loadgen` in `dir`: a Server search from a measured start capped at
+/// 200 queries/s (the zero-cost simulator passes it), or an Offline measurement and its
+/// confirmation run.
+fn tune(loadgen: &str, scenario: &str, dir: &Path) -> Output {
+    let mut args = vec![
+        "--loadgen",
+        loadgen,
+        "--scenario",
+        scenario,
+        "--sim-profile",
+        "zero",
+        "--sim-output-len",
+        "8",
+        "--max-samples",
+        "30",
+        "--max-concurrency",
+        "8",
+    ];
+    if scenario == "server" {
+        args.extend([
+            "--max-qps",
+            "200",
+            "--probe-overlatency",
+            "0",
+            "--no-confirm",
+        ]);
+    }
+    // No Server `target_qps`: the search starts from a measurement.
+    let conf: String = CONF
+        .lines()
+        .filter(|l| !l.contains("Server.target_qps"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    crate::util::in_dir("tune", &args, dir, &conf)
+        .output()
+        .unwrap()
+}
+
+/// Each run of a search: what `tune.json` says of it that does not depend on timing (an
+/// Offline search's rates are the measured throughput's).
+fn search_runs(summary: &Value) -> Vec<(String, Value, u64, bool, String)> {
+    let offline = summary["scenario"] == "offline";
+    summary["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_string(),
+                if r["kind"] == "measure" || offline {
+                    Value::Null
+                } else {
+                    r["target_qps"].clone()
+                },
+                r["samples"].as_u64().unwrap(),
+                r["valid"].as_bool().unwrap(),
+                r["why"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The closing table's rows without their measured columns (seconds, latencies, rates; an
+/// Offline search's target_qps).
+fn table_rows(out: &Output, offline: bool) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.first() == Some(&"#") {
+                return l.to_string();
+            }
+            let rate = if offline || f[1] == "measure" {
+                "-"
+            } else {
+                f[2]
+            };
+            format!("{} {} {rate} {} {}", f[0], f[1], f[3], f[f.len() - 1])
+        })
+        .collect()
+}
+
+#[test]
+fn tune_under_the_official_loadgen_runs_each_test_in_a_child_and_searches_as_with_ossperfs_own() {
+    if ossperf_loadgen_official::version().is_none() {
+        eprintln!("skipped: built without the official LoadGen (--features official-loadgen)");
+        return;
+    }
+    for scenario in ["server", "offline"] {
+        let (native_dir, official_dir) = (ossperf_testkit::temp_dir(), ossperf_testkit::temp_dir());
+        let native = tune("native", scenario, native_dir.path());
+        assert!(native.status.success(), "{}", text(&native));
+        let official = tune("official", scenario, official_dir.path());
+        assert!(official.status.success(), "{}", text(&official));
+        let summary = |dir: &Path| json(&dir.join("out/tune").join(scenario).join("tune.json"));
+        let (ours, theirs) = (summary(native_dir.path()), summary(official_dir.path()));
+        let kinds: Vec<String> = search_runs(&ours).into_iter().map(|r| r.0).collect();
+        let expected = match scenario {
+            "server" => ["measure", "probe"],
+            _ => ["measure", "confirm"],
+        };
+        assert_eq!(kinds, expected, "{scenario}: {}", text(&native));
+        assert_eq!(search_runs(&ours), search_runs(&theirs), "{scenario}");
+        for key in [
+            "found_qps",
+            "lowest_failed_qps",
+            "confirmed",
+            "probe_queries",
+            "key",
+        ] {
+            if scenario == "offline" && key == "found_qps" {
+                continue; // the measured throughput's rate
+            }
+            assert_eq!(ours[key], theirs[key], "{scenario}: {key}");
+        }
+        let offline = scenario == "offline";
+        assert_eq!(
+            table_rows(&native, offline),
+            table_rows(&official, offline),
+            "{scenario}"
+        );
+        for (a, b) in ours["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(theirs["runs"].as_array().unwrap())
+        {
+            let (a, b) = (a["dir"].as_str().unwrap(), b["dir"].as_str().unwrap());
+            let tail = |d: &str| d.rsplit('/').next().unwrap().to_string();
+            assert_eq!(tail(a), tail(b), "each run in a directory of the same name");
+            let (a, b) = (Path::new(a), Path::new(b));
+            let (ra, rb) = (json(&a.join("results.json")), json(&b.join("results.json")));
+            assert_eq!(ra["loadgen"]["kind"], "native");
+            assert_eq!(rb["loadgen"]["kind"], "official");
+            if ra["scenario"] == "Server" {
+                // An Offline measurement's settings carry the measured rate.
+                assert_eq!(ra["settings"], rb["settings"], "{}: settings", a.display());
+            }
+            assert_eq!(issue_order(&ra), issue_order(&rb), "{}", a.display());
+            // The child's own settings file and what it printed stay with its logs.
+            assert!(b.join("user.conf").is_file() && b.join("ossperf-run.log").is_file());
+            assert!(b.join("mlperf_log_detail.txt").is_file());
+        }
+    }
+}

@@ -16,8 +16,14 @@ use crate::output;
 
 /// Runs `ossperf plan`.
 pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let loaded = args.conf.load()?;
-    let total = args.total_sample_count;
+    // The defaults of `ossperf run`: the bundled sample, with the demo user.conf.
+    let default_user =
+        crate::settings::DefaultUserConf::choose(&args.conf, args.total_sample_count.is_some());
+    let loaded = default_user.load(&args.conf)?;
+    let total = match args.total_sample_count {
+        Some(n) => n,
+        None => ossperf_dataset::bundled_sample()?.len() as u64,
+    };
     let performance = args.performance_sample_count.unwrap_or(total);
     let mut effective = EffectiveSettings::derive(&loaded.settings, total, performance);
     if args.gcc10_int_draw {
@@ -147,7 +153,7 @@ mod tests {
             panic!("not a plan command");
         };
         let loaded = args.conf.load().unwrap();
-        let total = args.total_sample_count;
+        let total = args.total_sample_count.unwrap();
         let e = EffectiveSettings::derive(&loaded.settings, total, total);
         let mut out = Vec::new();
         write_plan(&e, total, &mut out).unwrap();
@@ -167,6 +173,8 @@ mod tests {
             "plan",
             "--scenario",
             "interactive",
+            "--total-sample-count",
+            "6396",
             "--user-conf",
             user.to_str().unwrap(),
         ]);

@@ -15,6 +15,49 @@ pub(crate) const MODEL: &str = "gpt-oss-120b";
 /// The model key of the Interactive result (a LoadGen Server run).
 pub(crate) const MODEL_INTERACTIVE: &str = "gpt-oss-120b-interactive";
 
+/// ossperf's user.conf for the bundled sample: short runs sized for it and the simulator, for a
+/// first look (not for a submission).
+pub(crate) const DEMO_USER_CONF: &str = include_str!("runner/demo_user.conf");
+
+/// The user.conf that stands in for a missing `--user-conf`, decided here once for `run` and
+/// `plan`: with neither a dataset (`run --input-file`, `plan --total-sample-count`) nor a
+/// `--user-conf`, the test is the demo on the bundled sample and gets ossperf's demo user.conf;
+/// otherwise the reference one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DefaultUserConf {
+    /// Whether the demo user.conf stands in.
+    pub demo: bool,
+}
+
+impl DefaultUserConf {
+    /// The choice for `conf` when a dataset is (or is not) given.
+    pub(crate) fn choose(conf: &ConfArgs, dataset_given: bool) -> DefaultUserConf {
+        DefaultUserConf {
+            demo: !dataset_given && conf.user_conf.is_none(),
+        }
+    }
+
+    /// Its text.
+    pub(crate) fn text(self) -> &'static str {
+        if self.demo {
+            DEMO_USER_CONF
+        } else {
+            ossperf_loadgen::config::REFERENCE_USER_CONF
+        }
+    }
+
+    /// `conf`'s settings with it standing in for a missing `--user-conf`.
+    pub(crate) fn load(self, conf: &ConfArgs) -> anyhow::Result<LoadedSettings> {
+        if self.demo {
+            conf.load_with_default_user(|| {
+                ConfFile::parse("<ossperf demo user.conf>", DEMO_USER_CONF)
+            })
+        } else {
+            conf.load()
+        }
+    }
+}
+
 /// The scenario as the user names it: the directory under `--output-dir` (and under
 /// `<output-dir>/tune/`) and `tune.json`'s `scenario`.
 pub(crate) fn scenario_name(scenario: ScenarioArg) -> &'static str {

@@ -26,10 +26,11 @@ generated_query_count, generated_samples_per_query and generated_query_duration.
 pub struct PlanArgs {
     #[command(flatten)]
     pub conf: ConfArgs,
-    /// Number of samples in the dataset (the QSL's total sample count)
-    #[arg(long, default_value_t = 6396, value_name = "N",
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub total_sample_count: u64,
+    /// Number of samples in the dataset (the QSL's total sample count) [default: the bundled
+    /// sample's rows, with ossperf's demo user.conf unless `--user-conf` is given, as `ossperf
+    /// run` without `--input-file`]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub total_sample_count: Option<u64>,
     /// The QSL's performance sample count (default: the total sample count)
     #[arg(long, value_name = "N")]
     pub performance_sample_count: Option<u64>,

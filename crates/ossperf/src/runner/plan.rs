@@ -7,15 +7,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use ossperf_client::Endpoint;
-use ossperf_loadgen::{ConfFile, LoadedSettings, Scenario, TestMode};
+use ossperf_loadgen::{LoadedSettings, Scenario, TestMode};
 
 use super::generation::{GenerationFile, GenerationOverrides};
 use crate::cli::conf_args::ScenarioArg;
 use crate::cli::run::{BackendArg, LoadgenArg, RunArgs};
-
-/// Settings used with the bundled sample when no `--user-conf` is given: short runs sized for
-/// the sample and the simulator, for a first look (not for a submission).
-const DEMO_USER_CONF: &str = include_str!("demo_user.conf");
 
 /// The simulated answer length of the demo's performance runs (see [`RunPlan::demo_answers`]).
 pub(crate) const DEMO_OUTPUT_LEN: u32 = 256;
@@ -204,7 +200,8 @@ impl RunPlan {
                 );
             }
         }
-        let demo_conf = input_file.is_none() && conf.user_conf.is_none();
+        let default_user = crate::settings::DefaultUserConf::choose(&conf, input_file.is_some());
+        let demo_conf = default_user.demo;
         // The demo's performance runs get short simulated answers, so that its Server and
         // Interactive rates stay VALID on the calibrated H100 profile within a few minutes.
         let demo_answers = demo_conf && !conf.accuracy && sim_output_len.is_none();
@@ -216,13 +213,7 @@ impl RunPlan {
         };
         let target = resolve_target(backend, &server_url, endpoints_file.as_deref(), sim)?;
         let demo_answers = demo_answers && matches!(target, Target::Simulator(_));
-        let loaded = if demo_conf {
-            conf.load_with_default_user(|| {
-                ConfFile::parse("<ossperf demo user.conf>", DEMO_USER_CONF)
-            })?
-        } else {
-            conf.load()?
-        };
+        let loaded = default_user.load(&conf)?;
         let accuracy = loaded.settings.mode == TestMode::AccuracyOnly;
         if salt_prompts && (accuracy || conf.audit_config.is_some()) {
             // The salt is text the model reads before the conversation (docs/WARMUP.md): a
@@ -266,11 +257,7 @@ impl RunPlan {
         let conf_files = ConfFiles {
             mlperf: conf.mlperf_conf.clone(),
             user: conf.user_conf.clone(),
-            default_user: if demo_conf {
-                DEMO_USER_CONF
-            } else {
-                ossperf_loadgen::config::REFERENCE_USER_CONF
-            },
+            default_user: default_user.text(),
             audit: conf.audit_config.clone(),
             mode: conf.mode(),
         };

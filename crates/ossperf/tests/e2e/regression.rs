@@ -769,3 +769,57 @@ fn each_recommendation_is_its_own_reason() {
         "{reasons:#?}"
     );
 }
+
+// issue 17, item 11: `plan`'s defaults differed from `run`'s (6,396 rows and the reference
+// user.conf against the bundled sample and the demo user.conf). Without flags, `plan` previews
+// what `run` without flags issues. (`run` gets `--sim-profile zero`: the simulator's speed
+// changes nothing LoadGen issues, and it keeps the demo's run short.)
+#[test]
+fn plan_without_flags_previews_exactly_what_run_without_flags_issues() {
+    let dir = ossperf_testkit::temp_dir();
+    let plan = ossperf()
+        .current_dir(dir.path())
+        .arg("plan")
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", text(&plan));
+    let run = ossperf()
+        .current_dir(dir.path())
+        .args(["run", "--sim-profile", "zero"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run));
+    let estimate = |out: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.starts_with("performance: "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        estimate(&plan),
+        [
+            "performance: 1 query issuing 97 samples (samples_per_query logged 88, issued 97); \
+          expected 12.12 s at target_qps 8"
+        ]
+    );
+    assert_eq!(estimate(&plan), estimate(&run));
+    let issued: Vec<u64> = String::from_utf8_lossy(&plan.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["kind"] == "issue")
+        .map(|l| l["index"].as_u64().unwrap())
+        .collect();
+    let results = crate::util::json(
+        &dir.path()
+            .join("mlperf_results/offline/performance/results.json"),
+    );
+    let ran: Vec<u64> = results["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["qsl_idx"].as_u64().unwrap())
+        .collect();
+    assert_eq!(issued.len(), 97);
+    assert_eq!(issued, ran);
+}

@@ -313,7 +313,7 @@ fn tail(stderr: &str, from: &str) -> Vec<String> {
 
 #[test]
 fn plan_with_the_reference_user_conf_says_server_takes_an_hour_and_47_minutes() {
-    let stderr = plan_stderr(&["--scenario", "server"]);
+    let stderr = plan_stderr(&["--scenario", "server", "--total-sample-count", "6396"]);
     assert_eq!(
         tail(&stderr, "performance: "),
         [
@@ -327,7 +327,7 @@ fn plan_with_the_reference_user_conf_says_server_takes_an_hour_and_47_minutes() 
 
 #[test]
 fn plan_offline_at_one_qps_shows_the_logged_and_the_padded_samples_per_query() {
-    let stderr = plan_stderr(&["--loadgen", "official"]);
+    let stderr = plan_stderr(&["--loadgen", "official", "--total-sample-count", "6396"]);
     assert_eq!(
         tail(&stderr, "performance: "),
         [

@@ -143,6 +143,16 @@ pub fn config(args: &SimulateArgs) -> anyhow::Result<SimConfig> {
 pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let config = config(&args)?;
     let sim = ossperf_sim::Simulator::start(config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start a runtime to wait for Ctrl-C")?;
+    // Listening before the ready line: a Ctrl-C right after it stops the server cleanly.
+    let mut interrupt = {
+        let _guard = runtime.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .context("cannot listen for Ctrl-C")?
+    };
     output::info(&format!(
         "ossperf simulate: gpt-oss-120b as {} at {} (profile {}); Ctrl-C stops",
         args.personality.unwrap_or_default().name(),
@@ -153,14 +163,10 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             format!("{:?}", args.profile).to_lowercase()
         }
     ));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start a runtime to wait for Ctrl-C")?;
     runtime.block_on(async {
         loop {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => break,
+                _ = interrupt.recv() => break,
                 () = tokio::time::sleep(Duration::from_millis(100)) => {
                     if sim.is_stopping() {
                         break;

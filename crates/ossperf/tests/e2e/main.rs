@@ -10,6 +10,7 @@ mod endpoints;
 mod faults;
 mod matrix;
 mod official;
+mod readme;
 mod regression;
 mod report;
 mod run;

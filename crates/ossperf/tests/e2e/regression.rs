@@ -654,10 +654,9 @@ fn the_demo_of_every_scenario_is_valid_on_the_simulator() {
 }
 
 // issue 17: the README's "Other commands", each run as written, in a directory holding what
-// they name. Left out, each for a stated reason: `simulate` (a server that runs until
-// stopped, on a fixed port), `dataset convert data.pkl` (ossperf writes no pickle to feed it),
-// `eval LOG FILE` (placeholders; the accuracy flow above runs it for real) and `compliance`
-// (needs a server on port 30000; `compliance.rs` and the audit-run test run it on the simulator).
+// they name. The lines that need a server (`simulate`, `compliance`, `submission run`) run in
+// `readme.rs`, against `ossperf simulate`; `readme.rs` also lists the lines that cannot run
+// (`dataset convert data.pkl`, `eval LOG FILE`) with the reason.
 #[test]
 fn the_readme_other_commands_run_as_written() {
     let dir = ossperf_testkit::temp_dir();

@@ -42,7 +42,7 @@ if mode == "once":
 server.serve_forever()
 "#;
 
-fn fake_engines(dir: &Path) {
+pub(crate) fn fake_engines(dir: &Path) {
     let files = [
         "sglang/__init__.py",
         "vllm/__init__.py",
@@ -69,7 +69,7 @@ fn fake_engines(dir: &Path) {
     .unwrap();
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
@@ -84,7 +84,7 @@ fn serve(dir: &Path, mode: &str, args: &[&str]) -> Command {
     cmd
 }
 
-fn recorded_argv(dir: &Path) -> Vec<String> {
+pub(crate) fn recorded_argv(dir: &Path) -> Vec<String> {
     let bytes = std::fs::read(dir.join("argv.json")).expect("the stand-in recorded its argv");
     serde_json::from_slice(&bytes).unwrap()
 }

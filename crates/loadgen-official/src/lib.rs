@@ -77,8 +77,10 @@ pub fn version() -> Option<&'static str> {
 static RAN: AtomicBool = AtomicBool::new(false);
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
-/// Stops issuing new queries (Ctrl-C); the running test returns once the samples already
-/// issued are answered. Does nothing when no official test is running.
+/// The library's `AbortTest`: stops issuing and stops its logger thread, so a running test
+/// with samples still out never returns (their answers are no longer recorded); for a process
+/// about to end, not for stopping a test (ossperf's Ctrl-C answers the samples as failed
+/// instead). Does nothing when no official test is running.
 pub fn abort() {
     if RUNNING.load(Ordering::SeqCst) {
         bridge::ffi::abort();

@@ -149,7 +149,12 @@ impl Session {
         if let Some(name) = &plan.audit_name {
             control = control.with_audit_config(name.clone());
         }
-        let interrupt = signals::install(self.runtime.handle(), control.clone(), sut.clone())?;
+        let interrupt = signals::install(
+            self.runtime.handle(),
+            control.clone(),
+            sut.clone(),
+            plan.loadgen == LoadgenArg::Official,
+        )?;
         let warmup = self.warm_up(plan, dataset.len(), prompts.as_ref());
         let started_at = ossperf_loadgen::logs::test_datetime(std::time::SystemTime::now());
         let live =

@@ -1,5 +1,11 @@
 //! Ctrl-C and SIGTERM: the first stops issuing and cancels what is in flight, so LoadGen
 //! writes complete logs of what finished; a second one exits at once.
+//!
+//! The official LoadGen cannot be stopped mid-test: its `AbortTest` stops the logger thread
+//! that records each answer, so a `StartTest` with samples still out waits for them forever
+//! (`loadgen.cc`, `AbortTest`; `logging.cc`, `GetLatenciesBlocking`, 6.0.17). Under it the SUT
+//! instead answers what is in flight and everything the library still issues as failed at
+//! once ([`GptOssSut::abandon`]): Offline ends at once, Server at the end of its schedule.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
@@ -35,11 +41,13 @@ impl Interrupt {
     }
 }
 
-/// Listens for SIGINT and SIGTERM on `runtime` for the rest of the run.
+/// Listens for SIGINT and SIGTERM on `runtime` for the rest of the run; `official` says the
+/// official LoadGen drives it.
 pub(super) fn install(
     runtime: &tokio::runtime::Handle,
     control: RunControl,
     sut: GptOssSut,
+    official: bool,
 ) -> anyhow::Result<Interrupt> {
     use tokio::signal::unix::{signal, SignalKind};
     let signal_number = Arc::new(AtomicI32::new(0));
@@ -60,14 +68,31 @@ pub(super) fn install(
             };
             if state.swap(number, Ordering::AcqRel) != 0 {
                 crate::output::warn("interrupted again: exiting without waiting");
-                std::process::exit(128 + number);
+                // Without exit handlers: the official library's logger, destroyed by them,
+                // waits for a thread that is gone.
+                // SAFETY: _exit(2) ends the process; nothing runs after it.
+                #[allow(unsafe_code)]
+                unsafe {
+                    libc::_exit(128 + number)
+                };
+            }
+            if official {
+                crate::output::warn(
+                    "interrupted: what is in flight and every query the official LoadGen still \
+                     issues are answered as failed at once, then the logs are written (press \
+                     Ctrl-C again to exit at once)",
+                );
+                sut.abandon(
+                    "cancelled: interrupted (the official LoadGen runs its schedule to its end)"
+                        .into(),
+                );
+                continue;
             }
             crate::output::warn(
                 "interrupted: no more queries are issued; cancelling what is in flight \
                  and writing the logs (press Ctrl-C again to exit at once)",
             );
             control.abort();
-            ossperf_loadgen_official::abort();
             sut.cancel_all();
         }
     });

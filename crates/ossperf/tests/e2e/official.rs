@@ -280,3 +280,61 @@ fn tune_under_the_official_loadgen_runs_each_test_in_a_child_and_searches_as_wit
         }
     }
 }
+
+/// Ctrl-C under the official LoadGen: its `AbortTest` stops the logger that records answers,
+/// so a run with samples out used to wait for them forever. The SUT answers them as failed
+/// instead, and the run ends with 130 and complete logs.
+#[test]
+fn ctrl_c_under_the_official_loadgen_ends_the_run_with_its_logs_not_a_hang() {
+    use ossperf_testkit::ossperf_sim::{OutputLen, SimConfig, Timing};
+    if ossperf_loadgen_official::version().is_none() {
+        eprintln!("skipped: built without the official LoadGen (--features official-loadgen)");
+        return;
+    }
+    // About half a second per request, 8 at a time, 2,000 samples: long enough to interrupt.
+    let sim = ossperf_testkit::sim_with(SimConfig {
+        timing: Timing::Fixed {
+            ttft: std::time::Duration::from_millis(5),
+            tpot: std::time::Duration::from_millis(5),
+        },
+        output_len: OutputLen::Fixed(100),
+        ..ossperf_testkit::zero_config(100)
+    });
+    let dir = ossperf_testkit::temp_dir();
+    let conf = "gpt-oss-120b.*.performance_sample_count_override = 0\n\
+                gpt-oss-120b.Offline.min_duration = 0\n\
+                gpt-oss-120b.Offline.min_query_count = 2000\n";
+    let started = std::time::Instant::now();
+    let url = sim.url();
+    let args = [
+        "--loadgen",
+        "official",
+        "--server-url",
+        &url,
+        "--max-samples",
+        "20",
+        "--max-concurrency",
+        "8",
+    ];
+    let child = crate::faults::spawn_run(&args, dir.path(), conf);
+    while sim.truth().len() < 4 && started.elapsed() < crate::faults::HANG {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    #[allow(unsafe_code)]
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0);
+    let ran = crate::faults::finish(child, started);
+    assert_eq!(ran.status.code(), Some(130), "{}", ran.text());
+    let results = results(dir.path(), "offline");
+    assert_eq!(results["loadgen"]["kind"], "official");
+    assert_eq!(results["requests"].as_array().unwrap().len(), 2000);
+    assert_eq!(results["verdict"]["valid"], false);
+    let summary = std::fs::read_to_string(
+        dir.path()
+            .join("out/offline/performance/mlperf_log_summary.txt"),
+    )
+    .unwrap();
+    assert!(summary.contains("Result is"), "{summary}");
+}

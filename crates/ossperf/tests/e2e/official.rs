@@ -162,15 +162,17 @@ fn tune(loadgen: &str, scenario: &str, dir: &Path) -> Output {
             "--no-confirm",
         ]);
     }
-    // No Server `target_qps`: the search starts from a measurement.
-    let conf: String = CONF
-        .lines()
-        .filter(|l| !l.contains("Server.target_qps"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    crate::util::in_dir("tune", &args, dir, &conf)
+    crate::util::in_dir("tune", &args, dir, &measured_conf())
         .output()
         .unwrap()
+}
+
+/// [`CONF`] without its Server `target_qps`: a search then starts from a measurement.
+fn measured_conf() -> String {
+    CONF.lines()
+        .filter(|l| !l.contains("Server.target_qps"))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// Each run of a search: what `tune.json` says of it that does not depend on timing (an
@@ -337,4 +339,66 @@ fn ctrl_c_under_the_official_loadgen_ends_the_run_with_its_logs_not_a_hang() {
     )
     .unwrap();
     assert!(summary.contains("Result is"), "{summary}");
+}
+
+/// Ctrl-C during `tune --loadgen official` reaches the running child once; the child ends
+/// with its logs, and tune records the search so far and exits with 130, as in one process.
+#[test]
+fn ctrl_c_during_an_official_tune_ends_the_child_and_the_search_with_130() {
+    use ossperf_testkit::ossperf_sim::{OutputLen, SimConfig, Timing};
+    if ossperf_loadgen_official::version().is_none() {
+        eprintln!("skipped: built without the official LoadGen (--features official-loadgen)");
+        return;
+    }
+    let sim = ossperf_testkit::sim_with(SimConfig {
+        timing: Timing::Fixed {
+            ttft: std::time::Duration::from_millis(5),
+            tpot: std::time::Duration::from_millis(5),
+        },
+        output_len: OutputLen::Fixed(100),
+        ..ossperf_testkit::zero_config(100)
+    });
+    let dir = ossperf_testkit::temp_dir();
+    let started = std::time::Instant::now();
+    let url = sim.url();
+    let args = [
+        "--loadgen",
+        "official",
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--max-samples",
+        "20",
+        "--max-concurrency",
+        "8",
+    ];
+    let child = crate::util::in_dir("tune", &args, dir.path(), &measured_conf())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The measurement's child is past its start once the server has answered a few.
+    while sim.truth().len() < 4 && started.elapsed() < crate::faults::HANG {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    #[allow(unsafe_code)]
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0);
+    let ran = crate::faults::finish(child, started);
+    assert_eq!(ran.status.code(), Some(130), "{}", ran.text());
+    assert!(
+        ran.stderr.contains("forwarding signal 2 to the"),
+        "{}",
+        ran.text()
+    );
+    let summary = json(&dir.path().join("out/tune/server/tune.json"));
+    assert_eq!(summary["outcome"], "interrupted");
+    let runs = summary["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{summary}");
+    assert_eq!(runs[0]["kind"], "measure");
+    assert_eq!(runs[0]["valid"], false);
 }

@@ -68,6 +68,9 @@ impl RunArgs {
             sim_profile,
             sim_output_len,
             sim_accuracy,
+            warmup,
+            salt_prompts,
+            telemetry,
             fail_on_invalid,
             debug,
         } = self;
@@ -122,6 +125,11 @@ impl RunArgs {
             a.value("sim-output-len", n);
         }
         a.value("sim-accuracy", sim_accuracy);
+        a.value("warmup", warmup);
+        a.flag("salt-prompts", *salt_prompts);
+        for url in telemetry {
+            a.value("telemetry", url);
+        }
         a.flag("fail-on-invalid", *fail_on_invalid);
         a.flag("debug", *debug);
         a.0
@@ -266,6 +274,13 @@ mod tests {
             "8",
             "--sim-accuracy",
             "0.125",
+            "--warmup",
+            "3",
+            "--salt-prompts",
+            "--telemetry",
+            "http://127.0.0.1:9400",
+            "--telemetry",
+            "http://127.0.0.1:9100/metrics",
             "--fail-on-invalid",
             "--debug-mode",
         ]);
@@ -301,6 +316,7 @@ mod tests {
                 "--abandon-after=30",
                 "--sim-profile=h100",
                 "--sim-accuracy=0.83",
+                "--warmup=0",
             ]
         );
     }

@@ -11,8 +11,8 @@ use ossperf_dataset::Dataset;
 use ossperf_loadgen::TestSettings;
 
 use super::record::{Kind, Run};
-use crate::report::RunResults;
 use crate::cli::run::RunArgs;
+use crate::report::RunResults;
 use crate::runner::{RunPlan, Session};
 
 /// How each probe is made.

@@ -71,6 +71,14 @@ const LINES: &[(&str, Covered)] = &[
         Covered::Here("the_readme_tune_line_searches_a_server_and_writes_its_user_conf"),
     ),
     (
+        "ossperf sweep",
+        Covered::Elsewhere(
+            "sweep::an_automatic_rate_sweep_grows_the_load_until_throughput_stops_rising_and_says_why \
+             runs an automatic rate sweep against a small simulator, with short points (as \
+             written, each point is a demo-length Server run: minutes)",
+        ),
+    ),
+    (
         "ossperf serve sglang",
         Covered::Here("the_readme_serve_line_launches_sglang_with_the_reference_arguments"),
     ),

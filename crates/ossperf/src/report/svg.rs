@@ -217,10 +217,12 @@ impl Chart {
         for &t in x_ticks {
             let x = frame.px(t);
             let label = tick_label(self.x.0, t, x_step);
+            // A label centred on a tick at the right edge would run past the chart's border.
+            let anchor = if x > right - 20.0 { "end" } else { "middle" };
             let _ = write!(
                 svg,
                 "<line class=\"tick\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{bottom}\" y2=\"{:.1}\"/>\
-                 <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>",
+                 <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{label}</text>",
                 bottom + 4.0,
                 bottom + 17.0
             );
@@ -505,5 +507,19 @@ mod tests {
         let start = format!("M{LEFT:.1},{:.1}", HEIGHT - BOTTOM);
         let end = format!("L{:.1},{TOP:.1}", WIDTH - RIGHT);
         assert!(svg.contains(&format!("{start}{end}")), "{svg}");
+    }
+
+    #[test]
+    fn the_tick_label_at_the_right_edge_ends_there_instead_of_running_past_it() {
+        let svg = chart(vec![(0.0, 0.0), (3e9, 1.0)]).render();
+        let edge = WIDTH - RIGHT;
+        assert!(
+            svg.contains(&format!(
+                "<text x=\"{edge:.1}\" y=\"{:.1}\" text-anchor=\"end\">3 s</text>",
+                HEIGHT - BOTTOM + 17.0
+            )),
+            "{svg}"
+        );
+        assert!(svg.contains("text-anchor=\"middle\">0 s</text>"), "{svg}");
     }
 }

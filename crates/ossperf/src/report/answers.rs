@@ -277,16 +277,34 @@ impl BeyondLoadgen {
 
 /// The report's "Answers" section: one row per run, then what could not be timed.
 pub fn section(runs: &[super::charts::Prepared]) -> String {
+    let figures: Vec<(&str, BeyondLoadgen)> = runs
+        .iter()
+        .map(|p| {
+            let figures = p
+                .run
+                .beyond_loadgen
+                .clone()
+                .unwrap_or_else(|| BeyondLoadgen::of(&p.run.requests));
+            (p.label, figures)
+        })
+        .collect();
+    format!(
+        "<p>The time to the first answer token follows the harmony channels of each streamed \
+         answer: the first token of the <code>final</code> channel, after the reasoning, counted \
+         from the scheduled time as LoadGen's TTFT is. It is unavailable, never the TTFT, where the \
+         answers carried no channels.</p>{}",
+        table(&figures.iter().map(|(l, f)| (*l, f)).collect::<Vec<_>>())
+    )
+}
+
+/// The table of answers' figures, one row per labelled set (a run's, a sweep point's), then
+/// what could not be timed; the run report and the sweep report share it.
+pub fn table(rows: &[(&str, &BeyondLoadgen)]) -> String {
     use super::fmt::escape;
     use std::fmt::Write;
-    let mut rows = String::new();
+    let mut body = String::new();
     let mut notes = String::new();
-    for p in runs {
-        let figures = p
-            .run
-            .beyond_loadgen
-            .clone()
-            .unwrap_or_else(|| BeyondLoadgen::of(&p.run.requests));
+    for (label, figures) in rows {
         let a = &figures.answers;
         let time = |s: &Option<Spread>| {
             s.map_or_else(
@@ -313,10 +331,10 @@ pub fn section(runs: &[super::charts::Prepared]) -> String {
             .map(|f| format!("{} {}", f.reason, f.count))
             .collect();
         let _ = write!(
-            rows,
+            body,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td></tr>",
-            escape(p.label),
+            escape(label),
             a.answered,
             a.no_answer,
             a.unavailable,
@@ -335,7 +353,7 @@ pub fn section(runs: &[super::charts::Prepared]) -> String {
             let _ = write!(
                 notes,
                 "<li class=\"bad\">{}: {}</li>",
-                escape(p.label),
+                escape(label),
                 escape(line)
             );
         }
@@ -346,14 +364,11 @@ pub fn section(runs: &[super::charts::Prepared]) -> String {
         format!("<ul>{notes}</ul>")
     };
     format!(
-        "<p>The time to the first answer token follows the harmony channels of each streamed \
-         answer: the first token of the <code>final</code> channel, after the reasoning, counted \
-         from the scheduled time as LoadGen's TTFT is. It is unavailable, never the TTFT, where the \
-         answers carried no channels.</p><table><thead><tr><th>run</th><th>answered</th>\
+        "<table><thead><tr><th>run</th><th>answered</th>\
          <th>no answer</th><th>unavailable</th><th>time to first answer p50 / p90 / p99</th>\
          <th>reasoning tokens mean / p50 / p99</th><th>answer tokens mean / p50 / p99</th>\
          <th>finish reasons</th><th>input tokens p50 / p99 / max</th></tr></thead>\
-         <tbody>{rows}</tbody></table>{notes}"
+         <tbody>{body}</tbody></table>{notes}"
     )
 }
 

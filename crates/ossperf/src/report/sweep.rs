@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::answers::BeyondLoadgen;
 use super::fmt::escape;
 use super::html::{SCRIPT, STYLE};
 use super::svg::{Axis, Chart, Dot, Series};
@@ -17,7 +18,7 @@ use super::svg::{Axis, Chart, Dot, Series};
 pub const NOT_MLPERF: &str = "not an MLPerf scenario";
 
 /// The version of the sweep's `results.json` layout.
-pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+pub const SWEEP_SCHEMA_VERSION: u32 = 2;
 
 /// The latency limits goodput counts against, ns.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -105,6 +106,12 @@ pub struct SweepPoint {
     pub why: String,
     /// Whether the point's run could be submitted; none for concurrency points.
     pub submittable: Option<bool>,
+    /// True when a signal ended the point early: its figures are of what finished before.
+    pub interrupted: bool,
+    /// The answers' harmony channels (time to the first answer token, reasoning and answer
+    /// tokens), finish reasons and input lengths of the point's requests, computed as a run's
+    /// are; null when the point has no records.
+    pub beyond_loadgen: Option<BeyondLoadgen>,
     /// The point's directory: a rate point's run (MLPerf logs, `results.json`, `report.html`),
     /// a concurrency point's `requests.jsonl`.
     pub dir: PathBuf,
@@ -326,9 +333,11 @@ pub fn render_sweep(sweep: &SweepResults) -> String {
     }
     html.push_str("</div></section><section id=\"points\"><h2>Points</h2>");
     points_table(&mut html, sweep);
+    html.push_str("</section>");
+    answers_section(&mut html, sweep);
     let _ = write!(
         html,
-        "</section></main><footer>Written by {} {}. Percentiles follow LoadGen: the value at \
+        "</main><footer>Written by {} {}. Percentiles follow LoadGen: the value at \
          index ⌊n·p⌋ of the sorted samples. Each point's own report is in its directory.\
          </footer></body></html>",
         escape(&sweep.tool),
@@ -349,6 +358,13 @@ fn points_table(html: &mut String, sweep: &SweepResults) {
     let ms = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| super::fmt::duration(v * 1e6));
     for p in &sweep.points {
         let verdict = match p.valid {
+            _ if p.interrupted => format!(
+                "<span class=\"bad\">interrupted</span><small>{}</small>",
+                match p.valid {
+                    Some(_) => "INVALID: a signal ended the run early",
+                    None => NOT_MLPERF,
+                }
+            ),
             Some(true) => "<span class=\"ok\">VALID</span>".to_string(),
             Some(false) => format!(
                 "<span class=\"bad\">INVALID</span><small>{}</small>",
@@ -385,6 +401,31 @@ fn points_table(html: &mut String, sweep: &SweepResults) {
     html.push_str("</table>");
 }
 
+/// The answers' figures of every point, as a run's report shows a run's.
+fn answers_section(html: &mut String, sweep: &SweepResults) {
+    let labelled: Vec<(String, &BeyondLoadgen)> = sweep
+        .points
+        .iter()
+        .filter_map(|p| {
+            let label = format!("point {} · {}", p.index, p.load_label());
+            Some((label, p.beyond_loadgen.as_ref()?))
+        })
+        .collect();
+    let rows: Vec<(&str, &BeyondLoadgen)> = labelled
+        .iter()
+        .map(|(label, figures)| (label.as_str(), *figures))
+        .collect();
+    let _ = write!(
+        html,
+        "<section id=\"answers\"><h2>Answers</h2><p>The time to the first answer token \
+         follows the harmony channels of each streamed answer: the first token of the \
+         <code>final</code> channel, after the reasoning, counted as the point's TTFT is (from \
+         the scheduled time at a rate point, from the send at a concurrency point). It is \
+         unavailable, never the TTFT, where the answers carried no channels.</p>{}</section>",
+        super::answers::table(&rows)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,6 +451,8 @@ mod tests {
             valid,
             why: String::new(),
             submittable: valid.map(|_| false),
+            interrupted: false,
+            beyond_loadgen: None,
             dir: format!("sweep/server-rate/point-{index:02}").into(),
         }
     }
@@ -433,9 +476,15 @@ mod tests {
             stop_reason: "throughput saturated".into(),
             simulated: true,
             points: vec![
-                point(1, 1.0, Some(true)),
+                SweepPoint {
+                    beyond_loadgen: crate::report::sample::server_run(200, 3).beyond_loadgen,
+                    ..point(1, 1.0, Some(true))
+                },
                 point(2, 2.0, Some(true)),
-                point(3, 4.0, Some(false)),
+                SweepPoint {
+                    interrupted: true,
+                    ..point(3, 4.0, Some(false))
+                },
             ],
         }
     }
@@ -492,5 +541,39 @@ mod tests {
         assert_eq!(svg.matches("class=\"point invalid\"").count(), 1);
         assert!(svg.contains("<title>point 3 · 4 qps · INVALID</title>"));
         assert!(svg.contains("output tokens/s per GPU"));
+    }
+
+    #[test]
+    fn the_report_marks_an_interrupted_point_and_shows_each_points_answers_as_a_run_report_does() {
+        let sweep = sample();
+        let html = render_sweep(&sweep);
+        let points = html
+            .split("<section id=\"points\">")
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .expect("a Points section");
+        assert_eq!(
+            points
+                .matches("<span class=\"bad\">interrupted</span><small>INVALID: a signal ended the run early</small>")
+                .count(),
+            1,
+            "{points}"
+        );
+        let answers = html
+            .split("<section id=\"answers\">")
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .expect("an Answers section");
+        // One row for the one point with figures, in the run report's layout.
+        let figures = sweep.points[0].beyond_loadgen.as_ref().unwrap();
+        assert!(
+            answers.contains(&super::super::answers::table(&[(
+                "point 1 · 1 qps",
+                figures
+            )])),
+            "{answers}"
+        );
+        assert_eq!(answers.matches("<tr><td>").count(), 1, "{answers}");
+        assert!(answers.contains("from the send at a concurrency point"));
     }
 }

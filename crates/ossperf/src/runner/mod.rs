@@ -25,6 +25,7 @@ use ossperf_loadgen::{run_test, LogSettings, RunControl, Scenario, TestReport};
 
 use crate::cli::run::{LoadgenArg, RunArgs};
 use crate::sut::{GptOssSut, SutConfig};
+pub(crate) use closed_loop::ClosedLoop;
 pub(crate) use official::read_back;
 pub(crate) use plan::{RunPlan, DEMO_OUTPUT_LEN};
 

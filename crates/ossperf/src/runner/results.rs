@@ -4,7 +4,7 @@
 
 use ossperf_dataset::Dataset;
 use ossperf_loadgen::stats::LatencyStats;
-use ossperf_loadgen::{Scenario, TestReport};
+use ossperf_loadgen::{SampleRecord, Scenario, TestReport};
 
 use crate::report::{
     AnswerRecord, BeyondLoadgen, Check, Constraint, EarlyStopping, Endpoint, Metric, RequestError,
@@ -35,54 +35,7 @@ pub(super) struct Inputs<'a> {
 /// Builds the result model of a finished run.
 pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
     let report = inputs.report;
-    // Sorted in place and searched: a million records need no second index beside them.
-    let mut by_id = inputs.requests;
-    by_id.sort_unstable_by_key(SutRecord::response_id);
-    let mut tokens = TokenSources::default();
-    for r in by_id.iter().filter(|r| r.error().is_none()) {
-        tokens.text_encoded += u64::from(r.text_encoded());
-        tokens.counted_by_encoding += u64::from(r.counted_by_encoding());
-        tokens.inconsistent_ids += u64::from(!r.ids_consistent());
-    }
-    let requests: Vec<RequestRecord> = report
-        .samples
-        .iter()
-        .map(|s| {
-            let sut = by_id
-                .binary_search_by_key(&s.response_id, SutRecord::response_id)
-                .ok()
-                .map(|i| &by_id[i]);
-            let completed = s.error.is_none();
-            RequestRecord {
-                finish_reason: sut
-                    .and_then(SutRecord::finish)
-                    .filter(|_| completed)
-                    .map(|f| f.as_str().to_string()),
-                answer: sut
-                    .filter(|_| completed)
-                    .and_then(|r| answer_record(r, s.complete_ns)),
-                qsl_idx: s.qsl_idx as u64,
-                dataset: inputs
-                    .dataset
-                    .sub_dataset(s.qsl_idx)
-                    .unwrap_or_default()
-                    .to_string(),
-                scheduled_ns: s.scheduled_ns,
-                issued_ns: s.issued_ns,
-                first_token_ns: s.first_token_ns,
-                complete_ns: s.complete_ns,
-                input_tokens: inputs.dataset.input_len(s.qsl_idx) as u32,
-                output_tokens: u32::try_from(s.n_tokens.max(0)).unwrap_or(u32::MAX),
-                endpoint: sut.and_then(SutRecord::endpoint).unwrap_or(0) as u32,
-                error: s.error.as_ref().map(|message| RequestError {
-                    kind: sut
-                        .and_then(SutRecord::error)
-                        .map_or_else(|| "failed".to_string(), |kind| kind.to_string()),
-                    message: message.clone(),
-                }),
-            }
-        })
-        .collect();
+    let (requests, tokens) = request_records(&report.samples, inputs.requests, inputs.dataset);
     RunResults {
         schema_version: SCHEMA_VERSION,
         tool: "ossperf".into(),
@@ -134,6 +87,64 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunResults {
         warmup: None,
         telemetry: None,
     }
+}
+
+/// The records of `samples` (LoadGen's, or a closed loop's in the same form) joined with the
+/// SUT's records of them by response id: times and token counts from `samples`, the answer's
+/// channels, finish reason, endpoint and error kind from the SUT. Also counts where the
+/// completed requests' tokens came from.
+pub(super) fn request_records(
+    samples: &[SampleRecord],
+    sut_records: Vec<SutRecord>,
+    dataset: &Dataset,
+) -> (Vec<RequestRecord>, TokenSources) {
+    // Sorted in place and searched: a million records need no second index beside them.
+    let mut by_id = sut_records;
+    by_id.sort_unstable_by_key(SutRecord::response_id);
+    let mut tokens = TokenSources::default();
+    for r in by_id.iter().filter(|r| r.error().is_none()) {
+        tokens.text_encoded += u64::from(r.text_encoded());
+        tokens.counted_by_encoding += u64::from(r.counted_by_encoding());
+        tokens.inconsistent_ids += u64::from(!r.ids_consistent());
+    }
+    let requests = samples
+        .iter()
+        .map(|s| {
+            let sut = by_id
+                .binary_search_by_key(&s.response_id, SutRecord::response_id)
+                .ok()
+                .map(|i| &by_id[i]);
+            let completed = s.error.is_none();
+            RequestRecord {
+                finish_reason: sut
+                    .and_then(SutRecord::finish)
+                    .filter(|_| completed)
+                    .map(|f| f.as_str().to_string()),
+                answer: sut
+                    .filter(|_| completed)
+                    .and_then(|r| answer_record(r, s.complete_ns)),
+                qsl_idx: s.qsl_idx as u64,
+                dataset: dataset
+                    .sub_dataset(s.qsl_idx)
+                    .unwrap_or_default()
+                    .to_string(),
+                scheduled_ns: s.scheduled_ns,
+                issued_ns: s.issued_ns,
+                first_token_ns: s.first_token_ns,
+                complete_ns: s.complete_ns,
+                input_tokens: dataset.input_len(s.qsl_idx) as u32,
+                output_tokens: u32::try_from(s.n_tokens.max(0)).unwrap_or(u32::MAX),
+                endpoint: sut.and_then(SutRecord::endpoint).unwrap_or(0) as u32,
+                error: s.error.as_ref().map(|message| RequestError {
+                    kind: sut
+                        .and_then(SutRecord::error)
+                        .map_or_else(|| "failed".to_string(), |kind| kind.to_string()),
+                    message: message.clone(),
+                }),
+            }
+        })
+        .collect();
+    (requests, tokens)
 }
 
 /// The answer's channels of a completed request. The first answer token's time is placed on

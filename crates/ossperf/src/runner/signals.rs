@@ -1,5 +1,6 @@
 //! Ctrl-C and SIGTERM: the first stops issuing and cancels what is in flight, so LoadGen
-//! writes complete logs of what finished; a second one exits at once.
+//! writes complete logs of what finished (a sweep's closed loop: its point's records); a
+//! second one exits at once.
 //!
 //! The official LoadGen cannot be stopped mid-test: its `AbortTest` stops the logger thread
 //! that records each answer, so a `StartTest` with samples still out waits for them forever
@@ -49,6 +50,34 @@ pub(super) fn install(
     sut: GptOssSut,
     official: bool,
 ) -> anyhow::Result<Interrupt> {
+    listen(runtime, move || {
+        if official {
+            crate::output::warn(
+                "interrupted: what is in flight and every query the official LoadGen still \
+                 issues are answered as failed at once, then the logs are written (press \
+                 Ctrl-C again to exit at once)",
+            );
+            sut.abandon(
+                "cancelled: interrupted (the official LoadGen runs its schedule to its end)".into(),
+            );
+            return;
+        }
+        crate::output::warn(
+            "interrupted: no more queries are issued; cancelling what is in flight \
+             and writing the logs (press Ctrl-C again to exit at once)",
+        );
+        control.abort();
+        sut.cancel_all();
+    })
+}
+
+/// Listens for SIGINT and SIGTERM on `runtime` until the [`Interrupt`] is dropped: the first
+/// signal calls `stop` (which says what happens and makes it happen), a second one exits at
+/// once with 128 + its number. A run and a sweep's closed loop share it.
+pub(super) fn listen(
+    runtime: &tokio::runtime::Handle,
+    mut stop: impl FnMut() + Send + 'static,
+) -> anyhow::Result<Interrupt> {
     use tokio::signal::unix::{signal, SignalKind};
     let signal_number = Arc::new(AtomicI32::new(0));
     let mut sigint = {
@@ -76,24 +105,7 @@ pub(super) fn install(
                     libc::_exit(128 + number)
                 };
             }
-            if official {
-                crate::output::warn(
-                    "interrupted: what is in flight and every query the official LoadGen still \
-                     issues are answered as failed at once, then the logs are written (press \
-                     Ctrl-C again to exit at once)",
-                );
-                sut.abandon(
-                    "cancelled: interrupted (the official LoadGen runs its schedule to its end)"
-                        .into(),
-                );
-                continue;
-            }
-            crate::output::warn(
-                "interrupted: no more queries are issued; cancelling what is in flight \
-                 and writing the logs (press Ctrl-C again to exit at once)",
-            );
-            control.abort();
-            sut.cancel_all();
+            stop();
         }
     });
     Ok(Interrupt {

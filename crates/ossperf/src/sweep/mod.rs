@@ -20,7 +20,8 @@ use ossperf_loadgen::TestSettings;
 use crate::cli::conf_args::ScenarioArg;
 use crate::cli::sweep::{Levels, SweepArgs};
 use crate::report::sweep::{SweepResults, NOT_MLPERF, SWEEP_SCHEMA_VERSION};
-use crate::runner::{load_dataset, RunPlan};
+use crate::report::BeyondLoadgen;
+use crate::runner::{load_dataset, ClosedLoop, RunPlan};
 use crate::tune::probe::Prober;
 use crate::tune::record::Kind;
 use point::{Limits, Point};
@@ -141,7 +142,9 @@ impl Sweep {
         growth: f64,
         max_points: usize,
     ) -> anyhow::Result<ExitCode> {
-        crate::output::data(&point::header());
+        for line in point::header(self.rate_axis, self.results.gpus.is_some()) {
+            crate::output::data(&line);
+        }
         let mut load = match levels {
             Levels::Auto => start,
             Levels::List(list) => list.first().copied().unwrap_or(start),
@@ -151,6 +154,7 @@ impl Sweep {
                 self.results.stop_reason = format!("interrupted (exit code {code})");
                 self.write()?;
                 crate::output::warn(&format!("stopped: {}", self.results.stop_reason));
+                self.wrote();
                 return Ok(ExitCode::from(code));
             }
             match self.next(levels, load, growth, max_points) {
@@ -170,12 +174,17 @@ impl Sweep {
             }
         }
         crate::output::info(&format!("stopped: {}", self.results.stop_reason));
+        self.wrote();
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Says where the sweep's `results.json` and report are.
+    fn wrote(&self) {
         crate::output::info(&format!(
             "wrote `{}` and `{}`",
             self.prober.dir.join(crate::report::RESULTS_FILE).display(),
             self.prober.dir.join(crate::report::REPORT_FILE).display()
         ));
-        Ok(ExitCode::SUCCESS)
     }
 
     /// The next load, or why the sweep ends: the list's next entry, or the stop rule's verdict
@@ -223,9 +232,9 @@ impl Sweep {
         let (figures, mut p, interrupted) = if self.rate_axis {
             self.rate_point(index, &name, load)?
         } else {
-            let (figures, p) = self.concurrency_point(index, &name, load as u32)?;
-            (figures, p, None)
+            self.concurrency_point(index, &name, load as u32)?
         };
+        p.interrupted = interrupted.is_some();
         let ms = |ns: Option<u64>| ns.map(|v| v as f64 / 1e6);
         p.requests = figures.requests;
         p.failed = figures.failed;
@@ -281,41 +290,49 @@ impl Sweep {
         p.valid = Some(run.valid);
         p.why = run.why.clone();
         p.submittable = results.submittable.as_ref().map(|s| s.submittable);
+        p.beyond_loadgen = results.beyond_loadgen.clone();
         Ok((figures, p, interrupted))
     }
 
     /// A concurrency point: a closed loop of `streams` streams outside LoadGen for
-    /// `--point-duration`; its directory holds its request records.
+    /// `--point-duration`; its directory holds its request records. Returns the exit code of
+    /// a signal that ended it early.
     fn concurrency_point(
         &mut self,
         index: usize,
         name: &str,
         streams: u32,
-    ) -> anyhow::Result<(point::Figures, Point)> {
+    ) -> anyhow::Result<(point::Figures, Point, Option<u8>)> {
         let dir = crate::results_dir::claim(&self.prober.dir, name)?;
         crate::output::info(&format!(
             "point {index:>2}: {streams} streams for {:.0} s, then the drain ({NOT_MLPERF})",
             self.duration.as_secs_f64()
         ));
         let begun = std::time::Instant::now();
-        let records = self.prober.session()?.closed_loop(
+        let ClosedLoop {
+            records,
+            interrupted,
+        } = self.prober.session()?.closed_loop(
             &self.prober.plan,
             &self.prober.dataset,
             streams as usize,
             self.duration,
-        );
+        )?;
         point::write_records(&dir, &records)?;
         let figures = point::figures(&records, self.results.limits);
         crate::output::info(&format!(
-            "point {index:>2}: {streams:>9} streams, {:>6} requests in {:>6.1} s, {} failed ({NOT_MLPERF})",
+            "point {index:>2}: {streams:>9} streams, {:>6} requests in {:>6.1} s, {} failed ({}{NOT_MLPERF})",
             records.len(),
             begun.elapsed().as_secs_f64(),
-            figures.failed
+            figures.failed,
+            if interrupted.is_some() { "interrupted; " } else { "" }
         ));
         let mut p = Point::empty(index, dir);
         p.concurrency = Some(streams);
         p.scenario = NOT_MLPERF.to_string();
-        Ok((figures, p))
+        // The same figures a run's results.json has, from the same kind of records.
+        p.beyond_loadgen = (!records.is_empty()).then(|| BeyondLoadgen::of(&records));
+        Ok((figures, p, interrupted))
     }
 
     /// A rate point's settings: the resolved ones at `qps`, for `--point-duration`.

@@ -33,6 +33,8 @@ impl Point {
             valid: None,
             why: String::new(),
             submittable: None,
+            interrupted: false,
+            beyond_loadgen: None,
             dir,
         }
     }
@@ -110,80 +112,105 @@ pub(crate) fn figures(records: &[RequestRecord], limits: Limits) -> Figures {
     }
 }
 
-/// The table's header and the row of each point; the columns are fixed whatever the sweep.
-pub(crate) const HEADER: [&str; 13] = [
-    "#",
-    "load",
-    "req/s",
-    "tok/s",
-    "tok/s/GPU",
-    "tok/s/user",
-    "TTFT p50",
-    "TTFT p99",
-    "TPOT p50",
-    "TPOT p99",
-    "goodput/s",
-    "MLPerf",
-    "submittable",
-];
+/// The widths of the table's right-aligned figures: `#`, load, completed and good requests/s,
+/// output tokens/s (per GPU, or of the whole system), tokens/s per user, TTFT p50 and p99
+/// (s), TPOT p50 and p99 (ms). The verdict follows, left-aligned; with `interrupted`, the
+/// longest, a row is 80 columns. Every figure at full precision, and those left out here
+/// (`submittable`, tokens/s of the whole system beside per GPU), are in `results.json` and
+/// the report.
+const WIDTHS: [usize; 10] = [2, 6, 5, 5, 6, 5, 5, 5, 5, 5];
+const GAP: &str = "  ";
 
-const WIDTHS: [usize; 13] = [3, 10, 8, 10, 10, 10, 10, 10, 9, 9, 9, 7, 11];
-
-/// One line of the table from its cells, right-aligned to the fixed widths.
-fn line(cells: &[String]) -> String {
-    cells
+/// One line of the table: `cells` right-aligned to [`WIDTHS`], then `verdict`.
+fn line(cells: [&str; 10], verdict: &str) -> String {
+    let mut out = cells
         .iter()
         .zip(WIDTHS)
         .map(|(c, w)| format!("{c:>w$}"))
         .collect::<Vec<_>>()
-        .join("  ")
+        .join(GAP);
+    out.push_str(GAP);
+    out.push_str(verdict);
+    out
 }
 
-/// The table's header line.
-pub(crate) fn header() -> String {
-    line(&HEADER.map(str::to_string))
+/// The table's two header lines: the quantity and unit of each group of columns, then each
+/// column's name. The load is `qps` or `conc` (streams); the first tokens/s column is `/GPU`
+/// with `--gpus`, `total` (the whole system) without.
+pub(crate) fn header(rate_axis: bool, per_gpu: bool) -> [String; 2] {
+    let span = |from: usize, to: usize| WIDTHS[from..=to].iter().sum::<usize>() + GAP.len();
+    let groups = [
+        ("requests/s", span(2, 3)),
+        ("tok/s", span(4, 5)),
+        ("TTFT s", span(6, 7)),
+        ("TPOT ms", span(8, 9)),
+    ];
+    let mut top = " ".repeat(WIDTHS[0] + GAP.len() + WIDTHS[1]);
+    for (name, width) in groups {
+        top.push_str(GAP);
+        top.push_str(&format!("{name:^width$}"));
+    }
+    let names = [
+        "#",
+        if rate_axis { "qps" } else { "conc" },
+        "done",
+        "good",
+        if per_gpu { "/GPU" } else { "total" },
+        "/user",
+        "p50",
+        "p99",
+        "p50",
+        "p99",
+    ];
+    [top.trim_end().to_string(), line(names, "MLPerf")]
+}
+
+/// A figure in at most 5 characters below 100,000: three significant digits, or the whole
+/// number from 100 up.
+fn short(v: f64) -> String {
+    if v == 0.0 {
+        "0".to_string()
+    } else if v >= 99.95 {
+        format!("{v:.0}")
+    } else if v >= 9.995 {
+        format!("{v:.1}")
+    } else if v >= 0.9995 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 impl Point {
     /// The point's row of the table.
     pub(crate) fn row(&self) -> String {
-        let num = |v: f64| format!("{v:.2}");
-        let opt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), num);
-        let ms = |v: Option<f64>| match v {
-            Some(ms) if ms >= 1000.0 => format!("{:.3} s", ms / 1000.0),
-            Some(ms) => format!("{ms:.1} ms"),
-            None => "-".to_string(),
-        };
+        let opt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), short);
         let load = match (self.target_qps, self.concurrency) {
-            (Some(q), _) => format!("{q} qps"),
-            (None, Some(n)) => format!("{n} conc"),
+            (Some(q), _) => q.to_string(),
+            (None, Some(n)) => n.to_string(),
             (None, None) => "-".to_string(),
         };
         let verdict = match self.valid {
+            // A signal ended the point: a rate point's run is then INVALID, and a concurrency
+            // point has no verdict; `valid` keeps which.
+            _ if self.interrupted => "interrupted",
             Some(true) => "VALID",
             Some(false) => "INVALID",
             None => "n/a",
         };
-        let submittable = match self.submittable {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => "n/a",
-        };
-        line(&[
+        let cells = [
             self.index.to_string(),
             load,
-            num(self.requests_per_s),
-            num(self.output_tokens_per_s),
-            opt(self.output_tokens_per_s_per_gpu),
+            short(self.requests_per_s),
+            short(self.goodput_rps),
+            short(self.throughput()),
             opt(self.tokens_per_s_per_user),
-            ms(self.ttft_p50_ms),
-            ms(self.ttft_p99_ms),
-            ms(self.tpot_p50_ms),
-            ms(self.tpot_p99_ms),
-            num(self.goodput_rps),
-            verdict.to_string(),
-            submittable.to_string(),
-        ])
+            opt(self.ttft_p50_ms.map(|ms| ms / 1e3)),
+            opt(self.ttft_p99_ms.map(|ms| ms / 1e3)),
+            opt(self.tpot_p50_ms),
+            opt(self.tpot_p99_ms),
+        ];
+        line(cells.each_ref().map(String::as_str), verdict)
     }
 }
 
@@ -230,11 +257,47 @@ mod tests {
         assert_eq!(f.tokens_per_s_per_user, Some(1e8));
     }
 
+    /// The widest line the table may print.
+    const TABLE_WIDTH: usize = 80;
+
     #[test]
-    fn the_table_has_fixed_columns() {
+    fn the_table_fits_80_columns_with_its_units_in_the_header() {
         assert_eq!(
-            header(),
-            "  #        load     req/s       tok/s   tok/s/GPU  tok/s/user    TTFT p50    TTFT p99   TPOT p50   TPOT p99  goodput/s   MLPerf  submittable"
+            header(true, true),
+            [
+                "             requests/s       tok/s         TTFT s       TPOT ms",
+                " #     qps   done   good    /GPU  /user    p50    p99    p50    p99  MLPerf",
+            ]
         );
+        assert_eq!(
+            header(false, false)[1],
+            " #    conc   done   good   total  /user    p50    p99    p50    p99  MLPerf"
+        );
+        let mut p = Point::empty(12, PathBuf::from("point-12"));
+        p.target_qps = Some(12.34);
+        p.requests_per_s = 12.3456;
+        p.goodput_rps = 0.5;
+        p.output_tokens_per_s = 123_456.7;
+        p.tokens_per_s_per_user = Some(85.26);
+        p.ttft_p50_ms = Some(512.3);
+        p.ttft_p99_ms = Some(61_234.0);
+        p.tpot_p50_ms = Some(9.87);
+        p.tpot_p99_ms = Some(1234.6);
+        p.valid = Some(true);
+        assert_eq!(
+            p.row(),
+            "12   12.34   12.3  0.500  123457   85.3  0.512   61.2   9.87   1235  VALID"
+        );
+        p.interrupted = true;
+        p.valid = Some(false);
+        p.tokens_per_s_per_user = None;
+        assert_eq!(
+            p.row(),
+            "12   12.34   12.3  0.500  123457      -  0.512   61.2   9.87   1235  interrupted"
+        );
+        for line in header(true, false).iter().chain([&p.row()]) {
+            assert!(line.chars().count() <= TABLE_WIDTH, "{line}");
+        }
+        assert_eq!(p.row().chars().count(), TABLE_WIDTH);
     }
 }

@@ -78,6 +78,8 @@ mod tests {
             valid: Some(true),
             why: String::new(),
             submittable: Some(false),
+            interrupted: false,
+            beyond_loadgen: None,
             dir: "p".into(),
         }
     }

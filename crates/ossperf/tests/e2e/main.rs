@@ -21,6 +21,7 @@ mod submission;
 mod submission_checker;
 mod submission_tree;
 mod sweep;
+mod sweep_loop;
 mod tune;
 mod util;
 mod warmup;

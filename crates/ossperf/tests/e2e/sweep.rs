@@ -22,8 +22,33 @@ gpt-oss-120b.Server.ttft_latency = 60000
 gpt-oss-120b.Server.tpot_latency = 1000
 ";
 
-/// The table's header line, exactly.
-const HEADER: &str = "  #        load     req/s       tok/s   tok/s/GPU  tok/s/user    TTFT p50    TTFT p99   TPOT p50   TPOT p99  goodput/s   MLPerf  submittable";
+/// The table's two header lines of a rate sweep with `--gpus`, exactly.
+pub const HEADER: [&str; 2] = [
+    "             requests/s       tok/s         TTFT s       TPOT ms",
+    " #     qps   done   good    /GPU  /user    p50    p99    p50    p99  MLPerf",
+];
+
+/// The widest line the table may print.
+pub const TABLE_WIDTH: usize = 80;
+
+/// The cells of a table row.
+pub fn cells(row: &str) -> Vec<&str> {
+    row.split(' ').filter(|c| !c.is_empty()).collect()
+}
+
+/// Asserts that `cell` shows `value` as the table does: at most 5 characters, rounded to the
+/// digits it shows.
+#[track_caller]
+pub fn assert_shows(cell: &str, value: f64, row: &str) {
+    assert!(cell.len() <= 5, "`{cell}` is over 5 characters: {row}");
+    let decimals = cell.split_once('.').map_or(0, |(_, d)| d.len());
+    let shown: f64 = cell.parse().unwrap_or_else(|_| panic!("`{cell}`: {row}"));
+    let half = 0.5 * 10f64.powi(-(decimals as i32));
+    assert!(
+        (shown - value).abs() <= half + 1e-9,
+        "`{cell}` does not show {value}: {row}"
+    );
+}
 
 /// 8 running requests, 10 ms a step, 4-token answers: about 160 queries/s at most.
 fn small_server() -> SimConfig {
@@ -113,7 +138,7 @@ fn an_automatic_rate_sweep_grows_the_load_until_throughput_stops_rising_and_says
 }
 
 #[test]
-fn a_listed_rate_sweep_prints_the_fixed_columns_writes_results_json_and_marks_valid_points_on_the_frontier(
+fn a_listed_rate_sweep_prints_an_80_column_table_writes_results_json_and_marks_valid_points_on_the_frontier(
 ) {
     let sim = ossperf_testkit::sim_with(small_server());
     let dir = ossperf_testkit::temp_dir();
@@ -132,32 +157,44 @@ fn a_listed_rate_sweep_prints_the_fixed_columns_writes_results_json_and_marks_va
     ];
     let out = sweep(&args, dir.path());
     assert!(out.status.success(), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{stdout}");
-    assert_eq!(lines[0], HEADER);
-    for (line, (index, load)) in lines[1..].iter().zip([(1, "20 qps"), (2, "50 qps")]) {
-        let cells: Vec<&str> = line
-            .split("  ")
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .collect();
-        assert_eq!(cells.len(), 13, "{line}");
-        assert_eq!(cells[0], index.to_string());
-        assert_eq!(cells[1], load);
-        // Every answer has 4 tokens: tokens/s is 4 × requests/s, and per GPU half of it.
-        let rps: f64 = cells[2].parse().unwrap();
-        let tps: f64 = cells[3].parse().unwrap();
-        let per_gpu: f64 = cells[4].parse().unwrap();
-        assert!((tps - 4.0 * rps).abs() < 0.05, "{line}");
-        assert!((per_gpu - tps / 2.0).abs() < 0.02, "{line}");
-        assert_eq!(cells[11], "VALID", "{line}");
-        // A one-second point on the bundled sample: VALID, but never submittable.
-        assert_eq!(cells[12], "no", "{line}");
-    }
-
     let sweep_dir = dir.path().join("out/sweep/server-rate");
     let r = results(&sweep_dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert_eq!(lines[..2], HEADER);
+    for (line, p) in lines[2..].iter().zip(&r.points) {
+        assert!(line.chars().count() <= TABLE_WIDTH, "{line}");
+        let cells = cells(line);
+        assert_eq!(cells.len(), 11, "{line}");
+        assert_eq!(cells[0], p.index.to_string());
+        assert_eq!(cells[1], format!("{}", p.target_qps.unwrap()));
+        // Each figure as results.json has it, in fewer digits: completed and good
+        // requests/s, output tokens/s per GPU, tokens/s per user, TTFT (s), TPOT (ms).
+        assert_shows(cells[2], p.requests_per_s, line);
+        assert_shows(cells[3], p.goodput_rps, line);
+        assert_shows(cells[4], p.output_tokens_per_s_per_gpu.unwrap(), line);
+        assert_shows(cells[5], p.tokens_per_s_per_user.unwrap(), line);
+        assert_shows(cells[6], p.ttft_p50_ms.unwrap() / 1e3, line);
+        assert_shows(cells[7], p.ttft_p99_ms.unwrap() / 1e3, line);
+        assert_shows(cells[8], p.tpot_p50_ms.unwrap(), line);
+        assert_shows(cells[9], p.tpot_p99_ms.unwrap(), line);
+        assert_eq!(cells[10], "VALID", "{line}");
+        // Every answer has 4 tokens: tokens/s is 4 × requests/s, and per GPU half of it.
+        assert!((p.output_tokens_per_s - 4.0 * p.requests_per_s).abs() < 1e-6);
+        assert!(
+            (p.output_tokens_per_s_per_gpu.unwrap() - p.output_tokens_per_s / 2.0).abs() < 1e-9
+        );
+    }
+    // A one-second point on the bundled sample: VALID, but never submittable (said on stderr,
+    // kept in results.json and the report).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("is VALID but not submittable").count(),
+        2,
+        "{stderr}"
+    );
+
     assert_eq!(
         (r.kind.as_str(), r.axis.as_str(), r.scenario.as_str()),
         ("sweep", "rate", "Server")
@@ -279,11 +316,22 @@ fn a_concurrency_sweep_is_labelled_not_an_mlperf_scenario_and_has_no_verdict() {
     // A second of 4 streams of 50 ms answers: far more than 4 requests.
     assert!(r.points[1].requests >= 16, "{:?}", r.points[1]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let rows: Vec<&str> = stdout.lines().skip(1).collect();
-    assert_eq!(rows.len(), 2, "{stdout}");
-    for (row, load) in rows.iter().zip(["1 conc", "4 conc"]) {
-        assert!(row.contains(load), "{row}");
-        assert!(row.ends_with("      n/a          n/a"), "{row}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    // Without `--gpus` the first tokens/s column is the whole system's.
+    assert_eq!(lines[0], HEADER[0]);
+    assert_eq!(
+        lines[1],
+        " #    conc   done   good   total  /user    p50    p99    p50    p99  MLPerf"
+    );
+    for (row, (index, load)) in lines[2..].iter().zip([("1", "1"), ("2", "4")]) {
+        let cells = cells(row);
+        assert_eq!(cells.len(), 11, "{row}");
+        assert_eq!(
+            (cells[0], cells[1], cells[10]),
+            (index, load, "n/a"),
+            "{row}"
+        );
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

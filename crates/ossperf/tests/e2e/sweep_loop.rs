@@ -1,0 +1,284 @@
+//! A sweep's concurrency points (closed loops outside LoadGen) end to end: Ctrl-C ends the
+//! point in progress as it ends a run, and the points' answers are followed through their
+//! harmony channels as a run's are. The signal is sent once the simulator has answered a few
+//! of the loop's requests; no assertion depends on a timing.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use ossperf::report::sweep::SweepResults;
+use ossperf_testkit::ossperf_sim::{OutputLen, Personality, SimConfig, Timing};
+use serde_json::Value;
+
+use crate::faults::{finish, HANG};
+use crate::sweep::{cells, HEADER, TABLE_WIDTH};
+use crate::util::text;
+
+/// Points long enough to be interrupted; the limits are the sweep tests' own.
+const CONF: &str = "\
+gpt-oss-120b.*.performance_sample_count_override = 0
+gpt-oss-120b.Server.ttft_latency = 60000
+gpt-oss-120b.Server.tpot_latency = 1000
+";
+
+fn spawn_sweep(args: &[&str], dir: &Path) -> Child {
+    crate::util::in_dir("sweep", args, dir, CONF)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ossperf")
+}
+
+fn results(dir: &Path) -> SweepResults {
+    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json");
+    serde_json::from_str(&text).expect("the sweep's results.json parses into its typed model")
+}
+
+fn records(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("requests.jsonl"))
+        .expect("requests.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON record"))
+        .collect()
+}
+
+#[test]
+fn sigint_during_a_concurrency_point_writes_the_partial_point_as_interrupted_and_exits_130() {
+    // About half a second per answer, so requests are in flight when the signal comes.
+    let sim = ossperf_testkit::sim_with(SimConfig {
+        timing: Timing::Fixed {
+            ttft: Duration::from_millis(5),
+            tpot: Duration::from_millis(5),
+        },
+        output_len: OutputLen::Fixed(100),
+        ..ossperf_testkit::zero_config(100)
+    });
+    let dir = ossperf_testkit::temp_dir();
+    let url = sim.url();
+    let started = Instant::now();
+    let child = spawn_sweep(
+        &[
+            "--scenario",
+            "server",
+            "--server-url",
+            &url,
+            "--concurrency",
+            "2,4",
+            "--point-duration",
+            "10m",
+        ],
+        dir.path(),
+    );
+    while ossperf_testkit::served_load(&sim).len() < 4 && started.elapsed() < HANG {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid = i32::try_from(child.id()).expect("a pid");
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    #[allow(unsafe_code)]
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0, "the signal was delivered");
+    let ran = finish(child, started);
+    ran.assert_no_panic();
+    // As `ossperf run` after Ctrl-C: 128 + SIGINT, long before the point's ten minutes.
+    assert_eq!(ran.status.code(), Some(130), "{}", ran.text());
+    assert!(ran.took < HANG, "{}", ran.text());
+
+    let sweep_dir = dir.path().join("out/sweep/server-concurrency");
+    let r = results(&sweep_dir);
+    assert_eq!(r.stop_reason, "interrupted (exit code 130)");
+    assert_eq!(r.points.len(), 1, "the listed second point never ran");
+    assert!(!sweep_dir.join("point-02").exists());
+    let p = &r.points[0];
+    assert!(p.interrupted, "{p:?}");
+    assert_eq!((p.concurrency, p.valid), (Some(2), None));
+    // Every request sent is recorded once: those that finished, and those in flight when
+    // the signal came, cancelled.
+    let records = records(&p.dir);
+    assert_eq!(records.len() as u64, p.requests);
+    let cancelled = records
+        .iter()
+        .filter(|r| r["error"]["kind"] == "cancelled")
+        .count() as u64;
+    assert_eq!(cancelled, p.failed, "every failure is a cancellation");
+    assert!(
+        cancelled >= 1 && cancelled <= 2,
+        "at most 2 in flight: {p:?}"
+    );
+    assert!(
+        p.requests - p.failed >= 4,
+        "the answers served before: {p:?}"
+    );
+    let served = ossperf_testkit::served_load(&sim)
+        .iter()
+        .filter(|t| t.outcome == ossperf_testkit::ossperf_sim::Outcome::Completed)
+        .count() as u64;
+    assert!(p.requests - p.failed <= served, "{p:?}");
+
+    // stdout: the header and the partial point's row, marked.
+    let lines: Vec<&str> = ran.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", ran.text());
+    assert_eq!(lines[0], HEADER[0]);
+    assert_eq!(
+        lines[1],
+        " #    conc   done   good   total  /user    p50    p99    p50    p99  MLPerf"
+    );
+    assert!(lines[2].chars().count() <= TABLE_WIDTH, "{}", lines[2]);
+    let row = cells(lines[2]);
+    assert_eq!(row.len(), 11, "{}", lines[2]);
+    assert_eq!((row[0], row[1], row[10]), ("1", "2", "interrupted"));
+
+    // stderr, from the point's start to the end, line by line.
+    let stderr: Vec<String> = ran
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("point  1:"))
+        .map(ossperf_testkit::filter_times)
+        .collect();
+    let expected: Vec<String> = [
+        "point  1: 2 streams for 600 s, then the drain (not an MLPerf scenario)".to_string(),
+        "warning: interrupted: no more requests are sent; cancelling what is in flight and \
+         writing the point (press Ctrl-C again to exit at once)"
+            .to_string(),
+        format!(
+            "point  1:         2 streams, {:>6} requests in {:>6.1} s, {} failed (interrupted; \
+             not an MLPerf scenario)",
+            p.requests, 0.0, p.failed
+        ),
+        "warning: stopped: interrupted (exit code 130)".to_string(),
+        format!(
+            "wrote `{}` and `{}`",
+            sweep_dir.join("results.json").display(),
+            sweep_dir.join("report.html").display()
+        ),
+    ]
+    .iter()
+    .map(|l| ossperf_testkit::filter_times(l))
+    .collect();
+    assert_eq!(stderr, expected, "{}", ran.text());
+
+    // The report shows the partial point, marked.
+    let html = std::fs::read_to_string(sweep_dir.join("report.html")).unwrap();
+    assert!(
+        html.contains(
+            "<span class=\"bad\">interrupted</span><small>not an MLPerf scenario</small>"
+        ),
+        "{html}"
+    );
+}
+
+#[test]
+fn a_concurrency_points_answers_follow_the_harmony_channels_as_a_runs_do() {
+    // Every token streamed on its own, 5 ms apart, in SGLang's native API (token ids).
+    let sim = ossperf_testkit::sim_with(SimConfig {
+        timing: Timing::Fixed {
+            ttft: Duration::from_millis(20),
+            tpot: Duration::from_millis(5),
+        },
+        output_len: OutputLen::Fixed(40),
+        stream_interval: 1,
+        ..SimConfig::for_personality(Personality::Sglang)
+    });
+    let dir = ossperf_testkit::temp_dir();
+    let url = sim.url();
+    let args = [
+        "--scenario",
+        "server",
+        "--server-url",
+        &url,
+        "--concurrency",
+        "2",
+        "--point-duration",
+        "1s",
+    ];
+    let out = crate::util::in_dir("sweep", &args, dir.path(), CONF)
+        .output()
+        .expect("run ossperf");
+    assert!(out.status.success(), "{}", text(&out));
+    let r = results(&dir.path().join("out/sweep/server-concurrency"));
+    let p = &r.points[0];
+    assert!(!p.interrupted);
+    let records = records(&p.dir);
+    let truth = ossperf_testkit::served_load(&sim);
+    assert_eq!(records.len(), truth.len());
+    assert!(records.len() >= 4, "{p:?}");
+
+    // The token counts by channel are exact: the simulator counts them from its plan, the
+    // SUT by following the channels of the ids it received.
+    let count = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"));
+    let mut seen: Vec<(u64, u64)> = records
+        .iter()
+        .map(|r| {
+            assert_eq!(r["answer"]["status"], "answered", "{r}");
+            assert_eq!(r["finish_reason"], "stop", "{r}");
+            (
+                count(&r["answer"]["reasoning_tokens"]),
+                count(&r["answer"]["answer_tokens"]),
+            )
+        })
+        .collect();
+    let mut own: Vec<(u64, u64)> = truth
+        .iter()
+        .map(|t| (u64::from(t.reasoning_tokens), u64::from(t.answer_tokens)))
+        .collect();
+    seen.sort_unstable();
+    own.sort_unstable();
+    assert_eq!(seen, own);
+    assert!(own
+        .iter()
+        .all(|&(reasoning, answer)| reasoning > 0 && answer > 0));
+
+    // First token to first answer token, against the simulator's own gap between those two
+    // frames (as answers.rs argues: 1 ms covers the loopback; frames are 5 ms apart).
+    let mut gaps: Vec<i64> = records
+        .iter()
+        .map(|r| (count(&r["answer"]["first_answer_ns"]) - count(&r["first_token_ns"])) as i64)
+        .collect();
+    let mut own_gaps: Vec<i64> = truth
+        .iter()
+        .map(|t| {
+            let gap = t.first_answer.expect("an answer") - t.first_token.expect("a first token");
+            gap.as_nanos() as i64
+        })
+        .collect();
+    gaps.sort_unstable();
+    own_gaps.sort_unstable();
+    for (seen, own) in gaps.iter().zip(&own_gaps) {
+        assert!(
+            (seen - own).abs() < 1_000_000,
+            "first token to first answer: {seen} ns vs the simulator's {own} ns"
+        );
+    }
+
+    // The point's summary is a run's `beyond_loadgen`, from the same records.
+    let b = p.beyond_loadgen.as_ref().expect("the point's answers");
+    assert_eq!(
+        (
+            b.answers.answered,
+            b.answers.no_answer,
+            b.answers.unavailable
+        ),
+        (records.len() as u64, 0, 0)
+    );
+    let ttfa = b.answers.time_to_first_answer_ns.expect("times");
+    assert_eq!(ttfa.count, records.len() as u64);
+    let finish = &b.finish_reasons;
+    assert_eq!(
+        (finish.len(), finish[0].reason.as_str(), finish[0].count),
+        (1, "stop", records.len() as u64)
+    );
+    let html = std::fs::read_to_string(dir.path().join("out/sweep/server-concurrency/report.html"))
+        .unwrap();
+    let answers = html
+        .split("<section id=\"answers\">")
+        .nth(1)
+        .expect("an Answers section");
+    assert!(
+        answers.contains(&format!(
+            "<tr><td>point 1 · 2 streams</td><td>{}</td><td>0</td><td>0</td>",
+            records.len()
+        )),
+        "{answers}"
+    );
+}

@@ -102,14 +102,9 @@ fn sigint_during_a_concurrency_point_writes_the_partial_point_as_interrupted_and
         .filter(|r| r["error"]["kind"] == "cancelled")
         .count() as u64;
     assert_eq!(cancelled, p.failed, "every failure is a cancellation");
-    assert!(
-        cancelled >= 1 && cancelled <= 2,
-        "at most 2 in flight: {p:?}"
-    );
-    assert!(
-        p.requests - p.failed >= 4,
-        "the answers served before: {p:?}"
-    );
+    // Both streams always have an answer in flight but for the microseconds between one
+    // answer and the next send, against half a second per answer.
+    assert!((1..=2).contains(&cancelled), "at most 2 in flight: {p:?}");
     let served = ossperf_testkit::served_load(&sim)
         .iter()
         .filter(|t| t.outcome == ossperf_testkit::ossperf_sim::Outcome::Completed)

@@ -44,9 +44,15 @@ fn records(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn sigint_during_a_concurrency_point_writes_the_partial_point_as_interrupted_and_exits_130() {
-    // About half a second per answer, so requests are in flight when the signal comes.
+/// A sweep with `axis` against a simulator of half-second answers (so requests are in flight
+/// when the signal comes), sent SIGINT once the simulator has answered 4 of its requests.
+fn interrupted_sweep(
+    axis: &[&str],
+) -> (
+    ossperf_testkit::ossperf_sim::SimHandle,
+    tempfile::TempDir,
+    crate::faults::Ran,
+) {
     let sim = ossperf_testkit::sim_with(SimConfig {
         timing: Timing::Fixed {
             ttft: Duration::from_millis(5),
@@ -58,19 +64,10 @@ fn sigint_during_a_concurrency_point_writes_the_partial_point_as_interrupted_and
     let dir = ossperf_testkit::temp_dir();
     let url = sim.url();
     let started = Instant::now();
-    let child = spawn_sweep(
-        &[
-            "--scenario",
-            "server",
-            "--server-url",
-            &url,
-            "--concurrency",
-            "2,4",
-            "--point-duration",
-            "10m",
-        ],
-        dir.path(),
-    );
+    let mut args = vec!["--scenario", "server", "--server-url", &url];
+    args.extend_from_slice(axis);
+    args.extend_from_slice(&["--point-duration", "10m"]);
+    let child = spawn_sweep(&args, dir.path());
     while ossperf_testkit::served_load(&sim).len() < 4 && started.elapsed() < HANG {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -80,6 +77,12 @@ fn sigint_during_a_concurrency_point_writes_the_partial_point_as_interrupted_and
     let sent = unsafe { libc::kill(pid, libc::SIGINT) };
     assert_eq!(sent, 0, "the signal was delivered");
     let ran = finish(child, started);
+    (sim, dir, ran)
+}
+
+#[test]
+fn sigint_during_a_concurrency_point_writes_the_partial_point_as_interrupted_and_exits_130() {
+    let (sim, dir, ran) = interrupted_sweep(&["--concurrency", "2,4"]);
     ran.assert_no_panic();
     // As `ossperf run` after Ctrl-C: 128 + SIGINT, long before the point's ten minutes.
     assert_eq!(ran.status.code(), Some(130), "{}", ran.text());
@@ -275,5 +278,45 @@ fn a_concurrency_points_answers_follow_the_harmony_channels_as_a_runs_do() {
             records.len()
         )),
         "{answers}"
+    );
+}
+
+#[test]
+fn sigint_during_a_rate_point_writes_it_as_interrupted_beside_loadgens_logs_and_exits_130() {
+    let (_sim, dir, ran) = interrupted_sweep(&["--rates", "50,100"]);
+    ran.assert_no_panic();
+    assert_eq!(ran.status.code(), Some(130), "{}", ran.text());
+    let sweep_dir = dir.path().join("out/sweep/server-rate");
+    let r = results(&sweep_dir);
+    assert_eq!(r.stop_reason, "interrupted (exit code 130)");
+    assert_eq!(r.points.len(), 1, "the listed second point never ran");
+    let p = &r.points[0];
+    // LoadGen's verdict of an interrupted run, and its logs of what finished.
+    assert!(p.interrupted, "{p:?}");
+    assert_eq!((p.target_qps, p.valid), (Some(50.0), Some(false)));
+    let summary = std::fs::read_to_string(p.dir.join("mlperf_log_summary.txt")).unwrap();
+    assert!(summary.contains("Result is : INVALID"), "{summary}");
+    let lines: Vec<&str> = ran.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", ran.text());
+    assert_eq!(
+        lines[1],
+        " #     qps   done   good   total  /user    p50    p99    p50    p99  MLPerf"
+    );
+    let row = cells(lines[2]);
+    assert_eq!((row[0], row[1], row[10]), ("1", "50", "interrupted"));
+    let stderr: Vec<&str> = ran.stderr.lines().collect();
+    let tail = &stderr[stderr.len() - 2..];
+    assert_eq!(
+        tail,
+        [
+            "warning: stopped: interrupted (exit code 130)".to_string(),
+            format!(
+                "wrote `{}` and `{}`",
+                sweep_dir.join("results.json").display(),
+                sweep_dir.join("report.html").display()
+            )
+        ],
+        "{}",
+        ran.text()
     );
 }

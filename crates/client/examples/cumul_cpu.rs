@@ -11,14 +11,16 @@
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ossperf_client::{
     Backend, Client, ClientConfig, Completion, Endpoint, Failure, Prompt, Request, ResponseHandler,
     SamplingParams,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::io::AsyncWriteExt;
+
+mod common;
+use common::thread_cpu;
 
 /// The largest HTTP chunk the server writes (the simulator's frame).
 const FRAME_BYTES: usize = 64 * 1024;
@@ -91,46 +93,18 @@ async fn write_answer(socket: &mut tokio::net::TcpStream, shape: Shape) -> std::
     Ok(wire)
 }
 
-/// A server on its own thread and runtime; returns its URL and the body bytes it wrote.
+/// The canned server answering with `shape`; returns its URL and the body bytes it wrote.
 fn start_server(shape: Shape) -> (String, Arc<AtomicU64>) {
-    let (tx, rx) = std::sync::mpsc::channel();
     let wire = Arc::new(AtomicU64::new(0));
     let written = wire.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let written = written.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 65536];
-                    loop {
-                        let mut got = Vec::new();
-                        while !got.ends_with(b"}") {
-                            match socket.read(&mut buf).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => got.extend_from_slice(&buf[..n]),
-                            }
-                        }
-                        match write_answer(&mut socket, shape).await {
-                            Ok(n) => written.fetch_add(n, Ordering::Relaxed),
-                            Err(_) => return,
-                        };
-                    }
-                });
-            }
-        });
-    });
-    (format!("http://{}", rx.recv().unwrap()), wire)
-}
-
-fn thread_cpu() -> Duration {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-    Duration::from_nanos(text.split_whitespace().next().unwrap().parse().unwrap())
+    let url = common::start_server(Box::new(move |mut socket| {
+        let written = written.clone();
+        Box::pin(async move {
+            written.fetch_add(write_answer(&mut socket, shape).await?, Ordering::Relaxed);
+            Ok(socket)
+        })
+    }));
+    (url, wire)
 }
 
 /// Checks each answer's ids against the server's.

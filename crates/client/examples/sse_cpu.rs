@@ -11,15 +11,17 @@
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ossperf_client::sse::SseParser;
 use ossperf_client::{
     Backend, Client, ClientConfig, Completion, Endpoint, Failure, Prompt, Request, ResponseHandler,
     SamplingParams,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::io::AsyncWriteExt;
+
+mod common;
+use common::thread_cpu;
 
 fn event(n: usize, last: bool) -> String {
     let finish = if last {
@@ -49,44 +51,17 @@ fn answer(events: usize, per_write: usize) -> Vec<Vec<u8>> {
     writes
 }
 
+/// The canned server, writing `writes` for every request; returns its URL.
 fn start_server(writes: Arc<Vec<Vec<u8>>>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let writes = writes.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 65536];
-                    loop {
-                        let mut got = Vec::new();
-                        while !got.ends_with(b"}") {
-                            match socket.read(&mut buf).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => got.extend_from_slice(&buf[..n]),
-                            }
-                        }
-                        for w in writes.iter() {
-                            if socket.write_all(w).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                });
+    common::start_server(Box::new(move |mut socket| {
+        let writes = writes.clone();
+        Box::pin(async move {
+            for w in writes.iter() {
+                socket.write_all(w).await?;
             }
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
-}
-
-fn thread_cpu() -> Duration {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-    Duration::from_nanos(text.split_whitespace().next().unwrap().parse().unwrap())
+            Ok(socket)
+        })
+    }))
 }
 
 #[derive(serde::Deserialize)]

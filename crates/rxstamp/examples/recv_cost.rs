@@ -78,8 +78,14 @@ fn main() {
         .nth(1)
         .map_or(2048, |a| a.parse().expect("MiB: a whole number"));
     let total = mib << 20;
-    println!("{:<36} {:>9} {:>13} {:>10}", "case", "ns/byte", "bytes/recv", "recv calls");
-    for (name, pause) in [("busy", None), ("paced 200 us", Some(Duration::from_micros(200)))] {
+    println!(
+        "{:<36} {:>9} {:>13} {:>10}",
+        "case", "ns/byte", "bytes/recv", "recv calls"
+    );
+    for (name, pause) in [
+        ("busy", None),
+        ("paced 200 us", Some(Duration::from_micros(200))),
+    ] {
         for (how, discard) in [("copied", false), ("discarded (MSG_TRUNC)", true)] {
             let (cpu, got, calls) = receive(total, discard, pause);
             println!(

@@ -23,12 +23,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
-use ossperf_loadgen::TestSettings;
 
 use crate::cli::conf_args::ScenarioArg;
 use crate::cli::tune::TuneArgs;
 use crate::runner::{load_dataset, RunPlan};
-use record::{Kind, Run};
+use record::Kind;
 
 /// Runs `ossperf tune` to the end and returns the exit code.
 pub(crate) fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
@@ -140,17 +139,6 @@ impl Tuner {
             },
             started: Instant::now(),
         })
-    }
-
-    /// Runs one performance test with `settings` in `<tune dir>/<name>` and records it.
-    fn execute(
-        &mut self,
-        kind: Kind,
-        name: &str,
-        qps: Option<f64>,
-        settings: TestSettings,
-    ) -> anyhow::Result<(Run, Option<u8>)> {
-        self.probe.execute(kind, name, qps, settings)
     }
 
     /// Whether a run expected to take `estimate` still fits in `--max-time`.

@@ -231,7 +231,7 @@ impl Tuner {
                 schedule.last_arrival.as_secs_f64()
             ));
             let name = format!("probe-{index:02}");
-            let (run, interrupted) = self.execute(Kind::Probe, &name, Some(qps), settings)?;
+            let (run, interrupted) = self.probe.execute(Kind::Probe, &name, Some(qps), settings)?;
             if let Some(code) = interrupted {
                 return Ok(ControlFlow::Break(code));
             }
@@ -252,7 +252,7 @@ impl Tuner {
             "measuring the sustained throughput: {samples} samples at up to {} in flight",
             self.probe.plan.max_concurrency
         ));
-        self.execute(Kind::Measure, "measure", None, s)
+        self.probe.execute(Kind::Measure, "measure", None, s)
     }
 
     /// The confirmation run (unless skipped or out of time), then the outputs. In Server and
@@ -292,7 +292,7 @@ impl Tuner {
                 n => format!("confirm-{n}"),
             };
             let (run, interrupted) =
-                self.execute(Kind::Confirm, &name, Some(found), settings.clone())?;
+                self.probe.execute(Kind::Confirm, &name, Some(found), settings.clone())?;
             if let Some(code) = interrupted {
                 return self.interrupted(code);
             }

@@ -17,6 +17,30 @@ pub(crate) const MAX_ACCURACY_LOG_SIZE: u64 = 10 * 1024;
 /// `VIEWABLE_SIZE`: what the tool keeps from each end of the log.
 const VIEWABLE_SIZE: usize = 4096;
 
+/// A text file's lines as Python reads them in text mode (`open(path)`, as the tool and the
+/// checker read `accuracy.txt`): a line ends at `\n`, `\r\n` or a lone `\r`, and each ending
+/// reads as `\n`, so a hash line saved with Windows line endings is still a hash line.
+pub(crate) fn text_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' || c == '\n' {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            line.push('\n');
+            lines.push(std::mem::take(&mut line));
+        } else {
+            line.push(c);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// The value of a hash line (`^hash=([\w\d]+)$` as the tool and the checker match it, on a line
 /// as Python reads it: `$` also matches before the line's newline).
 pub(crate) fn hash_of_line(line: &str) -> Option<&str> {
@@ -39,9 +63,7 @@ pub(crate) fn truncate_dir(dir: &Path, compliance: bool) -> anyhow::Result<bool>
     if !compliance {
         let text = std::fs::read_to_string(&txt)
             .with_context(|| format!("cannot read `{}`", txt.display()))?;
-        if text
-            .split_inclusive('\n')
-            .any(|l| hash_of_line(l).is_some())
+        if text_lines(&text).iter().any(|l| hash_of_line(l).is_some())
             && size < MAX_ACCURACY_LOG_SIZE
         {
             return Ok(false);
@@ -95,6 +117,16 @@ mod tests {
         assert_eq!(&out[4096..4103], b"\n\n...\n\n");
         assert_eq!(&out[4103..], &log[10_000 - 4096..]);
         assert_eq!(truncated(&log[..4095]), None);
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_or_a_lone_cr_and_read_as_lf() {
+        assert_eq!(
+            text_lines("a\r\nhash=1\rb\n\r\nc"),
+            ["a\n", "hash=1\n", "b\n", "\n", "c"]
+        );
+        assert_eq!(text_lines("\r\r\n"), ["\n", "\n"]);
+        assert_eq!(text_lines(""), Vec::<String>::new());
     }
 
     #[test]

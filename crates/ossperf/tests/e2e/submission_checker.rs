@@ -11,15 +11,16 @@
 //! bench/submission/README.md).
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use serde_json::Value;
 
+use crate::oracle::{self, assemble, INFERENCE_COMMIT};
 use crate::util::{ossperf, text};
 
-/// The checker the golden data comes from (docs/SUBMISSION.md cites the same commit).
-const CHECKER: &str = "mlcommons/inference@b66003e10e2db4b8c36a448b0545ec90fcc6e9e9 \
-                       tools/submission/submission_checker --version v6.1";
+/// The checker the golden data comes from, at `INFERENCE_COMMIT`.
+fn checker() -> String {
+    format!("mlcommons/inference@{INFERENCE_COMMIT} tools/submission/submission_checker --version v6.1")
+}
 
 /// One of the checker's messages and the rule of `submission check` for the same violation.
 struct Rule {
@@ -47,7 +48,7 @@ const fn rule(
     }
 }
 
-/// The checker's messages (format strings at `CHECKER`'s commit) and ossperf's rule for each.
+/// The checker's messages (format strings at `INFERENCE_COMMIT`) and ossperf's rule for each.
 /// The first row whose needle and file match decides.
 #[rustfmt::skip]
 const RULES: &[Rule] = &[
@@ -192,20 +193,6 @@ fn ossperf_findings(tree: &Path) -> (Vec<Key>, Option<i32>) {
     (found, out.status.code())
 }
 
-fn run(cmd: &mut std::process::Command) -> Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.code().is_some_and(|c| c <= 1),
-        "{cmd:?}: {}",
-        text(&out)
-    );
-    out
-}
-
-fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
-}
-
 /// The short settings: the sample's 97 rows instead of 6,396 and 4,395, no minimum duration,
 /// Offline at 100 samples per query, Server at 100 queries/s.
 const SHORT_CONF: &str = "\
@@ -254,74 +241,26 @@ const FIELDS: &[&str] = &[
     "system_type_detail=simulated",
 ];
 
-/// Every field of `measurements.json` the checker requires (`SYSTEM_IMP_REQUIRED_FILES`).
-const MEASUREMENTS: &[&str] = &[
-    "input_data_types=int32 token ids",
-    "retraining=no",
-    "starting_weights_filename=openai/gpt-oss-120b",
-    "weight_data_types=mxfp4",
-    "weight_transformations=none",
-];
-
 /// `submission run` for Offline (scored at the simulator's default 83 %) and Server (answers
 /// correct only half the time, so its score and TEST07 fail) into `<dir>/runs`.
 fn short_runs(dir: &Path) -> PathBuf {
     let conf = dir.join("short.conf");
     std::fs::write(&conf, SHORT_CONF).unwrap();
-    // TEST07's set: the sample's GPQA rows.
-    let gpqa: String = std::fs::read_to_string(data().join("sample.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("\"gpqa_diamond\""))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(dir.join("gpqa.jsonl"), gpqa).unwrap();
-    run(ossperf()
-        .args(["dataset", "build"])
-        .arg(dir.join("gpqa.jsonl"))
-        .arg(dir.join("gpqa.parquet"))
-        .args(["--reasoning-effort", "high"]));
+    let gpqa = oracle::gpqa(dir);
+    let sample = oracle::data().join("sample.parquet");
+    let sample = sample.to_str().unwrap();
     let runs = dir.join("runs");
     for (scenario, accuracy) in [("offline", "0.83"), ("server", "0.5")] {
-        run(ossperf()
-            .args(["submission", "run", "-o"])
-            .arg(&runs)
-            .arg("--reference-data")
-            .arg(data().join("sample.parquet"))
-            .arg("--test07-data")
-            .arg(dir.join("gpqa.parquet"))
-            .arg("--lcb-tests")
-            .arg(data().join("sample_lcb_tests.jsonl"))
-            .arg("--skip-unscored-datasets")
-            .args(["--", "--scenario", scenario, "--input-file"])
-            .arg(data().join("sample.parquet"))
-            .arg("--user-conf")
-            .arg(&conf)
-            .args(["--sim-profile", "zero", "--sim-output-len", "1278"])
-            .args(["--sim-accuracy", accuracy]));
+        let flags = ["--input-file", sample, "--sim-output-len", "1278"];
+        let flags = [&flags[..], &["--sim-accuracy", accuracy]].concat();
+        oracle::submission_run(&runs, scenario, &gpqa, &conf, &[], &flags);
     }
     runs
 }
 
-fn assemble(runs: &[PathBuf], tree: &Path, fields: &[&str]) {
-    let mut cmd = ossperf();
-    cmd.args(["submission", "assemble", "--org", "Org", "--system", "sim"])
-        .arg("-o")
-        .arg(tree);
-    for f in fields {
-        cmd.args(["--field", f]);
-    }
-    for m in MEASUREMENTS {
-        cmd.args(["--measurement", m]);
-    }
-    cmd.args(runs);
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-}
-
 /// The Offline scenario's directory in a tree made by `assemble`.
 fn offline(tree: &Path) -> PathBuf {
-    tree.join("closed/Org/results/sim/gpt-oss-120b/Offline")
+    oracle::benchmark_dir(tree).join("Offline")
 }
 
 /// The cases, each a tree under `dir`, in a fixed order.
@@ -390,7 +329,7 @@ fn golden(case: &str) -> Value {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (see bench/submission/README.md)", path.display()));
     let golden: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(golden["checker"], CHECKER, "{}", path.display());
+    assert_eq!(golden["checker"], checker(), "{}", path.display());
     golden
 }
 
@@ -441,17 +380,14 @@ fn check_finds_what_the_official_checker_found_on_short_runs_trees() {
 /// what the golden data says, and ossperf must agree with what it found now.
 #[test]
 fn the_official_checker_run_live_agrees_with_its_golden_findings_and_with_check() {
-    let Ok(src) = std::env::var("MLPERF_INFERENCE_SRC") else {
-        println!(
-            "the_official_checker_run_live_agrees_with_its_golden_findings_and_with_check: \
-             skipped, `MLPERF_INFERENCE_SRC` is not set (the checker's source; \
-             bench/submission/checker-src.sh fetches it, see bench/submission/README.md)"
-        );
+    let Some(src) = oracle::inference_src(
+        "the_official_checker_run_live_agrees_with_its_golden_findings_and_with_check",
+    ) else {
         return;
     };
-    let update = std::env::var_os("OSSPERF_UPDATE_CHECKER_GOLDEN").is_some();
-    let python = std::env::var("OSSPERF_CHECKER_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/submission/oracle.py");
+    let update = oracle::updating("OSSPERF_UPDATE_CHECKER_GOLDEN");
+    let python = oracle::python();
+    let script = oracle::bench_script("oracle.py");
     let dir = ossperf_testkit::temp_dir();
     let mut disagreements = Vec::new();
     for (case, tree) in trees(dir.path()) {
@@ -465,7 +401,7 @@ fn the_official_checker_run_live_agrees_with_its_golden_findings_and_with_check(
         assert!(matches!(code, Some(0 | 1)), "oracle.py: {}", text(&out));
         let findings: Value = serde_json::from_slice(&out.stdout).unwrap();
         let live = serde_json::json!({
-            "checker": CHECKER,
+            "checker": checker(),
             "exit_status": code,
             "findings": findings,
         });

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::{first, read_log, Findings, Scenario};
 use crate::submission::layout::{ACCURACY_LOG, ACCURACY_TXT, DETAIL};
-use crate::submission::truncate::{hash_of_line, MAX_ACCURACY_LOG_SIZE};
+use crate::submission::truncate::{hash_of_line, text_lines, MAX_ACCURACY_LOG_SIZE};
 use crate::submittable::ACCURACY_SAMPLE_COUNT;
 
 /// `accuracy-upper-limit["gpt-oss-120b"]`: `TOKENS_PER_SAMPLE`, when such a line is there.
@@ -89,7 +89,7 @@ fn result_check(findings: &mut Findings, s: &Scenario<'_>, path: &std::path::Pat
     let mut seen = false;
     let mut below = false;
     let mut hash = false;
-    for line in text.split_inclusive('\n') {
+    for line in &text_lines(&text) {
         if let Some(value) = pattern_value(line, "exact_match") {
             match value.parse::<f64>() {
                 Ok(v) if v >= target => seen = true,

@@ -303,6 +303,13 @@ fn trees(dir: &Path) -> Vec<(&'static str, PathBuf)> {
     assemble(&both, &tree("no_test09_verify"), FIELDS);
     std::fs::remove_file(offline(&tree("no_test09_verify")).join("TEST09/verify_output_len.txt"))
         .unwrap();
+    // `accuracy.txt` saved with Windows line endings: the checker reads it in Python's text
+    // mode (loader.py `open(path)`, `readlines()`), where `\r\n` ends a line, so its score and
+    // hash lines still count.
+    assemble(&both, &tree("crlf_accuracy_txt"), FIELDS);
+    let txt = offline(&tree("crlf_accuracy_txt")).join("accuracy/accuracy.txt");
+    let lf = std::fs::read_to_string(&txt).unwrap();
+    std::fs::write(&txt, lf.replace('\n', "\r\n")).unwrap();
 
     [
         "offline",
@@ -312,6 +319,7 @@ fn trees(dir: &Path) -> Vec<(&'static str, PathBuf)> {
         "wrong_hash",
         "untruncated_log",
         "no_test09_verify",
+        "crlf_accuracy_txt",
     ]
     .into_iter()
     .map(|name| (name, tree(name)))

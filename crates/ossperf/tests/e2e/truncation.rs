@@ -56,7 +56,7 @@ fn tool() -> String {
 /// The three scenarios' `submission run`s in `dir/runs`, 16 tokens per answer, performance on
 /// the sample's first 6 rows (so TEST09's log stays under 4 KiB): Offline's accuracy run on 52
 /// rows (its log over 10 KiB) and TEST07 on all 25 GPQA rows (between 4 and 10 KiB); Server and
-/// Interactive on 6 rows throughout. Then the edits: Server's `accuracy.txt` with CRLF line
+/// Interactive on one row throughout (`--max-samples` bounds every step). Then the edits: Server's `accuracy.txt` with CRLF line
 /// endings, Interactive's without its hash line.
 fn short_runs(dir: &Path) -> PathBuf {
     let conf = dir.join("short.conf");
@@ -66,7 +66,7 @@ fn short_runs(dir: &Path) -> PathBuf {
     let perf = perf.to_str().unwrap();
     let sample = oracle::data().join("sample.parquet");
     let runs = dir.join("runs");
-    for (scenario, rows) in [("offline", "52"), ("server", "6"), ("interactive", "6")] {
+    for (scenario, rows) in [("offline", "52"), ("server", "1"), ("interactive", "1")] {
         let accuracy_input = ["--accuracy-input", sample.to_str().unwrap()];
         let submission_flags: &[&str] = if scenario == "offline" {
             &accuracy_input

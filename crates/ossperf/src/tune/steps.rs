@@ -231,7 +231,9 @@ impl Tuner {
                 schedule.last_arrival.as_secs_f64()
             ));
             let name = format!("probe-{index:02}");
-            let (run, interrupted) = self.probe.execute(Kind::Probe, &name, Some(qps), settings)?;
+            let (run, interrupted) = self
+                .probe
+                .execute(Kind::Probe, &name, Some(qps), settings)?;
             if let Some(code) = interrupted {
                 return Ok(ControlFlow::Break(code));
             }
@@ -292,7 +294,8 @@ impl Tuner {
                 n => format!("confirm-{n}"),
             };
             let (run, interrupted) =
-                self.probe.execute(Kind::Confirm, &name, Some(found), settings.clone())?;
+                self.probe
+                    .execute(Kind::Confirm, &name, Some(found), settings.clone())?;
             if let Some(code) = interrupted {
                 return self.interrupted(code);
             }

@@ -15,7 +15,9 @@ use crate::util::{ossperf, text};
 /// The commit of mlcommons/inference the golden data comes from (docs/SUBMISSION.md cites it).
 pub const INFERENCE_COMMIT: &str = "b66003e10e2db4b8c36a448b0545ec90fcc6e9e9";
 
-/// The source of the official tools, or `None` after printing why `test` is skipped.
+/// The source of the official tools, or `None` after printing why `test` is skipped (printed
+/// here for the calling test, as a test prints its own output).
+#[allow(clippy::print_stdout)]
 pub fn inference_src(test: &str) -> Option<String> {
     let src = std::env::var("MLPERF_INFERENCE_SRC").ok();
     if src.is_none() {

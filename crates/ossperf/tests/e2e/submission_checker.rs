@@ -19,7 +19,9 @@ use crate::util::{ossperf, text};
 
 /// The checker the golden data comes from, at `INFERENCE_COMMIT`.
 fn checker() -> String {
-    format!("mlcommons/inference@{INFERENCE_COMMIT} tools/submission/submission_checker --version v6.1")
+    format!(
+        "mlcommons/inference@{INFERENCE_COMMIT} tools/submission/submission_checker --version v6.1"
+    )
 }
 
 /// One of the checker's messages and the rule of `submission check` for the same violation.

@@ -109,7 +109,11 @@ fn run_file(runs: &Path, rel: &Path) -> PathBuf {
     let run = runs.join(&scenario);
     match parts.as_slice() {
         [_, "accuracy", "accuracy.txt"] => run.join("score/accuracy.txt"),
-        [_, "accuracy", name] => run.join("accuracy").join(&scenario).join("accuracy").join(name),
+        [_, "accuracy", name] => run
+            .join("accuracy")
+            .join(&scenario)
+            .join("accuracy")
+            .join(name),
         [_, test, "accuracy", name] => run.join(test).join(test).join("accuracy").join(name),
         _ => panic!("no run file is laid out at `{}`", rel.display()),
     }

@@ -1,7 +1,8 @@
 //! The accuracy log's truncation and `accuracy.txt`'s hash line, as the official
 //! `tools/submission/truncate_accuracy_log.py` does them (docs/SUBMISSION.md names the commit):
 //! the SHA-256 of the whole log is added to `accuracy.txt`, then the log keeps its first and
-//! last 4,096 characters around `\n\n...\n\n`.
+//! last 4,096 characters around `\n\n...\n\n`. `tests/e2e/truncation.rs` compares the result
+//! byte for byte with the tool's own output (golden data in `tests/data/truncation/`).
 
 use std::io::Write as _;
 use std::path::Path;

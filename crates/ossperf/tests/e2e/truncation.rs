@@ -56,8 +56,8 @@ fn tool() -> String {
 /// The three scenarios' `submission run`s in `dir/runs`, 16 tokens per answer, performance on
 /// the sample's first 6 rows (so TEST09's log stays under 4 KiB): Offline's accuracy run on 52
 /// rows (its log over 10 KiB) and TEST07 on all 25 GPQA rows (between 4 and 10 KiB); Server and
-/// Interactive on one row throughout (`--max-samples` bounds every step). Then the edits: Server's `accuracy.txt` with CRLF line
-/// endings, Interactive's without its hash line.
+/// Interactive on one row throughout (`--max-samples` bounds every step). Then the edits:
+/// Server's `accuracy.txt` with CRLF line endings, Interactive's without its hash line.
 fn short_runs(dir: &Path) -> PathBuf {
     let conf = dir.join("short.conf");
     std::fs::write(&conf, SHORT_CONF).unwrap();

@@ -131,6 +131,26 @@ mod tests {
     }
 
     #[test]
+    fn a_crlf_hash_line_counts_so_a_log_under_10_kib_is_left_alone_as_the_tool_leaves_it() {
+        let dir = ossperf_testkit::temp_dir();
+        let log = b"[\n{ \"seq_id\" : 0 }\n]\n";
+        std::fs::write(dir.path().join(ACCURACY_LOG), log).unwrap();
+        let txt = "'exact_match': 90.0\r\nhash=ab12\r\n";
+        std::fs::write(dir.path().join(ACCURACY_TXT), txt).unwrap();
+        assert!(!truncate_dir(dir.path(), false).unwrap());
+        let after = std::fs::read_to_string(dir.path().join(ACCURACY_TXT)).unwrap();
+        assert_eq!(after, txt);
+
+        // Without a hash line the tool appends one, whatever the log's size.
+        std::fs::write(dir.path().join(ACCURACY_TXT), "'exact_match': 90.0\r\n").unwrap();
+        assert!(truncate_dir(dir.path(), false).unwrap());
+        let after = std::fs::read_to_string(dir.path().join(ACCURACY_TXT)).unwrap();
+        let hash = hex::encode(sha2::Sha256::digest(log));
+        assert_eq!(after, format!("'exact_match': 90.0\r\n\nhash={hash}\n"));
+        assert_eq!(std::fs::read(dir.path().join(ACCURACY_LOG)).unwrap(), log);
+    }
+
+    #[test]
     fn a_hash_line_is_hash_then_word_characters() {
         assert_eq!(hash_of_line("hash=ab12_c\n"), Some("ab12_c"));
         assert_eq!(hash_of_line("hash=ab12"), Some("ab12"));

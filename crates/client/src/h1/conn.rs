@@ -1,9 +1,10 @@
 //! One connection: its socket, its read buffer and the arrival time of its latest read.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
@@ -74,9 +75,7 @@ impl Conn {
         // Without kernel stamps, reads are stamped when they happen: later, never wrong.
         let _ = ossperf_rxstamp::enable(&stream);
         let tls = match tls {
-            Some((tls, host)) => Some(Box::new(
-                TlsStream::handshake(&stream, tls.session(host)?).await?,
-            )),
+            Some((tls, host)) => Some(Box::new(handshake(&stream, tls, host)?.await?)),
             None => None,
         };
         let now = Instant::now();
@@ -271,6 +270,17 @@ impl Conn {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         self.stream.poll_peek(&mut cx, &mut buf).is_pending()
     }
+}
+
+/// The TLS handshake of a new connection, boxed: its future holds the session, kilobytes that
+/// would otherwise sit inline in the future of every request, over http too, for as long as
+/// the request lives (docs/PERFORMANCE.md, "Peak RSS at 5,000 streams, again").
+fn handshake<'a>(
+    stream: &'a TcpStream,
+    tls: &Tls,
+    host: &str,
+) -> io::Result<Pin<Box<impl Future<Output = io::Result<TlsStream>> + 'a>>> {
+    Ok(Box::pin(TlsStream::handshake(stream, tls.session(host)?)))
 }
 
 /// The unsent part of a request as the slices of one `writev`, and how many of them there are

@@ -311,22 +311,6 @@ impl GenStream {
                 self.cut = true;
                 return;
             }
-            let last = end == total && self.events > 0;
-            if self
-                .faults
-                .malformed_at
-                .is_some_and(|m| self.events == m || (last && self.events < m))
-            {
-                self.buf.put_slice(b"data: {\"text\":\"\n\n");
-            }
-            if self.retractions == 0
-                && self
-                    .faults
-                    .retract_at
-                    .is_some_and(|r| self.events >= r || last)
-            {
-                self.retractions += 1;
-            }
             let mut from = self.emitted;
             if self.merges_lagging_deltas() {
                 let drops = !self.job.shared.config.personality.coalesces_deltas();
@@ -343,7 +327,26 @@ impl GenStream {
                     end = self.chunker.peek();
                 }
             }
-            self.write_event((from, end), end, end == total, e2e);
+            // After merging: a lagging reader's merged chunk may be the whole rest of the
+            // stream (all of it, when every token was ready at the first read), and a fault
+            // whose event it passed over lands on it.
+            let last = end == total;
+            if self
+                .faults
+                .malformed_at
+                .is_some_and(|m| self.events == m || (last && self.events > 0 && self.events < m))
+            {
+                self.buf.put_slice(b"data: {\"text\":\"\n\n");
+            }
+            if self.retractions == 0
+                && self
+                    .faults
+                    .retract_at
+                    .is_some_and(|r| self.events >= r || last)
+            {
+                self.retractions += 1;
+            }
+            self.write_event((from, end), end, last, e2e);
             self.chunker.advance();
             self.emitted = end;
             self.events += 1;

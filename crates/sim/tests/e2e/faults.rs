@@ -109,6 +109,35 @@ fn a_retraction_is_counted_in_meta_info_and_completion_tokens_never_go_back() {
     );
 }
 
+/// A reader that lags gets current SGLang's delta chunks merged; the merged chunk still carries
+/// the retraction of an event it passed over. With no time between tokens every token is ready
+/// at the first read, which is the laggiest reader there is, on any machine.
+#[test]
+fn a_retraction_survives_when_a_lagging_readers_chunks_are_merged() {
+    let sim = start(SimConfig {
+        timing: Timing::Fixed {
+            ttft: Duration::from_millis(1),
+            tpot: Duration::ZERO,
+        },
+        ..with(Faults {
+            retract_rate: 1.0,
+            ..Faults::default()
+        })
+    });
+    let events = post(sim.addr(), "/generate", STREAM).json_events();
+    let meta: Vec<(u64, u64, usize)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["meta_info"]["completion_tokens"].as_u64().unwrap(),
+                e["meta_info"]["num_retractions"].as_u64().unwrap(),
+                e["output_ids"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(meta, [(20, 1, 20)]);
+}
+
 #[test]
 fn a_slow_start_answers_503_on_health_and_still_serves_generation() {
     // SGLang's `Starting` state: `/health` is 503 until its warm-up request has answered,

@@ -265,8 +265,7 @@ impl Conn {
 
     /// Records when the latest read's bytes arrived.
     fn stamp(&mut self, at: Option<Instant>) {
-        let now = Instant::now();
-        self.last_read = at.map_or(now, |at| at.min(now));
+        self.last_read = arrival(self.last_read, at, Instant::now());
     }
 
     /// Whether an idle connection is still quiet: nothing to read and not closed by the
@@ -289,6 +288,15 @@ fn handshake<'a>(
     host: &str,
 ) -> io::Result<Pin<Box<impl Future<Output = io::Result<TlsStream>> + 'a>>> {
     Ok(Box::pin(TlsStream::handshake(stream, tls.session(host)?)))
+}
+
+/// When a read's bytes arrived: the kernel's stamp `at` (never after the read, `now`), or
+/// the read itself. Never before `previous`, the connection's last arrival: a socket's bytes
+/// arrive in order, but each kernel stamp is mapped to an [`Instant`] on its own, and two
+/// mappings of one packet's stamp (read in two pieces) or of two packets nanoseconds apart can
+/// come out in the wrong order; a completion must never be stamped before its first token.
+fn arrival(previous: Instant, at: Option<Instant>, now: Instant) -> Instant {
+    at.map_or(now, |at| at.min(now)).max(previous)
 }
 
 /// The unsent part of a request as the slices of one `writev`, and how many of them there are
@@ -361,5 +369,19 @@ mod tests {
         assert!(sent(8).is_empty());
         let (slices, count) = request_slices(b"GET", b"", 0);
         assert_eq!((count, &slices[0][..]), (1, &b"GET"[..]));
+    }
+
+    #[test]
+    fn a_reads_arrival_is_its_stamp_capped_at_the_read_and_never_before_the_last_one() {
+        let t = Instant::now();
+        let ms = std::time::Duration::from_millis;
+        // The kernel's stamp; the read's own time without one, or when the stamp is later.
+        assert_eq!(arrival(t, Some(t + ms(2)), t + ms(5)), t + ms(2));
+        assert_eq!(arrival(t, None, t + ms(5)), t + ms(5));
+        assert_eq!(arrival(t, Some(t + ms(9)), t + ms(5)), t + ms(5));
+        // A stamp mapped to just before the previous read's stays at the previous one.
+        let previous = t + ms(2);
+        let earlier = previous - std::time::Duration::from_nanos(7);
+        assert_eq!(arrival(previous, Some(earlier), t + ms(5)), previous);
     }
 }

@@ -504,9 +504,6 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
         } else {
             c.completion_tokens
         };
-        let n = i64::try_from(tokens).unwrap_or(i64::MAX);
-        self.reporter
-            .complete_at(self.sample.id, &token_bytes(ids), n, c.at);
         let first = self.first_at.unwrap_or(c.at);
         self.shared.stats.completed(
             self.slot,
@@ -525,11 +522,15 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
                 ..self.finished()
             },
         );
+        // LoadGen last: once it has every sample it ends the test, and the results are read
+        // from the records right after, so a record stored later could be missing from them.
+        let n = i64::try_from(tokens).unwrap_or(i64::MAX);
+        self.reporter
+            .complete_at(self.sample.id, &token_bytes(ids), n, c.at);
     }
 
     fn on_failure(&mut self, failure: Failure) {
         let reason = failure.to_string();
-        self.reporter.fail(self.sample.id, &reason);
         let finished = Finished {
             endpoint: failure.endpoint,
             ttft: self
@@ -541,5 +542,7 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
         self.shared
             .stats
             .failed(self.slot, &finished, &failure.message);
+        // As for a completion: recorded before LoadGen hears of it.
+        self.reporter.fail(self.sample.id, &reason);
     }
 }

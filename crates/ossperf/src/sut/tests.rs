@@ -60,9 +60,11 @@ impl Reporter for Recording {
 }
 
 impl Recording {
-    /// Waits until `n` samples have ended, then returns every call.
+    /// Waits until `n` samples have ended, then returns every call. The deadline only keeps a
+    /// broken SUT from hanging the test; it is far beyond what a loaded machine needs.
     pub(super) async fn wait_for(&self, n: usize) -> Vec<Call> {
-        for _ in 0..2000 {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
             let calls = self.0.lock().unwrap().clone();
             if calls
                 .iter()
@@ -263,6 +265,45 @@ async fn a_failed_request_is_answered_with_fail_and_its_reason() {
     );
     assert_eq!(sut.failures().by_kind, [(ErrorKind::HttpStatus, 1)]);
     assert_eq!(sut.records()[0].error(), Some(ErrorKind::HttpStatus));
+}
+
+/// A reporter that notes, each time LoadGen would hear that a sample ended, how many records
+/// the SUT then held: LoadGen ends the test at its last sample and the results are read from
+/// the records right after, so each record must be stored before LoadGen is told.
+#[derive(Clone)]
+struct RecordsWhenTold {
+    sut: GptOssSut,
+    seen: Arc<Mutex<Vec<usize>>>,
+}
+
+impl Reporter for RecordsWhenTold {
+    fn first_token_at(&self, _: ResponseId, _: &[u8], _: i64, _: Instant) {}
+    fn complete_at(&self, _: ResponseId, _: &[u8], _: i64, _: Instant) {
+        self.seen.lock().unwrap().push(self.sut.records().len());
+    }
+    fn fail(&self, _: ResponseId, _: &str) {
+        self.seen.lock().unwrap().push(self.sut.records().len());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_record_is_stored_before_loadgen_hears_that_its_sample_ended() {
+    for status in [200, 500] {
+        let server = server(status, true).await;
+        let sut = sut(&server.url, Some(1));
+        let reporter = RecordsWhenTold {
+            sut: sut.clone(),
+            seen: Arc::default(),
+        };
+        // The unknown index fails before it is sent; the others complete or fail at the server.
+        sut.issue(&samples(&[0, 1, 9]), &reporter);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while reporter.seen.lock().unwrap().len() < 3 {
+            assert!(Instant::now() < deadline, "samples did not end");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(*reporter.seen.lock().unwrap(), [1, 2, 3], "HTTP {status}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

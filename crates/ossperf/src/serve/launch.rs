@@ -145,10 +145,15 @@ async fn supervise(spec: &LaunchSpec, ready_within: Duration) -> anyhow::Result<
                 }
                 Err(waited) => {
                     forward(group, libc::SIGTERM);
-                    let waited_out =
-                        tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
-                    if waited_out.is_err() {
+                    let grace = Duration::from_secs(10);
+                    let mut ended = tokio::time::timeout(grace, child.wait()).await;
+                    if ended.is_err() {
                         forward(group, libc::SIGKILL);
+                        ended = tokio::time::timeout(grace, child.wait()).await;
+                    }
+                    // How it ended says whether it stopped on SIGTERM or had to be killed.
+                    if let Ok(Ok(status)) = ended {
+                        crate::output::info(&format!("the server exited ({})", describe(status)));
                     }
                     bail!(
                         "`GET /health` on `{authority}` did not answer 200 within {waited:?}; \

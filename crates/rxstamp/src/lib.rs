@@ -122,21 +122,30 @@ fn to_instant(sec: i64, nsec: i64) -> Option<Instant> {
     now.checked_sub(age)
 }
 
-/// The monotonic and the wall clock at one instant: read between two monotonic reads, retried
-/// when a preemption split them, so the pair is good to microseconds.
+/// The monotonic and the wall clock at one instant: the wall clock read between two monotonic
+/// reads, of which the later is kept, so a time mapped through the pair is never before the
+/// one it stands for (bytes are never stamped before they were sent). A preemption between
+/// the reads can only make it late, by at most their distance: the tightest of a few tries is
+/// kept, which is good to microseconds.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn clocks() -> (Instant, SystemTime) {
-    let mut pair = (Instant::now(), SystemTime::now());
-    for _ in 0..3 {
+    let read = || {
         let before = Instant::now();
         let wall = SystemTime::now();
         let after = Instant::now();
-        pair = (before + (after - before) / 2, wall);
-        if after - before < Duration::from_micros(50) {
+        (after - before, after, wall)
+    };
+    let mut best = read();
+    for _ in 0..3 {
+        if best.0 < Duration::from_micros(50) {
             break;
         }
+        let next = read();
+        if next.0 < best.0 {
+            best = next;
+        }
     }
-    pair
+    (best.1, best.2)
 }
 
 #[cfg(test)]

@@ -104,7 +104,11 @@ async fn run_and_check(backend: Backend, sim: &SimHandle) -> GptOssSut {
         });
         let ((first_data, first_at), (data, n_tokens, at)) = (first.unwrap(), complete.unwrap());
         assert_eq!(n_tokens, i64::from(TOKENS));
-        assert!(record.first_token.unwrap() <= first_at && first_at <= at);
+        let sent = record.first_token.unwrap();
+        assert!(
+            sent <= first_at && first_at <= at,
+            "sent {sent:?}, first token {first_at:?}, completion {at:?}"
+        );
         if backend == Backend::Sglang || sim_returns_completion_ids(sim) {
             assert_eq!(data.len(), 4 * TOKENS as usize);
             // The first chunk has the first token, and more when the server coalesced

@@ -55,57 +55,7 @@ fn time_to_first_answer_agrees_with_the_simulators_own_for_every_request() {
     let requests = requests(&results);
     assert_eq!(requests.len(), truth.len());
 
-    // The token counts by channel are exact: the simulator counts them from its plan, the
-    // client by following the channels of the ids it received.
-    let mut seen: Vec<(u64, u64)> = requests
-        .iter()
-        .map(|r| {
-            assert_eq!(r["answer"]["status"], "answered", "{r}");
-            assert_eq!(r["finish_reason"], "stop", "{r}");
-            let a = &r["answer"];
-            (ns(&a["reasoning_tokens"]), ns(&a["answer_tokens"]))
-        })
-        .collect();
-    let mut own: Vec<(u64, u64)> = truth
-        .iter()
-        .map(|t| (u64::from(t.reasoning_tokens), u64::from(t.answer_tokens)))
-        .collect();
-    seen.sort_unstable();
-    own.sort_unstable();
-    assert_eq!(seen, own);
-    assert!(own
-        .iter()
-        .all(|&(reasoning, answer)| reasoning > 0 && answer > 0));
-
-    // The time from the first token to the first answer token, both taken by the client at
-    // the kernel's receive stamp of the read that carried them, against the simulator's time
-    // between handing those two frames to the connection. Each is one loopback delivery
-    // after the simulator's stamp (9 µs on average, p99 under 0.1 ms: crates/sim/src/truth.rs)
-    // and the request's trip to the server cancels out. The bound is half of `TPOT`, the
-    // spacing of frames: what it checks is that the client took the answer's frame, not the
-    // one before or after it; a machine loaded by other tests has delayed one of the
-    // simulator's frames past its stamp by 7 ms (a 1 ms bound failed there). Matching sorted
-    // lists is sound: if every request is within the bound of its own record, the sorted
-    // lists are within it pairwise.
-    let mut gaps: Vec<i64> = requests
-        .iter()
-        .map(|r| (ns(&r["answer"]["first_answer_ns"]) - ns(&r["first_token_ns"])) as i64)
-        .collect();
-    let mut own_gaps: Vec<i64> = truth
-        .iter()
-        .map(|t| {
-            let gap = t.first_answer.expect("an answer") - t.first_token.expect("a first token");
-            gap.as_nanos() as i64
-        })
-        .collect();
-    gaps.sort_unstable();
-    own_gaps.sort_unstable();
-    for (seen, own) in gaps.iter().zip(&own_gaps) {
-        assert!(
-            (seen - own).abs() < (TPOT / 2).as_nanos() as i64,
-            "first token to first answer: {seen} ns vs the simulator's {own} ns\n{gaps:?}\n{own_gaps:?}"
-        );
-    }
+    assert_channels_match(requests, &truth, TPOT);
 
     // The summary: its p50 holds the request's trip and LoadGen's scheduling delay besides
     // the simulator's time, as the TTFT check in run.rs argues (within 10 ms).
@@ -203,4 +153,64 @@ fn answers_cut_before_the_final_channel_are_counted_and_listed_as_no_answer() {
         "{}",
         text(&out)
     );
+}
+
+/// Each answered request's harmony channels against the simulator's own record of the same
+/// requests (`truth`), for a simulator streaming every token on its own, `tpot` apart.
+pub(crate) fn assert_channels_match(
+    requests: &[Value],
+    truth: &[ossperf_testkit::ossperf_sim::TruthRecord],
+    tpot: Duration,
+) {
+    // The token counts by channel are exact: the simulator counts them from its plan, the
+    // client by following the channels of the ids it received.
+    let mut seen: Vec<(u64, u64)> = requests
+        .iter()
+        .map(|r| {
+            assert_eq!(r["answer"]["status"], "answered", "{r}");
+            assert_eq!(r["finish_reason"], "stop", "{r}");
+            let a = &r["answer"];
+            (ns(&a["reasoning_tokens"]), ns(&a["answer_tokens"]))
+        })
+        .collect();
+    let mut own: Vec<(u64, u64)> = truth
+        .iter()
+        .map(|t| (u64::from(t.reasoning_tokens), u64::from(t.answer_tokens)))
+        .collect();
+    seen.sort_unstable();
+    own.sort_unstable();
+    assert_eq!(seen, own);
+    assert!(own
+        .iter()
+        .all(|&(reasoning, answer)| reasoning > 0 && answer > 0));
+
+    // The time from the first token to the first answer token, both taken by the client at
+    // the kernel's receive stamp of the read that carried them, against the simulator's time
+    // between handing those two frames to the connection. Each is one loopback delivery
+    // after the simulator's stamp (9 µs on average, p99 under 0.1 ms: crates/sim/src/truth.rs)
+    // and the request's trip to the server cancels out. The bound is half of `tpot`, the
+    // spacing of frames: what it checks is that the client took the answer's frame, not the
+    // one before or after it; a machine loaded by other tests has delayed one of the
+    // simulator's frames past its stamp by 7 ms (a 1 ms bound failed there). Matching sorted
+    // lists is sound: if every request is within the bound of its own record, the sorted
+    // lists are within it pairwise.
+    let mut gaps: Vec<i64> = requests
+        .iter()
+        .map(|r| (ns(&r["answer"]["first_answer_ns"]) - ns(&r["first_token_ns"])) as i64)
+        .collect();
+    let mut own_gaps: Vec<i64> = truth
+        .iter()
+        .map(|t| {
+            let gap = t.first_answer.expect("an answer") - t.first_token.expect("a first token");
+            gap.as_nanos() as i64
+        })
+        .collect();
+    gaps.sort_unstable();
+    own_gaps.sort_unstable();
+    for (seen, own) in gaps.iter().zip(&own_gaps) {
+        assert!(
+            (seen - own).abs() < (tpot / 2).as_nanos() as i64,
+            "first token to first answer: {seen} ns vs the simulator's {own} ns\n{gaps:?}\n{own_gaps:?}"
+        );
+    }
 }

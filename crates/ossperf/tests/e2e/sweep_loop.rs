@@ -168,11 +168,12 @@ fn sigint_during_a_concurrency_point_writes_the_partial_point_as_interrupted_and
 
 #[test]
 fn a_concurrency_points_answers_follow_the_harmony_channels_as_a_runs_do() {
-    // Every token streamed on its own, 5 ms apart, in SGLang's native API (token ids).
+    // Every token streamed on its own, `TPOT` apart, in SGLang's native API (token ids).
+    const TPOT: Duration = Duration::from_millis(20);
     let sim = ossperf_testkit::sim_with(SimConfig {
         timing: Timing::Fixed {
             ttft: Duration::from_millis(20),
-            tpot: Duration::from_millis(5),
+            tpot: TPOT,
         },
         output_len: OutputLen::Fixed(40),
         stream_interval: 1,
@@ -188,7 +189,7 @@ fn a_concurrency_points_answers_follow_the_harmony_channels_as_a_runs_do() {
         "--concurrency",
         "2",
         "--point-duration",
-        "1s",
+        "2s",
     ];
     let out = crate::util::in_dir("sweep", &args, dir.path(), CONF)
         .output()
@@ -202,52 +203,7 @@ fn a_concurrency_points_answers_follow_the_harmony_channels_as_a_runs_do() {
     assert_eq!(records.len(), truth.len());
     assert!(records.len() >= 4, "{p:?}");
 
-    // The token counts by channel are exact: the simulator counts them from its plan, the
-    // SUT by following the channels of the ids it received.
-    let count = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"));
-    let mut seen: Vec<(u64, u64)> = records
-        .iter()
-        .map(|r| {
-            assert_eq!(r["answer"]["status"], "answered", "{r}");
-            assert_eq!(r["finish_reason"], "stop", "{r}");
-            (
-                count(&r["answer"]["reasoning_tokens"]),
-                count(&r["answer"]["answer_tokens"]),
-            )
-        })
-        .collect();
-    let mut own: Vec<(u64, u64)> = truth
-        .iter()
-        .map(|t| (u64::from(t.reasoning_tokens), u64::from(t.answer_tokens)))
-        .collect();
-    seen.sort_unstable();
-    own.sort_unstable();
-    assert_eq!(seen, own);
-    assert!(own
-        .iter()
-        .all(|&(reasoning, answer)| reasoning > 0 && answer > 0));
-
-    // First token to first answer token, against the simulator's own gap between those two
-    // frames (as answers.rs argues: 1 ms covers the loopback; frames are 5 ms apart).
-    let mut gaps: Vec<i64> = records
-        .iter()
-        .map(|r| (count(&r["answer"]["first_answer_ns"]) - count(&r["first_token_ns"])) as i64)
-        .collect();
-    let mut own_gaps: Vec<i64> = truth
-        .iter()
-        .map(|t| {
-            let gap = t.first_answer.expect("an answer") - t.first_token.expect("a first token");
-            gap.as_nanos() as i64
-        })
-        .collect();
-    gaps.sort_unstable();
-    own_gaps.sort_unstable();
-    for (seen, own) in gaps.iter().zip(&own_gaps) {
-        assert!(
-            (seen - own).abs() < 1_000_000,
-            "first token to first answer: {seen} ns vs the simulator's {own} ns"
-        );
-    }
+    crate::answers::assert_channels_match(&records, &truth, TPOT);
 
     // The point's summary is a run's `beyond_loadgen`, from the same records.
     let b = p.beyond_loadgen.as_ref().expect("the point's answers");

@@ -20,16 +20,22 @@ gpt-oss-120b.Server.min_query_count = 100000
 gpt-oss-120b.Server.target_qps = 50
 ";
 
-fn interrupt(scenario: &str, signal: i32, expected: i32) {
-    assert!(FAST_CONF.contains("Offline"), "shares the e2e helpers");
-    let sim = ossperf_testkit::sim_with(SimConfig {
+/// A simulator of half-second answers (5 ms per token, 100 tokens), so requests are in
+/// flight when a signal comes.
+pub(crate) fn half_second_answers() -> ossperf_testkit::ossperf_sim::SimHandle {
+    ossperf_testkit::sim_with(SimConfig {
         timing: Timing::Fixed {
             ttft: Duration::from_millis(5),
             tpot: Duration::from_millis(5),
         },
         output_len: OutputLen::Fixed(100),
         ..ossperf_testkit::zero_config(100)
-    });
+    })
+}
+
+fn interrupt(scenario: &str, signal: i32, expected: i32) {
+    assert!(FAST_CONF.contains("Offline"), "shares the e2e helpers");
+    let sim = half_second_answers();
     let dir = ossperf_testkit::temp_dir();
     let started = Instant::now();
     let child = spawn_run(

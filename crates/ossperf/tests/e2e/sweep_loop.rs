@@ -53,14 +53,7 @@ fn interrupted_sweep(
     tempfile::TempDir,
     crate::faults::Ran,
 ) {
-    let sim = ossperf_testkit::sim_with(SimConfig {
-        timing: Timing::Fixed {
-            ttft: Duration::from_millis(5),
-            tpot: Duration::from_millis(5),
-        },
-        output_len: OutputLen::Fixed(100),
-        ..ossperf_testkit::zero_config(100)
-    });
+    let sim = crate::signals::half_second_answers();
     let dir = ossperf_testkit::temp_dir();
     let url = sim.url();
     let started = Instant::now();

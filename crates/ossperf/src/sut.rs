@@ -424,7 +424,7 @@ pub(crate) fn token_bytes(ids: &[u32]) -> Vec<u8> {
 }
 
 /// Answers one sample.
-struct SampleHandler<R> {
+struct SampleHandler<R: Reporter> {
     sample: QuerySample,
     /// Its record slot in the stats.
     slot: usize,
@@ -435,6 +435,8 @@ struct SampleHandler<R> {
     answer: AnswerTracker,
     reporter: R,
     shared: Arc<Shared>,
+    /// Whether LoadGen has heard how the sample ended.
+    ended: bool,
 }
 
 impl<R: Reporter> SampleHandler<R> {
@@ -454,6 +456,7 @@ impl<R: Reporter> SampleHandler<R> {
             answer: AnswerTracker::default(),
             reporter,
             shared: shared.clone(),
+            ended: false,
         }
     }
 
@@ -527,6 +530,7 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
         let n = i64::try_from(tokens).unwrap_or(i64::MAX);
         self.reporter
             .complete_at(self.sample.id, &token_bytes(ids), n, c.at);
+        self.ended = true;
     }
 
     fn on_failure(&mut self, failure: Failure) {
@@ -544,5 +548,20 @@ impl<R: Reporter> ResponseHandler for SampleHandler<R> {
             .failed(self.slot, &finished, &failure.message);
         // As for a completion: recorded before LoadGen hears of it.
         self.reporter.fail(self.sample.id, &reason);
+        self.ended = true;
+    }
+}
+
+/// A handler dropped before its sample ended (the client broke its promise of one completion
+/// or failure, e.g. a task that panicked) fails the sample, so LoadGen and a closed loop's
+/// stream do not wait for it forever.
+impl<R: Reporter> Drop for SampleHandler<R> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.on_failure(Failure::new(
+                ErrorKind::Internal,
+                "the request ended without an answer or a failure",
+            ));
+        }
     }
 }

@@ -121,7 +121,8 @@ pub(crate) struct StreamFaults {
     pub cut_at: Option<u32>,
     /// Send headers, then nothing.
     pub stall: bool,
-    /// Send a truncated event before event number `n`.
+    /// Send a truncated event before event number `n`, or before the last event when there
+    /// are fewer (a lagging reader's merged chunk may be the whole stream).
     pub malformed_at: Option<u32>,
     /// Count a retraction from event number `n` on (`total_retractions` or
     /// `num_retractions`; SGLang re-prefills and never lowers `completion_tokens`).
@@ -334,7 +335,7 @@ impl GenStream {
             if self
                 .faults
                 .malformed_at
-                .is_some_and(|m| self.events == m || (last && self.events > 0 && self.events < m))
+                .is_some_and(|m| self.events == m || (last && self.events < m))
             {
                 self.buf.put_slice(b"data: {\"text\":\"\n\n");
             }

@@ -594,3 +594,46 @@ async fn a_performance_run_counts_tokens_from_usage_and_else_by_encoding_the_tex
         (true, true, ids.len() as u64)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_dropped_before_its_sample_ended_fails_it_once() {
+    let sut = sut("http://127.0.0.1:9", None);
+    let recording = Recording::default();
+    let samples = samples(&[0, 1]);
+    let first_slot = sut.shared.stats.issued(&samples);
+    // One is dropped with no word from the client; the other fails first, then is dropped.
+    drop(SampleHandler::new(
+        samples[0],
+        first_slot,
+        Instant::now(),
+        recording.clone(),
+        &sut.shared,
+    ));
+    let mut failed = SampleHandler::new(
+        samples[1],
+        first_slot + 1,
+        Instant::now(),
+        recording.clone(),
+        &sut.shared,
+    );
+    failed.on_failure(Failure::new(ErrorKind::Cancelled, "cancelled"));
+    drop(failed);
+    assert_eq!(
+        recording.wait_for(2).await,
+        [
+            Call::Fail {
+                id: 1,
+                reason: "internal: the request ended without an answer or a failure".into()
+            },
+            Call::Fail {
+                id: 2,
+                reason: "cancelled: cancelled".into()
+            }
+        ]
+    );
+    let errors: Vec<Option<ErrorKind>> = sut.records().iter().map(|r| r.error()).collect();
+    assert_eq!(
+        errors,
+        [Some(ErrorKind::Internal), Some(ErrorKind::Cancelled)]
+    );
+}

@@ -186,7 +186,11 @@ impl Point {
     pub(crate) fn row(&self) -> String {
         let opt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), short);
         let load = match (self.target_qps, self.concurrency) {
-            (Some(q), _) => q.to_string(),
+            // The rate as asked where it fits its column, else in the figures' 5 characters
+            // (the results file keeps it whole).
+            (Some(q), _) => Some(q.to_string())
+                .filter(|q| q.len() <= WIDTHS[1])
+                .unwrap_or_else(|| short(q)),
             (None, Some(n)) => n.to_string(),
             (None, None) => "-".to_string(),
         };
@@ -295,6 +299,8 @@ mod tests {
             p.row(),
             "12   12.34   12.3  0.500  123457      -  0.512   61.2   9.87   1235  interrupted"
         );
+        p.target_qps = Some(0.012_345_6);
+        assert!(p.row().starts_with("12   0.012 "), "{}", p.row());
         for line in header(true, false).iter().chain([&p.row()]) {
             assert!(line.chars().count() <= TABLE_WIDTH, "{line}");
         }

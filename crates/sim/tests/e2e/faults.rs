@@ -138,6 +138,28 @@ fn a_retraction_survives_when_a_lagging_readers_chunks_are_merged() {
     assert_eq!(meta, [(20, 1, 20)]);
 }
 
+/// The same for a malformed event: when the merged chunk is the whole stream, the truncated
+/// event comes before it.
+#[test]
+fn a_malformed_event_survives_when_a_lagging_readers_chunks_are_merged() {
+    let sim = start(SimConfig {
+        timing: Timing::Fixed {
+            ttft: Duration::from_millis(1),
+            tpot: Duration::ZERO,
+        },
+        ..with(Faults {
+            malformed_rate: 1.0,
+            ..Faults::default()
+        })
+    });
+    let events = post(sim.addr(), "/generate", STREAM).events();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(events[0], "{\"text\":\"");
+    let whole: serde_json::Value = serde_json::from_str(&events[1]).unwrap();
+    assert_eq!(whole["output_ids"].as_array().map(Vec::len), Some(20));
+    assert_eq!(events[2], "[DONE]");
+}
+
 #[test]
 fn a_slow_start_answers_503_on_health_and_still_serves_generation() {
     // SGLang's `Starting` state: `/health` is 503 until its warm-up request has answered,

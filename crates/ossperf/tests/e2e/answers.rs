@@ -10,17 +10,17 @@ use serde_json::Value;
 use crate::run::{log_dir, ossperf};
 use crate::util::{json, text};
 
-const TOKENS: u32 = 120;
-const TPOT: Duration = Duration::from_millis(20);
+const TPOT: Duration = Duration::from_millis(50);
 
-/// A simulator that streams every token on its own, `TPOT` apart, in SGLang's native API.
-fn simulator() -> ossperf_testkit::ossperf_sim::SimHandle {
+/// A simulator that streams every token on its own, `TPOT` apart, in SGLang's native API, its
+/// answers `tokens` long.
+fn simulator(tokens: u32) -> ossperf_testkit::ossperf_sim::SimHandle {
     ossperf_testkit::sim_with(SimConfig {
         timing: Timing::Fixed {
             ttft: Duration::from_millis(50),
             tpot: TPOT,
         },
-        output_len: OutputLen::Fixed(TOKENS),
+        output_len: OutputLen::Fixed(tokens),
         stream_interval: 1,
         ..SimConfig::for_personality(Personality::Sglang)
     })
@@ -37,7 +37,7 @@ fn ns(v: &Value) -> u64 {
 
 #[test]
 fn time_to_first_answer_agrees_with_the_simulators_own_for_every_request() {
-    let sim = simulator();
+    let sim = simulator(40);
     let dir = ossperf_testkit::temp_dir();
     let url = sim.url();
     let args = [
@@ -97,7 +97,8 @@ fn time_to_first_answer_agrees_with_the_simulators_own_for_every_request() {
 
 #[test]
 fn answers_cut_before_the_final_channel_are_counted_and_listed_as_no_answer() {
-    let sim = simulator();
+    // The answers' channels are planned for their length: cut at 12 of 120 tokens.
+    let sim = simulator(120);
     let dir = ossperf_testkit::temp_dir();
     let url = sim.url();
     // 12 tokens reach into the analysis channel only (its header is 3, the answer's 6 more).

@@ -322,11 +322,7 @@ fn ctrl_c_under_the_official_loadgen_ends_the_run_with_its_logs_not_a_hang() {
     while sim.truth().len() < 4 && started.elapsed() < crate::faults::HANG {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: kill(2) on our own child's pid with a valid signal number.
-    #[allow(unsafe_code)]
-    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-    assert_eq!(sent, 0);
+    crate::util::send_signal(&child, libc::SIGINT);
     let ran = crate::faults::finish(child, started);
     assert_eq!(ran.status.code(), Some(130), "{}", ran.text());
     let results = results(dir.path(), "offline");
@@ -383,11 +379,7 @@ fn ctrl_c_during_an_official_tune_ends_the_child_and_the_search_with_130() {
     while sim.truth().len() < 4 && started.elapsed() < crate::faults::HANG {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: kill(2) on our own child's pid with a valid signal number.
-    #[allow(unsafe_code)]
-    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-    assert_eq!(sent, 0);
+    crate::util::send_signal(&child, libc::SIGINT);
     let ran = crate::faults::finish(child, started);
     assert_eq!(ran.status.code(), Some(130), "{}", ran.text());
     assert!(

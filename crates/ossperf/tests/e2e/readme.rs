@@ -496,11 +496,7 @@ fn the_readme_simulate_line_serves_until_ctrl_c() {
     let mut answer = String::new();
     conn.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: kill(2) on our own child's pid with a valid signal number.
-    #[allow(unsafe_code)]
-    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-    assert_eq!(sent, 0);
+    crate::util::send_signal(&child, libc::SIGINT);
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     assert!(child.wait().unwrap().success(), "{rest}");

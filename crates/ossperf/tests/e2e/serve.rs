@@ -326,12 +326,7 @@ fn sigterm_is_forwarded_to_the_server_and_ossperf_exits_with_it() {
             }
         }
     }
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: signals the ossperf child this test started.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
+    crate::util::send_signal(&child, libc::SIGTERM);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     let signal = std::fs::read_to_string(dir.path().join("argv.json.signal")).unwrap();

@@ -59,11 +59,7 @@ fn interrupt(scenario: &str, signal: i32, expected: i32) {
     }
     // Give the client a moment to read those answers; nothing below depends on it.
     std::thread::sleep(Duration::from_millis(200));
-    let pid = i32::try_from(child.id()).expect("a pid");
-    // SAFETY: kill(2) on our own child's pid with a valid signal number.
-    #[allow(unsafe_code)]
-    let sent = unsafe { libc::kill(pid, signal) };
-    assert_eq!(sent, 0, "the signal was delivered");
+    crate::util::send_signal(&child, signal);
     let ran = finish(child, started);
     ran.assert_no_panic();
     assert_eq!(ran.status.code(), Some(expected), "{}", ran.text());

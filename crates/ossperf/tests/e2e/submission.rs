@@ -554,11 +554,7 @@ fn ctrl_c_stops_the_step_once_and_a_second_call_resumes_in_a_new_directory() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
-    // SAFETY: kill(2) on the child's pid.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
+    crate::util::send_signal(&child, libc::SIGINT);
     let ran = crate::faults::finish(child, started);
     assert_eq!(ran.status.code(), Some(130), "{}", ran.stderr);
     assert!(

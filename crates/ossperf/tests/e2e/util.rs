@@ -83,3 +83,12 @@ pub fn json(path: &Path) -> Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
+
+/// Sends `signal` (e.g. `libc::SIGINT`) to a child this test started.
+pub fn send_signal(child: &std::process::Child, signal: i32) {
+    let pid = i32::try_from(child.id()).expect("a pid");
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    #[allow(unsafe_code)]
+    let sent = unsafe { libc::kill(pid, signal) };
+    assert_eq!(sent, 0, "signal {signal} was not delivered");
+}
